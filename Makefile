@@ -1,0 +1,66 @@
+# Chiiki: thin wrappers around the real tools. `make help` lists the targets.
+SHELL := /bin/bash
+.DEFAULT_GOAL := help
+
+VENV ?= .venv
+PYTHON := $(VENV)/bin/python
+STACK := $(PYTHON) -m chiiki_devstack.cli
+UV ?= $(shell command -v uv 2>/dev/null || echo $(VENV)/bin/uv)
+PYTEST_ARGS ?=
+
+.PHONY: help
+help: ## List the targets
+	@grep -hE '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  %-16s %s\n", $$1, $$2}'
+
+$(VENV)/.synced: requirements.lock
+	@scripts/bootstrap.sh
+	@touch $@
+
+.PHONY: install
+install: $(VENV)/.synced ## Create the virtual environment from requirements.lock (and nginx when root)
+
+.PHONY: lock
+lock: ## Re-pin every dependency into requirements.lock
+	$(UV) pip compile requirements.in --generate-hashes --no-emit-index-url --python-version 3.11 -o requirements.lock -q
+
+.PHONY: up
+up: install ## Start the whole stack in the background and wait until it is healthy
+	@$(STACK) up
+
+.PHONY: down
+down: ## Stop exactly what `make up` started
+	@if [ -x $(PYTHON) ]; then $(STACK) down; fi
+
+.PHONY: ps
+ps: install ## Show the stack's processes and health
+	@$(STACK) ps
+
+.PHONY: logs
+logs: install ## Show the end of every log (LINES=200 for more)
+	@$(STACK) logs --lines $${LINES:-50}
+
+.PHONY: migrate
+migrate: install ## Create roles and schemas and run every service's migrations
+	@$(STACK) migrate
+
+.PHONY: migration
+migration: install ## Autogenerate a migration: make migration SERVICE=auth MSG="add users"
+	@$(STACK) migration $(SERVICE) "$(MSG)"
+
+.PHONY: lint
+lint: install ## ruff check and ruff format --check
+	$(VENV)/bin/ruff check .
+	$(VENV)/bin/ruff format --check .
+
+.PHONY: format
+format: install ## Format and fix what ruff can
+	$(VENV)/bin/ruff format .
+	$(VENV)/bin/ruff check --fix .
+
+.PHONY: test
+test: lint ## Lint, then every test (unit, integration, end to end)
+	$(VENV)/bin/pytest $(PYTEST_ARGS)
+
+.PHONY: clean
+clean: down ## Stop the stack and remove its run folder
+	rm -rf .run

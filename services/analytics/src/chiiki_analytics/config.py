@@ -1,0 +1,17 @@
+"""Settings of the analytics service: variables prefixed ``ANALYTICS_``, plus the shared ones."""
+
+from __future__ import annotations
+
+from typing import ClassVar
+
+from pydantic_settings import SettingsConfigDict
+
+from chiiki_shared.settings import ServiceSettings
+
+
+class AnalyticsSettings(ServiceSettings):
+    model_config = SettingsConfigDict(
+        env_prefix="ANALYTICS_", extra="ignore", populate_by_name=True
+    )
+
+    service_name: ClassVar[str] = "analytics"

@@ -1,0 +1,11 @@
+"""Tables of the analytics service, all in the ``analytics`` schema."""
+
+from __future__ import annotations
+
+from sqlalchemy.orm import DeclarativeBase
+
+from chiiki_shared.db import schema_metadata
+
+
+class Base(DeclarativeBase):
+    metadata = schema_metadata("analytics")

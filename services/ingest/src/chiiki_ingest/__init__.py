@@ -1,0 +1,1 @@
+"""chiiki_ingest."""

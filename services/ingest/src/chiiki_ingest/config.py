@@ -1,0 +1,15 @@
+"""Settings of the ingest service: variables prefixed ``INGEST_``, plus the shared ones."""
+
+from __future__ import annotations
+
+from typing import ClassVar
+
+from pydantic_settings import SettingsConfigDict
+
+from chiiki_shared.settings import ServiceSettings
+
+
+class IngestSettings(ServiceSettings):
+    model_config = SettingsConfigDict(env_prefix="INGEST_", extra="ignore", populate_by_name=True)
+
+    service_name: ClassVar[str] = "ingest"

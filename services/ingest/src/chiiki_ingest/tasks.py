@@ -1,0 +1,15 @@
+"""Celery tasks of the ingest service, named ``ingest.<verb>_<noun>``."""
+
+from __future__ import annotations
+
+import structlog
+from celery import shared_task
+
+logger = structlog.get_logger(__name__)
+
+
+@shared_task(name="ingest.ping")
+def ping() -> str:
+    """Answers when a ingest worker consumes its queue; used by health checks and tests."""
+    logger.info("ping")
+    return "pong"

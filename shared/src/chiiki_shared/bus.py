@@ -1,0 +1,93 @@
+"""The Celery bus on Redis: one queue per service, JSON only, late acks, tasks sent by name.
+
+Tasks are named ``<service>.<verb>_<noun>`` and routed to the queue named by their prefix, so a
+service sends another's task by name (``send_task("stats.apply_batch", ...)``), never importing
+its code.
+The request id of the HTTP request (or task) that sends a task travels in the task's headers and
+is bound to every log line the worker writes for it.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from asgi_correlation_id import correlation_id
+from celery import Celery, signals
+from kombu import Queue
+
+from chiiki_shared.observability import new_request_id
+from chiiki_shared.settings import ServiceSettings
+
+SERVICE_QUEUES = ("auth", "stats", "ingest", "analytics")
+REQUEST_ID_TASK_HEADER = "request_id"
+
+
+def queue_for(task_name: str) -> str:
+    """The queue of the service that owns ``task_name`` (its prefix before the first dot)."""
+    service = task_name.split(".", 1)[0]
+    if service not in SERVICE_QUEUES:
+        raise ValueError(f"task {task_name!r} does not start with a service name")
+    return service
+
+
+def _route_by_prefix(name: str, *_: Any, **__: Any) -> dict[str, str]:
+    return {"queue": queue_for(name)}
+
+
+def create_celery_app(settings: ServiceSettings) -> Celery:
+    """The Celery app of one service: it consumes its own queue and can send to any other."""
+    prefix = settings.redis_key_prefix
+    app = Celery(settings.service_name, broker=settings.redis_url, set_as_current=False)
+    app.conf.update(
+        task_serializer="json",
+        result_serializer="json",
+        accept_content=["json"],
+        task_ignore_result=True,
+        task_acks_late=True,
+        # A worker killed mid-task leaves its message unacknowledged, so it is delivered again.
+        task_reject_on_worker_lost=True,
+        worker_prefetch_multiplier=1,
+        task_default_queue=settings.service_name,
+        task_queues=[Queue(settings.service_name)],
+        task_routes=(_route_by_prefix,),
+        task_time_limit=3600,
+        task_soft_time_limit=3300,
+        broker_connection_retry_on_startup=True,
+        broker_transport_options={
+            "global_keyprefix": prefix,
+            # Longer than any task may run, so Redis does not redeliver a task still running.
+            "visibility_timeout": 3900,
+        },
+        worker_hijack_root_logger=False,
+        worker_redirect_stdouts=False,
+        enable_utc=True,
+        timezone="Asia/Tokyo",
+        beat_schedule={},
+    )
+    return app
+
+
+@signals.before_task_publish.connect
+def _attach_request_id(headers: dict[str, Any] | None = None, **_: Any) -> None:
+    if headers is not None and REQUEST_ID_TASK_HEADER not in headers:
+        headers[REQUEST_ID_TASK_HEADER] = correlation_id.get() or new_request_id()
+
+
+@signals.task_prerun.connect
+def _bind_request_id(task: Any = None, **_: Any) -> None:
+    request_id = getattr(task.request, REQUEST_ID_TASK_HEADER, None) if task else None
+    correlation_id.set(request_id or new_request_id())
+
+
+@signals.task_postrun.connect
+def _unbind_request_id(**_: Any) -> None:
+    correlation_id.set(None)
+
+
+def configure_worker_logging(settings: ServiceSettings) -> None:
+    """Make a worker log like the HTTP services (Celery otherwise installs its own handlers)."""
+    from chiiki_shared.logging import configure_logging
+
+    @signals.setup_logging.connect(weak=False)
+    def _setup(**_: Any) -> None:
+        configure_logging(settings.service_name, level=settings.log_level, fmt=settings.log_format)

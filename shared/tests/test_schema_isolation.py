@@ -1,0 +1,42 @@
+"""Each service's database role reaches its own schema and nothing else."""
+
+import psycopg
+import pytest
+from sqlalchemy.engine import make_url
+
+from chiiki_analytics.config import AnalyticsSettings
+from chiiki_auth.config import AuthSettings
+from chiiki_ingest.config import IngestSettings
+from chiiki_stats.config import StatsSettings
+
+SETTINGS = {"auth": AuthSettings, "stats": StatsSettings, "ingest": IngestSettings}
+SETTINGS["analytics"] = AnalyticsSettings
+
+
+def connect_as(service: str) -> psycopg.Connection:
+    url = SETTINGS[service]().service_database_url.set(drivername="postgresql")
+    return psycopg.connect(url.render_as_string(hide_password=False), autocommit=True)
+
+
+@pytest.mark.parametrize("service", sorted(SETTINGS))
+def test_a_service_reads_its_own_version_table(platform, service: str) -> None:
+    with connect_as(service) as conn:
+        assert conn.execute(f"SELECT count(*) FROM {service}.alembic_version").fetchone() == (0,)
+        assert conn.execute("SHOW search_path").fetchone() is not None
+
+
+@pytest.mark.parametrize(
+    ("service", "other"), [("stats", "auth"), ("auth", "stats"), ("analytics", "ingest")]
+)
+def test_a_service_cannot_read_another_services_tables(platform, service: str, other: str) -> None:
+    with connect_as(service) as conn, pytest.raises(psycopg.errors.InsufficientPrivilege):
+        conn.execute(f"SELECT * FROM {other}.alembic_version")
+
+
+def test_a_service_cannot_create_tables_outside_its_schema(platform) -> None:
+    with connect_as("stats") as conn, pytest.raises(psycopg.errors.InsufficientPrivilege):
+        conn.execute("CREATE TABLE public.sneaky (id int)")
+
+
+def test_each_test_run_has_its_own_database(platform) -> None:
+    assert make_url(platform.admin_url).database.startswith("chiiki_test_")

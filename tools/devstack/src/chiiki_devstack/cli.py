@@ -1,0 +1,108 @@
+"""``chiiki-stack``: run the platform locally (``make up``, ``make down``, ``make ps``, ...)."""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+
+from chiiki_devstack.config import SERVICES
+from chiiki_devstack.stack import Stack, StackFailed
+
+
+def _service_settings() -> list:
+    from chiiki_analytics.config import AnalyticsSettings
+    from chiiki_auth.config import AuthSettings
+    from chiiki_ingest.config import IngestSettings
+    from chiiki_stats.config import StatsSettings
+
+    return [AuthSettings(), StatsSettings(), IngestSettings(), AnalyticsSettings()]
+
+
+def migrate() -> None:
+    """Create the database, roles and schemas, then bring every service's schema to head."""
+    from chiiki_shared.migrations import upgrade
+    from chiiki_shared.provisioning import provision
+
+    services = _service_settings()
+    provision(services[0].database_url, services)
+    for settings in services:
+        upgrade(settings)
+
+
+def new_migration(service: str, message: str) -> None:
+    from alembic import command
+
+    from chiiki_shared.migrations import alembic_config
+
+    settings = next(s for s in _service_settings() if s.service_name == service)
+    command.revision(alembic_config(settings), message=message, autogenerate=True)
+
+
+def up(stack: Stack) -> None:
+    stack.up()
+    url = stack.settings.gateway_url
+    print(f"Chiiki is up. Gateway: {url}")
+    print(f"  health:   {url}/api/health")
+    for service in SERVICES:
+        print(f"  {service + ':':<10}{url}/api/{service}/docs")
+    print(f"  logs:     {stack.settings.log_dir}")
+
+
+def ps(stack: Stack) -> None:
+    print(f"{'process':<20}{'pid':>8}  state")
+    for name in stack.table.names():
+        running = stack.table.running(name)
+        print(f"{name:<20}{running.pid if running else '-':>8}  {'up' if running else 'exited'}")
+    health = stack.health()
+    print(json.dumps(health, indent=2) if health else "gateway: not answering")
+
+
+def logs(stack: Stack, lines: int) -> None:
+    for path in sorted(stack.settings.log_dir.glob("*.log")):
+        print(f"==> {path} <==")
+        print("\n".join(path.read_text(errors="replace").splitlines()[-lines:]))
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(prog="chiiki-stack", description=__doc__)
+    commands = parser.add_subparsers(dest="command", required=True)
+    commands.add_parser("up", help="start everything and wait until it is healthy")
+    commands.add_parser("down", help="stop exactly what `up` started")
+    commands.add_parser("ps", help="show processes and health")
+    log_parser = commands.add_parser("logs", help="show the end of every log")
+    log_parser.add_argument("-n", "--lines", type=int, default=50)
+    commands.add_parser("migrate", help="provision the database and run every migration")
+    commands.add_parser("render-gateway", help="write the nginx config and print its path")
+    migration = commands.add_parser("migration", help="autogenerate a migration for a service")
+    migration.add_argument("service", choices=SERVICES)
+    migration.add_argument("message")
+    args = parser.parse_args(argv)
+
+    stack = Stack.from_env()
+    try:
+        if args.command == "up":
+            up(stack)
+        elif args.command == "down":
+            stopped = stack.down()
+            print(f"stopped: {', '.join(stopped) if stopped else 'nothing was running'}")
+        elif args.command == "ps":
+            ps(stack)
+        elif args.command == "logs":
+            logs(stack, args.lines)
+        elif args.command == "migrate":
+            migrate()
+        elif args.command == "render-gateway":
+            from chiiki_devstack.gateway import render
+
+            print(render(stack.settings))
+        else:
+            new_migration(args.service, args.message)
+    except StackFailed as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return 1
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,68 @@
+"""What ``make up`` runs and where: ports, folders and sizes, all set from the environment."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from pydantic import Field
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+REPO_ROOT = Path(__file__).resolve().parents[4]
+SERVICES = ("auth", "stats", "ingest", "analytics")
+
+
+class StackSettings(BaseSettings):
+    model_config = SettingsConfigDict(extra="ignore", populate_by_name=True)
+
+    run_dir: Path = Field(default=REPO_ROOT / ".run", alias="RUN_DIR")
+    gateway_host: str = Field(default="127.0.0.1", alias="GATEWAY_HOST")
+    gateway_port: int = Field(default=8080, alias="GATEWAY_PORT", ge=1, le=65535)
+    gateway_workers: int = Field(default=2, alias="GATEWAY_WORKERS", ge=1, le=64)
+    gateway_read_timeout: str = Field(default="30s", alias="GATEWAY_READ_TIMEOUT")
+    gateway_connect_timeout: str = Field(default="2s", alias="GATEWAY_CONNECT_TIMEOUT")
+    gateway_max_body_size: str = Field(default="1m", alias="GATEWAY_MAX_BODY_SIZE")
+    service_host: str = Field(default="127.0.0.1", alias="SERVICE_HOST")
+    auth_port: int = Field(default=8101, alias="AUTH_PORT")
+    stats_port: int = Field(default=8102, alias="STATS_PORT")
+    ingest_port: int = Field(default=8103, alias="INGEST_PORT")
+    analytics_port: int = Field(default=8104, alias="ANALYTICS_PORT")
+    worker_concurrency: int = Field(default=2, alias="WORKER_CONCURRENCY", ge=1, le=32)
+    database_url: str | None = Field(default=None, alias="DATABASE_URL")
+    redis_url: str | None = Field(default=None, alias="REDIS_URL")
+    # Where the rendered config points when nginx runs elsewhere (a container, a pod).
+    gateway_dir: Path | None = Field(default=None, alias="GATEWAY_DIR")
+    gateway_log_dir: Path | None = Field(default=None, alias="GATEWAY_LOG_DIR")
+    njs_module: Path | None = Field(default=None, alias="NGINX_NJS_MODULE")
+    auth_upstream: str | None = Field(default=None, alias="AUTH_UPSTREAM")
+    stats_upstream: str | None = Field(default=None, alias="STATS_UPSTREAM")
+    ingest_upstream: str | None = Field(default=None, alias="INGEST_UPSTREAM")
+    analytics_upstream: str | None = Field(default=None, alias="ANALYTICS_UPSTREAM")
+    force_embedded: bool = Field(default=False, alias="EMBEDDED_SERVERS")
+    start_timeout_seconds: float = Field(default=90, alias="START_TIMEOUT_SECONDS", gt=0)
+
+    @property
+    def log_dir(self) -> Path:
+        return self.run_dir / "logs"
+
+    @property
+    def pid_dir(self) -> Path:
+        return self.run_dir / "pids"
+
+    @property
+    def state_file(self) -> Path:
+        return self.run_dir / "gateway-url"
+
+    @property
+    def gateway_url(self) -> str:
+        return f"http://{self.gateway_host}:{self.gateway_port}"
+
+    def service_port(self, service: str) -> int:
+        return int(getattr(self, f"{service}_port"))
+
+    def upstream_address(self, service: str) -> str:
+        """``host:port`` the gateway proxies ``service`` to."""
+        configured = getattr(self, f"{service}_upstream")
+        return configured or f"{self.service_host}:{self.service_port(service)}"
+
+    def service_url(self, service: str) -> str:
+        return f"http://{self.service_host}:{self.service_port(service)}"

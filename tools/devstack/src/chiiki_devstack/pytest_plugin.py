@@ -1,0 +1,175 @@
+"""pytest plugin: every test run gets its own database and Redis key space on real servers.
+
+Where the servers come from, in order: ``TEST_DATABASE_URL`` / ``TEST_REDIS_URL``; containers from
+testcontainers when a Docker engine answers; the local servers on 127.0.0.1; embedded servers.
+The run's database is created with every service's roles, schemas and migrations, and dropped at
+the end; the Redis keys under the run's prefix are deleted.
+"""
+
+from __future__ import annotations
+
+import os
+import socket
+from collections.abc import AsyncIterator, Callable, Iterator
+from contextlib import AbstractContextManager, ExitStack, asynccontextmanager, contextmanager
+from dataclasses import dataclass
+from pathlib import Path
+from uuid import uuid4
+
+import httpx
+import pytest
+import redis
+from fastapi import FastAPI
+from sqlalchemy.engine import make_url
+
+from chiiki_devstack import infra
+from chiiki_devstack.config import SERVICES, StackSettings
+from chiiki_devstack.processes import ProcessTable
+from chiiki_devstack.stack import Stack
+
+
+@dataclass(frozen=True)
+class Platform:
+    """The servers and names of this test run."""
+
+    admin_url: str
+    redis_url: str
+    redis_key_prefix: str
+    env: dict[str, str]
+
+    def service_env(self) -> dict[str, str]:
+        return {**os.environ, **self.env}
+
+
+def _docker_engine_answers() -> bool:
+    socket_path = Path("/var/run/docker.sock")
+    if not socket_path.exists():
+        return False
+    try:
+        with socket.socket(socket.AF_UNIX) as sock:
+            sock.settimeout(1)
+            sock.connect(str(socket_path))
+    except OSError:
+        return False
+    return True
+
+
+def _server_urls(stack: ExitStack, tmp: Path) -> tuple[str, str]:
+    """Admin URL of a PostgreSQL server and URL of a Redis server for this run."""
+    pg_url, redis_url = os.environ.get("TEST_DATABASE_URL"), os.environ.get("TEST_REDIS_URL")
+    if (not pg_url or not redis_url) and _docker_engine_answers():
+        from testcontainers.postgres import PostgresContainer
+        from testcontainers.redis import RedisContainer
+
+        if not pg_url:
+            pg = stack.enter_context(PostgresContainer("postgres:16-alpine", driver=None))
+            pg_url = pg.get_connection_url()
+        if not redis_url:
+            rd = stack.enter_context(RedisContainer("redis:7-alpine"))
+            redis_url = f"redis://{rd.get_container_host_ip()}:{rd.get_exposed_port(6379)}/0"
+    if not pg_url or not redis_url:
+        resolved = infra.resolve(StackSettings(RUN_DIR=tmp), dict(os.environ))
+        table = ProcessTable(tmp / "pids", tmp / "logs")
+        for spec in resolved.embedded:
+            table.start(spec)
+            stack.callback(table.stop, spec.name)
+        pg_url = pg_url or resolved.database_url
+        redis_url = redis_url or resolved.redis_url
+    return pg_url, redis_url
+
+
+@pytest.fixture(scope="session")
+def platform(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Platform]:
+    from chiiki_devstack.cli import migrate
+    from chiiki_shared.provisioning import drop_database
+
+    run_id = uuid4().hex[:12]
+    with ExitStack() as stack:
+        pg_url, redis_url = _server_urls(stack, tmp_path_factory.mktemp("infra"))
+        admin_url = make_url(pg_url).set(database=f"chiiki_test_{run_id}")
+        admin = admin_url.render_as_string(hide_password=False)
+        env = {
+            "ENVIRONMENT": "test",
+            "LOG_LEVEL": "INFO",
+            "DATABASE_URL": admin,
+            "REDIS_URL": redis_url,
+            "REDIS_KEY_PREFIX": f"chiiki-test-{run_id}:",
+            **{f"{name.upper()}_DB_PASSWORD": f"test-{uuid4().hex}" for name in SERVICES},
+        }
+        saved = {key: os.environ.get(key) for key in env}
+        os.environ.update(env)
+        stack.callback(_restore_env, saved)
+        migrate()
+        stack.callback(drop_database, admin)
+        stack.callback(_delete_redis_keys, redis_url, env["REDIS_KEY_PREFIX"])
+        yield Platform(admin, redis_url, env["REDIS_KEY_PREFIX"], env)
+
+
+def _restore_env(saved: dict[str, str | None]) -> None:
+    for key, value in saved.items():
+        if value is None:
+            os.environ.pop(key, None)
+        else:
+            os.environ[key] = value
+
+
+def _delete_redis_keys(url: str, prefix: str) -> None:
+    client = redis.Redis.from_url(url)
+    try:
+        keys = list(client.scan_iter(match=f"{prefix}*", count=1000))
+        if keys:
+            client.delete(*keys)
+    finally:
+        client.close()
+
+
+@asynccontextmanager
+async def serve_app(app: FastAPI) -> AsyncIterator[httpx.AsyncClient]:
+    """An HTTP client talking to ``app`` in-process, with its lifespan run around it."""
+    async with app.router.lifespan_context(app):
+        transport = httpx.ASGITransport(app=app)
+        async with httpx.AsyncClient(transport=transport, base_url="http://testserver") as client:
+            yield client
+
+
+@pytest.fixture(scope="session")
+def app_client(platform: Platform) -> Callable[[FastAPI], AbstractContextManager]:
+    """``async with app_client(create_app()) as client:`` — the app runs against this run's DB."""
+    return serve_app
+
+
+def free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return int(sock.getsockname()[1])
+
+
+@contextmanager
+def running_stack(platform: Platform, run_dir: Path, **overrides: str) -> Iterator[Stack]:
+    """The real stack (services, workers, beat, nginx) on free ports, stopped afterwards."""
+    ports = {f"{name.upper()}_PORT": str(free_port()) for name in SERVICES}
+    env = {
+        **platform.env,
+        **ports,
+        "GATEWAY_PORT": str(free_port()),
+        "RUN_DIR": str(run_dir),
+        "WORKER_CONCURRENCY": "1",
+        **overrides,
+    }
+    saved = {key: os.environ.get(key) for key in env}
+    os.environ.update(env)
+    stack = Stack.from_env()
+    try:
+        stack.up()
+        yield stack
+    finally:
+        stack.down()
+        _restore_env(saved)
+
+
+@pytest.fixture(scope="session")
+def stack(platform: Platform, tmp_path_factory: pytest.TempPathFactory) -> Iterator[Stack]:
+    with running_stack(
+        platform, tmp_path_factory.mktemp("stack"), GATEWAY_READ_TIMEOUT="3s"
+    ) as running:
+        yield running

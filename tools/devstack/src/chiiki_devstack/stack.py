@@ -1,0 +1,216 @@
+"""The whole platform as local processes: infrastructure, migrations, services, workers, gateway."""
+
+from __future__ import annotations
+
+import os
+import sys
+import time
+from collections.abc import Callable
+from dataclasses import dataclass
+from functools import partial
+
+import httpx
+import structlog
+
+from chiiki_devstack import gateway, infra
+from chiiki_devstack.config import REPO_ROOT, SERVICES, StackSettings
+from chiiki_devstack.processes import ProcessSpec, ProcessTable
+
+logger = structlog.get_logger("chiiki.devstack")
+
+INFRA_NAMES = ("postgres", "redis")
+# Stopped first: the gateway, then what feeds it, then what everything stands on.
+STOP_ORDER_PREFIXES = ("gateway", "beat", "worker-", "api-", "replay", "redis", "postgres")
+
+
+class StackFailed(RuntimeError):
+    pass
+
+
+@dataclass(frozen=True)
+class Stack:
+    settings: StackSettings
+    table: ProcessTable
+
+    @classmethod
+    def from_env(cls) -> Stack:
+        settings = StackSettings()
+        return cls(settings, ProcessTable(settings.pid_dir, settings.log_dir))
+
+    # -- starting -------------------------------------------------------------------------------
+
+    def up(self) -> None:
+        env = dict(os.environ)
+        env.setdefault("ENVIRONMENT", "development")
+        resolved = infra.resolve(self.settings, env)
+        for spec in resolved.embedded:
+            self.table.start(spec)
+        env["DATABASE_URL"] = resolved.database_url
+        env["REDIS_URL"] = resolved.redis_url
+        self._wait_for_infrastructure(resolved)
+        self._migrate(env)
+        for spec in self.process_specs(env):
+            self.table.start(spec)
+        self._remember_gateway()
+        self.wait_until_healthy(env)
+
+    def _remember_gateway(self) -> None:
+        """Write where the gateway listens, so ``ps`` finds it without the same environment."""
+        self.settings.state_file.write_text(self.settings.gateway_url)
+
+    def gateway_url(self) -> str:
+        try:
+            return self.settings.state_file.read_text().strip()
+        except OSError:
+            return self.settings.gateway_url
+
+    def _wait_for_infrastructure(self, resolved: infra.Infrastructure) -> None:
+        from sqlalchemy.engine import make_url
+
+        for url, default_port in ((resolved.database_url, 5432), (resolved.redis_url, 6379)):
+            parsed = make_url(url) if url.startswith("postgres") else httpx.URL(url)
+            host, port = parsed.host or "127.0.0.1", parsed.port or default_port
+            probe = partial(infra.port_answers, host, port)
+            self._wait(f"{host}:{port} to accept connections", probe)
+
+    def _migrate(self, env: dict[str, str]) -> None:
+        """Provision roles and schemas, then run each service's migrations, in a child process
+        so the settings are read from exactly the environment the services will get."""
+        import subprocess
+
+        result = subprocess.run(
+            [sys.executable, "-m", "chiiki_devstack.cli", "migrate"],
+            env=env,
+            cwd=REPO_ROOT,
+            capture_output=True,
+            text=True,
+        )
+        if result.returncode != 0:
+            raise StackFailed(f"database migrations failed:\n{result.stdout}\n{result.stderr}")
+
+    def process_specs(self, env: dict[str, str]) -> list[ProcessSpec]:
+        bin_dir = os.path.dirname(sys.executable)
+        specs: list[ProcessSpec] = []
+        for service in SERVICES:
+            specs.append(
+                ProcessSpec(
+                    f"api-{service}",
+                    [
+                        os.path.join(bin_dir, "uvicorn"),
+                        f"chiiki_{service}.main:app",
+                        "--host",
+                        self.settings.service_host,
+                        "--port",
+                        str(self.settings.service_port(service)),
+                        "--no-access-log",
+                        "--timeout-graceful-shutdown",
+                        "10",
+                    ],
+                    env,
+                    REPO_ROOT,
+                )
+            )
+            specs.append(
+                ProcessSpec(
+                    f"worker-{service}",
+                    [
+                        os.path.join(bin_dir, "celery"),
+                        "-A",
+                        f"chiiki_{service}.worker",
+                        "worker",
+                        "-Q",
+                        service,
+                        "-n",
+                        self.worker_node(service),
+                        "--concurrency",
+                        str(self.settings.worker_concurrency),
+                        "--without-gossip",
+                        "--without-mingle",
+                    ],
+                    env,
+                    REPO_ROOT,
+                )
+            )
+        schedule_file = self.settings.run_dir / "celerybeat-schedule"
+        specs.append(
+            ProcessSpec(
+                "beat",
+                [
+                    os.path.join(bin_dir, "celery"),
+                    "-A",
+                    "chiiki_ingest.worker",
+                    "beat",
+                    "--schedule",
+                    str(schedule_file),
+                ],
+                env,
+                REPO_ROOT,
+            )
+        )
+        config = gateway.render(self.settings)
+        gateway.check_config(config)
+        error_log = str(self.settings.log_dir / "gateway-error.log")
+        nginx_argv = [gateway.nginx_binary(), "-p", str(config.parent), "-c", str(config)]
+        specs.append(ProcessSpec("gateway", [*nginx_argv, "-e", error_log], env, REPO_ROOT))
+        return specs
+
+    # -- health ---------------------------------------------------------------------------------
+
+    def health(self) -> dict[str, object] | None:
+        try:
+            response = httpx.get(f"{self.gateway_url()}/api/health", timeout=5)
+        except httpx.HTTPError:
+            return None
+        return response.json() if response.status_code in (200, 503) else None
+
+    def wait_until_healthy(self, env: dict[str, str] | None = None) -> None:
+        def gateway_ok() -> bool:
+            health = self.health()
+            return bool(health and health.get("status") == "ok")
+
+        self._wait("every service to report healthy through the gateway", gateway_ok)
+        self._wait("every worker to answer a ping", lambda: self._workers_answer(env or {}))
+
+    def worker_node(self, service: str) -> str:
+        return f"{service}@chiiki-{self.settings.gateway_port}"
+
+    def _workers_answer(self, env: dict[str, str]) -> bool:
+        from celery import Celery
+
+        redis_url = env.get("REDIS_URL") or self.settings.redis_url or infra.LOCAL_REDIS_URL
+        prefix = env.get("REDIS_KEY_PREFIX", "chiiki:")
+        app = Celery(broker=redis_url, set_as_current=False)
+        app.conf.broker_transport_options = {"global_keyprefix": prefix}
+        try:
+            replies = app.control.ping(timeout=1.0)
+        finally:
+            app.close()
+        answered = {node for reply in replies for node in reply}
+        return all(self.worker_node(service) in answered for service in SERVICES)
+
+    def _wait(self, what: str, ready: Callable[[], bool]) -> None:
+        deadline = time.monotonic() + self.settings.start_timeout_seconds
+        while time.monotonic() < deadline:
+            self._fail_on_exited()
+            if ready():
+                return
+            time.sleep(0.3)
+        raise StackFailed(
+            f"timed out after {self.settings.start_timeout_seconds:g}s waiting for {what}"
+        )
+
+    def _fail_on_exited(self) -> None:
+        for name in self.table.names():
+            if self.table.running(name) is None:
+                raise StackFailed(f"{name} exited during start-up; see {self.table.log_path(name)}")
+
+    # -- stopping -------------------------------------------------------------------------------
+
+    def down(self) -> list[str]:
+        def order(name: str) -> int:
+            return next(
+                (i for i, prefix in enumerate(STOP_ORDER_PREFIXES) if name.startswith(prefix)),
+                len(STOP_ORDER_PREFIXES),
+            )
+
+        return [name for name in sorted(self.table.names(), key=order) if self.table.stop(name)]
