@@ -1,0 +1,1 @@
+"""Builders for the stats service's reference data (regions, boundaries, indicator catalog)."""
