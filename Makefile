@@ -64,3 +64,11 @@ test: lint ## Lint, then every test (unit, integration, end to end)
 .PHONY: clean
 clean: down ## Stop the stack and remove its run folder
 	rm -rf .run
+
+.PHONY: compose-up
+compose-up: ## Run the whole stack in containers (needs a Docker engine)
+	docker compose -f deploy/compose/compose.yaml up --build --detach --wait
+
+.PHONY: compose-down
+compose-down: ## Stop the containers
+	docker compose -f deploy/compose/compose.yaml down
