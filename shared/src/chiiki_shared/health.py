@@ -23,8 +23,8 @@ Check = Callable[[Runtime], Awaitable[None]]
 
 
 async def check_database(runtime: Runtime) -> None:
-    if not await schema_exists(runtime.engine, runtime.settings.schema):
-        raise RuntimeError(f"schema {runtime.settings.schema!r} is missing")
+    if not await schema_exists(runtime.engine, runtime.settings.db_schema):
+        raise RuntimeError(f"schema {runtime.settings.db_schema!r} is missing")
 
 
 async def check_redis(runtime: Runtime) -> None:

@@ -43,7 +43,7 @@ async def _migrate(settings: ServiceSettings, metadata: MetaData) -> None:
     engine = create_async_engine(settings.service_database_url)
     try:
         async with engine.connect() as connection:
-            await connection.run_sync(_configure_and_run, settings.schema, metadata)
+            await connection.run_sync(_configure_and_run, settings.db_schema, metadata)
             await connection.commit()
     finally:
         await engine.dispose()

@@ -24,10 +24,15 @@ def _conninfo(url: str, database: str | None = None) -> str:
     return parsed.set(drivername="postgresql").render_as_string(hide_password=False)
 
 
-def create_database(admin_url: str) -> None:
+def _database_name(admin_url: str) -> str:
     database = make_url(admin_url).database
     if not database:
         raise ValueError("DATABASE_URL must name a database")
+    return database
+
+
+def create_database(admin_url: str) -> None:
+    database = _database_name(admin_url)
     with psycopg.connect(_conninfo(admin_url, "postgres"), autocommit=True) as conn:
         found = conn.execute("SELECT 1 FROM pg_database WHERE datname = %s", (database,))
         if found.fetchone():
@@ -37,7 +42,7 @@ def create_database(admin_url: str) -> None:
 
 
 def drop_database(admin_url: str) -> None:
-    database = make_url(admin_url).database
+    database = _database_name(admin_url)
     with psycopg.connect(_conninfo(admin_url, "postgres"), autocommit=True) as conn:
         conn.execute(
             sql.SQL("DROP DATABASE IF EXISTS {} WITH (FORCE)").format(sql.Identifier(database))
@@ -62,14 +67,14 @@ def _ensure_role(conn: psycopg.Connection, role: str, password: str) -> None:
 def provision(admin_url: str, services: Iterable[ServiceSettings]) -> None:
     """Create the database, the service roles and schemas, and lock everything else down."""
     create_database(admin_url)
-    database = make_url(admin_url).database
+    database = _database_name(admin_url)
     with psycopg.connect(_conninfo(admin_url), autocommit=True) as conn:
         conn.execute(
             sql.SQL("REVOKE ALL ON DATABASE {} FROM PUBLIC").format(sql.Identifier(database))
         )
         conn.execute("REVOKE ALL ON SCHEMA public FROM PUBLIC")
         for settings in services:
-            role, schema = settings.db_role, settings.schema
+            role, schema = settings.db_role, settings.db_schema
             _ensure_role(conn, role, settings.db_password.get_secret_value())
             conn.execute(
                 sql.SQL("CREATE SCHEMA IF NOT EXISTS {} AUTHORIZATION {}").format(

@@ -29,7 +29,7 @@ class Runtime:
     def open(cls, settings: ServiceSettings) -> Runtime:
         engine = create_engine(
             settings.service_database_url,
-            schema=settings.schema,
+            schema=settings.db_schema,
             pool_size=settings.db_pool_size,
             statement_timeout_ms=settings.db_statement_timeout_ms,
         )

@@ -46,7 +46,7 @@ class ServiceSettings(BaseSettings):
     db_pool_size: int = Field(default=5, ge=1, le=100)
 
     @property
-    def schema(self) -> str:
+    def db_schema(self) -> str:
         """The Postgres schema this service owns."""
         return self.service_name
 
