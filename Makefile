@@ -61,6 +61,22 @@ format: install ## Format and fix what ruff can
 test: lint ## Lint, then every test (unit, integration, end to end)
 	$(VENV)/bin/pytest $(PYTEST_ARGS)
 
+.PHONY: bench
+bench: install bench-ingest bench-analytics bench-stats ## Every benchmark: bench-ingest, bench-analytics, bench-stats, then login latency and the gateway's token-check cost (uses wrk if installed)
+	$(VENV)/bin/pytest bench/test_auth_bench.py -q -s -p no:cacheprovider $(PYTEST_ARGS)
+
+.PHONY: bench-analytics
+bench-analytics: install ## Analytics: the 47-prefecture forecast of one indicator, stored-forecast reads via the gateway
+	$(VENV)/bin/pytest bench/analytics_bench.py -q -s -p no:cacheprovider $(PYTEST_ARGS)
+
+.PHONY: bench-stats
+bench-stats: install ## Stats: queries through the gateway, uncached, cached (Redis) and revalidated (304)
+	$(VENV)/bin/pytest bench/stats_bench.py -q -s -p no:cacheprovider $(PYTEST_ARGS)
+
+.PHONY: bench-ingest
+bench-ingest: install ## Ingestion: cells/s from e-Stat pages to queryable in stats vs a raw COPY, peak memory
+	$(PYTHON) bench/ingest_throughput.py $(BENCH_INGEST_ARGS)
+
 .PHONY: clean
 clean: down ## Stop the stack and remove its run folder
 	rm -rf .run

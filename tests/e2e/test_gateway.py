@@ -1,4 +1,7 @@
-"""The real stack behind nginx: health, routing, request ids, and the gateway's own errors."""
+"""The real stack behind nginx: health, routing, request ids, and the gateway's own errors.
+
+Protected routes are called with the e2e admin's token (see test_auth_gateway.py for the checks
+themselves)."""
 
 import json
 import socket
@@ -66,8 +69,10 @@ def test_health_reports_every_service(gateway: httpx.Client) -> None:
 
 
 @pytest.mark.parametrize(("path", "service"), sorted(ROUTES.items()))
-def test_each_prefix_reaches_its_service(gateway: httpx.Client, path: str, service: str) -> None:
-    response = gateway.get(path)
+def test_each_prefix_reaches_its_service(
+    gateway: httpx.Client, admin_headers, path: str, service: str
+) -> None:
+    response = gateway.get(path, headers=admin_headers())
     assert response.headers["x-served-by"] == service
 
 
@@ -83,9 +88,11 @@ def test_openapi_and_docs_are_served_through_the_gateway(
     assert f"/api/{service}/openapi.json" in docs.text
 
 
-def test_request_id_round_trip(gateway: httpx.Client, stack: Stack) -> None:
+def test_request_id_round_trip(gateway: httpx.Client, stack: Stack, admin_headers) -> None:
     request_id = f"e2e-{time.time_ns()}"
-    response = gateway.get("/api/regions", headers={"X-Request-ID": request_id})
+    response = gateway.get(
+        "/api/stats/nowhere", headers={**admin_headers(), "X-Request-ID": request_id}
+    )
     assert response.headers.get_list("x-request-id") == [request_id]
     assert response.json()["request_id"] == request_id
     assert _log_lines_with(stack, "gateway-access", request_id)
@@ -100,14 +107,23 @@ def test_gateway_generates_a_request_id_when_absent(gateway: httpx.Client) -> No
     assert first != second
 
 
-def test_identity_headers_from_clients_are_stripped(gateway: httpx.Client, stack: Stack) -> None:
+def test_identity_headers_from_clients_are_stripped(
+    gateway: httpx.Client, stack: Stack, admin_headers
+) -> None:
+    admin_id = gateway.get("/api/auth/me", headers=admin_headers()).json()["id"]
     request_id = f"e2e-forged-{time.time_ns()}"
     gateway.get(
         "/api/regions",
-        headers={"X-Request-ID": request_id, "X-User-Id": "42", "X-User-Role": "admin"},
+        headers={
+            **admin_headers(),
+            "X-Request-ID": request_id,
+            "X-User-Id": "42",
+            "X-User-Role": "user",
+        },
     )
     [line] = [line for line in _log_lines_with(stack, "api-stats", request_id) if "user_id" in line]
-    assert line["user_id"] in (None, "")
+    # The gateway's verified identity, not the client's.
+    assert line["user_id"] == admin_id
 
 
 @pytest.mark.parametrize("path", ["/api/nowhere", "/api", "/", "/api/authx"])
@@ -117,10 +133,12 @@ def test_unknown_paths_are_json_404(gateway: httpx.Client, path: str) -> None:
 
 
 def test_a_stopped_service_gives_502_and_degraded_health(
-    gateway: httpx.Client, stack: Stack
+    gateway: httpx.Client, stack: Stack, admin_headers
 ) -> None:
     with _service_stopped(stack, "analytics"):
-        assert_problem(gateway.get("/api/forecasts?x=1"), 502, "bad-gateway")
+        assert_problem(
+            gateway.get("/api/forecasts?x=1", headers=admin_headers()), 502, "bad-gateway"
+        )
         health = gateway.get("/api/health")
         body = assert_problem(health, 503, "service-unavailable")
         assert body["services"]["analytics"]["status"] == "down"
@@ -129,10 +147,15 @@ def test_a_stopped_service_gives_502_and_degraded_health(
     assert gateway.get("/api/health").json()["status"] == "ok"
 
 
-def test_a_service_that_does_not_answer_gives_504(gateway: httpx.Client, stack: Stack) -> None:
+def test_a_service_that_does_not_answer_gives_504(
+    gateway: httpx.Client, stack: Stack, admin_headers
+) -> None:
+    headers = admin_headers()
     with _service_stopped(stack, "analytics"), _silent_listener(stack.settings.analytics_port):
         started = time.monotonic()
-        body = assert_problem(gateway.get("/api/forecasts"), 504, "gateway-timeout")
+        body = assert_problem(
+            gateway.get("/api/forecasts", headers=headers), 504, "gateway-timeout"
+        )
         assert 2.5 < time.monotonic() - started < 10
         assert body["instance"] == "/api/forecasts"
 

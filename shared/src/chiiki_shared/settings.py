@@ -40,6 +40,14 @@ class ServiceSettings(BaseSettings):
     redis_key_prefix: str = Field(default="chiiki:", alias="REDIS_KEY_PREFIX")
     db_statement_timeout_ms: int = Field(default=15_000, alias="DB_STATEMENT_TIMEOUT_MS", ge=100)
 
+    # The access-token contract every service checks (see chiiki_shared.security).
+    jwt_issuer: str = Field(default="chiiki-auth", alias="JWT_ISSUER", min_length=1)
+    jwt_audience: str = Field(default="chiiki-api", alias="JWT_AUDIENCE", min_length=1)
+    jwt_leeway_seconds: int = Field(default=10, alias="JWT_LEEWAY_SECONDS", ge=0, le=60)
+    auth_internal_url: str = Field(default="http://127.0.0.1:8101", alias="AUTH_INTERNAL_URL")
+    # Opens the statistics read endpoints (GETs of stats and analytics) to anonymous callers.
+    anonymous_read: bool = Field(default=False, alias="ANONYMOUS_READ")
+
     # Prefixed: <SERVICE>_DSN, <SERVICE>_DB_PASSWORD, <SERVICE>_DB_POOL_SIZE.
     dsn: str | None = None
     db_password: SecretStr = SecretStr(PLACEHOLDER_SECRET)

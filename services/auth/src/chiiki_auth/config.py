@@ -2,14 +2,84 @@
 
 from __future__ import annotations
 
-from typing import ClassVar
+from pathlib import Path
+from typing import ClassVar, Self
 
+from pydantic import Field, SecretStr, model_validator
 from pydantic_settings import SettingsConfigDict
 
 from chiiki_shared.settings import ServiceSettings
+
+# OWASP's minimum for argon2id: 19 MiB of memory, 2 iterations, 1 lane.
+ARGON2_MIN_MEMORY_KIB = 19 * 1024
+ARGON2_MIN_TIME_COST = 2
+# ASVS 5.0 (V6.3.1) allows at most 100 failed attempts per hour on one account.
+ASVS_MAX_FAILURES_PER_HOUR = 100
 
 
 class AuthSettings(ServiceSettings):
     model_config = SettingsConfigDict(env_prefix="AUTH_", extra="ignore", populate_by_name=True)
 
     service_name: ClassVar[str] = "auth"
+
+    # Tokens. Access tokens are short-lived on purpose: 15 minutes is the ceiling.
+    access_token_ttl_seconds: int = Field(default=900, ge=30, le=900)
+    refresh_token_ttl_seconds: int = Field(default=30 * 86_400, ge=60, le=90 * 86_400)
+    refresh_token_idle_seconds: int = Field(default=7 * 86_400, ge=60)
+
+    # Signing keys: a JSON list of {"kid", "private_key" (PEM), "activated_at" (ISO 8601)}, or a
+    # directory of <kid>.pem files (activated at their modification time). In development with
+    # neither, a key is generated once into <RUN_DIR>/auth-keys; elsewhere the service refuses
+    # to start without a key (see keys.py).
+    signing_keys: SecretStr | None = None
+    keys_dir: Path | None = None
+    run_dir: Path = Field(default=Path(".run"), alias="RUN_DIR")
+
+    # Passwords: argon2id, at or above OWASP's parameters.
+    argon2_memory_kib: int = Field(default=ARGON2_MIN_MEMORY_KIB, ge=ARGON2_MIN_MEMORY_KIB)
+    argon2_time_cost: int = Field(default=ARGON2_MIN_TIME_COST, ge=ARGON2_MIN_TIME_COST)
+    argon2_parallelism: int = Field(default=1, ge=1, le=8)
+
+    # Throttling (Redis, sliding windows). Failures per account stay within ASVS's bound.
+    login_account_max_failures: int = Field(default=10, ge=1)
+    login_account_window_seconds: int = Field(default=3600, ge=1)
+    login_ip_max_failures: int = Field(default=50, ge=1)
+    login_ip_window_seconds: int = Field(default=900, ge=1)
+    register_ip_max: int = Field(default=20, ge=1)
+    register_ip_window_seconds: int = Field(default=3600, ge=1)
+    # Peers whose X-Forwarded-For is believed (the gateway); anyone else is the client itself.
+    trusted_proxies: list[str] = Field(default_factory=lambda: ["127.0.0.1", "::1"])
+
+    # Saved dashboard settings: one JSON document per user.
+    settings_max_bytes: int = Field(default=64 * 1024, ge=256, le=512 * 1024)
+
+    # The first admin, created at start-up when no account has this email (unprefixed names).
+    bootstrap_admin_email: str | None = Field(default=None, alias="BOOTSTRAP_ADMIN_EMAIL")
+    bootstrap_admin_password: SecretStr | None = Field(
+        default=None, alias="BOOTSTRAP_ADMIN_PASSWORD"
+    )
+
+    @property
+    def dev_keys_dir(self) -> Path:
+        return self.run_dir / "auth-keys"
+
+    @property
+    def revocation_ttl_seconds(self) -> int:
+        """How long a revocation must be remembered: as long as an access token can live."""
+        return self.access_token_ttl_seconds + self.jwt_leeway_seconds + 5
+
+    @model_validator(mode="after")
+    def _check_auth_settings(self) -> Self:
+        hourly = self.login_account_max_failures * 3600 / self.login_account_window_seconds
+        if hourly > ASVS_MAX_FAILURES_PER_HOUR:
+            raise ValueError(
+                "AUTH_LOGIN_ACCOUNT_MAX_FAILURES / AUTH_LOGIN_ACCOUNT_WINDOW_SECONDS allow more "
+                f"than {ASVS_MAX_FAILURES_PER_HOUR} failed logins per hour on one account"
+            )
+        if self.refresh_token_idle_seconds > self.refresh_token_ttl_seconds:
+            raise ValueError(
+                "AUTH_REFRESH_TOKEN_IDLE_SECONDS exceeds AUTH_REFRESH_TOKEN_TTL_SECONDS"
+            )
+        if (self.bootstrap_admin_email is None) != (self.bootstrap_admin_password is None):
+            raise ValueError("BOOTSTRAP_ADMIN_EMAIL and BOOTSTRAP_ADMIN_PASSWORD go together")
+        return self

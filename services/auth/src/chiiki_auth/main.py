@@ -5,8 +5,60 @@ from __future__ import annotations
 from fastapi import FastAPI
 
 from chiiki_auth.config import AuthSettings
-from chiiki_auth.router import router
+from chiiki_auth.deps import COMPONENTS_EXTRA, AuthComponents
+from chiiki_auth.keys import load_key_ring
+from chiiki_auth.passwords import Passwords
+from chiiki_auth.router import internal_router, router
+from chiiki_auth.schemas import normalise_email
+from chiiki_auth.service import AuthService
+from chiiki_auth.throttle import Throttle
 from chiiki_shared.app import create_service_app
+from chiiki_shared.db import session_scope
+from chiiki_shared.runtime import Runtime
+from chiiki_shared.security import (
+    GUARD_EXTRA,
+    AccessTokenVerifier,
+    RevocationList,
+    TokenGuard,
+)
+
+
+async def start_auth(runtime: Runtime) -> None:
+    """Load the keys (refusing to start without one outside development), build what requests
+    share, and create the bootstrap admin when it is configured and missing."""
+    settings = runtime.settings
+    assert isinstance(settings, AuthSettings)
+    keys = load_key_ring(settings)
+    revocations = RevocationList(runtime.redis, settings.redis_key_prefix)
+    components = AuthComponents(
+        keys=keys,
+        passwords=Passwords(settings),
+        throttle=Throttle(runtime.redis, f"{settings.redis_key_prefix}auth:"),
+        revocations=revocations,
+    )
+    runtime.extras[COMPONENTS_EXTRA] = components
+    # The auth service verifies with its own key ring instead of fetching its JWKS over HTTP.
+    verifier = AccessTokenVerifier(
+        keys,
+        issuer=settings.jwt_issuer,
+        audience=settings.jwt_audience,
+        leeway=settings.jwt_leeway_seconds,
+    )
+    runtime.extras[GUARD_EXTRA] = TokenGuard(verifier, revocations)
+    if settings.bootstrap_admin_email and settings.bootstrap_admin_password:
+        async with session_scope(runtime.sessions) as session:
+            service = AuthService(
+                session=session,
+                settings=settings,
+                keys=keys,
+                passwords=components.passwords,
+                throttle=components.throttle,
+                revocations=revocations,
+            )
+            await service.ensure_admin(
+                email=normalise_email(settings.bootstrap_admin_email),
+                password=settings.bootstrap_admin_password.get_secret_value(),
+            )
 
 
 def create_app(settings: AuthSettings | None = None) -> FastAPI:
@@ -17,7 +69,8 @@ def create_app(settings: AuthSettings | None = None) -> FastAPI:
             "Users, login, JWT access tokens and rotating refresh tokens, roles, profile and "
             "saved dashboard settings."
         ),
-        routers=[router],
+        routers=[router, internal_router],
+        on_startup=[start_auth],
     )
 
 

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import os
 import sys
 
 from chiiki_devstack.config import SERVICES
@@ -40,13 +41,32 @@ def new_migration(service: str, message: str) -> None:
 
 
 def up(stack: Stack) -> None:
-    stack.up()
+    stack.up(load_demo_data=True)
     url = stack.settings.gateway_url
     print(f"Chiiki is up. Gateway: {url}")
     print(f"  health:   {url}/api/health")
     for service in SERVICES:
         print(f"  {service + ':':<10}{url}/api/{service}/docs")
     print(f"  logs:     {stack.settings.log_dir}")
+    _print_ingestion(stack)
+    if stack.dev_admin_file.exists() and not os.environ.get("BOOTSTRAP_ADMIN_EMAIL"):
+        email, password = stack.dev_admin()
+        print(
+            f"  admin:    {email} / {password}  (development only, kept in {stack.dev_admin_file})"
+        )
+
+
+def _print_ingestion(stack: Stack) -> None:
+    source = os.environ.get("ESTAT_API_BASE_URL")
+    if not source:
+        port = stack.settings.replay_port_file.read_text().strip()
+        source = f"replay server http://127.0.0.1:{port} (recorded tables)"
+    print(f"  e-Stat:   {source}")
+    print(
+        "  data:     the catalog is being ingested in the background (tables without a version);"
+        f"\n            watch: tail -f {stack.table.log_path('worker-ingest')}"
+        f"\n            or, as admin: GET {stack.settings.gateway_url}/api/ingest/runs"
+    )
 
 
 def ps(stack: Stack) -> None:

@@ -38,7 +38,13 @@ class StackSettings(BaseSettings):
     ingest_upstream: str | None = Field(default=None, alias="INGEST_UPSTREAM")
     analytics_upstream: str | None = Field(default=None, alias="ANALYTICS_UPSTREAM")
     force_embedded: bool = Field(default=False, alias="EMBEDDED_SERVERS")
+    # Auth at the gateway: how long a successful token check is cached, and anonymous reads.
+    gateway_auth_cache: str = Field(default="5s", alias="GATEWAY_AUTH_CACHE", pattern=r"^\d+m?s$")
+    anonymous_read: bool = Field(default=False, alias="ANONYMOUS_READ")
     start_timeout_seconds: float = Field(default=90, alias="START_TIMEOUT_SECONDS", gt=0)
+    # Without ESTAT_API_BASE_URL, the services read e-Stat from the replay server (recorded
+    # tables, services/ingest/recordings), started on this port (or a free one if it is taken).
+    estat_replay_port: int = Field(default=8109, alias="ESTAT_REPLAY_PORT", ge=1, le=65535)
 
     @property
     def log_dir(self) -> Path:
@@ -51,6 +57,10 @@ class StackSettings(BaseSettings):
     @property
     def state_file(self) -> Path:
         return self.run_dir / "gateway-url"
+
+    @property
+    def replay_port_file(self) -> Path:
+        return self.run_dir / "replay-port"
 
     @property
     def gateway_url(self) -> str:

@@ -68,6 +68,8 @@ def render(settings: StackSettings) -> Path:
         max_body_size=settings.gateway_max_body_size,
         connect_timeout=settings.gateway_connect_timeout,
         read_timeout=settings.gateway_read_timeout,
+        auth_cache=settings.gateway_auth_cache,
+        anonymous_read=settings.anonymous_read,
     )
     path = run_dir / "nginx.conf"
     path.write_text(text)

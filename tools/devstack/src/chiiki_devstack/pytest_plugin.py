@@ -9,9 +9,12 @@ the end; the Redis keys under the run's prefix are deleted.
 from __future__ import annotations
 
 import os
+import shutil
 import socket
+import tempfile
+import time
 from collections.abc import AsyncIterator, Callable, Iterator
-from contextlib import AbstractContextManager, ExitStack, asynccontextmanager, contextmanager
+from contextlib import AbstractAsyncContextManager, ExitStack, asynccontextmanager, contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 from uuid import uuid4
@@ -26,6 +29,10 @@ from chiiki_devstack import infra
 from chiiki_devstack.config import SERVICES, StackSettings
 from chiiki_devstack.processes import ProcessTable
 from chiiki_devstack.stack import Stack
+
+# The admin the e2e stack creates at start-up (BOOTSTRAP_ADMIN_*), for tests to log in as.
+E2E_ADMIN_EMAIL = "e2e-admin@chiiki.example"
+E2E_ADMIN_PASSWORD = "e2e-admin-" + uuid4().hex
 
 
 @dataclass(frozen=True)
@@ -133,7 +140,7 @@ async def serve_app(app: FastAPI) -> AsyncIterator[httpx.AsyncClient]:
 
 
 @pytest.fixture(scope="session")
-def app_client(platform: Platform) -> Callable[[FastAPI], AbstractContextManager]:
+def app_client(platform: Platform) -> Callable[[FastAPI], AbstractAsyncContextManager]:
     """``async with app_client(create_app()) as client:`` — the app runs against this run's DB."""
     return serve_app
 
@@ -169,7 +176,51 @@ def running_stack(platform: Platform, run_dir: Path, **overrides: str) -> Iterat
 
 @pytest.fixture(scope="session")
 def stack(platform: Platform, tmp_path_factory: pytest.TempPathFactory) -> Iterator[Stack]:
-    with running_stack(
-        platform, tmp_path_factory.mktemp("stack"), GATEWAY_READ_TIMEOUT="3s"
-    ) as running:
-        yield running
+    from chiiki_auth.keys import generate_key_file
+
+    keys_dir = tmp_path_factory.mktemp("auth-keys")
+    generate_key_file(keys_dir)
+    # nginx's workers (not root) write the token-check cache and large request bodies under the
+    # run folder, so it lives outside pytest's private temp folder: traversable, not listable.
+    run_dir = Path(tempfile.mkdtemp(prefix="chiiki-e2e-"))
+    run_dir.chmod(0o711)
+    try:
+        with running_stack(
+            platform,
+            run_dir,
+            GATEWAY_READ_TIMEOUT="3s",
+            AUTH_KEYS_DIR=str(keys_dir),
+            # An admin to log in as, a short token-check cache so revocations show quickly at
+            # the gateway, and room for the suite's registrations and failed logins (all from
+            # 127.0.0.1).
+            BOOTSTRAP_ADMIN_EMAIL=E2E_ADMIN_EMAIL,
+            BOOTSTRAP_ADMIN_PASSWORD=E2E_ADMIN_PASSWORD,
+            GATEWAY_AUTH_CACHE="1s",
+            AUTH_LOGIN_IP_MAX_FAILURES="500",
+            AUTH_REGISTER_IP_MAX="500",
+        ) as running:
+            yield running
+    finally:
+        shutil.rmtree(run_dir, ignore_errors=True)
+
+
+@pytest.fixture(scope="session")
+def admin_headers(stack: Stack) -> Callable[[], dict[str, str]]:
+    """``admin_headers()``: an ``Authorization`` header of the e2e admin, logged in through the
+    gateway once and again when its access token nears expiry."""
+    cached: dict[str, object] = {}
+
+    def headers() -> dict[str, str]:
+        if float(cached.get("renew_at", 0)) <= time.monotonic():  # type: ignore[arg-type]
+            response = httpx.post(
+                f"{stack.settings.gateway_url}/api/auth/login",
+                json={"email": E2E_ADMIN_EMAIL, "password": E2E_ADMIN_PASSWORD},
+                timeout=10,
+            )
+            response.raise_for_status()
+            body = response.json()
+            cached["token"] = body["access_token"]
+            cached["renew_at"] = time.monotonic() + body["expires_in"] - 60
+        return {"Authorization": f"Bearer {cached['token']}"}
+
+    return headers

@@ -2,12 +2,15 @@
 
 from __future__ import annotations
 
+import json
 import os
+import secrets
 import sys
 import time
 from collections.abc import Callable
 from dataclasses import dataclass
 from functools import partial
+from pathlib import Path
 
 import httpx
 import structlog
@@ -21,6 +24,16 @@ logger = structlog.get_logger("chiiki.devstack")
 INFRA_NAMES = ("postgres", "redis")
 # Stopped first: the gateway, then what feeds it, then what everything stands on.
 STOP_ORDER_PREFIXES = ("gateway", "beat", "worker-", "api-", "replay", "redis", "postgres")
+# In development without BOOTSTRAP_ADMIN_*, this admin is created with a password generated once
+# into the run folder (see dev_admin).
+DEV_ADMIN_EMAIL = "admin@chiiki.example"
+# Without ESTAT_API_BASE_URL the services read e-Stat from this local replay server. Its app id
+# is not a secret: it only opens the recordings in the repository.
+REPLAY = "replay"
+REPLAY_APP_ID = "chiiki-dev-replay"
+REPLAY_RECORDINGS = REPO_ROOT / "services" / "ingest" / "recordings"
+# Sent once the stack is healthy: loads every catalog table that has no version yet.
+BOOTSTRAP_INGESTION_TASK = "ingest.bootstrap_catalog"
 
 
 class StackFailed(RuntimeError):
@@ -39,9 +52,16 @@ class Stack:
 
     # -- starting -------------------------------------------------------------------------------
 
-    def up(self) -> None:
+    def up(self, *, load_demo_data: bool = False) -> None:
+        """Start what is missing and wait until healthy; with ``load_demo_data``, then queue the
+        ingestion of the catalog (not waited for: the data arrives in the background)."""
         env = dict(os.environ)
         env.setdefault("ENVIRONMENT", "development")
+        # Services fetch the auth service's public keys from here.
+        env.setdefault("AUTH_INTERNAL_URL", self.settings.service_url("auth"))
+        if env["ENVIRONMENT"] == "development" and not env.get("BOOTSTRAP_ADMIN_EMAIL"):
+            email, password = self.dev_admin()
+            env.update(BOOTSTRAP_ADMIN_EMAIL=email, BOOTSTRAP_ADMIN_PASSWORD=password)
         resolved = infra.resolve(self.settings, env)
         for spec in resolved.embedded:
             self.table.start(spec)
@@ -49,10 +69,74 @@ class Stack:
         env["REDIS_URL"] = resolved.redis_url
         self._wait_for_infrastructure(resolved)
         self._migrate(env)
-        for spec in self.process_specs(env):
+        replay = self._replay(env)
+        for spec in [*replay, *self.process_specs(env)]:
             self.table.start(spec)
+        if replay:
+            port = int(self.settings.replay_port_file.read_text())
+            replay_answers = partial(infra.port_answers, "127.0.0.1", port)
+            self._wait("the e-Stat replay server to accept connections", replay_answers)
         self._remember_gateway()
         self.wait_until_healthy(env)
+        if load_demo_data:
+            self.queue_catalog_ingestion(env)
+
+    def _replay(self, env: dict[str, str]) -> list[ProcessSpec]:
+        """Without ESTAT_API_BASE_URL, point the services at a replay server of our own."""
+        if env.get("ESTAT_API_BASE_URL"):
+            return []
+        port = self._replay_port()
+        env["ESTAT_API_BASE_URL"] = f"http://127.0.0.1:{port}/rest/3.0/app/json"
+        env["ESTAT_APP_ID"] = REPLAY_APP_ID
+        argv = [sys.executable, "-m", "chiiki_ingest.replay", "--host", "127.0.0.1"]
+        argv += ["--port", str(port), "--recordings", str(REPLAY_RECORDINGS)]
+        argv += ["--log-level", "warning"]
+        # The accepted id goes in the environment, never on a command line `ps` shows.
+        replay_env = {**env, "ESTAT_REPLAY_APP_ID": REPLAY_APP_ID}
+        return [ProcessSpec(REPLAY, argv, replay_env, REPO_ROOT)]
+
+    def _replay_port(self) -> int:
+        """The running replay's port, else ESTAT_REPLAY_PORT, else (taken) a free one."""
+        path = self.settings.replay_port_file
+        if self.table.running(REPLAY) and path.exists():
+            return int(path.read_text())
+        port = self.settings.estat_replay_port
+        if infra.port_answers("127.0.0.1", port, timeout=0.2):
+            port = _free_port()
+        path.parent.mkdir(parents=True, exist_ok=True)
+        path.write_text(str(port))
+        return port
+
+    def queue_catalog_ingestion(self, env: dict[str, str]) -> None:
+        """Send ``ingest.bootstrap_catalog`` by name: the ingest worker queues a run for every
+        enabled catalog table without a version. Sending again is harmless (make up twice)."""
+        from celery import Celery
+
+        redis_url = env.get("REDIS_URL") or self.settings.redis_url or infra.LOCAL_REDIS_URL
+        app = Celery(broker=redis_url, set_as_current=False)
+        app.conf.broker_transport_options = {
+            "global_keyprefix": env.get("REDIS_KEY_PREFIX", "chiiki:")
+        }
+        try:
+            app.send_task(BOOTSTRAP_INGESTION_TASK, args=[{}], queue="ingest")
+        finally:
+            app.close()
+
+    @property
+    def dev_admin_file(self) -> Path:
+        return self.settings.run_dir / "dev-admin.json"
+
+    def dev_admin(self) -> tuple[str, str]:
+        """The development admin: its password is generated once and kept (mode 0600)."""
+        path = self.dev_admin_file
+        if not path.exists():
+            path.parent.mkdir(parents=True, exist_ok=True)
+            record = {"email": DEV_ADMIN_EMAIL, "password": secrets.token_urlsafe(18)}
+            descriptor = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+            with os.fdopen(descriptor, "w") as file:
+                json.dump(record, file)
+        record = json.loads(path.read_text())
+        return record["email"], record["password"]
 
     def _remember_gateway(self) -> None:
         """Write where the gateway listens, so ``ps`` finds it without the same environment."""
@@ -214,3 +298,11 @@ class Stack:
             )
 
         return [name for name in sorted(self.table.names(), key=order) if self.table.stop(name)]
+
+
+def _free_port() -> int:
+    import socket
+
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return int(sock.getsockname()[1])

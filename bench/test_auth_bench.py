@@ -1,0 +1,195 @@
+"""Benchmark, not a test: login latency and what the gateway's token check costs.
+
+Run with ``make bench``. It starts the real stack (like ``tests/e2e``), then measures, in one run:
+
+- login latency through the gateway (argon2id at the configured parameters dominates it);
+- the throughput and latency of one route through three gateways in front of the same services:
+  no token check (anonymous read, the baseline), the token check with its cache (a hit for all
+  but the first request of each cache period), and the token check without a cache (every request
+  asks the auth service's ``/internal/verify``);
+- ``/internal/verify`` alone, called directly.
+
+The load comes from ``wrk`` when installed (``apt-get install wrk``), else from a small asyncio
+client (less precise: it shares the CPU with what it measures). Numbers are printed; they depend on
+the machine, so compare rows of one run, not runs on different machines.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import os
+import re
+import shutil
+import statistics
+import subprocess
+import tempfile
+import time
+import uuid
+from collections.abc import Iterator
+from contextlib import contextmanager
+from pathlib import Path
+
+import httpx
+
+from chiiki_auth.config import AuthSettings
+from chiiki_auth.passwords import Passwords
+from chiiki_devstack import gateway as nginx_gateway
+from chiiki_devstack.config import StackSettings
+from chiiki_devstack.pytest_plugin import free_port
+from chiiki_devstack.stack import Stack
+
+DURATION_SECONDS = int(os.environ.get("BENCH_SECONDS", "5"))
+ROUNDS = int(os.environ.get("BENCH_ROUNDS", "3"))
+CONNECTIONS = int(os.environ.get("BENCH_CONNECTIONS", "16"))
+LOGINS = int(os.environ.get("BENCH_LOGINS", "40"))
+# A protected stats path no route serves: the service answers a cheap 404 without the database,
+# so the gateway's own cost shows instead of a query's.
+PROBE = "/api/stats/bench-probe"
+PASSWORD = "bench-marigold-horizon"  # noqa: S105 - a throwaway account of this run
+
+
+def test_auth_benchmark(stack: Stack) -> None:
+    rows: list[tuple[str, str]] = []
+    token = _login_latency(stack, rows)
+    rows.append(("argon2id hash, in-process", _argon2_ms()))
+
+    results: dict[str, tuple[float, float, float]] = {}
+    with (
+        _gateway(ANONYMOUS_READ="true", GATEWAY_AUTH_CACHE="5s") as anonymous,
+        _gateway(GATEWAY_AUTH_CACHE="5s") as cached,
+        _gateway(GATEWAY_AUTH_CACHE="0s") as uncached,
+    ):
+        scenarios = {
+            "no token check (anonymous read)": (f"{anonymous}{PROBE}", None),
+            "token check, cached 5 s": (f"{cached}{PROBE}", token),
+            "token check, no cache": (f"{uncached}{PROBE}", token),
+            "/internal/verify alone (auth service)": (
+                f"{stack.settings.service_url('auth')}/internal/verify",
+                token,
+            ),
+        }
+        _load(f"{anonymous}{PROBE}", None, seconds=2)  # warm up every process on the path
+        # Rounds interleave the scenarios so a busy moment of the machine hits all of them; each
+        # keeps its best round.
+        for _ in range(ROUNDS):
+            for name, (url, credential) in scenarios.items():
+                measured = _load(url, credential)
+                if name not in results or measured[0] > results[name][0]:
+                    results[name] = measured
+
+    baseline = results["no token check (anonymous read)"][0]
+    print("\n\n== Chiiki auth benchmark ==")
+    print(
+        f"load: {_tool()}, {CONNECTIONS} connections, best of {ROUNDS} rounds of "
+        f"{DURATION_SECONDS} s per row\n"
+    )
+    for name, value in rows:
+        print(f"  {name:<42} {value}")
+    print(f"\n  {'route ' + PROBE:<42} {'req/s':>9} {'p50 ms':>8} {'p99 ms':>8} {'vs none':>8}")
+    for name, (rps, p50, p99) in results.items():
+        print(f"  {name:<42} {rps:>9.0f} {p50:>8.2f} {p99:>8.2f} {rps / baseline:>8.0%}")
+    print()
+
+
+def _login_latency(stack: Stack, rows: list[tuple[str, str]]) -> str:
+    email = f"bench-{uuid.uuid4().hex[:10]}@chiiki.example"
+    with httpx.Client(base_url=stack.settings.gateway_url, timeout=10) as client:
+        client.post(
+            "/api/auth/register", json={"email": email, "password": PASSWORD, "display_name": "B"}
+        ).raise_for_status()
+        timings = []
+        for _ in range(LOGINS):
+            started = time.perf_counter()
+            response = client.post("/api/auth/login", json={"email": email, "password": PASSWORD})
+            timings.append((time.perf_counter() - started) * 1000)
+            response.raise_for_status()
+        token = response.json()["access_token"]
+    timings.sort()
+    p50, p95 = statistics.median(timings), timings[int(len(timings) * 0.95) - 1]
+    summary = f"p50 {p50:.1f} ms, p95 {p95:.1f} ms, max {timings[-1]:.1f} ms"
+    rows.append((f"login through the gateway ({LOGINS} in a row)", summary))
+    return token
+
+
+def _argon2_ms() -> str:
+    passwords = Passwords(AuthSettings())
+    started = time.perf_counter()
+    for _ in range(10):
+        passwords._hasher.hash(PASSWORD)
+    return f"{(time.perf_counter() - started) * 100:.1f} ms (m=19 MiB, t=2, p=1)"
+
+
+def _tool() -> str:
+    return "wrk" if shutil.which("wrk") else "asyncio client (install wrk for better numbers)"
+
+
+def _load(url: str, token: str | None, seconds: int = 0) -> tuple[float, float, float]:
+    """Requests per second, p50 and p99 latency in milliseconds."""
+    seconds = seconds or DURATION_SECONDS
+    if shutil.which("wrk"):
+        return _wrk(url, token, seconds)
+    return asyncio.run(_python_load(url, token, seconds))
+
+
+def _wrk(url: str, token: str | None, seconds: int) -> tuple[float, float, float]:
+    headers = ["-H", f"Authorization: Bearer {token}"] if token else []
+    command = ["wrk", "-t", "2", "-c", str(CONNECTIONS), "-d", f"{seconds}s", "--latency"]
+    out = subprocess.run(  # noqa: S603 - fixed command
+        [*command, *headers, url], capture_output=True, text=True, check=True
+    ).stdout
+    rps = float(re.search(r"Requests/sec:\s+([\d.]+)", out).group(1))  # type: ignore[union-attr]
+    return rps, _wrk_ms(out, "50%"), _wrk_ms(out, "99%")
+
+
+def _wrk_ms(out: str, percentile: str) -> float:
+    value, unit = re.search(rf"{percentile}\s+([\d.]+)(us|ms|s)", out).groups()  # type: ignore[union-attr]
+    return float(value) * {"us": 0.001, "ms": 1.0, "s": 1000.0}[unit]
+
+
+async def _python_load(url: str, token: str | None, seconds: int) -> tuple[float, float, float]:
+    headers = {"Authorization": f"Bearer {token}"} if token else {}
+    timings: list[float] = []
+    deadline = time.perf_counter() + seconds
+    limits = httpx.Limits(max_connections=CONNECTIONS)
+    async with httpx.AsyncClient(headers=headers, limits=limits, timeout=10) as client:
+
+        async def worker() -> None:
+            while time.perf_counter() < deadline:
+                started = time.perf_counter()
+                await client.get(url)
+                timings.append((time.perf_counter() - started) * 1000)
+
+        started = time.perf_counter()
+        await asyncio.gather(*(worker() for _ in range(CONNECTIONS)))
+        elapsed = time.perf_counter() - started
+    timings.sort()
+    return len(timings) / elapsed, timings[len(timings) // 2], timings[int(len(timings) * 0.99)]
+
+
+@contextmanager
+def _gateway(**overrides: str) -> Iterator[str]:
+    """An nginx in front of the stack's services, rendered with these settings."""
+    run_dir = Path(tempfile.mkdtemp(prefix="chiiki-bench-"))
+    run_dir.chmod(0o711)
+    port = free_port()
+    settings = StackSettings(RUN_DIR=run_dir, GATEWAY_PORT=port, GATEWAY_WORKERS=1, **overrides)
+    config = nginx_gateway.render(settings)
+    argv = [nginx_gateway.nginx_binary(), "-p", str(config.parent), "-c", str(config)]
+    error_log = str(settings.log_dir / "gateway-error.log")
+    process = subprocess.Popen(  # noqa: S603 - our own nginx, fixed arguments
+        [*argv, "-e", error_log], stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL
+    )
+    url = f"http://127.0.0.1:{port}"
+    try:
+        deadline = time.monotonic() + 10
+        while time.monotonic() < deadline:
+            try:
+                httpx.get(f"{url}/api/health", timeout=1)
+                break
+            except httpx.HTTPError:
+                time.sleep(0.1)
+        yield url
+    finally:
+        process.terminate()
+        process.wait(timeout=10)
+        shutil.rmtree(run_dir, ignore_errors=True)

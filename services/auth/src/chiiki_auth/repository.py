@@ -1,0 +1,178 @@
+"""Every SQL statement of the auth service. Repositories flush; the request commits."""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import Sequence
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import func, or_, select, update
+from sqlalchemy.dialects.postgresql import insert
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from chiiki_auth.models import ROLE_ADMIN, RefreshToken, Session, User, UserSettings
+
+
+def _escape_like(text: str) -> str:
+    return text.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
+
+
+class UserRepository:
+    def __init__(self, session: AsyncSession) -> None:
+        self.session = session
+
+    async def get(self, user_id: uuid.UUID, *, for_update: bool = False) -> User | None:
+        query = select(User).where(User.id == user_id)
+        if for_update:
+            query = query.with_for_update()
+        return await self.session.scalar(query)
+
+    async def get_by_email(self, email: str) -> User | None:
+        return await self.session.scalar(select(User).where(User.email == email))
+
+    async def add(
+        self, *, email: str, display_name: str, password_hash: str, role: str
+    ) -> User | None:
+        """The new user, or ``None`` when the email is taken (also under concurrent inserts)."""
+        user_id = await self.session.scalar(
+            insert(User)
+            .values(
+                id=uuid.uuid4(),
+                email=email,
+                display_name=display_name,
+                password_hash=password_hash,
+                role=role,
+            )
+            .on_conflict_do_nothing(index_elements=[User.email])
+            .returning(User.id)
+        )
+        return None if user_id is None else await self.get(user_id)
+
+    async def page(self, *, search: str | None, offset: int, limit: int) -> tuple[list[User], int]:
+        condition = None
+        if search:
+            pattern = f"%{_escape_like(search)}%"
+            condition = or_(
+                User.email.ilike(pattern, escape="\\"),
+                User.display_name.ilike(pattern, escape="\\"),
+            )
+        count = select(func.count()).select_from(User)
+        query = select(User).order_by(User.created_at, User.id).offset(offset).limit(limit)
+        if condition is not None:
+            count, query = count.where(condition), query.where(condition)
+        total = await self.session.scalar(count)
+        users = (await self.session.scalars(query)).all()
+        return list(users), int(total or 0)
+
+    async def lock_active_admins(self) -> list[User]:
+        """Every enabled admin, locked until the transaction ends (the last-admin rule)."""
+        query = (
+            select(User)
+            .where(User.role == ROLE_ADMIN, User.disabled_at.is_(None))
+            .order_by(User.id)
+            .with_for_update()
+        )
+        return list((await self.session.scalars(query)).all())
+
+
+class SessionRepository:
+    def __init__(self, session: AsyncSession) -> None:
+        self.session = session
+
+    async def create(self, *, user_id: uuid.UUID, now: datetime, expires_at: datetime) -> Session:
+        login = Session(
+            id=uuid.uuid4(),
+            user_id=user_id,
+            created_at=now,
+            last_used_at=now,
+            expires_at=expires_at,
+        )
+        self.session.add(login)
+        await self.session.flush()
+        return login
+
+    async def get(self, session_id: uuid.UUID) -> Session | None:
+        return await self.session.get(Session, session_id)
+
+    async def active_ids(self, user_id: uuid.UUID, now: datetime) -> list[uuid.UUID]:
+        query = select(Session.id).where(
+            Session.user_id == user_id, Session.revoked_at.is_(None), Session.expires_at > now
+        )
+        return list((await self.session.scalars(query)).all())
+
+    async def revoke(self, session_ids: Sequence[uuid.UUID], *, reason: str, now: datetime) -> None:
+        if not session_ids:
+            return
+        await self.session.execute(
+            update(Session)
+            .where(Session.id.in_(session_ids), Session.revoked_at.is_(None))
+            .values(revoked_at=now, revoke_reason=reason)
+            .execution_options(synchronize_session=False)
+        )
+
+    async def touch(self, session_id: uuid.UUID, now: datetime) -> None:
+        await self.session.execute(
+            update(Session)
+            .where(Session.id == session_id)
+            .values(last_used_at=now)
+            .execution_options(synchronize_session=False)
+        )
+
+
+class RefreshTokenRepository:
+    def __init__(self, session: AsyncSession) -> None:
+        self.session = session
+
+    async def add(self, *, session_id: uuid.UUID, token_hash: str, issued_at: datetime) -> None:
+        self.session.add(
+            RefreshToken(
+                id=uuid.uuid4(), session_id=session_id, token_hash=token_hash, issued_at=issued_at
+            )
+        )
+        await self.session.flush()
+
+    async def claim(self, token_hash: str, now: datetime) -> RefreshToken | None:
+        """Mark the token used, atomically: of two requests racing with it, one wins."""
+        return await self.session.scalar(
+            update(RefreshToken)
+            .where(RefreshToken.token_hash == token_hash, RefreshToken.used_at.is_(None))
+            .values(used_at=now)
+            .returning(RefreshToken)
+            .execution_options(synchronize_session=False)
+        )
+
+    async def find(self, token_hash: str) -> RefreshToken | None:
+        return await self.session.scalar(
+            select(RefreshToken).where(RefreshToken.token_hash == token_hash)
+        )
+
+
+class SettingsRepository:
+    def __init__(self, session: AsyncSession) -> None:
+        self.session = session
+
+    async def get(self, user_id: uuid.UUID) -> UserSettings | None:
+        return await self.session.get(UserSettings, user_id)
+
+    async def replace(
+        self, user_id: uuid.UUID, document: dict[str, Any], *, expected_version: int
+    ) -> UserSettings | None:
+        """Store ``document`` as the next version if ``expected_version`` is still current."""
+        if expected_version == 0:
+            statement: Any = (
+                insert(UserSettings)
+                .values(user_id=user_id, document=document, version=1)
+                .on_conflict_do_nothing(index_elements=[UserSettings.user_id])
+            )
+        else:
+            statement = (
+                update(UserSettings)
+                .where(UserSettings.user_id == user_id, UserSettings.version == expected_version)
+                .values(document=document, version=UserSettings.version + 1, updated_at=func.now())
+                .execution_options(synchronize_session=False)
+            )
+        stored = await self.session.scalar(statement.returning(UserSettings))
+        if stored is not None:
+            await self.session.refresh(stored)
+        return stored

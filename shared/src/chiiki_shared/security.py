@@ -1,0 +1,419 @@
+"""Access tokens as every service checks them: the one place that knows the token contract.
+
+The contract
+------------
+Access tokens are JWTs signed by the auth service with ES256 (ECDSA P-256 / SHA-256, the only
+algorithm accepted), typed ``at+jwt`` in their header (RFC 9068) and naming their key with ``kid``.
+Every claim below is required:
+
+``iss`` (``JWT_ISSUER``), ``aud`` (``JWT_AUDIENCE``), ``sub`` (the user id), ``exp``, ``iat``,
+``nbf``, ``jti``, ``sid`` (the session: the refresh-token family the token was issued in) and
+``role`` (``user`` or ``admin``). Identity comes from the token alone: headers such as
+``X-User-Id`` (set by the gateway for logs) are never trusted here.
+
+Public keys come from the auth service's JWKS (``AUTH_INTERNAL_URL`` + ``JWKS_PATH``), cached
+and fetched again when a token names a ``kid`` not seen yet (at most once every few seconds), so a
+rotated key is picked up without a restart.
+
+Revocation lives in Redis under ``REDIS_KEY_PREFIX``; it is the one piece of auth state that other
+services read, on purpose, and only the auth service writes it:
+
+- ``<prefix>auth:revoked-session:<sid>``: the session ended (logout, refresh-token reuse, password
+  change...); every token carrying that ``sid`` is refused. Kept as long as an access token lives.
+- ``<prefix>auth:not-before:<user id>``: Unix seconds; the user's tokens issued (``iat``) before
+  that second are refused (password change, account disabled, role change). Same lifetime.
+
+Using it in a service
+---------------------
+::
+
+    from chiiki_shared.security import AdminUser, CurrentUser, ReadAccess
+
+    @router.get("/api/population/{code}")
+    async def population(code: str, reader: ReadAccess) -> ...:  # None when anonymous
+        ...
+
+    @router.post("/api/ingest/runs")
+    async def start_run(admin: AdminUser) -> ...:  # 403 for role "user"
+        ...
+
+``ReadAccess`` lets anonymous callers through only when ``ANONYMOUS_READ`` is on; use it on GET
+routes of statistics only. Failures are problem documents: 401 ``authentication-required`` or
+``invalid-token`` with ``WWW-Authenticate: Bearer ...``, 403 ``forbidden``, and 503 when the
+keys or Redis cannot be reached (fail closed).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import math
+import time
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass
+from typing import Annotated, Any, Protocol
+
+import httpx
+import jwt
+import structlog
+from fastapi import Depends, Request
+from fastapi.security import OAuth2PasswordBearer
+from redis.asyncio import Redis
+from redis.exceptions import RedisError
+
+from chiiki_shared.errors import Forbidden, ServiceUnavailable, Unauthorized
+from chiiki_shared.settings import ServiceSettings
+
+ALGORITHM = "ES256"
+ACCESS_TOKEN_TYPE = "at+jwt"  # noqa: S105 - a media type, not a secret
+ROLES = ("user", "admin")
+REQUIRED_CLAIMS = ("iss", "aud", "sub", "exp", "iat", "nbf", "jti", "sid", "role")
+JWKS_PATH = "/api/auth/.well-known/jwks.json"
+TOKEN_URL = "/api/auth/login"  # noqa: S105 - a path, not a secret
+REALM = "chiiki"
+MAX_TOKEN_LENGTH = 4096
+GUARD_EXTRA = "token_guard"
+
+logger = structlog.get_logger(__name__)
+
+
+@dataclass(frozen=True, slots=True)
+class Principal:
+    """Who a verified access token speaks for."""
+
+    user_id: str
+    role: str
+    session_id: str
+    token_id: str
+    issued_at: int
+    expires_at: int
+
+    @property
+    def is_admin(self) -> bool:
+        return self.role == "admin"
+
+
+# -- errors ----------------------------------------------------------------------------------------
+
+
+def bearer_challenge(error: str | None = None, description: str | None = None) -> dict[str, str]:
+    """The ``WWW-Authenticate`` header of RFC 6750 (descriptions are plain ASCII, no quotes)."""
+    parts = [f'realm="{REALM}"']
+    if error:
+        parts.append(f'error="{error}"')
+    if description:
+        parts.append(f'error_description="{description}"')
+    return {"WWW-Authenticate": "Bearer " + ", ".join(parts)}
+
+
+def authentication_required() -> Unauthorized:
+    detail = "An access token is required (Authorization: Bearer <token>)"
+    return Unauthorized(
+        detail, code="authentication-required", headers=bearer_challenge(description=detail)
+    )
+
+
+def invalid_token(detail: str) -> Unauthorized:
+    return Unauthorized(
+        detail,
+        code="invalid-token",
+        title="Invalid access token",
+        headers=bearer_challenge("invalid_token", detail),
+    )
+
+
+def admin_required() -> Forbidden:
+    detail = "This action needs the admin role"
+    return Forbidden(detail, headers=bearer_challenge("insufficient_scope", detail))
+
+
+# -- keys ------------------------------------------------------------------------------------------
+
+
+class KeySource(Protocol):
+    """Finds the public key a token's ``kid`` names; ``None`` when there is no such key."""
+
+    async def get(self, kid: str) -> Any | None: ...
+
+
+def keys_from_jwks(document: Mapping[str, Any]) -> dict[str, Any]:
+    """The ES256 verification keys of a JWKS document, by ``kid``; other keys are skipped."""
+    found: dict[str, Any] = {}
+    for jwk in document.get("keys", []):
+        if not isinstance(jwk, dict) or not isinstance(jwk.get("kid"), str):
+            continue
+        if jwk.get("kty") != "EC" or jwk.get("crv") != "P-256":
+            continue
+        if jwk.get("alg", ALGORITHM) != ALGORITHM or jwk.get("use", "sig") != "sig":
+            continue
+        try:
+            found[jwk["kid"]] = jwt.PyJWK(jwk, algorithm=ALGORITHM).key
+        except jwt.PyJWTError:
+            logger.warning("jwks_key_skipped", kid=jwk["kid"])
+    return found
+
+
+class JwksClient:
+    """The auth service's JWKS over HTTP, cached for ``max_age`` seconds.
+
+    A ``kid`` not in the cache triggers a new fetch, at most once every ``min_refetch_seconds``,
+    so tokens with made-up key ids cannot flood the auth service. When a fetch fails the cached
+    keys keep working; with none cached, verification answers 503.
+    """
+
+    def __init__(
+        self,
+        url: str,
+        *,
+        max_age: float = 300.0,
+        min_refetch_seconds: float = 5.0,
+        timeout: float = 2.0,
+        transport: httpx.AsyncBaseTransport | None = None,
+    ) -> None:
+        self.url = url
+        self.max_age = max_age
+        self.min_refetch_seconds = min_refetch_seconds
+        self.timeout = timeout
+        self._transport = transport
+        self._keys: dict[str, Any] = {}
+        self._fetched_at = -math.inf
+        self._attempted_at = -math.inf
+        self._lock = asyncio.Lock()
+
+    async def get(self, kid: str) -> Any | None:
+        if not self._should_fetch(kid):
+            return self._keys.get(kid)
+        async with self._lock:
+            if self._should_fetch(kid):  # another request may have fetched meanwhile
+                await self._fetch()
+        return self._keys.get(kid)
+
+    def _should_fetch(self, kid: str) -> bool:
+        now = time.monotonic()
+        if now - self._attempted_at < self.min_refetch_seconds:
+            return False
+        return kid not in self._keys or now - self._fetched_at >= self.max_age
+
+    async def _fetch(self) -> None:
+        self._attempted_at = time.monotonic()
+        try:
+            async with httpx.AsyncClient(transport=self._transport, timeout=self.timeout) as http:
+                response = await http.get(self.url)
+                response.raise_for_status()
+                keys = keys_from_jwks(response.json())
+        except (httpx.HTTPError, ValueError) as exc:
+            logger.warning("jwks_fetch_failed", url=self.url, error=type(exc).__name__)
+            if not self._keys:
+                raise ServiceUnavailable(
+                    "The signing keys cannot be fetched from the auth service right now"
+                ) from exc
+            return
+        self._keys = keys
+        self._fetched_at = time.monotonic()
+
+
+# -- verification ----------------------------------------------------------------------------------
+
+
+class AccessTokenVerifier:
+    """Checks signature (ES256 only), header ``typ`` and ``kid``, and every required claim."""
+
+    def __init__(self, keys: KeySource, *, issuer: str, audience: str, leeway: int = 10) -> None:
+        self.keys = keys
+        self.issuer = issuer
+        self.audience = audience
+        self.leeway = leeway
+
+    async def verify(self, token: str) -> Principal:
+        if len(token) > MAX_TOKEN_LENGTH:
+            raise invalid_token("The access token is too long")
+        try:
+            header = jwt.get_unverified_header(token)
+        except jwt.PyJWTError:
+            raise invalid_token("The access token is malformed") from None
+        if header.get("alg") != ALGORITHM:
+            raise invalid_token(f"The access token must be signed with {ALGORITHM}")
+        typ = header.get("typ")
+        if not isinstance(typ, str) or typ.lower() not in (
+            ACCESS_TOKEN_TYPE,
+            f"application/{ACCESS_TOKEN_TYPE}",
+        ):
+            raise invalid_token("The token is not an access token")
+        kid = header.get("kid")
+        if not isinstance(kid, str) or not kid:
+            raise invalid_token("The access token names no signing key")
+        key = await self.keys.get(kid)
+        if key is None:
+            raise invalid_token("The access token is signed with an unknown key")
+        claims = self._decode(token, key)
+        return _principal(claims)
+
+    def _decode(self, token: str, key: Any) -> dict[str, Any]:
+        try:
+            return jwt.decode(
+                token,
+                key,
+                algorithms=[ALGORITHM],
+                audience=self.audience,
+                issuer=self.issuer,
+                leeway=self.leeway,
+                options={"require": list(REQUIRED_CLAIMS)},
+            )
+        except jwt.ExpiredSignatureError:
+            detail = "The access token has expired"
+        except jwt.ImmatureSignatureError:
+            detail = "The access token is not valid yet"
+        except jwt.InvalidAudienceError:
+            detail = "The access token is meant for another audience"
+        except jwt.InvalidIssuerError:
+            detail = "The access token comes from an unknown issuer"
+        except jwt.MissingRequiredClaimError as exc:
+            detail = f"The access token lacks the {exc.claim} claim"
+        except jwt.InvalidSignatureError:
+            detail = "The access token signature does not verify"
+        except jwt.PyJWTError:  # every other failure is an invalid token, never a 500
+            detail = "The access token is invalid"
+        raise invalid_token(detail)
+
+
+def _principal(claims: dict[str, Any]) -> Principal:
+    texts = [claims.get(name) for name in ("sub", "sid", "jti")]
+    if not all(isinstance(value, str) and 0 < len(value) <= 128 for value in texts):
+        raise invalid_token("The access token has malformed sub, sid or jti claims")
+    if claims.get("role") not in ROLES:
+        raise invalid_token("The access token has an unknown role")
+    iat, exp = claims.get("iat"), claims.get("exp")
+    if not isinstance(iat, int | float) or not isinstance(exp, int | float):
+        raise invalid_token("The access token has malformed time claims")
+    return Principal(
+        user_id=claims["sub"],
+        role=claims["role"],
+        session_id=claims["sid"],
+        token_id=claims["jti"],
+        issued_at=int(iat),
+        expires_at=int(exp),
+    )
+
+
+# -- revocation ------------------------------------------------------------------------------------
+
+
+def revoked_session_key(prefix: str, session_id: str) -> str:
+    return f"{prefix}auth:revoked-session:{session_id}"
+
+
+def not_before_key(prefix: str, user_id: str) -> str:
+    return f"{prefix}auth:not-before:{user_id}"
+
+
+class RevocationList:
+    """The Redis keys that end sessions and users' older tokens before they expire."""
+
+    def __init__(self, redis: Redis, prefix: str) -> None:
+        self.redis = redis
+        self.prefix = prefix
+
+    async def reason_refused(self, principal: Principal) -> str | None:
+        keys = (
+            revoked_session_key(self.prefix, principal.session_id),
+            not_before_key(self.prefix, principal.user_id),
+        )
+        try:
+            revoked, not_before = await self.redis.mget(keys)
+        except RedisError as exc:
+            raise ServiceUnavailable("Token revocations cannot be checked right now") from exc
+        if revoked is not None:
+            return "The session of this access token has ended"
+        if not_before is not None and principal.issued_at < int(not_before):
+            return "The access token was issued before the account's sessions were ended"
+        return None
+
+    async def revoke_sessions(self, session_ids: Iterable[str], *, ttl_seconds: int) -> None:
+        async with self.redis.pipeline(transaction=False) as pipe:
+            for session_id in session_ids:
+                pipe.set(revoked_session_key(self.prefix, session_id), b"1", ex=ttl_seconds)
+            await pipe.execute()
+
+    async def set_not_before(self, user_id: str, at: int, *, ttl_seconds: int) -> None:
+        await self.redis.set(not_before_key(self.prefix, user_id), str(at), ex=ttl_seconds)
+
+
+class TokenGuard:
+    """What a bearer token is checked against: the verifier, then the revocation list."""
+
+    def __init__(self, verifier: AccessTokenVerifier, revocations: RevocationList) -> None:
+        self.verifier = verifier
+        self.revocations = revocations
+
+    @classmethod
+    def for_settings(
+        cls, settings: ServiceSettings, redis: Redis, keys: KeySource | None = None
+    ) -> TokenGuard:
+        source = keys or JwksClient(settings.auth_internal_url.rstrip("/") + JWKS_PATH)
+        verifier = AccessTokenVerifier(
+            source,
+            issuer=settings.jwt_issuer,
+            audience=settings.jwt_audience,
+            leeway=settings.jwt_leeway_seconds,
+        )
+        return cls(verifier, RevocationList(redis, settings.redis_key_prefix))
+
+    async def authenticate(self, token: str) -> Principal:
+        principal = await self.verifier.verify(token)
+        reason = await self.revocations.reason_refused(principal)
+        if reason:
+            raise invalid_token(reason)
+        return principal
+
+
+# -- FastAPI dependencies --------------------------------------------------------------------------
+
+# Declares the OAuth2 password flow in each service's OpenAPI, so Swagger's "Authorize" logs in
+# through the auth service; it only reads the header (None when absent or not Bearer).
+bearer_scheme = OAuth2PasswordBearer(
+    tokenUrl=TOKEN_URL,
+    auto_error=False,
+    scheme_name="chiiki",
+    description="Log in with your email as username; the access token is sent as a Bearer token.",
+)
+
+
+def get_token_guard(request: Request) -> TokenGuard:
+    """The app's guard, built on first use from its runtime (the auth service installs its own)."""
+    runtime = request.app.state.runtime
+    guard = runtime.extras.get(GUARD_EXTRA)
+    if guard is None:
+        guard = TokenGuard.for_settings(runtime.settings, runtime.redis)
+        runtime.extras[GUARD_EXTRA] = guard
+    return guard
+
+
+async def current_principal(
+    request: Request, token: Annotated[str | None, Depends(bearer_scheme)]
+) -> Principal:
+    if token is None:
+        raise authentication_required()
+    return await get_token_guard(request).authenticate(token)
+
+
+async def admin_principal(
+    principal: Annotated[Principal, Depends(current_principal)],
+) -> Principal:
+    if not principal.is_admin:
+        raise admin_required()
+    return principal
+
+
+async def read_principal(
+    request: Request, token: Annotated[str | None, Depends(bearer_scheme)]
+) -> Principal | None:
+    """Anonymous callers get ``None`` when ``ANONYMOUS_READ`` is on; a token is always checked."""
+    if token is None:
+        if request.app.state.runtime.settings.anonymous_read:
+            return None
+        raise authentication_required()
+    return await get_token_guard(request).authenticate(token)
+
+
+CurrentUser = Annotated[Principal, Depends(current_principal)]
+AdminUser = Annotated[Principal, Depends(admin_principal)]
+ReadAccess = Annotated[Principal | None, Depends(read_principal)]

@@ -1,0 +1,234 @@
+"""Accounts, sessions and settings end to end: every request through nginx to the real stack."""
+
+import os
+import time
+import uuid
+from collections.abc import Iterator
+
+import httpx
+import pytest
+
+from chiiki_devstack.stack import Stack
+
+pytestmark = pytest.mark.e2e
+
+PASSWORD = "saffron-glacier-tundra"
+
+
+@pytest.fixture(scope="module")
+def gateway(stack: Stack) -> Iterator[httpx.Client]:
+    with httpx.Client(base_url=stack.settings.gateway_url, timeout=10) as client:
+        yield client
+
+
+def bearer(tokens: dict) -> dict[str, str]:
+    return {"Authorization": f"Bearer {tokens['access_token']}"}
+
+
+def new_email() -> str:
+    return f"flow-{uuid.uuid4().hex[:12]}@chiiki.example"
+
+
+def register(gateway: httpx.Client, email: str, password: str = PASSWORD) -> dict:
+    response = gateway.post(
+        "/api/auth/register", json={"email": email, "password": password, "display_name": "E2E"}
+    )
+    assert response.status_code == 201, response.text
+    return response.json()
+
+
+def login(gateway: httpx.Client, email: str, password: str = PASSWORD) -> dict:
+    response = gateway.post("/api/auth/login", json={"email": email, "password": password})
+    assert response.status_code == 200, response.text
+    return response.json()
+
+
+def assert_invalid_token(response: httpx.Response, detail: str) -> None:
+    assert response.status_code == 401
+    assert response.headers["content-type"] == "application/problem+json"
+    assert response.json() == {
+        "type": "/problems/invalid-token",
+        "code": "invalid-token",
+        "title": "Invalid access token",
+        "status": 401,
+        "detail": detail,
+        "instance": response.request.url.path,
+        "request_id": response.headers["x-request-id"],
+    }
+    assert response.headers["www-authenticate"] == (
+        f'Bearer realm="chiiki", error="invalid_token", error_description="{detail}"'
+    )
+
+
+def wait_out_the_gateway_cache() -> None:
+    time.sleep(1.2)  # GATEWAY_AUTH_CACHE=1s in the e2e stack
+
+
+def test_register_login_me_and_settings(gateway: httpx.Client) -> None:
+    email = new_email()
+    user = register(gateway, email.upper())
+    assert (user["email"], user["role"], user["disabled"]) == (email, "user", False)
+    duplicate = gateway.post(
+        "/api/auth/register", json={"email": email, "password": PASSWORD, "display_name": "Again"}
+    )
+    assert (duplicate.status_code, duplicate.json()["code"]) == (409, "email-taken")
+
+    tokens = login(gateway, email)
+    assert (tokens["token_type"], tokens["expires_in"]) == ("bearer", 900)
+    me = gateway.get("/api/auth/me", headers=bearer(tokens))
+    assert me.status_code == 200
+    assert me.json() == user
+    renamed = gateway.patch("/api/auth/me", headers=bearer(tokens), json={"display_name": "山田"})
+    assert renamed.json()["display_name"] == "山田"
+
+    document = {"layout": [{"widget": "population", "region": "13000"}], "locale": "ja"}
+    saved = gateway.put(
+        "/api/auth/me/settings", headers=bearer(tokens), json={"version": 0, "settings": document}
+    )
+    assert saved.status_code == 200
+    assert (saved.json()["version"], saved.json()["settings"]) == (1, document)
+    # Restored in another session (another device).
+    elsewhere = login(gateway, email)
+    restored = gateway.get("/api/auth/me/settings", headers=bearer(elsewhere))
+    assert (restored.json()["version"], restored.json()["settings"]) == (1, document)
+    stale = gateway.put(
+        "/api/auth/me/settings", headers=bearer(elsewhere), json={"version": 0, "settings": {}}
+    )
+    assert stale.status_code == 409
+    assert stale.json()["code"] == "stale-version"
+    assert stale.json()["current_version"] == 1
+
+
+def test_swagger_login_form(gateway: httpx.Client) -> None:
+    email = new_email()
+    register(gateway, email)
+    response = gateway.post(
+        "/api/auth/login", data={"grant_type": "password", "username": email, "password": PASSWORD}
+    )
+    assert response.status_code == 200
+    assert gateway.get("/api/auth/me", headers=bearer(response.json())).status_code == 200
+
+
+def test_settings_larger_than_the_limit_are_refused(gateway: httpx.Client) -> None:
+    email = new_email()
+    register(gateway, email)
+    tokens = login(gateway, email)
+    huge = {"blob": "x" * (64 * 1024)}
+    response = gateway.put(
+        "/api/auth/me/settings", headers=bearer(tokens), json={"version": 0, "settings": huge}
+    )
+    assert response.status_code == 413
+    assert response.json()["code"] == "settings-too-large"
+
+
+def test_refresh_rotation_and_reuse_detection(gateway: httpx.Client) -> None:
+    email = new_email()
+    register(gateway, email)
+    first = login(gateway, email)
+    second = gateway.post("/api/auth/refresh", json={"refresh_token": first["refresh_token"]})
+    assert second.status_code == 200
+    second_tokens = second.json()
+    assert gateway.get("/api/auth/me", headers=bearer(second_tokens)).status_code == 200
+
+    reused = gateway.post("/api/auth/refresh", json={"refresh_token": first["refresh_token"]})
+    assert reused.status_code == 401
+    assert reused.json()["code"] == "invalid-refresh-token"
+    assert reused.json()["detail"] == "The refresh token was already used; the session is revoked"
+    after = gateway.post(
+        "/api/auth/refresh", json={"refresh_token": second_tokens["refresh_token"]}
+    )
+    assert after.status_code == 401
+    assert_invalid_token(
+        gateway.get("/api/auth/me", headers=bearer(second_tokens)),
+        "The session of this access token has ended",
+    )
+
+
+def test_refresh_reuse_is_a_security_event_in_the_log(gateway: httpx.Client, stack: Stack) -> None:
+    email = new_email()
+    register(gateway, email)
+    tokens = login(gateway, email)
+    gateway.post("/api/auth/refresh", json={"refresh_token": tokens["refresh_token"]})
+    gateway.post("/api/auth/refresh", json={"refresh_token": tokens["refresh_token"]})
+    log = (stack.settings.log_dir / "api-auth.log").read_text()
+    assert '"event": "refresh_token_reused"' in log
+    assert tokens["refresh_token"] not in log
+    assert tokens["access_token"] not in log
+    assert PASSWORD not in log
+
+
+def test_logout_ends_the_session_in_services_and_at_the_gateway(gateway: httpx.Client) -> None:
+    email = new_email()
+    register(gateway, email)
+    tokens = login(gateway, email)
+    assert gateway.get("/api/regions", headers=bearer(tokens)).headers["x-served-by"] == "stats"
+    assert gateway.post("/api/auth/logout", headers=bearer(tokens)).status_code == 204
+    # The auth service checks revocation itself: at once, even while the gateway's cache holds.
+    assert_invalid_token(
+        gateway.get("/api/auth/me", headers=bearer(tokens)),
+        "The session of this access token has ended",
+    )
+    wait_out_the_gateway_cache()
+    assert_invalid_token(
+        gateway.get("/api/regions", headers=bearer(tokens)),
+        "The session of this access token has ended",
+    )
+    refresh = gateway.post("/api/auth/refresh", json={"refresh_token": tokens["refresh_token"]})
+    assert refresh.status_code == 401
+
+
+def test_password_change_ends_other_sessions(gateway: httpx.Client) -> None:
+    email = new_email()
+    register(gateway, email)
+    phone, laptop = login(gateway, email), login(gateway, email)
+    response = gateway.post(
+        "/api/auth/me/password",
+        headers=bearer(laptop),
+        json={"current_password": PASSWORD, "new_password": "quartz-lagoon-harvest"},
+    )
+    assert response.status_code == 200
+    fresh = response.json()
+    assert gateway.get("/api/auth/me", headers=bearer(fresh)).status_code == 200
+    for old in (phone, laptop):
+        assert gateway.get("/api/auth/me", headers=bearer(old)).status_code == 401
+    old_login = gateway.post("/api/auth/login", json={"email": email, "password": PASSWORD})
+    assert old_login.status_code == 401
+    login(gateway, email, "quartz-lagoon-harvest")
+
+
+def test_admin_disables_and_promotes_users(gateway: httpx.Client, admin_headers) -> None:
+    email = new_email()
+    user = register(gateway, email)
+    tokens = login(gateway, email)
+    assert gateway.get("/api/auth/users", headers=bearer(tokens)).status_code == 403
+
+    listing = gateway.get(f"/api/auth/users?q={email}", headers=admin_headers())
+    assert listing.status_code == 200
+    assert [item["id"] for item in listing.json()["items"]] == [user["id"]]
+
+    promoted = gateway.patch(
+        f"/api/auth/users/{user['id']}", headers=admin_headers(), json={"role": "admin"}
+    )
+    assert promoted.json()["role"] == "admin"
+    assert gateway.get("/api/auth/me", headers=bearer(tokens)).status_code == 401
+    as_admin = login(gateway, email)
+    assert gateway.get("/api/auth/users", headers=bearer(as_admin)).status_code == 200
+
+    disabled = gateway.patch(
+        f"/api/auth/users/{user['id']}", headers=admin_headers(), json={"disabled": True}
+    )
+    assert disabled.json()["disabled"] is True
+    wait_out_the_gateway_cache()
+    assert_invalid_token(
+        gateway.get("/api/regions", headers=bearer(as_admin)),
+        "The session of this access token has ended",
+    )
+    refused = gateway.post("/api/auth/login", json={"email": email, "password": PASSWORD})
+    assert (refused.status_code, refused.json()["code"]) == (401, "invalid-credentials")
+
+
+def test_the_bootstrap_admin_comes_from_the_environment(
+    gateway: httpx.Client, admin_headers
+) -> None:
+    me = gateway.get("/api/auth/me", headers=admin_headers()).json()
+    assert (me["email"], me["role"]) == (os.environ["BOOTSTRAP_ADMIN_EMAIL"], "admin")

@@ -1,0 +1,444 @@
+"""The gateway's token check: what reaches a service, what is refused and how, on the real stack."""
+
+import base64
+import hashlib
+import hmac
+import json
+import os
+import shutil
+import subprocess
+import tempfile
+import time
+import uuid
+from collections.abc import Iterator
+from contextlib import contextmanager
+from pathlib import Path
+
+import httpx
+import jwt
+import pytest
+from cryptography.hazmat.primitives import serialization
+from cryptography.hazmat.primitives.asymmetric import ec
+
+from chiiki_devstack import gateway as nginx_gateway
+from chiiki_devstack.config import StackSettings
+from chiiki_devstack.pytest_plugin import free_port
+from chiiki_devstack.stack import Stack
+
+pytestmark = pytest.mark.e2e
+
+PASSWORD = "cobalt-orchard-meridian"
+MISSING = "An access token is required (Authorization: Bearer <token>)"
+
+
+@pytest.fixture(scope="module")
+def gateway(stack: Stack) -> Iterator[httpx.Client]:
+    with httpx.Client(base_url=stack.settings.gateway_url, timeout=10) as client:
+        yield client
+
+
+@pytest.fixture(scope="module")
+def stack_key() -> tuple[str, ec.EllipticCurvePrivateKey]:
+    """The e2e stack's signing key (its kid and private key), to forge tokens with."""
+    [path] = Path(os.environ["AUTH_KEYS_DIR"]).glob("*.pem")
+    key = serialization.load_pem_private_key(path.read_bytes(), password=None)
+    assert isinstance(key, ec.EllipticCurvePrivateKey)
+    return path.stem, key
+
+
+@pytest.fixture(scope="module")
+def user(gateway: httpx.Client) -> dict:
+    """A registered user with its tokens."""
+    email = f"gw-{uuid.uuid4().hex[:12]}@chiiki.example"
+    registered = gateway.post(
+        "/api/auth/register", json={"email": email, "password": PASSWORD, "display_name": "GW"}
+    ).json()
+    tokens = gateway.post("/api/auth/login", json={"email": email, "password": PASSWORD}).json()
+    return {**registered, **tokens}
+
+
+def bearer(token: str) -> dict[str, str]:
+    return {"Authorization": f"Bearer {token}"}
+
+
+def assert_gateway_problem(
+    response: httpx.Response, status: int, code: str, title: str, detail: str
+) -> None:
+    assert response.status_code == status
+    assert response.headers["content-type"] == "application/problem+json"
+    assert response.json() == {
+        "type": f"/problems/{code}",
+        "code": code,
+        "title": title,
+        "status": status,
+        "detail": detail,
+        "instance": response.request.url.path,
+        "request_id": response.headers["x-request-id"],
+    }
+    assert "x-served-by" not in response.headers  # answered by the gateway itself
+
+
+def b64(data: bytes) -> str:
+    return base64.urlsafe_b64encode(data).rstrip(b"=").decode()
+
+
+def claims(**changes: object) -> dict:
+    now = int(time.time())
+    values = {
+        "iss": "chiiki-auth",
+        "aud": "chiiki-api",
+        "sub": str(uuid.uuid4()),
+        "iat": now,
+        "nbf": now,
+        "exp": now + 300,
+        "jti": uuid.uuid4().hex,
+        "sid": str(uuid.uuid4()),
+        "role": "admin",
+    }
+    values.update(changes)
+    return values
+
+
+PROTECTED = [
+    "/api/auth/me",
+    "/api/auth/users",
+    "/api/regions",
+    "/api/population/13000",
+    "/api/ingest/runs",
+    "/api/forecasts",
+    "/api/analytics/trends",
+]
+
+
+@pytest.mark.parametrize("path", PROTECTED)
+def test_protected_routes_need_a_token(gateway: httpx.Client, path: str) -> None:
+    response = gateway.get(path, headers={"X-User-Id": "42", "X-User-Role": "admin"})
+    assert_gateway_problem(
+        response, 401, "authentication-required", "Authentication required", MISSING
+    )
+    assert response.headers["www-authenticate"] == (
+        f'Bearer realm="chiiki", error_description="{MISSING}"'
+    )
+
+
+@pytest.mark.parametrize(
+    ("method", "path", "status"),
+    [
+        ("POST", "/api/auth/register", 422),
+        ("POST", "/api/auth/login", 422),
+        ("POST", "/api/auth/refresh", 422),
+        ("GET", "/api/auth/.well-known/jwks.json", 200),
+        ("GET", "/api/auth/docs/oauth2-redirect", 200),
+        ("GET", "/api/stats/openapi.json", 200),
+        ("GET", "/api/ingest/docs", 200),
+    ],
+)
+def test_public_routes_need_no_token(
+    gateway: httpx.Client, method: str, path: str, status: int
+) -> None:
+    response = gateway.request(method, path, json={} if method == "POST" else None)
+    assert response.status_code == status
+    assert response.headers["x-served-by"] in ("auth", "stats", "ingest")
+
+
+def test_jwks_publishes_the_signing_key(gateway: httpx.Client, stack_key) -> None:
+    kid, key = stack_key
+    [published] = gateway.get("/api/auth/.well-known/jwks.json").json()["keys"]
+    assert published["kid"] == kid
+    assert jwt.PyJWK(published, algorithm="ES256").key.public_numbers() == (
+        key.public_key().public_numbers()
+    )
+
+
+def _attacks(kid: str, key: ec.EllipticCurvePrivateKey, refresh_token: str) -> dict:
+    def sign(payload: dict, *, signer=key, key_id: str = kid, typ: str = "at+jwt") -> str:
+        return jwt.encode(payload, signer, algorithm="ES256", headers={"kid": key_id, "typ": typ})
+
+    public_pem = key.public_key().public_bytes(
+        serialization.Encoding.PEM, serialization.PublicFormat.SubjectPublicKeyInfo
+    )
+    hs_head = b64(json.dumps({"alg": "HS256", "typ": "at+jwt", "kid": kid}).encode())
+    hs_body = b64(json.dumps(claims()).encode())
+    hs_mac = hmac.new(public_pem, f"{hs_head}.{hs_body}".encode(), hashlib.sha256).digest()
+    valid = sign(claims(role="user"))
+    head, _, signature = valid.split(".")
+    past = int(time.time()) - 7200
+    return {
+        "alg none": (
+            f"{b64(json.dumps({'alg': 'none', 'typ': 'at+jwt', 'kid': kid}).encode())}."
+            f"{b64(json.dumps(claims()).encode())}.",
+            "The access token must be signed with ES256",
+        ),
+        "HS256 signed with the public key": (
+            f"{hs_head}.{hs_body}.{b64(hs_mac)}",
+            "The access token must be signed with ES256",
+        ),
+        "expired": (
+            sign(claims(iat=past, nbf=past, exp=past + 900)),
+            "The access token has expired",
+        ),
+        "not yet valid": (
+            sign(claims(nbf=int(time.time()) + 3600)),
+            "The access token is not valid yet",
+        ),
+        "wrong iss": (sign(claims(iss="evil")), "The access token comes from an unknown issuer"),
+        "wrong aud": (sign(claims(aud="other")), "The access token is meant for another audience"),
+        "tampered payload": (
+            f"{head}.{b64(json.dumps(claims()).encode())}.{signature}",
+            "The access token signature does not verify",
+        ),
+        "unknown kid": (
+            sign(claims(), signer=ec.generate_private_key(ec.SECP256R1()), key_id="evil"),
+            "The access token is signed with an unknown key",
+        ),
+        "id token type": (sign(claims(), typ="JWT"), "The token is not an access token"),
+        "refresh token as access token": (refresh_token, "The access token is malformed"),
+    }
+
+
+ATTACK_NAMES = [
+    "alg none",
+    "HS256 signed with the public key",
+    "expired",
+    "not yet valid",
+    "wrong iss",
+    "wrong aud",
+    "tampered payload",
+    "unknown kid",
+    "id token type",
+    "refresh token as access token",
+]
+
+
+@pytest.mark.parametrize("attack", ATTACK_NAMES)
+def test_forged_tokens_never_reach_a_service(
+    gateway: httpx.Client, stack_key, user: dict, attack: str
+) -> None:
+    token, detail = _attacks(*stack_key, user["refresh_token"])[attack]
+    for path in ("/api/regions", "/api/ingest/runs", "/api/auth/me"):
+        response = gateway.get(path, headers=bearer(token))
+        assert_gateway_problem(response, 401, "invalid-token", "Invalid access token", detail)
+        assert response.headers["www-authenticate"] == (
+            f'Bearer realm="chiiki", error="invalid_token", error_description="{detail}"'
+        )
+
+
+def test_a_forged_token_with_the_real_key_passes(gateway: httpx.Client, stack_key) -> None:
+    """The control for the attacks above: same claims, properly signed, goes through."""
+    kid, key = stack_key
+    token = jwt.encode(claims(), key, algorithm="ES256", headers={"kid": kid, "typ": "at+jwt"})
+    assert gateway.get("/api/regions", headers=bearer(token)).headers["x-served-by"] == "stats"
+
+
+def test_access_token_is_no_refresh_token(gateway: httpx.Client, user: dict) -> None:
+    response = gateway.post("/api/auth/refresh", json={"refresh_token": user["access_token"]})
+    assert response.status_code == 401
+    assert response.json()["code"] == "invalid-refresh-token"
+
+
+def test_the_verified_identity_replaces_forged_headers(
+    gateway: httpx.Client, stack: Stack, user: dict
+) -> None:
+    request_id = f"e2e-identity-{time.time_ns()}"
+    gateway.get(
+        "/api/regions",
+        headers={
+            **bearer(user["access_token"]),
+            "X-Request-ID": request_id,
+            "X-User-Id": "42",
+            "X-User-Role": "admin",
+        },
+    )
+    [line] = _log_lines(stack, "api-stats", request_id, event="http_request")
+    assert line["user_id"] == user["id"]
+
+
+def test_users_get_403_on_admin_routes_at_the_gateway(
+    gateway: httpx.Client, user: dict, admin_headers
+) -> None:
+    detail = "This action needs the admin role"
+    for method, path in (
+        ("POST", "/api/ingest/runs"),
+        ("DELETE", "/api/ingest/runs/1"),
+        ("GET", "/api/ingest/runs"),
+        ("PUT", "/api/regions/13000"),
+        ("POST", "/api/datasets"),
+        ("GET", "/api/auth/users"),
+    ):
+        response = gateway.request(method, path, headers=bearer(user["access_token"]))
+        assert_gateway_problem(response, 403, "forbidden", "Forbidden", detail)
+        assert response.headers["www-authenticate"] == (
+            f'Bearer realm="chiiki", error="insufficient_scope", error_description="{detail}"'
+        )
+        admin = gateway.request(method, path, headers=admin_headers())
+        assert admin.headers["x-served-by"] in ("ingest", "stats", "auth")
+    # Reading statistics is for every signed-in user.
+    reading = gateway.get("/api/regions", headers=bearer(user["access_token"]))
+    assert reading.headers["x-served-by"] == "stats"
+
+
+def test_successful_checks_are_cached_briefly(
+    gateway: httpx.Client, stack: Stack, user: dict
+) -> None:
+    fresh = gateway.post(
+        "/api/auth/login", json={"email": user["email"], "password": PASSWORD}
+    ).json()
+    ids = [f"e2e-cache-{uuid.uuid4().hex}" for _ in range(5)]
+    for request_id in ids:
+        response = gateway.get(
+            "/api/regions", headers={**bearer(fresh["access_token"]), "X-Request-ID": request_id}
+        )
+        assert response.headers["x-served-by"] == "stats"
+    time.sleep(0.3)
+    log = (stack.settings.log_dir / "api-auth.log").read_text().splitlines()
+    verified = [
+        line for line in log if '"/internal/verify"' in line and any(i in line for i in ids)
+    ]
+    assert len(verified) == 1
+
+
+def test_login_throttling_through_the_gateway(gateway: httpx.Client) -> None:
+    email = f"throttle-{uuid.uuid4().hex[:12]}@chiiki.example"
+    gateway.post(
+        "/api/auth/register", json={"email": email, "password": PASSWORD, "display_name": "T"}
+    )
+    wrong = {"email": email, "password": "definitely-wrong"}
+    assert [gateway.post("/api/auth/login", json=wrong).status_code for _ in range(10)] == [
+        401
+    ] * 10
+    blocked = gateway.post("/api/auth/login", json={"email": email, "password": PASSWORD})
+    assert blocked.status_code == 429
+    retry_after = int(blocked.headers["retry-after"])
+    assert 3590 <= retry_after <= 3600
+    assert blocked.json() == {
+        "type": "/problems/too-many-requests",
+        "code": "too-many-requests",
+        "title": "Too many requests",
+        "status": 429,
+        "detail": f"Too many failed attempts; try again in {retry_after} seconds",
+        "instance": "/api/auth/login",
+        "request_id": blocked.headers["x-request-id"],
+        "retry_after": retry_after,
+    }
+
+
+def test_no_account_enumeration_through_the_gateway(gateway: httpx.Client, user: dict) -> None:
+    def attempt(email: str) -> tuple[httpx.Response, float]:
+        started = time.perf_counter()
+        response = gateway.post("/api/auth/login", json={"email": email, "password": "nope-nope"})
+        return response, time.perf_counter() - started
+
+    known = [attempt(user["email"]) for _ in range(3)]
+    unknown = [attempt(f"nobody-{uuid.uuid4().hex}@chiiki.example") for _ in range(3)]
+    bodies = {
+        json.dumps({k: v for k, v in r.json().items() if k != "request_id"}, sort_keys=True)
+        for r, _ in known + unknown
+    }
+    assert len(bodies) == 1
+    assert {r.status_code for r, _ in known + unknown} == {401}
+    assert {r.headers["www-authenticate"] for r, _ in known + unknown} == {
+        'Bearer realm="chiiki", error_description="The email or password is incorrect"'
+    }
+    ratio = sorted(t for _, t in unknown)[1] / sorted(t for _, t in known)[1]
+    assert 0.5 < ratio < 2.0
+
+
+def test_anonymous_reads_when_the_setting_is_on(stack: Stack, user: dict) -> None:
+    with _second_gateway(ANONYMOUS_READ="true") as url, httpx.Client(base_url=url) as open_gateway:
+        for path in ("/api/regions", "/api/population/13000", "/api/forecasts"):
+            response = open_gateway.get(path)
+            assert response.headers["x-served-by"] in ("stats", "analytics"), path
+        # Only reads of statistics: writes, accounts and ingestion still need a token.
+        for method, path in (
+            ("POST", "/api/regions"),
+            ("GET", "/api/auth/me"),
+            ("GET", "/api/ingest/runs"),
+        ):
+            response = open_gateway.request(method, path)
+            assert response.status_code == 401, path
+        # A token, when sent, is checked all the same.
+        bad = open_gateway.get("/api/regions", headers=bearer("not-a-jwt"))
+        assert bad.status_code == 401
+        good = open_gateway.get("/api/regions", headers=bearer(user["access_token"]))
+        assert good.headers["x-served-by"] == "stats"
+
+
+def test_auth_service_down_is_503_not_a_pass(
+    gateway: httpx.Client, stack: Stack, stack_key
+) -> None:
+    kid, key = stack_key
+    token = jwt.encode(claims(), key, algorithm="ES256", headers={"kid": kid, "typ": "at+jwt"})
+    with _service_stopped(stack, "auth"):
+        response = gateway.get("/api/regions", headers=bearer(token))
+        assert_gateway_problem(
+            response,
+            503,
+            "service-unavailable",
+            "Service unavailable",
+            "The access token cannot be checked: the auth service is not available.",
+        )
+    assert gateway.get("/api/regions", headers=bearer(token)).headers["x-served-by"] == "stats"
+
+
+def _log_lines(stack: Stack, process: str, needle: str, *, event: str) -> list[dict]:
+    path = stack.settings.log_dir / f"{process}.log"
+    deadline = time.monotonic() + 5
+    while time.monotonic() < deadline:
+        found = [
+            json.loads(line)
+            for line in path.read_text().splitlines()
+            if needle in line and f'"event": "{event}"' in line
+        ]
+        if found:
+            return found
+        time.sleep(0.1)
+    return []
+
+
+@contextmanager
+def _second_gateway(**overrides: str) -> Iterator[str]:
+    """Another nginx in front of the same services, rendered with other settings."""
+    run_dir = Path(tempfile.mkdtemp(prefix="chiiki-gw-"))
+    run_dir.chmod(0o711)
+    port = free_port()
+    settings = StackSettings(RUN_DIR=run_dir, GATEWAY_PORT=port, **overrides)
+    config = nginx_gateway.render(settings)
+    process = subprocess.Popen(
+        [
+            nginx_gateway.nginx_binary(),
+            "-p",
+            str(config.parent),
+            "-c",
+            str(config),
+            "-e",
+            str(settings.log_dir / "gateway-error.log"),
+        ],
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+    )
+    try:
+        url = f"http://127.0.0.1:{port}"
+        deadline = time.monotonic() + 10
+        while time.monotonic() < deadline:
+            try:
+                httpx.get(f"{url}/api/health", timeout=1)
+                break
+            except httpx.HTTPError:
+                time.sleep(0.1)
+        yield url
+    finally:
+        process.terminate()
+        process.wait(timeout=10)
+        shutil.rmtree(run_dir, ignore_errors=True)
+
+
+@contextmanager
+def _service_stopped(stack: Stack, service: str) -> Iterator[None]:
+    name = f"api-{service}"
+    spec = next(s for s in stack.process_specs(dict(os.environ)) if s.name == name)
+    stack.table.stop(name)
+    try:
+        yield
+    finally:
+        stack.table.start(spec)
+        stack.wait_until_healthy(dict(os.environ))
