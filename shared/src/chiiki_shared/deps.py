@@ -28,5 +28,7 @@ def get_redis(request: Request) -> Redis:
 
 
 RuntimeDep = Annotated[Runtime, Depends(get_runtime)]
-SessionDep = Annotated[AsyncSession, Depends(get_session)]
+# scope="function": the transaction ends (commits) before the response is sent, so a client that
+# acts on a 201 finds the row there.
+SessionDep = Annotated[AsyncSession, Depends(get_session, scope="function")]
 RedisDep = Annotated[Redis, Depends(get_redis)]

@@ -50,15 +50,17 @@ async def _migrate(settings: ServiceSettings, metadata: MetaData) -> None:
 
 
 def _configure_and_run(connection: Connection, schema: str, metadata: MetaData) -> None:
-    def only_own_schema(obj: object, name: str | None, type_: str, *_: object) -> bool:
-        return type_ != "table" or getattr(obj, "schema", schema) == schema
+    def only_own_schema(name: str | None, type_: str, _: object) -> bool:
+        return type_ != "schema" or name == schema
 
+    # Reflect the service's schema by name (the role's search_path does not include it), so
+    # autogenerate compares the models with what is really there.
     context.configure(
         connection=connection,
         target_metadata=metadata,
         version_table_schema=schema,
-        include_schemas=False,
-        include_object=only_own_schema,
+        include_schemas=True,
+        include_name=only_own_schema,
         compare_type=True,
     )
     with context.begin_transaction():

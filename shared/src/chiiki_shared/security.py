@@ -180,11 +180,15 @@ class JwksClient:
         self._lock = asyncio.Lock()
 
     async def get(self, kid: str) -> Any | None:
-        if not self._should_fetch(kid):
-            return self._keys.get(kid)
-        async with self._lock:
-            if self._should_fetch(kid):  # another request may have fetched meanwhile
-                await self._fetch()
+        if self._should_fetch(kid):
+            async with self._lock:
+                if self._should_fetch(kid):  # another request may have fetched meanwhile
+                    await self._fetch()
+        elif kid not in self._keys and self._lock.locked():
+            # A fetch is under way (a cold process's first requests arrive together): its keys
+            # may include this kid, so wait for it rather than refuse the token.
+            async with self._lock:
+                pass
         return self._keys.get(kid)
 
     def _should_fetch(self, kid: str) -> bool:

@@ -59,6 +59,7 @@ class Stack:
         env.setdefault("ENVIRONMENT", "development")
         # Services fetch the auth service's public keys from here.
         env.setdefault("AUTH_INTERNAL_URL", self.settings.service_url("auth"))
+        env.setdefault("STATS_INTERNAL_URL", self.settings.service_url("stats"))
         if env["ENVIRONMENT"] == "development" and not env.get("BOOTSTRAP_ADMIN_EMAIL"):
             email, password = self.dev_admin()
             env.update(BOOTSTRAP_ADMIN_EMAIL=email, BOOTSTRAP_ADMIN_PASSWORD=password)
