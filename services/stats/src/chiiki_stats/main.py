@@ -3,14 +3,24 @@
 from __future__ import annotations
 
 from fastapi import FastAPI
+from starlette.middleware.gzip import GZipMiddleware
 
 from chiiki_shared.app import create_service_app
+from chiiki_shared.db import session_scope
+from chiiki_shared.runtime import Runtime
 from chiiki_stats.config import StatsSettings
+from chiiki_stats.reference import load_reference
 from chiiki_stats.router import router
 
 
+async def load_reference_data(runtime: Runtime) -> None:
+    """Bring the regions and the indicator catalog up to the package's, and keep them in memory."""
+    async with session_scope(runtime.sessions) as session:
+        runtime.extras["reference"] = await load_reference(session)
+
+
 def create_app(settings: StatsSettings | None = None) -> FastAPI:
-    return create_service_app(
+    app = create_service_app(
         settings or StatsSettings(),
         title="Chiiki statistics",
         description=(
@@ -18,7 +28,11 @@ def create_app(settings: StatsSettings | None = None) -> FastAPI:
             "and summary statistics, as JSON, CSV, Chart.js and GeoJSON."
         ),
         routers=[router],
+        on_startup=[load_reference_data],
     )
+    # GeoJSON and municipal cross-sections are large and compress about tenfold.
+    app.add_middleware(GZipMiddleware, minimum_size=2048)
+    return app
 
 
 app = create_app()

@@ -1,0 +1,137 @@
+"""Query results cached in Redis, and conditional requests.
+
+A result's key is a hash of the route, its normalised parameters, the versions of the datasets
+it reads, the reference data's hash and the representation version below. A new dataset version
+therefore changes the key: the new data is served at once and nothing is flushed (old entries
+expire by TTL). The same hash is the ``ETag``, so ``If-None-Match`` is answered with a 304 before
+any query runs. When Redis fails, results are computed from Postgres and Redis is left alone for
+a few seconds instead of being waited on by every request.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import time
+from collections.abc import Awaitable, Callable, Mapping
+from dataclasses import dataclass, field
+from typing import Any
+
+import structlog
+from fastapi import Request, Response
+from redis.asyncio import Redis
+from redis.exceptions import RedisError
+
+logger = structlog.get_logger(__name__)
+
+# Bump when the shape of a response changes, so cached bodies of the old shape are not served.
+REPRESENTATION_VERSION = "1"
+CACHE_HEADER = "X-Cache"
+
+
+@dataclass(frozen=True)
+class Rendered:
+    body: bytes
+    media_type: str
+    headers: Mapping[str, str] = field(default_factory=dict)
+
+    def pack(self) -> bytes:
+        head = json.dumps({"media_type": self.media_type, "headers": dict(self.headers)})
+        return head.encode() + b"\n" + self.body
+
+    @classmethod
+    def unpack(cls, data: bytes) -> Rendered:
+        head, _, body = data.partition(b"\n")
+        meta = json.loads(head)
+        return cls(body, meta["media_type"], meta["headers"])
+
+
+class QueryCache:
+    def __init__(
+        self, redis: Redis, *, key: Callable[..., str], ttl_seconds: int, retry_after: float
+    ) -> None:
+        self._redis = redis
+        self._key = key
+        self._ttl = ttl_seconds
+        self._retry_after = retry_after
+        self._skip_until = 0.0
+
+    @property
+    def available(self) -> bool:
+        return time.monotonic() >= self._skip_until
+
+    def _failed(self, operation: str, exc: Exception) -> None:
+        self._skip_until = time.monotonic() + self._retry_after
+        logger.warning("cache_unavailable", operation=operation, error=type(exc).__name__)
+
+    async def get(self, digest: str) -> Rendered | None:
+        if not self.available:
+            return None
+        try:
+            data = await self._redis.get(self._key("q", digest))
+        except (RedisError, OSError) as exc:
+            self._failed("get", exc)
+            return None
+        return Rendered.unpack(data) if data else None
+
+    async def set(self, digest: str, rendered: Rendered) -> None:
+        if not self.available:
+            return
+        try:
+            await self._redis.set(self._key("q", digest), rendered.pack(), ex=self._ttl)
+        except (RedisError, OSError) as exc:
+            self._failed("set", exc)
+
+
+def digest_of(
+    route: str, params: Mapping[str, Any], versions: Mapping[str, str], reference: str
+) -> str:
+    material = json.dumps(
+        {
+            "route": route,
+            "params": params,
+            "versions": dict(sorted(versions.items())),
+            "reference": reference,
+            "representation": REPRESENTATION_VERSION,
+        },
+        sort_keys=True,
+        separators=(",", ":"),
+        default=str,
+    )
+    return hashlib.sha256(material.encode()).hexdigest()[:40]
+
+
+def etag_matches(request: Request, etag: str) -> bool:
+    header = request.headers.get("if-none-match")
+    if not header:
+        return False
+    if header.strip() == "*":
+        return True
+    wanted = etag.removeprefix("W/")
+    return any(tag.strip().removeprefix("W/") == wanted for tag in header.split(","))
+
+
+async def cached_response(
+    request: Request,
+    cache: QueryCache,
+    *,
+    digest: str,
+    cache_control: str,
+    produce: Callable[[], Awaitable[Rendered]],
+) -> Response:
+    """A 304 when the client has this representation, else the cached or freshly made body."""
+    etag = f'W/"{digest}"'
+    headers = {"ETag": etag, "Cache-Control": cache_control}
+    if etag_matches(request, etag):
+        return Response(status_code=304, headers=headers)
+    rendered = await cache.get(digest)
+    status = "HIT"
+    if rendered is None:
+        rendered = await produce()
+        status = "MISS" if cache.available else "BYPASS"
+        await cache.set(digest, rendered)
+    return Response(
+        rendered.body,
+        media_type=rendered.media_type,
+        headers={**headers, **rendered.headers, CACHE_HEADER: status},
+    )

@@ -1,0 +1,105 @@
+"""Comparison: several regions x several indicators over years, with the nation alongside."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass
+from typing import Any
+
+from chiiki_stats.catalog import NATION, IndicatorDef, RegionInfo
+from chiiki_stats.formats import ChartData, Result, Table
+from chiiki_stats.population import LONG_COLUMNS, indicator_label, long_row
+from chiiki_stats.regions import name
+from chiiki_stats.values import Cell, number, point
+
+MAX_REGIONS = 20
+MAX_INDICATORS = 10
+
+
+@dataclass
+class Comparison(Result):
+    regions: list[RegionInfo]  # the requested regions, then the nation when it was added
+    national: RegionInfo | None
+    indicators: list[IndicatorDef]
+    values: dict[str, dict[str, dict[int, Cell]]]  # indicator -> region -> year -> cell
+    years: list[int]
+    single_year: bool
+    notes: Mapping[str, Mapping[str, str]]
+    attribution: list[str]
+    lang: str
+    name = "comparison"
+
+    @property
+    def all_regions(self) -> list[RegionInfo]:
+        return [*self.regions, *([self.national] if self.national else [])]
+
+    def _cells(self, indicator: str, region: str) -> dict[int, Cell]:
+        return self.values[indicator].get(region, {})
+
+    def json(self) -> dict[str, Any]:
+        return {
+            "years": self.years,
+            "regions": [region.summary() for region in self.regions],
+            "national": self.national.summary() if self.national else None,
+            "indicators": [indicator.summary() for indicator in self.indicators],
+            "series": [
+                {
+                    "indicator": indicator.code,
+                    "region": region.code,
+                    "national": region.code == NATION and self.national is not None,
+                    "points": [
+                        point(self._cells(indicator.code, region.code).get(year), self.notes, year)
+                        for year in self.years
+                    ],
+                }
+                for indicator in self.indicators
+                for region in self.all_regions
+            ],
+            "attribution": self.attribution,
+        }
+
+    def table(self) -> Table:
+        rows = [
+            long_row(region, indicator, cell, self.lang, self.notes)
+            for indicator in self.indicators
+            for region in self.all_regions
+            for cell in self._cells(indicator.code, region.code).values()
+        ]
+        return Table(LONG_COLUMNS, rows)
+
+    def chartjs(self) -> ChartData:
+        """One year: regions on the axis, one dataset per indicator. Several years: years on the
+        axis, one dataset per indicator and region."""
+        if self.single_year:
+            (year,) = self.years
+            return ChartData(
+                [name(region, self.lang) for region in self.all_regions],
+                [
+                    {
+                        "label": indicator_label(indicator, self.lang),
+                        "data": [
+                            _value(self._cells(indicator.code, region.code).get(year))
+                            for region in self.all_regions
+                        ],
+                    }
+                    for indicator in self.indicators
+                ],
+            )
+        return ChartData(
+            [str(year) for year in self.years],
+            [
+                {
+                    "label": f"{name(region, self.lang)} - {indicator_label(indicator, self.lang)}",
+                    "data": [
+                        _value(self._cells(indicator.code, region.code).get(year))
+                        for year in self.years
+                    ],
+                }
+                for indicator in self.indicators
+                for region in self.all_regions
+            ],
+        )
+
+
+def _value(cell: Cell | None) -> float | int | None:
+    return number(cell.value) if cell else None

@@ -1,0 +1,206 @@
+"""Datasets as received from ingest, and their observations cell by cell with e-Stat's codes."""
+
+from __future__ import annotations
+
+import base64
+import json
+from collections.abc import Sequence
+from dataclasses import dataclass
+from decimal import Decimal
+from typing import Any
+
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from chiiki_shared.errors import Conflict
+from chiiki_stats import repository
+from chiiki_stats.catalog import Catalog
+from chiiki_stats.formats import Result, Table
+from chiiki_stats.models import Dataset
+from chiiki_stats.periods import Period
+
+MAX_PAGE = 10_000
+DEFAULT_PAGE = 1_000
+SERIES_DIMENSIONS = ("tab", *(f"cat{number:02d}" for number in range(1, 16)))
+ESTAT_API_NOTICE = (
+    "このサービスは、政府統計総合窓口(e-Stat)のAPI機能を使用していますが、"
+    "サービスの内容は国によって保証されたものではありません。"
+)
+
+
+def exact(value: Decimal | None) -> int | float | None:
+    """A stored value as JSON shows it: integers stay integers, decimals keep their digits."""
+    if value is None:
+        return None
+    if value == value.to_integral_value():
+        return int(value)
+    return float(value)
+
+
+def describe(dataset: Dataset, dimensions: list[dict[str, Any]]) -> dict[str, Any]:
+    return {
+        "id": dataset.id,
+        "title": dataset.title,
+        "statistics_name": dataset.statistics_name,
+        "organisation": dataset.organisation,
+        "survey_date": dataset.survey_date,
+        "open_date": dataset.open_date,
+        "updated_date": dataset.updated_date,
+        "version": dataset.version,
+        "content_hash": dataset.content_hash,
+        "cell_count": dataset.cell_count,
+        "applied_at": dataset.applied_at.isoformat().replace("+00:00", "Z"),
+        "attribution": dataset.attribution,
+        "dimensions": dimensions,
+        "notes": dataset.notes,
+    }
+
+
+@dataclass
+class DatasetList(Result):
+    items: list[dict[str, Any]]
+    name = "datasets"
+
+    def json(self) -> dict[str, Any]:
+        return {"items": self.items, "count": len(self.items), "notice": ESTAT_API_NOTICE}
+
+    def table(self) -> Table:
+        columns = ["id", "title", "statistics_name", "organisation", "survey_date"]
+        columns += ["open_date", "updated_date", "version", "cell_count", "applied_at"]
+        columns += ["attribution"]
+        return Table(columns, [[item[column] for column in columns] for item in self.items])
+
+
+async def list_datasets(session: AsyncSession) -> DatasetList:
+    datasets = await repository.list_datasets(session)
+    dimensions = await repository.dimensions(session, [dataset.id for dataset in datasets])
+    return DatasetList([describe(d, dimensions.get(d.id, [])) for d in datasets])
+
+
+@dataclass
+class DatasetDetail(Result):
+    document: dict[str, Any]
+    name = "dataset"
+
+    def json(self) -> dict[str, Any]:
+        return self.document
+
+
+async def dataset_detail(
+    session: AsyncSession, dataset: Dataset, catalog: Catalog
+) -> DatasetDetail:
+    dimensions = (await repository.dimensions(session, [dataset.id])).get(dataset.id, [])
+    items = await repository.dimension_items(session, dataset.id)
+    for dimension in dimensions:
+        dimension["items"] = items.get(dimension["id"], [])
+    return DatasetDetail(
+        {
+            **describe(dataset, dimensions),
+            "versions": await repository.dataset_versions(session, dataset.id),
+            "indicators": catalog.indicators_using(dataset.id),
+            "notice": ESTAT_API_NOTICE,
+        }
+    )
+
+
+# -- observations --------------------------------------------------------------------------------
+
+
+def encode_cursor(version: int, key: tuple[int, str, str]) -> str:
+    raw = json.dumps([version, *key], separators=(",", ":")).encode()
+    return base64.urlsafe_b64encode(raw).decode().rstrip("=")
+
+
+def decode_cursor(cursor: str) -> tuple[int, tuple[int, str, str]] | None:
+    try:
+        raw = base64.urlsafe_b64decode(cursor + "=" * (-len(cursor) % 4))
+        version, series_id, area, time = json.loads(raw)
+    except (ValueError, TypeError):
+        return None
+    if not all(isinstance(part, int) for part in (version, series_id)):
+        return None
+    if not all(isinstance(part, str) for part in (area, time)):
+        return None
+    return version, (series_id, area, time)
+
+
+@dataclass(frozen=True)
+class ObservationQuery:
+    dimension_filters: dict[str, list[str]]
+    areas: list[str] | None
+    periods: list[Period] | None
+    time_codes: list[str]
+    after: tuple[int, tuple[int, str, str]] | None
+    limit: int
+
+
+@dataclass
+class ObservationPage(Result):
+    dataset: Dataset
+    dimensions: list[str]
+    rows: list[dict[str, Any]]
+    next_cursor: str | None
+    name = "observations"
+
+    def json(self) -> dict[str, Any]:
+        return {
+            "dataset": self.dataset.id,
+            "version": self.dataset.version,
+            "dimensions": self.dimensions,
+            "items": self.rows,
+            "count": len(self.rows),
+            "next_cursor": self.next_cursor,
+            "notes": self.dataset.notes,
+            "attribution": self.dataset.attribution,
+        }
+
+    def table(self) -> Table:
+        columns = [*self.dimensions, "value", "mark", "unit"]
+        return Table(columns, [[row.get(column) for column in columns] for row in self.rows])
+
+
+async def observations(
+    session: AsyncSession, dataset: Dataset, dimension_ids: Sequence[str], query: ObservationQuery
+) -> ObservationPage:
+    if query.after is not None and query.after[0] != dataset.version:
+        raise Conflict(
+            f"Dataset {dataset.id} changed to version {dataset.version} since this cursor was "
+            "issued; start again without a cursor.",
+            code="cursor-expired",
+            extra={"version": dataset.version},
+        )
+    series = await repository.series_of(session, dataset.id, query.dimension_filters)
+    rows = (
+        await repository.observation_page(
+            session,
+            list(series),
+            areas=query.areas,
+            periods=query.periods,
+            time_codes=query.time_codes,
+            after=query.after[1] if query.after else None,
+            limit=query.limit + 1,
+        )
+        if series
+        else []
+    )
+    more = len(rows) > query.limit
+    rows = rows[: query.limit]
+    items = []
+    for row in rows:
+        key, series_unit = series[row.series_id]
+        item: dict[str, Any] = {}
+        for dimension in dimension_ids:
+            if dimension == "area":
+                item["area"] = row.region_code
+            elif dimension == "time":
+                item["time"] = row.time_code
+            else:
+                item[dimension] = key.get(dimension)
+        item["value"] = exact(row.value)
+        item["mark"] = row.mark
+        item["unit"] = row.unit or series_unit
+        items.append(item)
+    cursor = None
+    if more and rows:
+        last = rows[-1]
+        cursor = encode_cursor(dataset.version, (last.series_id, last.region_code, last.time_code))
+    return ObservationPage(dataset, list(dimension_ids), items, cursor)

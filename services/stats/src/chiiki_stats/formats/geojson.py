@@ -1,0 +1,58 @@
+"""``format=geojson``: a FeatureCollection of the 47 prefectures with the values as feature
+properties, ready for a MapLibre / Mapbox GL choropleth (``["get", "value"]``).
+
+Geometries are the simplified boundaries of ``reference/prefectures.geojson`` (国土数値情報,
+coordinates rounded to about 10 m), read once per process.
+"""
+
+from __future__ import annotations
+
+import json as stdlib_json
+from functools import cache
+from importlib.resources import files
+from typing import Any
+
+from chiiki_stats.cache import Rendered
+from chiiki_stats.formats import json
+from chiiki_stats.formats.base import GeoLayer
+
+MEDIA_TYPE = "application/geo+json"
+BOUNDARY_ATTRIBUTION = "国土数値情報（行政区域データ）（国土交通省）を加工して作成"
+
+
+@cache
+def prefecture_features() -> tuple[dict[str, Any], ...]:
+    document = stdlib_json.loads(
+        (files("chiiki_stats") / "reference" / "prefectures.geojson").read_bytes()
+    )
+    return tuple(
+        {"code": feature["properties"]["code"], "geometry": feature["geometry"]}
+        for feature in document["features"]
+    )
+
+
+def render(layer: GeoLayer) -> Rendered:
+    keys: list[str] = []
+    for properties in layer.properties.values():
+        keys.extend(key for key in properties if key not in keys)
+    features = []
+    for feature in prefecture_features():
+        properties = layer.properties.get(feature["code"])
+        if properties is None:
+            properties = {"code": feature["code"], **dict.fromkeys(keys)}
+        features.append(
+            {
+                "type": "Feature",
+                "id": int(feature["code"][:2]),
+                "properties": {key: properties.get(key) for key in keys}
+                | {"code": feature["code"]},
+                "geometry": feature["geometry"],
+            }
+        )
+    document = {
+        "type": "FeatureCollection",
+        "features": features,
+        "metadata": layer.metadata,
+        "attribution": [*layer.attribution, BOUNDARY_ATTRIBUTION],
+    }
+    return Rendered(json.dumps(document), MEDIA_TYPE)

@@ -1,0 +1,129 @@
+"""KPI cards: each headline indicator's latest value, its change against the previous value and
+against five years earlier, the region's rank among its level, and a short sparkline."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass
+from typing import Any
+
+from chiiki_stats.catalog import IndicatorDef, RegionInfo
+from chiiki_stats.formats import Result, Table
+from chiiki_stats.values import Cell, number, point
+
+HEADLINE = (
+    "population.total",
+    "population.aged_65_plus_share",
+    "population.aged_0_14_share",
+    "vital.births",
+    "vital.total_fertility_rate",
+    "migration.net",
+    "labour.job_openings_ratio",
+    "health.hospitals_per_100k",
+)
+MAX_INDICATORS = 12
+SPARKLINE_POINTS = 10
+MAX_SPARKLINE_POINTS = 50
+
+
+@dataclass
+class Card:
+    indicator: IndicatorDef
+    series: dict[int, Cell]  # year -> cell, oldest first
+    rank: int | None
+    ranked: int
+    sparkline_points: int
+
+    @property
+    def latest(self) -> Cell | None:
+        present = [cell for cell in self.series.values() if cell.value is not None]
+        return present[-1] if present else None
+
+    def _earlier(self, years_back: int | None) -> Cell | None:
+        latest = self.latest
+        if latest is None:
+            return None
+        if years_back is None:
+            before = [
+                cell
+                for year, cell in self.series.items()
+                if year < latest.period.year and cell.value is not None
+            ]
+            return before[-1] if before else None
+        cell = self.series.get(latest.period.year - years_back)
+        return cell if cell is not None and cell.value is not None else None
+
+    def json(self, notes: Mapping[str, Mapping[str, str]]) -> dict[str, Any]:
+        latest = self.latest
+        previous = self._earlier(None)
+        five = self._earlier(5)
+        spark = list(self.series.values())[-self.sparkline_points :]
+        return {
+            "indicator": self.indicator.summary(),
+            "latest": point(latest, notes) if latest else None,
+            "previous": point(previous, notes) if previous else None,
+            "change": _change(latest, previous),
+            "five_years_earlier": point(five, notes) if five else None,
+            "change_5y": _change(latest, five),
+            "rank": {"rank": self.rank, "of": self.ranked, "year": latest.period.year}
+            if latest and self.rank is not None
+            else None,
+            "sparkline": {
+                "labels": [str(cell.period.year) for cell in spark],
+                "data": [number(cell.value) for cell in spark],
+            },
+        }
+
+
+def _change(latest: Cell | None, earlier: Cell | None) -> dict[str, Any] | None:
+    if latest is None or earlier is None or latest.value is None or earlier.value is None:
+        return None
+    absolute = latest.value - earlier.value
+    percent = absolute / abs(earlier.value) * 100 if earlier.value else None
+    return {
+        "absolute": number(absolute),
+        "percent": None if percent is None else round(percent, 4),
+        "from": str(earlier.period),
+        "to": str(latest.period),
+    }
+
+
+@dataclass
+class Kpis(Result):
+    region: RegionInfo
+    cards: list[Card]
+    notes: Mapping[str, Mapping[str, str]]
+    attribution: list[str]
+    name = "kpi"
+
+    def json(self) -> dict[str, Any]:
+        return {
+            "region": self.region.summary(),
+            "kpis": [card.json(self.notes) for card in self.cards],
+            "attribution": self.attribution,
+        }
+
+    def table(self) -> Table:
+        columns = ["indicator", "unit", "year", "period", "value", "previous_period"]
+        columns += ["change", "change_percent", "change_5y", "change_5y_percent", "rank", "of"]
+        rows = []
+        for card in self.cards:
+            shown = card.json(self.notes)
+            latest, change, change_5y = shown["latest"], shown["change"], shown["change_5y"]
+            rows.append(
+                [
+                    card.indicator.code,
+                    card.indicator.unit,
+                    latest["year"] if latest else None,
+                    latest["period"] if latest else None,
+                    latest["value"] if latest else None,
+                    change["from"] if change else None,
+                    change["absolute"] if change else None,
+                    change["percent"] if change else None,
+                    change_5y["absolute"] if change_5y else None,
+                    change_5y["percent"] if change_5y else None,
+                    card.rank,
+                    card.ranked if card.rank is not None else None,
+                ]
+            )
+        return Table(columns, rows)

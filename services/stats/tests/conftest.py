@@ -1,0 +1,115 @@
+"""Fixtures of the stats tests: the app against this run's database, and the recorded tables
+applied once through the bus consumer, as ingest would publish them."""
+
+from __future__ import annotations
+
+import importlib.util
+import sys
+from collections.abc import AsyncIterator
+from pathlib import Path
+from types import ModuleType
+from typing import Any
+
+import httpx
+import pytest
+from fastapi import FastAPI
+
+from chiiki_devstack.pytest_plugin import serve_app
+from chiiki_shared.db import session_scope
+from chiiki_shared.runtime import Runtime
+
+# Whether this run loaded the recorded tables, so the last test of the folder removes them.
+_LOADED: list[bool] = []
+
+
+def load_helper(name: str) -> ModuleType:
+    """A helper module of this folder (tests run with --import-mode=importlib)."""
+    module_name = f"chiiki_stats_tests_{name}"
+    if module_name not in sys.modules:
+        spec = importlib.util.spec_from_file_location(
+            module_name, Path(__file__).with_name(f"{name}.py")
+        )
+        assert spec is not None
+        assert spec.loader is not None
+        module = importlib.util.module_from_spec(spec)
+        sys.modules[module_name] = module
+        spec.loader.exec_module(module)
+    return sys.modules[module_name]
+
+
+@pytest.fixture(scope="session")
+def estat() -> ModuleType:
+    return load_helper("estat_bus")
+
+
+@pytest.fixture(scope="session")
+async def stats_app(platform: Any) -> AsyncIterator[tuple[FastAPI, httpx.AsyncClient]]:
+    from chiiki_stats.config import StatsSettings
+    from chiiki_stats.main import create_app
+
+    app = create_app(StatsSettings(anonymous_read=True))
+    async with serve_app(app) as client:
+        yield app, client
+
+
+@pytest.fixture(scope="session")
+def client(stats_app: tuple[FastAPI, httpx.AsyncClient]) -> httpx.AsyncClient:
+    return stats_app[1]
+
+
+@pytest.fixture(scope="session")
+def runtime(stats_app: tuple[FastAPI, httpx.AsyncClient]) -> Runtime:
+    return stats_app[0].state.runtime
+
+
+async def apply(runtime: Runtime, batches: list[dict[str, Any]], publish: dict[str, Any]) -> Any:
+    """Stage every batch and publish, each in its own transaction, as the tasks do."""
+    from chiiki_stats import consumer
+
+    for batch in batches:
+        async with session_scope(runtime.sessions) as session:
+            assert await consumer.stage_batch(session, batch) in ("staged", "ignored")
+    async with session_scope(runtime.sessions) as session:
+        return await consumer.publish_version(session, publish)
+
+
+@pytest.fixture(scope="session")
+async def loaded(runtime: Runtime, estat: ModuleType) -> dict[str, Any]:
+    """The four recorded tables, applied once for these tests (removed after the last of them,
+    see pytest_runtest_teardown)."""
+    _LOADED.append(True)
+    outcomes = {}
+    for stats_data_id in estat.ALL_TABLES:
+        batches, publish = estat.table(stats_data_id).messages()
+        outcome = await apply(runtime, batches, publish)
+        assert outcome.status in ("applied", "unchanged"), outcome.reason
+        outcomes[stats_data_id] = outcome
+    return outcomes
+
+
+def pytest_runtest_teardown(item: pytest.Item, nextitem: pytest.Item | None) -> None:
+    """After the last test of this folder, empty the stats data again: the run's database is
+    shared with the other suites (the e2e stack's starts with an empty stats schema)."""
+    here = Path(__file__).parent
+    if nextitem is not None and here in Path(nextitem.path).parents:
+        return
+    if not _LOADED:
+        return
+    _LOADED.clear()
+    import psycopg
+    import redis
+
+    from chiiki_stats.config import StatsSettings
+
+    settings = StatsSettings()
+    url = settings.service_database_url.set(drivername="postgresql")
+    with psycopg.connect(url.render_as_string(hide_password=False), autocommit=True) as conn:
+        conn.execute("DELETE FROM stats.datasets")  # series, observations, versions cascade
+        conn.execute("DELETE FROM stats.staged_batches")
+    client = redis.Redis.from_url(settings.redis_url)
+    try:
+        keys = list(client.scan_iter(match=f"{settings.redis_key_prefix}stats:q:*", count=1000))
+        if keys:
+            client.delete(*keys)
+    finally:
+        client.close()

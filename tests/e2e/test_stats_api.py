@@ -1,0 +1,224 @@
+"""The stats service on the real stack: data arrive as bus tasks sent by name to the running stats
+worker, and every question is asked through nginx with an access token."""
+
+from __future__ import annotations
+
+import importlib.util
+import sys
+import time
+from collections.abc import Callable, Iterator
+from types import ModuleType
+from typing import Any
+
+import httpx
+import pytest
+
+from chiiki_devstack.config import REPO_ROOT
+from chiiki_devstack.stack import Stack
+from chiiki_shared.bus import create_celery_app
+from chiiki_stats.config import StatsSettings
+
+pytestmark = pytest.mark.e2e
+
+TABLES = ("0003445099", "census-c01-1920-2015", "ssdse-b-2023")
+C01 = "census-c01-1920-2015"
+C01_QUERY = "/api/population/13000?from=1990&to=2005&indicators=population.total"
+
+
+def _helper() -> ModuleType:
+    """The stats tests' builder of bus payloads from the recorded e-Stat tables."""
+    name = "chiiki_stats_e2e_estat_bus"
+    if name not in sys.modules:
+        path = REPO_ROOT / "services" / "stats" / "tests" / "estat_bus.py"
+        spec = importlib.util.spec_from_file_location(name, path)
+        assert spec is not None
+        assert spec.loader is not None
+        module = importlib.util.module_from_spec(spec)
+        sys.modules[name] = module  # its dataclasses look their module up there
+        spec.loader.exec_module(module)
+    return sys.modules[name]
+
+
+@pytest.fixture(scope="module")
+def gateway(stack: Stack) -> Iterator[httpx.Client]:
+    with httpx.Client(base_url=stack.settings.gateway_url, timeout=15) as client:
+        yield client
+
+
+@pytest.fixture(scope="module")
+def estat() -> ModuleType:
+    return _helper()
+
+
+@pytest.fixture(scope="module")
+def publish(
+    stack: Stack, gateway: httpx.Client, admin_headers: Callable[[], dict[str, str]]
+) -> Callable[[Any], None]:
+    """Publish a table as ingest does, on the run's bus, and wait until stats serves it."""
+    bus = create_celery_app(StatsSettings())
+
+    def send(table: Any) -> None:
+        batches, payload = table.messages()
+        for batch in batches:
+            bus.send_task("stats.apply_batch", args=[batch])
+        bus.send_task("stats.publish_version", args=[payload])
+        deadline = time.monotonic() + 90
+        while True:
+            response = gateway.get(f"/api/datasets/{table.stats_data_id}", headers=admin_headers())
+            if response.status_code == 200 and (
+                response.json()["content_hash"] == payload["content_hash"]
+            ):
+                return
+            assert time.monotonic() < deadline, f"{table.stats_data_id} was not applied"
+            time.sleep(0.3)
+
+    return send
+
+
+@pytest.fixture(scope="module")
+def loaded(publish: Callable[[Any], None], estat: ModuleType) -> None:
+    for stats_data_id in TABLES:
+        publish(estat.table(stats_data_id))
+
+
+def test_tokyo_in_the_2020_census(
+    loaded: None, gateway: httpx.Client, admin_headers: Callable[[], dict[str, str]]
+) -> None:
+    response = gateway.get(
+        "/api/population/13000",
+        params={"period": "CY2020", "indicators": "population.total"},
+        headers=admin_headers(),
+    )
+    assert response.status_code == 200
+    assert response.headers["x-served-by"] == "stats"
+    (series,) = response.json()["indicators"]
+    (point,) = series["points"]
+    assert (point["value"], point["period"], point["sources"]) == (14047594, "2020", ["0003445099"])
+
+
+def test_a_token_is_required(loaded: None, gateway: httpx.Client) -> None:
+    response = gateway.get("/api/population/13000")
+    assert response.status_code == 401
+    assert response.headers["content-type"] == "application/problem+json"
+    assert response.json()["status"] == 401
+
+
+def test_cache_and_conditional_requests_through_nginx(
+    loaded: None, gateway: httpx.Client, admin_headers: Callable[[], dict[str, str]]
+) -> None:
+    url = "/api/population?level=prefecture&period=2019&indicators=vital.deaths"
+    first = gateway.get(url, headers=admin_headers())
+    second = gateway.get(url, headers=admin_headers())
+    assert first.status_code == second.status_code == 200
+    assert second.headers["x-cache"] == "HIT"
+    assert first.content == second.content
+    assert first.headers["cache-control"] == "private, no-cache"
+    etag = first.headers["etag"]
+    conditional = gateway.get(url, headers={**admin_headers(), "If-None-Match": etag})
+    assert conditional.status_code == 304
+    assert conditional.headers["etag"] == etag
+    assert conditional.content == b""
+
+
+def test_a_map_layer_compressed_on_the_wire(
+    loaded: None, gateway: httpx.Client, admin_headers: Callable[[], dict[str, str]]
+) -> None:
+    response = gateway.get(
+        "/api/livability",
+        params={"period": "2020", "format": "geojson"},
+        headers={**admin_headers(), "Accept-Encoding": "gzip"},
+    )
+    assert response.status_code == 200
+    assert response.headers["content-type"] == "application/geo+json"
+    assert response.headers["content-encoding"] == "gzip"
+    document = response.json()
+    assert document["type"] == "FeatureCollection"
+    assert len(document["features"]) == 47
+    ranks = sorted(feature["properties"]["rank"] for feature in document["features"])
+    assert ranks == list(range(1, 48))
+
+
+def test_comparison_for_chartjs(
+    loaded: None, gateway: httpx.Client, admin_headers: Callable[[], dict[str, str]]
+) -> None:
+    response = gateway.get(
+        "/api/comparison",
+        params={
+            "regions": "13000,27000",
+            "indicators": "population.total",
+            "period": "2020",
+            "format": "chartjs",
+            "lang": "en",
+        },
+        headers=admin_headers(),
+    )
+    assert response.json() == {
+        "labels": ["Tokyo", "Osaka", "Japan"],
+        "datasets": [{"label": "Total population", "data": [14047594, 8837685, 126146099]}],
+    }
+
+
+def test_errors_keep_their_shape_through_the_gateway(
+    loaded: None, gateway: httpx.Client, admin_headers: Callable[[], dict[str, str]]
+) -> None:
+    missing = gateway.get("/api/regions/99000", headers=admin_headers())
+    assert missing.status_code == 404
+    assert missing.headers["content-type"] == "application/problem+json"
+    assert (missing.json()["detail"], missing.json()["missing"]) == (
+        "No region with code 99000",
+        ["99000"],
+    )
+    too_many = gateway.get(
+        "/api/comparison",
+        params={"regions": ",".join(f"{n:02d}000" for n in range(1, 22)), "indicators": "x.y"},
+        headers=admin_headers(),
+    )
+    assert too_many.status_code == 422
+    assert too_many.json()["errors"] == [
+        {
+            "field": "query.regions",
+            "message": "at most 20 regions per request, got 21",
+            "type": "too_long",
+        }
+    ]
+    assert too_many.json()["request_id"] == too_many.headers["x-request-id"]
+
+
+def test_a_new_version_from_the_bus_is_served_at_once(
+    loaded: None,
+    gateway: httpx.Client,
+    admin_headers: Callable[[], dict[str, str]],
+    publish: Callable[[Any], None],
+    estat: ModuleType,
+) -> None:
+    before = gateway.get(C01_QUERY, headers=admin_headers())
+    years = [point["year"] for point in before.json()["indicators"][0]["points"]]
+    assert years == [1990, 1995, 2000, 2005]
+    publish(estat.table(C01).where(lambda codes: codes["time"] <= "2000000000"))
+    after = gateway.get(C01_QUERY, headers=admin_headers())
+    assert [point["year"] for point in after.json()["indicators"][0]["points"]] == [
+        1990,
+        1995,
+        2000,
+    ]
+    assert after.headers["etag"] != before.headers["etag"]
+    publish(estat.table(C01))
+    restored = gateway.get(C01_QUERY, headers=admin_headers())
+    assert restored.json() == before.json()
+
+
+def test_observations_cell_by_cell_through_the_gateway(
+    loaded: None,
+    gateway: httpx.Client,
+    admin_headers: Callable[[], dict[str, str]],
+    estat: ModuleType,
+) -> None:
+    body = gateway.get(
+        "/api/datasets/0003445099/observations",
+        params={"area": "13000,07545", "tab": "2020_03"},
+        headers=admin_headers(),
+    ).json()
+    rows = {row["area"]: row for row in body["items"]}
+    assert rows["13000"]["value"] == 13515272
+    assert (rows["07545"]["value"], rows["07545"]["mark"]) == (None, "-")
+    assert estat.cell("0003445099", tab="2020_03", area="07545", time="2020000000")[1] == "-"
