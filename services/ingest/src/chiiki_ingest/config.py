@@ -1,15 +1,90 @@
-"""Settings of the ingest service: variables prefixed ``INGEST_``, plus the shared ones."""
+"""Settings of the ingest service: variables prefixed ``INGEST_``, plus the shared ones.
+
+``ESTAT_API_BASE_URL`` and ``ESTAT_APP_ID`` are read unprefixed (they name e-Stat, not us). The
+application id is a secret: it is held as ``SecretStr``, never logged and never put into a stored
+URL. Outside development a placeholder id is refused when the worker starts, unless the base URL
+is a replay server on this machine (see ``estat_app_id_problem``); loading the settings alone, as
+migrations do, does not need an e-Stat id.
+"""
 
 from __future__ import annotations
 
+from pathlib import Path
 from typing import ClassVar
+from urllib.parse import urlsplit
 
+from pydantic import Field, SecretStr, field_validator
 from pydantic_settings import SettingsConfigDict
 
-from chiiki_shared.settings import ServiceSettings
+from chiiki_shared.settings import PLACEHOLDER_SECRET, Environment, ServiceSettings
+
+DEFAULT_ESTAT_BASE_URL = "https://api.e-stat.go.jp/rest/3.0/app/json"
+DEFAULT_CATALOG = Path(__file__).with_name("catalog.yaml")
+LOCAL_HOSTS = frozenset({"127.0.0.1", "localhost", "::1"})
+# The contract caps a stats.apply_batch message at 5,000 cells.
+MAX_BATCH_CELLS = 5_000
 
 
 class IngestSettings(ServiceSettings):
     model_config = SettingsConfigDict(env_prefix="INGEST_", extra="ignore", populate_by_name=True)
 
     service_name: ClassVar[str] = "ingest"
+
+    estat_api_base_url: str = Field(default=DEFAULT_ESTAT_BASE_URL, alias="ESTAT_API_BASE_URL")
+    estat_app_id: SecretStr = Field(default=SecretStr(PLACEHOLDER_SECRET), alias="ESTAT_APP_ID")
+    estat_timeout_seconds: float = Field(default=60.0, gt=0)
+    estat_max_attempts: int = Field(default=5, ge=1, le=20)
+    estat_max_retry_seconds: float = Field(default=300.0, ge=0)
+
+    catalog_path: Path = DEFAULT_CATALOG
+    # The cron expression (minute hour day month weekday, Asia/Tokyo) of the `daily` schedule.
+    schedule_daily: str = "0 3 * * *"
+    schedule_enabled: bool = True
+    recovery_interval_seconds: float = Field(default=60.0, gt=0)
+
+    page_size: int = Field(default=100_000, ge=1, le=100_000)
+    batch_size: int = Field(default=MAX_BATCH_CELLS, ge=1, le=MAX_BATCH_CELLS)
+    # Raw pages are stored gzip-compressed; a page larger than this fails the run.
+    raw_page_max_bytes: int = Field(default=64 * 1024 * 1024, ge=1024)
+    # Raw pages kept per dataset besides those of its current version and of unfinished runs.
+    raw_pages_keep_runs: int = Field(default=2, ge=0)
+
+    heartbeat_seconds: float = Field(default=15.0, gt=0)
+    stale_run_seconds: float = Field(default=300.0, gt=0)
+    queued_timeout_seconds: float = Field(default=900.0, gt=0)
+    apply_timeout_seconds: float = Field(default=3600.0, gt=0)
+    max_attempts: int = Field(default=3, ge=1)
+
+    jump_z_threshold: float = Field(default=6.0, gt=0)
+    jump_min_deviation: float = Field(default=0.2, gt=0)
+    jump_min_history: int = Field(default=4, ge=2)
+
+    # Webhook URLs usually embed a token, so the URL is kept as a secret and never logged.
+    alert_webhook_url: SecretStr | None = None
+    alert_timeout_seconds: float = Field(default=5.0, gt=0)
+
+    metrics_refresh_seconds: float = Field(default=15.0, gt=0)
+
+    @field_validator("alert_webhook_url", mode="before")
+    @classmethod
+    def _empty_is_none(cls, value: object) -> object:
+        return None if value == "" else value
+
+    @property
+    def estat_source_is_local(self) -> bool:
+        return urlsplit(self.estat_api_base_url).hostname in LOCAL_HOSTS
+
+    def estat_app_id_problem(self) -> str | None:
+        """Why the configured application id must not be used, or ``None`` when it may."""
+        value = self.estat_app_id.get_secret_value()
+        if not value:
+            return "ESTAT_APP_ID is empty"
+        if self.environment is Environment.DEVELOPMENT or self.estat_source_is_local:
+            return None
+        if value == PLACEHOLDER_SECRET:
+            return (
+                f"ESTAT_APP_ID must be set to a real e-Stat application id when "
+                f"ENVIRONMENT={self.environment.value} (or ESTAT_API_BASE_URL must point at a "
+                "replay server on this machine)"
+            )
+        return None

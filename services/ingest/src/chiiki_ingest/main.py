@@ -2,19 +2,54 @@
 
 from __future__ import annotations
 
+import structlog
 from fastapi import FastAPI
 
+from chiiki_ingest import catalog, metrics
 from chiiki_ingest.config import IngestSettings
+from chiiki_ingest.messaging import CeleryBus
 from chiiki_ingest.router import router
 from chiiki_shared.app import create_service_app
+from chiiki_shared.bus import create_celery_app
+from chiiki_shared.db import session_scope
+from chiiki_shared.runtime import Runtime
+
+logger = structlog.get_logger("chiiki_ingest")
+
+
+async def open_bus(runtime: Runtime) -> None:
+    runtime.extras["bus"] = CeleryBus(create_celery_app(runtime.settings))
+
+
+async def close_bus(runtime: Runtime) -> None:
+    bus = runtime.extras.pop("bus", None)
+    if isinstance(bus, CeleryBus):
+        bus.app.close()
+
+
+async def sync_catalog(runtime: Runtime) -> None:
+    """Apply catalog.yaml at start-up; a database that is not there yet must not stop the API."""
+    settings: IngestSettings = runtime.settings  # type: ignore[assignment]
+    specs = catalog.load(settings.catalog_path)
+    try:
+        async with session_scope(runtime.sessions) as session:
+            await catalog.sync(session, specs)
+    except Exception as error:
+        logger.warning("ingest.catalog_sync_failed", error=type(error).__name__)
 
 
 def create_app(settings: IngestSettings | None = None) -> FastAPI:
     return create_service_app(
         settings or IngestSettings(),
         title="Chiiki ingestion",
-        description=("e-Stat ingestion: catalog, runs, quality reports and the schedule."),
+        description=(
+            "e-Stat ingestion: catalog, runs, quality reports and the schedule. "
+            "このサービスは、政府統計総合窓口(e-Stat)のAPI機能を使用していますが、"
+            "サービスの内容は国によって保証されたものではありません。"
+        ),
         routers=[router],
+        on_startup=[open_bus, sync_catalog, metrics.start],
+        on_shutdown=[metrics.stop, close_bus],
     )
 
 

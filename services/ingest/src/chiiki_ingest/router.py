@@ -1,7 +1,112 @@
-"""HTTP routes of the ingest service."""
+"""The admin API under ``/api/ingest``: the catalog, runs, their detail and retries."""
 
 from __future__ import annotations
 
-from fastapi import APIRouter
+import uuid
+from datetime import datetime
+from typing import Annotated
 
-router = APIRouter(tags=["ingest"])
+from fastapi import APIRouter, Depends, Path, Query, Response
+
+from chiiki_ingest import repository, service
+from chiiki_ingest.catalog import STATS_DATA_ID
+from chiiki_ingest.deps import SettingsDep, UnitOfWorkDep
+from chiiki_ingest.schemas import (
+    CatalogEntryCreate,
+    CatalogEntryRead,
+    CatalogEntryUpdate,
+    CatalogList,
+    RunAccepted,
+    RunCreate,
+    RunDetail,
+    RunList,
+    RunStatusName,
+    RunSummary,
+)
+from chiiki_shared.security import admin_principal
+
+# Every route is for admins; the gateway checks the token too, the service does not rely on it.
+router = APIRouter(prefix="/api/ingest", tags=["ingest"], dependencies=[Depends(admin_principal)])
+
+StatsDataId = Annotated[str, Path(pattern=STATS_DATA_ID, description="e-Stat statsDataId")]
+
+
+@router.get("/catalog", summary="The catalog of tables to ingest")
+async def list_catalog(uow: UnitOfWorkDep) -> CatalogList:
+    views = await service.list_catalog(uow.session)
+    return CatalogList(items=[CatalogEntryRead.of(*view) for view in views])
+
+
+@router.post("/catalog", status_code=201, summary="Add a table to the catalog")
+async def add_catalog_entry(
+    body: CatalogEntryCreate, uow: UnitOfWorkDep, response: Response
+) -> CatalogEntryRead:
+    entry = await service.add_entry(uow.session, body)
+    response.headers["Location"] = f"/api/ingest/catalog/{entry.stats_data_id}"
+    return CatalogEntryRead.of(*await service.catalog_entry_view(uow.session, entry))
+
+
+@router.get("/catalog/{stats_data_id}", summary="One catalog entry")
+async def get_catalog_entry(stats_data_id: StatsDataId, uow: UnitOfWorkDep) -> CatalogEntryRead:
+    entry = await service.get_entry(uow.session, stats_data_id)
+    return CatalogEntryRead.of(*await service.catalog_entry_view(uow.session, entry))
+
+
+@router.patch("/catalog/{stats_data_id}", summary="Change a catalog entry")
+async def update_catalog_entry(
+    stats_data_id: StatsDataId, body: CatalogEntryUpdate, uow: UnitOfWorkDep
+) -> CatalogEntryRead:
+    entry = await service.update_entry(uow.session, stats_data_id, body)
+    return CatalogEntryRead.of(*await service.catalog_entry_view(uow.session, entry))
+
+
+@router.post(
+    "/runs",
+    status_code=202,
+    summary="Ingest any e-Stat table by its statsDataId",
+    responses={409: {"description": "the dataset already has a queued or running run"}},
+)
+async def create_run(
+    body: RunCreate, uow: UnitOfWorkDep, settings: SettingsDep, response: Response
+) -> RunAccepted:
+    run = await service.create_run(uow.session, uow.outbox, settings, body)
+    response.headers["Location"] = f"/api/ingest/runs/{run.id}"
+    return RunAccepted.of(run)
+
+
+@router.get("/runs", summary="Runs, newest first")
+async def list_runs(
+    uow: UnitOfWorkDep,
+    stats_data_id: Annotated[str | None, Query(pattern=STATS_DATA_ID)] = None,
+    status: Annotated[list[RunStatusName] | None, Query()] = None,
+    trigger: Annotated[str | None, Query(max_length=16)] = None,
+    since: Annotated[datetime | None, Query(description="queued at or after")] = None,
+    until: Annotated[datetime | None, Query(description="queued before")] = None,
+    limit: Annotated[int, Query(ge=1, le=200)] = 50,
+    offset: Annotated[int, Query(ge=0)] = 0,
+) -> RunList:
+    where = repository.RunFilter(stats_data_id, tuple(status or ()), trigger, since, until)
+    rows, total = await repository.list_runs(uow.session, where, limit=limit, offset=offset)
+    return RunList(
+        items=[RunSummary.of(run) for run in rows], total=total, limit=limit, offset=offset
+    )
+
+
+@router.get("/runs/{run_id}", summary="A run: status, progress, counts, timings, quality, error")
+async def get_run(run_id: uuid.UUID, uow: UnitOfWorkDep) -> RunDetail:
+    run, findings = await service.run_detail(uow.session, run_id)
+    return RunDetail.of_run(run, findings)
+
+
+@router.post(
+    "/runs/{run_id}/retry",
+    status_code=202,
+    summary="Retry a failed or blocked run as a new run",
+    responses={409: {"description": "the run is not failed or blocked, or another run is active"}},
+)
+async def retry_run(
+    run_id: uuid.UUID, uow: UnitOfWorkDep, settings: SettingsDep, response: Response
+) -> RunAccepted:
+    run = await service.retry_run(uow.session, uow.outbox, settings, run_id)
+    response.headers["Location"] = f"/api/ingest/runs/{run.id}"
+    return RunAccepted.of(run)

@@ -1,15 +1,239 @@
-"""Celery tasks of the ingest service, named ``ingest.<verb>_<noun>``."""
+"""Celery tasks of the ingest service, named ``ingest.<verb>_<noun>``, each taking one JSON object.
+
+asyncpg connections cannot cross event loops, so every task runs its work in a fresh loop with a
+fresh ``Runtime`` (engine and Redis client) that is closed before the task returns.
+"""
 
 from __future__ import annotations
+
+import asyncio
+import uuid
+from collections.abc import Awaitable, Callable
+from datetime import UTC, datetime, timedelta
+from functools import cache
+from typing import Any, TypeVar
 
 import structlog
 from celery import shared_task
 
+from chiiki_ingest import alerts, catalog, repository, runs, service
+from chiiki_ingest.config import IngestSettings
+from chiiki_ingest.locks import is_locked
+from chiiki_ingest.messaging import RUN_INGESTION, CeleryBus, Outbox
+from chiiki_ingest.models import Run, RunStatus, VersionStatus
+from chiiki_ingest.pipeline import Pipeline
+from chiiki_ingest.schemas import VersionApplied, VersionRejected
+from chiiki_shared.db import session_scope
+from chiiki_shared.runtime import Runtime
+
 logger = structlog.get_logger(__name__)
+T = TypeVar("T")
+
+
+@cache
+def get_settings() -> IngestSettings:
+    return IngestSettings()
+
+
+def run_async(work: Callable[[Runtime], Awaitable[T]]) -> T:
+    async def main() -> T:
+        runtime = Runtime.open(get_settings())
+        try:
+            return await work(runtime)
+        finally:
+            await runtime.close()
+
+    return asyncio.run(main())
 
 
 @shared_task(name="ingest.ping")
 def ping() -> str:
-    """Answers when a ingest worker consumes its queue; used by health checks and tests."""
+    """Answers when an ingest worker consumes its queue; used by health checks and tests."""
     logger.info("ping")
     return "pong"
+
+
+@shared_task(name="ingest.run_ingestion", bind=True)
+def run_ingestion(self: Any, payload: dict[str, Any]) -> str:
+    """Execute or resume one run (``{"run_id": ...}``); safe to deliver twice."""
+    run_id = uuid.UUID(str(payload["run_id"]))
+    bus = CeleryBus(self.app)
+    return run_async(lambda runtime: Pipeline(runtime, get_settings(), bus).run(run_id))
+
+
+@shared_task(name="ingest.schedule_catalog", bind=True)
+def schedule_catalog(self: Any, payload: dict[str, Any] | None = None) -> dict[str, list[str]]:
+    """Enqueue every enabled catalog entry on ``schedule`` (default ``daily``)."""
+    schedule = (payload or {}).get("schedule", catalog.DAILY)
+
+    async def work(runtime: Runtime) -> dict[str, list[str]]:
+        async with session_scope(runtime.sessions) as session:
+            await catalog.sync(session, catalog.load(get_settings().catalog_path))
+            entries = await repository.entries_on_schedule(session, schedule)
+        return await _enqueue(runtime, self.app, [e.stats_data_id for e in entries], "schedule")
+
+    result = run_async(work)
+    logger.info("ingest.catalog_scheduled", schedule=schedule, **result)
+    return result
+
+
+@shared_task(name="ingest.bootstrap_catalog", bind=True)
+def bootstrap_catalog(self: Any, payload: dict[str, Any] | None = None) -> dict[str, list[str]]:
+    """Enqueue every enabled catalog entry that has no version in stats yet (``make up``)."""
+
+    async def work(runtime: Runtime) -> dict[str, list[str]]:
+        async with session_scope(runtime.sessions) as session:
+            await catalog.sync(session, catalog.load(get_settings().catalog_path))
+            entries = await repository.entries_without_version(session)
+        return await _enqueue(runtime, self.app, [e.stats_data_id for e in entries], "bootstrap")
+
+    result = run_async(work)
+    logger.info("ingest.catalog_bootstrapped", **result)
+    return result
+
+
+async def _enqueue(
+    runtime: Runtime, app: Any, stats_data_ids: list[str], trigger: str
+) -> dict[str, list[str]]:
+    queued, skipped = [], []
+    outbox = Outbox()
+    for stats_data_id in stats_data_ids:
+        try:
+            async with session_scope(runtime.sessions) as session:
+                run = await service.enqueue_run(
+                    session, outbox, get_settings(), stats_data_id, trigger=trigger
+                )
+        except runs.ActiveRunExists:
+            skipped.append(stats_data_id)
+            continue
+        queued.append(str(run.id))
+    await outbox.flush_async(CeleryBus(app))
+    return {"queued": queued, "skipped_active": skipped}
+
+
+@shared_task(name="ingest.version_applied")
+def version_applied(payload: dict[str, Any]) -> str:
+    """Stats made the run's version current: the run succeeded (idempotent)."""
+    answer = VersionApplied.model_validate(payload)
+
+    async def work(runtime: Runtime) -> str:
+        settings = get_settings()
+        async with session_scope(runtime.sessions) as session:
+            run = await repository.get_run(session, answer.run_id)
+            if run is None:
+                logger.warning("ingest.answer_for_unknown_run", run_id=str(answer.run_id))
+                return "unknown-run"
+            await repository.answer_version(
+                session,
+                run.id,
+                VersionStatus.APPLIED,
+                version=answer.version,
+                answered_at=answer.applied_at,
+            )
+            values = _applied_values(run, answer)
+            if run.cell_count is not None and answer.cell_count != run.cell_count:
+                message = (
+                    f"stats applied {answer.cell_count} cells as version {answer.version}, "
+                    f"but {run.cell_count} were published"
+                )
+                done = await runs.fail(session, run.id, "cell-count-mismatch", message)
+                outcome = "mismatch"
+            else:
+                done = await runs.finish(
+                    session, run.id, RunStatus.SUCCEEDED, outcome="published", **values
+                )
+                if done is None:
+                    done = await runs.succeed_late(session, run.id, outcome="published", **values)
+                outcome = "succeeded" if done is not None else f"already-{run.status}"
+            await repository.prune_pages(session, run.stats_data_id, settings.raw_pages_keep_runs)
+        if outcome == "mismatch" and done is not None:
+            await alerts.alert_run_failed(settings, done)
+        logger.info("ingest.version_applied", run_id=str(answer.run_id), outcome=outcome)
+        return outcome
+
+    return run_async(work)
+
+
+def _applied_values(run: Run, answer: VersionApplied) -> dict[str, Any]:
+    now = datetime.now(UTC)
+    timings: dict[str, float] = {}
+    if run.published_at is not None:
+        timings["apply_seconds"] = max(0.0, (now - run.published_at).total_seconds())
+    if run.started_at is not None:
+        timings["total_seconds"] = max(0.0, (now - run.started_at).total_seconds())
+    return {"version": answer.version, "timings": timings}
+
+
+@shared_task(name="ingest.version_rejected")
+def version_rejected(payload: dict[str, Any]) -> str:
+    """Stats refused the version: the run failed and the dataset keeps its current version."""
+    answer = VersionRejected.model_validate(payload)
+
+    async def work(runtime: Runtime) -> str:
+        settings = get_settings()
+        async with session_scope(runtime.sessions) as session:
+            await repository.answer_version(
+                session, answer.run_id, VersionStatus.REJECTED, reason=answer.reason
+            )
+            failed = await runs.fail(
+                session, answer.run_id, "rejected-by-stats", f"stats rejected: {answer.reason}"
+            )
+            if failed is not None:
+                await repository.prune_pages(
+                    session, failed.stats_data_id, settings.raw_pages_keep_runs
+                )
+        if failed is None:
+            return "not-active"
+        await alerts.alert_run_failed(settings, failed)
+        return "failed"
+
+    return run_async(work)
+
+
+@shared_task(name="ingest.recover_runs", bind=True)
+def recover_runs(self: Any, payload: dict[str, Any] | None = None) -> dict[str, list[str]]:
+    """Resume runs whose worker was lost, re-send runs nobody picked up, and fail runs stats never
+    answered. Runs from beat every ``INGEST_RECOVERY_INTERVAL_SECONDS``."""
+
+    async def work(runtime: Runtime) -> dict[str, list[str]]:
+        settings = get_settings()
+        now = datetime.now(UTC)
+        outbox, failed = Outbox(), []
+        result: dict[str, list[str]] = {"resent": [], "failed": []}
+        async with session_scope(runtime.sessions) as session:
+            candidates = await repository.runs_to_recover(
+                session,
+                stale_before=now - timedelta(seconds=settings.stale_run_seconds),
+                queued_before=now - timedelta(seconds=settings.queued_timeout_seconds),
+            )
+            for run in candidates:
+                if await is_locked(runtime.engine, run.stats_data_id):
+                    continue  # a live worker holds it; it is slow, not lost
+                if run.status == RunStatus.RUNNING and run.attempt >= settings.max_attempts:
+                    message = f"the worker was lost {run.attempt} times"
+                    done = await runs.fail(session, run.id, "attempts-exhausted", message)
+                    if done is not None:
+                        failed.append(done)
+                    continue
+                await repository.mark_resent(session, run.id)
+                outbox.add(RUN_INGESTION, {"run_id": str(run.id)})
+                result["resent"].append(str(run.id))
+            deadline = now - timedelta(seconds=settings.apply_timeout_seconds)
+            for run in await repository.runs_past_apply_deadline(session, deadline):
+                message = (
+                    f"stats did not confirm the version within {settings.apply_timeout_seconds:g}s"
+                    " of publishing"
+                )
+                done = await runs.fail(session, run.id, runs.APPLY_TIMEOUT, message)
+                if done is not None:
+                    failed.append(done)
+        await outbox.flush_async(CeleryBus(self.app))
+        for run in failed:
+            result["failed"].append(str(run.id))
+            await alerts.alert_run_failed(settings, run)
+        return result
+
+    result = run_async(work)
+    if result["resent"] or result["failed"]:
+        logger.warning("ingest.runs_recovered", **result)
+    return result

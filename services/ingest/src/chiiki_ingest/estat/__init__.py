@@ -1,6 +1,6 @@
 """The e-Stat API 3.0 client and its typed models."""
 
-from chiiki_ingest.estat.client import DEFAULT_BASE_URL, EStatClient
+from chiiki_ingest.estat.client import DEFAULT_BASE_URL, EStatClient, filter_params
 from chiiki_ingest.estat.errors import (
     EStatAuthError,
     EStatError,
@@ -19,6 +19,7 @@ from chiiki_ingest.estat.models import (
     StatsList,
     TableInfo,
 )
+from chiiki_ingest.estat.normalise import parse_stats_data
 from chiiki_ingest.estat.periods import Period, parse_period
 
 __all__ = [
@@ -39,5 +40,7 @@ __all__ = [
     "StatsDataPage",
     "StatsList",
     "TableInfo",
+    "filter_params",
     "parse_period",
+    "parse_stats_data",
 ]

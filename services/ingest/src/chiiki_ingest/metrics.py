@@ -1,0 +1,188 @@
+"""Run outcomes as Prometheus metrics, derived from the ``runs`` table by the API process.
+
+Runs execute in Celery workers: separate processes (prefork children come and go), possibly on
+several machines. Counters kept in those processes would need prometheus_client's multiprocess
+directory per machine or a push gateway, and would reset when a child is replaced. The ``runs``
+table already records every outcome durably and exactly, so the ingest API refreshes a snapshot
+of a few aggregate queries every ``INGEST_METRICS_REFRESH_SECONDS`` and serves it on its
+``/metrics``: any number of workers, restarts lose nothing, and the numbers agree with the API.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import time
+from collections.abc import Iterator
+from contextlib import suppress
+from dataclasses import dataclass, field
+
+import sqlalchemy as sa
+import structlog
+from prometheus_client import REGISTRY
+from prometheus_client.core import (
+    CounterMetricFamily,
+    GaugeMetricFamily,
+    HistogramMetricFamily,
+    Metric,
+)
+from prometheus_client.registry import Collector
+
+from chiiki_ingest.models import Run, RunStatus
+from chiiki_shared.runtime import Runtime
+
+logger = structlog.get_logger("chiiki_ingest.metrics")
+
+DURATION_BUCKETS = (1, 5, 15, 30, 60, 120, 300, 600, 1800, 3600)
+DAYS = 7
+FINAL = (RunStatus.SUCCEEDED.value, RunStatus.FAILED.value, RunStatus.BLOCKED.value)
+
+
+@dataclass
+class Snapshot:
+    taken_at: float
+    by_status: dict[str, int] = field(default_factory=dict)
+    by_day: dict[tuple[str, str], int] = field(default_factory=dict)
+    duration_buckets: list[int] = field(default_factory=list)
+    duration_count: int = 0
+    duration_sum: float = 0.0
+    cells_published: dict[str, int] = field(default_factory=dict)
+    last_success: dict[str, float] = field(default_factory=dict)
+
+
+class RunMetrics(Collector):
+    def __init__(self) -> None:
+        self.snapshot: Snapshot | None = None
+
+    def describe(self) -> list[Metric]:
+        return []
+
+    def collect(self) -> Iterator[Metric]:
+        snapshot = self.snapshot
+        if snapshot is None:
+            return
+        runs = CounterMetricFamily("ingest_runs", "Ingestion runs by status", labels=["status"])
+        for status in ("queued", "running", *FINAL):
+            runs.add_metric([status], snapshot.by_status.get(status, 0))
+        yield runs
+        daily = GaugeMetricFamily(
+            "ingest_runs_finished_by_day",
+            f"Runs finished per day (Asia/Tokyo) over the last {DAYS} days, by status",
+            labels=["day", "status"],
+        )
+        ratio = GaugeMetricFamily(
+            "ingest_run_success_ratio",
+            "Share of the runs finished that day that succeeded (Asia/Tokyo days)",
+            labels=["day"],
+        )
+        for day in sorted({day for day, _ in snapshot.by_day}):
+            counts = {s: snapshot.by_day.get((day, s), 0) for s in FINAL}
+            for status, count in counts.items():
+                daily.add_metric([day, status], count)
+            finished = sum(counts.values())
+            if finished:
+                ratio.add_metric([day], counts[RunStatus.SUCCEEDED.value] / finished)
+        yield daily
+        yield ratio
+        bounds = [str(float(b)) for b in DURATION_BUCKETS] + ["+Inf"]
+        yield HistogramMetricFamily(
+            "ingest_run_duration_seconds",
+            "Time from a run's start to its end, finished runs",
+            buckets=list(zip(bounds, snapshot.duration_buckets, strict=True)),
+            sum_value=snapshot.duration_sum,
+        )
+        cells = CounterMetricFamily(
+            "ingest_cells_published",
+            "Cells of the versions published to stats and applied",
+            labels=["stats_data_id"],
+        )
+        for stats_data_id, count in sorted(snapshot.cells_published.items()):
+            cells.add_metric([stats_data_id], count)
+        yield cells
+        last = GaugeMetricFamily(
+            "ingest_last_success_timestamp_seconds",
+            "When the dataset's last successful run finished",
+            labels=["stats_data_id"],
+        )
+        for stats_data_id, at in sorted(snapshot.last_success.items()):
+            last.add_metric([stats_data_id], at)
+        yield last
+        yield GaugeMetricFamily(
+            "ingest_metrics_snapshot_timestamp_seconds",
+            "When these ingest metrics were read from the runs table",
+            value=snapshot.taken_at,
+        )
+
+
+RUN_METRICS = RunMetrics()
+REGISTRY.register(RUN_METRICS)
+
+
+async def take_snapshot(runtime: Runtime) -> Snapshot:
+    snapshot = Snapshot(taken_at=time.time())
+    duration = sa.func.extract("epoch", Run.finished_at - Run.started_at)
+    finished = sa.and_(Run.status.in_(FINAL), Run.started_at.is_not(None))
+    day = sa.func.to_char(sa.func.timezone("Asia/Tokyo", Run.finished_at), "YYYY-MM-DD")
+    async with runtime.sessions() as session:
+        for status, count in await session.execute(
+            sa.select(Run.status, sa.func.count()).group_by(Run.status)
+        ):
+            snapshot.by_status[status] = count
+        recent = Run.finished_at >= sa.func.now() - sa.text(f"interval '{DAYS} days'")
+        for label, status, count in await session.execute(
+            sa.select(day, Run.status, sa.func.count())
+            .where(Run.status.in_(FINAL), recent)
+            .group_by(day, Run.status)
+        ):
+            snapshot.by_day[(label, status)] = count
+        columns = [
+            sa.func.count().filter(duration <= bound).label(f"le_{i}")
+            for i, bound in enumerate(DURATION_BUCKETS)
+        ]
+        row = (
+            await session.execute(
+                sa.select(*columns, sa.func.count(), sa.func.coalesce(sa.func.sum(duration), 0))
+                .select_from(Run)
+                .where(finished)
+            )
+        ).one()
+        snapshot.duration_buckets = [int(v) for v in row[: len(DURATION_BUCKETS)]]
+        snapshot.duration_count = int(row[len(DURATION_BUCKETS)])
+        snapshot.duration_buckets.append(snapshot.duration_count)
+        snapshot.duration_sum = float(row[-1])
+        succeeded = Run.status == RunStatus.SUCCEEDED.value
+        for stats_data_id, cells in await session.execute(
+            sa.select(Run.stats_data_id, sa.func.sum(Run.cell_count))
+            .where(succeeded, Run.outcome == "published")
+            .group_by(Run.stats_data_id)
+        ):
+            snapshot.cells_published[stats_data_id] = int(cells or 0)
+        for stats_data_id, at in await session.execute(
+            sa.select(Run.stats_data_id, sa.func.max(Run.finished_at))
+            .where(succeeded)
+            .group_by(Run.stats_data_id)
+        ):
+            snapshot.last_success[stats_data_id] = at.timestamp()
+    return snapshot
+
+
+async def refresh_forever(runtime: Runtime, interval: float) -> None:
+    while True:
+        try:
+            RUN_METRICS.snapshot = await take_snapshot(runtime)
+        except Exception as error:  # the database may be down; /readyz reports that
+            logger.warning("ingest.metrics_refresh_failed", error=type(error).__name__)
+        await asyncio.sleep(interval)
+
+
+async def start(runtime: Runtime) -> None:
+    runtime.extras["metrics_task"] = asyncio.create_task(
+        refresh_forever(runtime, runtime.settings.metrics_refresh_seconds)  # type: ignore[attr-defined]
+    )
+
+
+async def stop(runtime: Runtime) -> None:
+    task = runtime.extras.pop("metrics_task", None)
+    if isinstance(task, asyncio.Task):
+        task.cancel()
+        with suppress(asyncio.CancelledError):
+            await task

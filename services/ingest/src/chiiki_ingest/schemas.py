@@ -1,0 +1,307 @@
+"""What the admin API reads and writes, and the answers stats sends over the bus."""
+
+from __future__ import annotations
+
+import uuid
+from datetime import datetime
+from typing import Any, Literal
+
+from pydantic import BaseModel, ConfigDict, Field, field_validator
+
+from chiiki_ingest.catalog import (
+    DIMENSION,
+    STATS_DATA_ID,
+    EntrySpec,
+    check_filters,
+    check_schedule,
+)
+from chiiki_ingest.models import CatalogEntry, QualityFinding, Run
+
+RunStatusName = Literal["queued", "running", "succeeded", "failed", "blocked"]
+Filters = dict[str, str | list[str]]
+
+# -- bus answers (docs/bus-contract.md) -------------------------------------------------------
+
+
+class VersionApplied(BaseModel):
+    run_id: uuid.UUID
+    stats_data_id: str
+    version: int
+    cell_count: int
+    applied_at: datetime | None = None
+
+
+class VersionRejected(BaseModel):
+    run_id: uuid.UUID
+    stats_data_id: str
+    reason: str
+
+
+# -- runs -------------------------------------------------------------------------------------
+
+
+class RunCreate(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    stats_data_id: str = Field(
+        pattern=STATS_DATA_ID, description="e-Stat statsDataId", examples=["0003445099"]
+    )
+    filters: Filters = Field(
+        default_factory=dict,
+        description="e-Stat narrowing parameters; the version published holds only these cells",
+        examples=[{"cdArea": "13000"}],
+    )
+
+    @field_validator("filters")
+    @classmethod
+    def _filters(cls, value: Filters) -> Filters:
+        return check_filters(value)
+
+
+class ErrorInfo(BaseModel):
+    code: str | None
+    message: str | None
+
+
+class Counts(BaseModel):
+    pages: int | None
+    cells: int | None
+    batches: int | None
+    warnings: int
+    blocking: int
+
+
+class Progress(BaseModel):
+    pages_fetched: int = 0
+    cells_fetched: int = 0
+    cells_total: int | None = None
+    batches_sent: int = 0
+    batch_count: int | None = None
+    fetched_percent: float | None = None
+    published_percent: float | None = None
+
+
+class Timings(BaseModel):
+    queued_at: datetime
+    started_at: datetime | None
+    published_at: datetime | None
+    finished_at: datetime | None
+    heartbeat_at: datetime | None
+    fetch_seconds: float | None = None
+    check_seconds: float | None = None
+    publish_seconds: float | None = None
+    apply_seconds: float | None = None
+    total_seconds: float | None = None
+
+
+class FindingRead(BaseModel):
+    check: str
+    severity: Literal["block", "warn"]
+    count: int
+    message: str
+    samples: list[Any]
+
+
+class RunSummary(BaseModel):
+    id: uuid.UUID
+    stats_data_id: str
+    status: RunStatusName
+    phase: str | None
+    trigger: str
+    outcome: Literal["published", "unchanged"] | None
+    attempt: int
+    retry_of: uuid.UUID | None
+    filters: Filters
+    counts: Counts
+    content_hash: str | None
+    version: int | None = Field(description="stats' version of the dataset this run produced")
+    error: ErrorInfo | None
+    queued_at: datetime
+    finished_at: datetime | None
+
+    @classmethod
+    def of(cls, run: Run) -> RunSummary:
+        return cls(**_summary_fields(run))
+
+
+class RunDetail(RunSummary):
+    progress: Progress
+    timings: Timings
+    quality: list[FindingRead]
+    source_url: str | None
+    worker: str | None
+    max_rss_bytes: int | None
+
+    @classmethod
+    def of_run(cls, run: Run, findings: list[QualityFinding]) -> RunDetail:
+        return cls(
+            **_summary_fields(run),
+            progress=_progress(run.progress or {}),
+            timings=Timings(
+                queued_at=run.queued_at,
+                started_at=run.started_at,
+                published_at=run.published_at,
+                finished_at=run.finished_at,
+                heartbeat_at=run.heartbeat_at,
+                **{k: v for k, v in (run.timings or {}).items() if k in Timings.model_fields},
+            ),
+            quality=[
+                FindingRead(
+                    check=f.check,
+                    severity=f.severity,  # type: ignore[arg-type]
+                    count=f.count,
+                    message=f.message,
+                    samples=f.samples,
+                )
+                for f in findings
+            ],
+            source_url=run.source_url,
+            worker=run.worker,
+            max_rss_bytes=run.max_rss_bytes,
+        )
+
+
+def _summary_fields(run: Run) -> dict[str, Any]:
+    return {
+        "id": run.id,
+        "stats_data_id": run.stats_data_id,
+        "status": run.status,
+        "phase": run.phase,
+        "trigger": run.trigger,
+        "outcome": run.outcome,
+        "attempt": run.attempt,
+        "retry_of": run.retry_of,
+        "filters": run.filters or {},
+        "counts": Counts(
+            pages=run.page_count,
+            cells=run.cell_count,
+            batches=run.batch_count,
+            warnings=run.warning_count,
+            blocking=run.blocking_count,
+        ),
+        "content_hash": run.content_hash,
+        "version": run.version,
+        "error": ErrorInfo(code=run.error_code, message=run.error)
+        if run.error_code or run.error
+        else None,
+        "queued_at": run.queued_at,
+        "finished_at": run.finished_at,
+    }
+
+
+def _progress(raw: dict[str, Any]) -> Progress:
+    progress = Progress(**{k: v for k, v in raw.items() if k in Progress.model_fields})
+    if progress.cells_total:
+        progress.fetched_percent = round(100 * progress.cells_fetched / progress.cells_total, 1)
+    if progress.batch_count:
+        progress.published_percent = round(100 * progress.batches_sent / progress.batch_count, 1)
+    return progress
+
+
+class RunAccepted(BaseModel):
+    id: uuid.UUID
+    stats_data_id: str
+    status: RunStatusName
+    trigger: str
+    retry_of: uuid.UUID | None = None
+    queued_at: datetime
+    href: str
+
+    @classmethod
+    def of(cls, run: Run) -> RunAccepted:
+        return cls(
+            id=run.id,
+            stats_data_id=run.stats_data_id,
+            status=run.status,  # type: ignore[arg-type]
+            trigger=run.trigger,
+            retry_of=run.retry_of,
+            queued_at=run.queued_at,
+            href=f"/api/ingest/runs/{run.id}",
+        )
+
+
+class RunList(BaseModel):
+    items: list[RunSummary]
+    total: int
+    limit: int
+    offset: int
+
+
+# -- catalog ----------------------------------------------------------------------------------
+
+
+class CatalogEntryCreate(EntrySpec):
+    """A table to add to the catalog (same fields as catalog.yaml)."""
+
+
+class CatalogEntryUpdate(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    title: str | None = None
+    attribution: str | None = None
+    enabled: bool | None = None
+    schedule: str | None = None
+    area_dimension: str | None = Field(default=None, pattern=DIMENSION)
+    time_dimension: str | None = Field(default=None, pattern=DIMENSION)
+    filters: Filters | None = None
+    quality: dict[str, Literal["block", "warn"]] | None = None
+
+    @field_validator("schedule")
+    @classmethod
+    def _schedule(cls, value: str | None) -> str | None:
+        return None if value is None else check_schedule(value)
+
+    @field_validator("filters")
+    @classmethod
+    def _filters(cls, value: Filters | None) -> Filters | None:
+        return None if value is None else check_filters(value)
+
+
+class CurrentVersion(BaseModel):
+    version: int | None
+    content_hash: str | None
+    cell_count: int | None
+    applied_at: datetime | None
+    run_id: uuid.UUID | None
+
+
+class CatalogEntryRead(BaseModel):
+    stats_data_id: str
+    title: str | None
+    attribution: str | None
+    enabled: bool
+    schedule: str
+    area_dimension: str
+    time_dimension: str
+    filters: Filters
+    quality: dict[str, str]
+    origin: Literal["catalog", "api"]
+    created_at: datetime
+    updated_at: datetime
+    current: CurrentVersion
+    active_run_id: uuid.UUID | None = None
+
+    @classmethod
+    def of(
+        cls, entry: CatalogEntry, current: dict[str, Any], active: uuid.UUID | None = None
+    ) -> CatalogEntryRead:
+        return cls(
+            stats_data_id=entry.stats_data_id,
+            title=entry.title,
+            attribution=entry.attribution,
+            enabled=entry.enabled,
+            schedule=entry.schedule,
+            area_dimension=entry.area_dimension,
+            time_dimension=entry.time_dimension,
+            filters=entry.filters or {},
+            quality=entry.quality or {},
+            origin=entry.origin,  # type: ignore[arg-type]
+            created_at=entry.created_at,
+            updated_at=entry.updated_at,
+            current=CurrentVersion(**current),
+            active_run_id=active,
+        )
+
+
+class CatalogList(BaseModel):
+    items: list[CatalogEntryRead]
