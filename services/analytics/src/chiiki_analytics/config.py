@@ -2,11 +2,19 @@
 
 from __future__ import annotations
 
+import os
 from typing import ClassVar
 
+from pydantic import Field, SecretStr
 from pydantic_settings import SettingsConfigDict
 
 from chiiki_shared.settings import ServiceSettings
+
+
+def _default_stats_url() -> str:
+    """Where the stack runs stats (``SERVICE_HOST``:``STATS_PORT``), the same for every process."""
+    host = os.environ.get("SERVICE_HOST", "127.0.0.1")
+    return f"http://{host}:{os.environ.get('STATS_PORT', '8102')}"
 
 
 class AnalyticsSettings(ServiceSettings):
@@ -15,3 +23,32 @@ class AnalyticsSettings(ServiceSettings):
     )
 
     service_name: ClassVar[str] = "analytics"
+
+    # The stats service's own address (not the gateway): every number analytics uses comes
+    # from its HTTP API.
+    stats_internal_url: str = Field(default_factory=_default_stats_url, alias="STATS_INTERNAL_URL")
+    stats_timeout_seconds: float = Field(default=10.0, gt=0, le=120)
+    # Periods ahead that the worker precomputes for every prefecture (the map's range).
+    precompute_horizon: int = Field(default=10, ge=1, le=10)
+    # Indicators whose stored forecasts are computed as soon as their data change; any other
+    # is computed on its first map read, then kept up to date the same way.
+    precompute_indicators: list[str] = Field(
+        default_factory=lambda: ["population.total", "population.aged_65_plus_share"]
+    )
+    # A job still "running" after this long is taken to be lost (its worker died) and may run
+    # again when its task is delivered again.
+    job_stale_seconds: int = Field(default=900, ge=60)
+    # The account the worker reads stats with (see service_auth.py); the stack's bootstrap admin
+    # when unset, until auth issues service tokens.
+    service_email: str | None = None
+    service_password: SecretStr | None = None
+    bootstrap_admin_email: str | None = Field(default=None, alias="BOOTSTRAP_ADMIN_EMAIL")
+    bootstrap_admin_password: SecretStr | None = Field(
+        default=None, alias="BOOTSTRAP_ADMIN_PASSWORD"
+    )
+
+    def service_account(self) -> tuple[str | None, str | None]:
+        if self.service_email and self.service_password:
+            return self.service_email, self.service_password.get_secret_value()
+        password = self.bootstrap_admin_password
+        return self.bootstrap_admin_email, password.get_secret_value() if password else None

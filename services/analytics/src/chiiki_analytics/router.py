@@ -1,7 +1,222 @@
-"""HTTP routes of the analytics service."""
+"""HTTP routes of the analytics service: thin, the rules live in the modules they call.
+
+Reads of public statistics (forecasts, trends, anomalies) take ``ReadAccess`` (anonymous when
+``ANONYMOUS_READ`` is on); policies and jobs belong to signed-in users (``CurrentUser``).
+"""
 
 from __future__ import annotations
 
-from fastapi import APIRouter
+import asyncio
+import uuid
+from typing import Annotated, Any
 
-router = APIRouter(tags=["analytics"])
+from fastapi import APIRouter, BackgroundTasks, Query, Response, status
+
+from chiiki_analytics import (
+    analyses,
+    forecasts,
+    jobs,
+    policies,
+    policy_effects,
+    repository,
+    stored_forecasts,
+)
+from chiiki_analytics.deps import SessionDep, StatsDep
+from chiiki_analytics.documents import ForecastDocument
+from chiiki_analytics.messaging import PRECOMPUTE_FORECASTS, RUN_JOB, send
+from chiiki_analytics.schemas import (
+    IndicatorCode,
+    JobRead,
+    JobRequest,
+    PolicyCreate,
+    PolicyPage,
+    PolicyRead,
+    PolicyUpdate,
+    RegionCode,
+)
+from chiiki_shared.deps import RedisDep, RuntimeDep
+from chiiki_shared.security import CurrentUser, ReadAccess
+
+IndicatorQuery = Annotated[
+    IndicatorCode, Query(description="Indicator code, e.g. population.total")
+]
+RegionQuery = Annotated[RegionCode, Query(description="Region code, e.g. 13000 (Tokyo)")]
+HorizonQuery = Annotated[
+    int, Query(ge=1, le=forecasts.MAX_HORIZON, description="Periods ahead to forecast")
+]
+AsOfQuery = Annotated[
+    int | None,
+    Query(
+        ge=1800,
+        le=2200,
+        description="Forecast with the data up to this year only (the rest is shown as actuals)",
+    ),
+]
+
+forecasts_router = APIRouter(tags=["forecasts"])
+analyses_router = APIRouter(tags=["trends and anomalies"])
+policies_router = APIRouter(tags=["policies"])
+jobs_router = APIRouter(tags=["jobs"])
+
+
+@forecasts_router.get(
+    "/api/forecasts",
+    summary="One series: history, forecasts with 80%/95% intervals, the model and its accuracy",
+)
+async def forecast(
+    _: ReadAccess,
+    stats: StatsDep,
+    indicator: IndicatorQuery,
+    region: RegionQuery,
+    horizon: HorizonQuery = forecasts.DEFAULT_HORIZON,
+    as_of: AsOfQuery = None,
+) -> ForecastDocument:
+    return await forecasts.forecast_one(stats, indicator, region, horizon=horizon, as_of=as_of)
+
+
+@forecasts_router.get(
+    "/api/forecasts/prefectures",
+    summary="Every prefecture's stored forecast of an indicator for one year (for the map)",
+)
+async def prefecture_forecasts(
+    _: ReadAccess,
+    session: SessionDep,
+    stats: StatsDep,
+    redis: RedisDep,
+    runtime: RuntimeDep,
+    indicator: IndicatorQuery,
+    period: Annotated[int, Query(ge=1800, le=2200, description="The year forecast")],
+) -> dict[str, Any]:
+    async def request_precompute() -> None:
+        # One request per indicator and minute reaches the worker, however many readers wait.
+        key = runtime.redis_key("precompute-requested", indicator)
+        if await redis.set(key, b"1", nx=True, ex=60):
+            await asyncio.to_thread(send, PRECOMPUTE_FORECASTS, {"indicator": indicator})
+
+    return await stored_forecasts.stored_for_period(
+        session, stats, indicator, period, request_precompute=request_precompute
+    )
+
+
+@analyses_router.get(
+    "/api/analytics/trends",
+    summary="Changes, CAGR and trend breaks of one series",
+)
+async def trend(
+    _: ReadAccess, stats: StatsDep, indicator: IndicatorQuery, region: RegionQuery
+) -> dict[str, Any]:
+    return await analyses.trend_of(stats, indicator, region)
+
+
+@analyses_router.get(
+    "/api/analytics/anomalies",
+    summary="Prefectures whose latest change is unusual against their history and their peers",
+)
+async def anomalies(_: ReadAccess, stats: StatsDep, indicator: IndicatorQuery) -> dict[str, Any]:
+    return await analyses.anomalies_of(stats, indicator)
+
+
+# -- policies -------------------------------------------------------------------------------------
+
+
+@policies_router.get("/api/analytics/policies", summary="Your policies (an admin's: everyone's)")
+async def list_policies(
+    principal: CurrentUser,
+    session: SessionDep,
+    limit: Annotated[int, Query(ge=1, le=200)] = 50,
+    offset: Annotated[int, Query(ge=0)] = 0,
+    mine: Annotated[bool, Query(description="Admins: only their own policies")] = False,
+) -> PolicyPage:
+    owner = None if principal.is_admin and not mine else principal.user_id
+    items, total = await repository.list_policies(
+        session, owner_id=owner, limit=limit, offset=offset
+    )
+    return PolicyPage(
+        items=[policies.read(p) for p in items], total=total, limit=limit, offset=offset
+    )
+
+
+@policies_router.post(
+    "/api/analytics/policies", status_code=status.HTTP_201_CREATED, summary="Track a policy"
+)
+async def create_policy(
+    principal: CurrentUser,
+    session: SessionDep,
+    stats: StatsDep,
+    body: PolicyCreate,
+    response: Response,
+) -> PolicyRead:
+    policy = await policies.create(session, stats, principal, body)
+    response.headers["Location"] = f"/api/analytics/policies/{policy.id}"
+    return policies.read(policy)
+
+
+@policies_router.get("/api/analytics/policies/{policy_id}", summary="One policy")
+async def get_policy(
+    principal: CurrentUser, session: SessionDep, policy_id: uuid.UUID
+) -> PolicyRead:
+    return policies.read(await policies.visible(session, principal, policy_id))
+
+
+@policies_router.patch("/api/analytics/policies/{policy_id}", summary="Change a policy")
+async def update_policy(
+    principal: CurrentUser,
+    session: SessionDep,
+    stats: StatsDep,
+    policy_id: uuid.UUID,
+    body: PolicyUpdate,
+) -> PolicyRead:
+    return policies.read(await policies.update(session, stats, principal, policy_id, body))
+
+
+@policies_router.delete(
+    "/api/analytics/policies/{policy_id}",
+    status_code=status.HTTP_204_NO_CONTENT,
+    summary="Stop tracking a policy",
+)
+async def delete_policy(principal: CurrentUser, session: SessionDep, policy_id: uuid.UUID) -> None:
+    await repository.delete_policy(session, await policies.visible(session, principal, policy_id))
+
+
+@policies_router.get(
+    "/api/analytics/policies/{policy_id}/effect",
+    summary="Estimated effect on each target indicator: ITS and difference-in-differences",
+)
+async def policy_effect(
+    principal: CurrentUser, session: SessionDep, stats: StatsDep, policy_id: uuid.UUID
+) -> dict[str, Any]:
+    policy = await policies.visible(session, principal, policy_id)
+    return await policy_effects.effect(stats, policy)
+
+
+# -- jobs -----------------------------------------------------------------------------------------
+
+
+@jobs_router.post(
+    "/api/analytics/jobs",
+    status_code=status.HTTP_202_ACCEPTED,
+    summary="Run an analysis in the background; the same parameters give the same job",
+)
+async def submit_job(
+    principal: CurrentUser,
+    session: SessionDep,
+    stats: StatsDep,
+    body: JobRequest,
+    response: Response,
+    background: BackgroundTasks,
+) -> JobRead:
+    job, must_send = await jobs.submit(session, stats, principal, body)
+    if must_send:
+        # Background tasks run after the session (function scope) has committed.
+        background.add_task(send, RUN_JOB, {"job_id": str(job.id)})
+    response.headers["Location"] = f"/api/analytics/jobs/{job.id}"
+    return JobRead.model_validate(job, from_attributes=True)
+
+
+@jobs_router.get("/api/analytics/jobs/{job_id}", summary="A job's status and, when done, result")
+async def get_job(principal: CurrentUser, session: SessionDep, job_id: uuid.UUID) -> JobRead:
+    job = await jobs.visible_job(session, principal, job_id)
+    return JobRead.model_validate(job, from_attributes=True)
+
+
+ROUTERS = [forecasts_router, analyses_router, policies_router, jobs_router]

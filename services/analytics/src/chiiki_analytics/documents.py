@@ -1,0 +1,177 @@
+"""The JSON documents of forecasts: the API's response models, also stored as they are.
+
+Periods are years as stats labels them (fiscal years for SSDSE series, calendar years for the
+census). Interval levels are keyed "80" and "95".
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from pydantic import BaseModel, Field
+
+from chiiki_analytics.forecasting.forecast import Accuracy, Forecast
+from chiiki_analytics.forecasting.intervals import LEVELS
+from chiiki_analytics.forecasting.series import History
+
+INTERVAL_METHOD = (
+    "Split-conformal intervals from rolling-origin backtest errors of the whole procedure "
+    "(model selection included), scaled by the naive in-sample error and by horizon**gamma; "
+    "no distribution assumed. Where too few errors exist for a level, the widest empirical "
+    "level is extended with an exponential (Laplace) tail; 'levels' says which."
+)
+
+
+class Interval(BaseModel):
+    lower: float
+    upper: float
+
+
+class HistoryPoint(BaseModel):
+    period: int
+    value: float
+
+
+class ForecastPoint(BaseModel):
+    period: int
+    value: float
+    intervals: dict[str, Interval]
+    backtested: bool = Field(
+        description="False when no backtest reached this far ahead (the width is extrapolated)"
+    )
+    actual: float | None = Field(
+        default=None, description="The observed value, when the forecast was made with as_of"
+    )
+
+
+class AccuracyOut(BaseModel):
+    mase: float
+    mape: float | None
+    mase_by_horizon: list[float | None]
+    backtest_origins: int
+    backtest_errors: int
+
+
+class ModelOut(BaseModel):
+    name: str
+    description: str
+    reason: str
+
+
+class CandidateOut(AccuracyOut):
+    name: str
+    baseline: bool
+    chosen: bool
+
+
+class CalibrationOut(BaseModel):
+    method: str
+    gamma: float
+    errors: int
+    levels: dict[str, str]
+    observed_coverage: dict[str, float | None] = Field(
+        description="Share of backtest errors inside intervals calibrated without their origin"
+    )
+
+
+class ForecastDocument(BaseModel):
+    indicator: dict[str, Any]
+    region: dict[str, Any]
+    as_of: int | None
+    data_version: str
+    history: list[HistoryPoint]
+    forecasts: list[ForecastPoint]
+    model: ModelOut
+    accuracy: AccuracyOut
+    baselines: dict[str, AccuracyOut]
+    candidates: list[CandidateOut]
+    intervals: CalibrationOut
+    attribution: list[str]
+
+
+def level_key(level: float) -> str:
+    return str(round(level * 100))
+
+
+def _accuracy(accuracy: Accuracy) -> AccuracyOut:
+    return AccuracyOut(
+        mase=accuracy.mase,
+        mape=accuracy.mape,
+        mase_by_horizon=accuracy.mase_by_horizon,
+        backtest_origins=accuracy.origins,
+        backtest_errors=accuracy.errors,
+    )
+
+
+def _reason(forecast: Forecast) -> str:
+    chosen = forecast.candidates[forecast.model]
+    baseline = forecast.candidates[forecast.baseline]
+    if forecast.model == forecast.baseline:
+        return (
+            f"No candidate beat the {forecast.baseline} baseline in the backtest "
+            f"(MASE {baseline.mase:.3f}), so the baseline is used."
+        )
+    return (
+        f"Lowest backtest MASE ({chosen.mase:.3f}), below the best baseline "
+        f"({forecast.baseline}, {baseline.mase:.3f})."
+    )
+
+
+def forecast_document(
+    forecast: Forecast,
+    *,
+    indicator: dict[str, Any],
+    region: dict[str, Any],
+    as_of: int | None,
+    data_version: str,
+    attribution: list[str],
+    observed: History | None = None,
+) -> ForecastDocument:
+    """The API document of ``forecast``; ``observed`` (the full series) adds the actual values
+    of forecast periods that are known."""
+    candidates = forecast.candidates
+    return ForecastDocument(
+        indicator=indicator,
+        region=region,
+        as_of=as_of,
+        data_version=data_version,
+        history=[
+            HistoryPoint(period=p, value=float(v))
+            for p, v in zip(forecast.history.periods, forecast.history.values, strict=True)
+        ],
+        forecasts=[
+            ForecastPoint(
+                period=p.period,
+                value=p.point,
+                intervals={
+                    level_key(level): Interval(lower=low, upper=high)
+                    for level, (low, high) in p.intervals.items()
+                },
+                backtested=p.backtested,
+                actual=observed.value_at(p.period) if observed is not None else None,
+            )
+            for p in forecast.predictions
+        ],
+        model=ModelOut(
+            name=forecast.model, description=forecast.description, reason=_reason(forecast)
+        ),
+        accuracy=_accuracy(forecast.accuracy),
+        baselines={name: _accuracy(candidates[name]) for name in ("naive", "drift")},
+        candidates=[
+            CandidateOut(
+                **_accuracy(accuracy).model_dump(),
+                name=name,
+                baseline=name in ("naive", "drift"),
+                chosen=name == forecast.model,
+            )
+            for name, accuracy in candidates.items()
+        ],
+        intervals=CalibrationOut(
+            method=INTERVAL_METHOD,
+            gamma=forecast.calibration.gamma,
+            errors=forecast.calibration.error_count,
+            levels={level_key(lv): forecast.calibration.methods[lv] for lv in LEVELS},
+            observed_coverage={level_key(lv): forecast.coverage[lv] for lv in LEVELS},
+        ),
+        attribution=attribution,
+    )

@@ -1,0 +1,21 @@
+"""Why an analysis cannot be made from the data it was given.
+
+The service answers each of these with 422 and the message; the modelling code never returns a
+number it cannot support.
+"""
+
+from __future__ import annotations
+
+
+class InsufficientData(ValueError):
+    """The data cannot support the requested analysis."""
+
+    code = "insufficient-data"
+
+
+class SeriesTooShort(InsufficientData):
+    code = "series-too-short"
+
+
+class PeriodOutOfRange(InsufficientData):
+    code = "period-out-of-range"

@@ -1,0 +1,229 @@
+"""Everything analytics reads from the stats service, over its HTTP API; the contract lives here.
+
+Endpoints and fields used (JSON format):
+
+- ``GET /api/indicators/{code}``: ``code``, ``name_ja``, ``name_en``, ``unit``, ``unit_en``,
+  ``category``. 404 means the indicator does not exist.
+- ``GET /api/regions/{code}``: ``code``, ``name_ja``, ``name_en``, ``level``; 404 when unknown.
+- ``GET /api/regions?level=prefecture&limit=100``: ``items[].code``, ``name_ja``, ``name_en``,
+  ``level``.
+- ``GET /api/comparison?regions=..&indicators=..&national=false``: ``regions[]`` (``code``,
+  ``name_ja``, ``name_en``, ``level``), ``attribution[]`` and ``series[]`` with ``indicator``,
+  ``region`` and ``points[]`` (``year``, ``value``, ``sources``). At most 20 regions and 10
+  indicators per call.
+  404 with ``resource`` = ``region`` or ``indicator`` names what does not exist.
+- ``GET /api/datasets``: ``items[].id`` and ``items[].version``, which say which version of
+  each dataset the values came from.
+
+Each call forwards the request id and the caller's ``Authorization`` header (stats checks the
+token itself), and gives up after the configured timeout with a 503 naming stats.
+"""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass, field
+from typing import Any
+
+import httpx
+import structlog
+from asgi_correlation_id import correlation_id
+
+from chiiki_shared.errors import (
+    ApiError,
+    Forbidden,
+    NotFound,
+    ServiceUnavailable,
+    Unauthorized,
+    UnprocessableInput,
+)
+from chiiki_shared.observability import REQUEST_ID_HEADER
+
+logger = structlog.get_logger(__name__)
+
+MAX_REGIONS_PER_CALL = 20
+MAX_INDICATORS_PER_CALL = 10
+
+
+@dataclass(frozen=True)
+class IndicatorInfo:
+    code: str
+    name_ja: str
+    name_en: str
+    unit: str | None
+    unit_en: str | None
+    category: str | None
+
+    def summary(self) -> dict[str, Any]:
+        return {
+            "code": self.code,
+            "name_ja": self.name_ja,
+            "name_en": self.name_en,
+            "unit": self.unit,
+            "unit_en": self.unit_en,
+        }
+
+
+@dataclass(frozen=True)
+class RegionInfo:
+    code: str
+    name_ja: str
+    name_en: str
+    level: str | None
+
+    def summary(self) -> dict[str, Any]:
+        return {"code": self.code, "name_ja": self.name_ja, "name_en": self.name_en}
+
+
+@dataclass
+class Observations:
+    """Yearly values by indicator and region, and the datasets they came from."""
+
+    values: dict[str, dict[str, dict[int, float | None]]] = field(default_factory=dict)
+    regions: dict[str, RegionInfo] = field(default_factory=dict)
+    datasets: set[str] = field(default_factory=set)
+    attribution: list[str] = field(default_factory=list)
+
+    def series(self, indicator: str, region: str) -> dict[int, float | None]:
+        return self.values.get(indicator, {}).get(region, {})
+
+    def merge(self, other: Observations) -> None:
+        for indicator, by_region in other.values.items():
+            self.values.setdefault(indicator, {}).update(by_region)
+        self.regions.update(other.regions)
+        self.datasets |= other.datasets
+        self.attribution = list(dict.fromkeys([*self.attribution, *other.attribution]))
+
+
+class StatsClient:
+    """Calls stats over ``http`` on behalf of whoever ``authorization`` (a bearer header) names."""
+
+    def __init__(self, http: httpx.AsyncClient, authorization: str | None = None) -> None:
+        self._http = http
+        self._authorization = authorization
+
+    @classmethod
+    def connect(
+        cls,
+        base_url: str,
+        *,
+        timeout: float,
+        transport: httpx.AsyncBaseTransport | None = None,
+        authorization: str | None = None,
+    ) -> StatsClient:
+        http = httpx.AsyncClient(base_url=base_url, timeout=timeout, transport=transport)
+        return cls(http, authorization)
+
+    def with_authorization(self, authorization: str | None) -> StatsClient:
+        """The same connection pool, calling on behalf of another caller."""
+        return StatsClient(self._http, authorization)
+
+    async def aclose(self) -> None:
+        await self._http.aclose()
+
+    async def indicator(self, code: str) -> IndicatorInfo:
+        body = await self._get(f"/api/indicators/{code}", {})
+        return IndicatorInfo(
+            code=body["code"],
+            name_ja=body["name_ja"],
+            name_en=body["name_en"],
+            unit=body.get("unit"),
+            unit_en=body.get("unit_en"),
+            category=body.get("category"),
+        )
+
+    async def region(self, code: str) -> RegionInfo:
+        return _region(await self._get(f"/api/regions/{code}", {}))
+
+    async def prefectures(self) -> list[RegionInfo]:
+        body = await self._get("/api/regions", {"level": "prefecture", "limit": "100"})
+        return [_region(item) for item in body["items"]]
+
+    async def dataset_versions(self) -> dict[str, int]:
+        body = await self._get("/api/datasets", {})
+        return {item["id"]: int(item["version"]) for item in body["items"]}
+
+    async def observations(self, indicators: Sequence[str], regions: Sequence[str]) -> Observations:
+        """Every year of ``indicators`` for ``regions``, in as few calls as the limits allow."""
+        calls = [
+            self._comparison(indicator_chunk, region_chunk)
+            for indicator_chunk in _chunks(indicators, MAX_INDICATORS_PER_CALL)
+            for region_chunk in _chunks(regions, MAX_REGIONS_PER_CALL)
+        ]
+        combined = Observations()
+        for part in await asyncio.gather(*calls):
+            combined.merge(part)
+        return combined
+
+    async def _comparison(self, indicators: Sequence[str], regions: Sequence[str]) -> Observations:
+        params = {
+            "regions": ",".join(regions),
+            "indicators": ",".join(indicators),
+            "national": "false",
+        }
+        body = await self._get("/api/comparison", params)
+        found = Observations(
+            regions={r["code"]: _region(r) for r in body["regions"]},
+            attribution=list(body.get("attribution") or []),
+        )
+        for series in body["series"]:
+            by_year = found.values.setdefault(series["indicator"], {}).setdefault(
+                series["region"], {}
+            )
+            for point in series["points"]:
+                if point.get("year") is None:
+                    continue
+                value = point.get("value")
+                by_year[int(point["year"])] = float(value) if value is not None else None
+                found.datasets.update(point.get("sources") or [])
+        return found
+
+    async def _get(self, path: str, params: dict[str, str]) -> dict[str, Any]:
+        headers = {"Accept": "application/json"}
+        if request_id := correlation_id.get():
+            headers[REQUEST_ID_HEADER] = request_id
+        if self._authorization:
+            headers["Authorization"] = self._authorization
+        try:
+            response = await self._http.get(path, params=params, headers=headers)
+        except httpx.HTTPError as exc:
+            logger.warning("stats_unreachable", path=path, error=type(exc).__name__)
+            raise ServiceUnavailable(
+                "The stats service did not answer in time; try again shortly",
+                code="stats-unavailable",
+            ) from exc
+        if response.status_code == 200:
+            return response.json()
+        raise _translate(response)
+
+
+def _translate(response: httpx.Response) -> ApiError:
+    """Stats' answer passed on where it concerns the caller (their input or their token), else
+    a 503: stats failing is not the caller's fault."""
+    try:
+        problem = response.json()
+    except ValueError:
+        problem = {}
+    detail = problem.get("detail") or f"stats answered {response.status_code}"
+    extra = {key: problem[key] for key in ("resource", "missing", "errors") if key in problem}
+    if response.status_code == 404 and "resource" in problem:
+        return NotFound(detail, extra=extra)
+    if response.status_code == 401:
+        return Unauthorized(detail, code=problem.get("code", "unauthorized"))
+    if response.status_code == 403:
+        return Forbidden(detail)
+    if response.status_code == 422:
+        return UnprocessableInput(detail, extra=extra)
+    logger.warning("stats_error", status=response.status_code, detail=detail)
+    return ServiceUnavailable(
+        f"The stats service could not answer ({response.status_code})", code="stats-unavailable"
+    )
+
+
+def _region(item: dict[str, Any]) -> RegionInfo:
+    return RegionInfo(item["code"], item["name_ja"], item["name_en"], item.get("level"))
+
+
+def _chunks(items: Sequence[str], size: int) -> Iterable[Sequence[str]]:
+    return (items[start : start + size] for start in range(0, len(items), size))

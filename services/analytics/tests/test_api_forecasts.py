@@ -1,0 +1,158 @@
+"""Forecasts through the API, on the real series served by a real stats service."""
+
+import pytest
+
+from chiiki_analytics.forecasting.forecast import forecast_as_of
+
+TOKYO = "13000"
+SSDSE = "ssdse-b-2023"
+
+
+async def test_a_forecast_has_history_intervals_model_and_accuracy(api, login, real) -> None:
+    response = await api.get(
+        "/api/forecasts",
+        params={"indicator": "population.total", "region": TOKYO, "horizon": 5},
+        headers=login("alice"),
+    )
+    assert response.status_code == 200, response.text
+    body = response.json()
+    assert body["indicator"]["code"] == "population.total"
+    assert body["region"] == {"code": TOKYO, "name_ja": "東京都", "name_en": "Tokyo"}
+    expected = real.values(SSDSE, "A1101", TOKYO)
+    assert {p["period"]: p["value"] for p in body["history"]} == expected
+    assert [p["period"] for p in body["forecasts"]] == [2021, 2022, 2023, 2024, 2025]
+    for point in body["forecasts"]:
+        low80, high80 = point["intervals"]["80"]["lower"], point["intervals"]["80"]["upper"]
+        low95, high95 = point["intervals"]["95"]["lower"], point["intervals"]["95"]["upper"]
+        assert low95 <= low80 <= point["value"] <= high80 <= high95
+    assert set(body["baselines"]) == {"naive", "drift"}
+    chosen = next(c for c in body["candidates"] if c["chosen"])
+    assert chosen["name"] == body["model"]["name"]
+    assert chosen["mase"] <= min(
+        body["baselines"]["naive"]["mase"], body["baselines"]["drift"]["mase"]
+    )
+    assert "age_structure" in {c["name"] for c in body["candidates"]}
+    assert set(body["intervals"]["observed_coverage"]) == {"80", "95"}
+    assert "ssdse-b-2023@" in body["data_version"]
+    assert "SSDSE（独立行政法人統計センター）" in body["attribution"]
+
+
+async def test_as_of_forecasts_with_the_data_known_then(api, login, real) -> None:
+    response = await api.get(
+        "/api/forecasts",
+        params={"indicator": "vital.deaths", "region": "01000", "horizon": 3, "as_of": 2017},
+        headers=login("alice"),
+    )
+    assert response.status_code == 200, response.text
+    body = response.json()
+    assert body["as_of"] == 2017
+    assert body["history"][-1]["period"] == 2017
+    actual = real.values(SSDSE, "A4200", "01000")
+    assert [(p["period"], p["actual"]) for p in body["forecasts"]] == [
+        (year, actual[year]) for year in (2018, 2019, 2020)
+    ]
+    # The same numbers as the modelling code gives on the committed real series.
+    expected = forecast_as_of(real.history(SSDSE, "A4200", "01000"), 3, 2017)
+    assert [p["value"] for p in body["forecasts"]] == pytest.approx(
+        [p.point for p in expected.predictions], rel=1e-12
+    )
+    assert body["model"]["name"] == expected.model
+
+
+@pytest.mark.parametrize(
+    ("params", "resource"),
+    [
+        ({"indicator": "population.nothing", "region": TOKYO}, "indicator"),
+        ({"indicator": "population.total", "region": "99000"}, "region"),
+    ],
+)
+async def test_unknown_indicator_or_region_is_404(api, login, problem, params, resource) -> None:
+    body = problem(
+        await api.get("/api/forecasts", params=params, headers=login("a")), 404, "not-found"
+    )
+    assert body["resource"] == resource
+
+
+@pytest.mark.parametrize("horizon", [0, 11])
+async def test_horizon_out_of_range_is_422(api, login, problem, horizon) -> None:
+    params = {"indicator": "population.total", "region": TOKYO, "horizon": horizon}
+    body = problem(
+        await api.get("/api/forecasts", params=params, headers=login("a")), 422, "validation-failed"
+    )
+    assert [e["field"] for e in body["errors"]] == ["query.horizon"]
+
+
+@pytest.mark.parametrize(
+    ("as_of", "code", "detail"),
+    [
+        (2030, "period-out-of-range", "as_of 2030 is outside the data (2009-2020)"),
+        (2005, "period-out-of-range", "as_of 2005 is outside the data (2009-2020)"),
+        (2012, "series-too-short", "the series has 4 evenly spaced observations"),
+    ],
+)
+async def test_as_of_outside_the_data_or_too_early_is_422(
+    api, login, problem, as_of, code, detail
+) -> None:
+    params = {"indicator": "population.total", "region": TOKYO, "as_of": as_of}
+    body = problem(await api.get("/api/forecasts", params=params, headers=login("a")), 422, code)
+    assert body["detail"].startswith(detail)
+
+
+async def test_reading_needs_a_token_unless_anonymous_reads_are_open(api, problem) -> None:
+    params = {"indicator": "population.total", "region": TOKYO}
+    problem(await api.get("/api/forecasts", params=params), 401, "authentication-required")
+
+
+async def test_trends_report_changes_cagr_and_breaks(api, login, real) -> None:
+    response = await api.get(
+        "/api/analytics/trends",
+        params={"indicator": "population.total", "region": TOKYO},
+        headers=login("a"),
+    )
+    assert response.status_code == 200, response.text
+    body = response.json()
+    values = real.values(SSDSE, "A1101", TOKYO)
+    assert body["cagr"]["percent"] == pytest.approx(
+        ((values[2020] / values[2009]) ** (1 / 11) - 1) * 100
+    )
+    assert body["changes"][0] == {
+        "period": 2010,
+        "previous_period": 2009,
+        "change": values[2010] - values[2009],
+        "rate": pytest.approx((values[2010] / values[2009] - 1) * 100),
+    }
+    assert "BIC" in body["method"]
+
+
+async def test_anomalies_name_tokyos_2020_migration_drop(api, login) -> None:
+    response = await api.get(
+        "/api/analytics/anomalies", params={"indicator": "migration.in"}, headers=login("a")
+    )
+    assert response.status_code == 200, response.text
+    body = response.json()
+    assert len(body["regions"]) == 47
+    assert body["change_unit"] == "percent"
+    tokyo = next(r for r in body["regions"] if r["region"]["code"] == TOKYO)
+    assert tokyo["unusual"]
+    assert "robust standard deviations below" in tokyo["reasons"][0]
+    assert "Iglewicz" in body["method"]
+
+
+async def test_stats_not_answering_is_503(platform, login, problem, trust_tokens) -> None:
+    from chiiki_analytics.config import AnalyticsSettings
+    from chiiki_analytics.main import create_app
+    from chiiki_devstack.pytest_plugin import free_port, serve_app
+
+    settings = AnalyticsSettings(
+        stats_internal_url=f"http://127.0.0.1:{free_port()}", stats_timeout_seconds=2
+    )
+    app = create_app(settings)
+    async with serve_app(app) as client:
+        trust_tokens(app)
+        response = await client.get(
+            "/api/forecasts",
+            params={"indicator": "population.total", "region": TOKYO},
+            headers=login("a"),
+        )
+    body = problem(response, 503, "stats-unavailable")
+    assert "stats service did not answer" in body["detail"]

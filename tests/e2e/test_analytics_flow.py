@@ -1,0 +1,188 @@
+"""Analytics on the real stack behind the gateway: data published on the bus reach stats, stats
+announces them, the analytics worker precomputes the map's forecasts and recomputes them for a
+new data version; forecasts, jobs and policies through the gateway.
+
+Births are used for the map: their values come from SSDSE-B alone, whereas the population also
+has a 2020 value from the 2020 census table when that is loaded."""
+
+from __future__ import annotations
+
+import importlib.util
+import json
+import time
+import uuid
+from collections.abc import Callable, Iterator
+from types import ModuleType
+from typing import Any
+
+import httpx
+import pytest
+
+from chiiki_devstack.config import REPO_ROOT
+from chiiki_devstack.stack import Stack
+from chiiki_shared.bus import create_celery_app
+from chiiki_stats.config import StatsSettings
+
+pytestmark = pytest.mark.e2e
+
+MAP = "/api/forecasts/prefectures"
+SSDSE = "ssdse-b-2023"
+
+
+def _feed() -> ModuleType:
+    """The analytics tests' builder of bus payloads from the recorded tables."""
+    path = REPO_ROOT / "services" / "analytics" / "tests" / "stats_feed.py"
+    spec = importlib.util.spec_from_file_location("chiiki_analytics_e2e_feed", path)
+    assert spec is not None
+    assert spec.loader is not None
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module
+
+
+@pytest.fixture(scope="module")
+def gateway(stack: Stack) -> Iterator[httpx.Client]:
+    with httpx.Client(base_url=stack.settings.gateway_url, timeout=15) as client:
+        yield client
+
+
+@pytest.fixture(scope="module")
+def publish(stack: Stack) -> Callable[..., None]:
+    """Publish a recorded table (optionally only some of its cells) as ingest does: batches,
+    then ``stats.publish_version``, sent by name on the bus."""
+    feed = _feed()
+    bus = create_celery_app(StatsSettings())
+
+    def send(table: str, **keep: Any) -> None:
+        batches, payload = feed.messages(table, **keep)
+        for batch in batches:
+            bus.send_task("stats.apply_batch", args=[batch])
+        bus.send_task("stats.publish_version", args=[payload])
+
+    return send
+
+
+def wait_until(check: Callable[[], Any], within: float = 120, what: str = "") -> Any:
+    deadline = time.monotonic() + within
+    while True:
+        found = check()
+        if found:
+            return found
+        assert time.monotonic() < deadline, f"timed out waiting for {what}"
+        time.sleep(0.5)
+
+
+def stored_map(
+    gateway: httpx.Client, headers: dict[str, str], last: int, *, not_version: str = ""
+) -> dict | None:
+    """The births map for 2025 once it is made from data ending in ``last``, from a data version
+    other than ``not_version``, and not stale."""
+    response = gateway.get(
+        MAP, params={"indicator": "vital.births", "period": 2025}, headers=headers
+    )
+    if response.status_code != 200:
+        assert response.status_code == 503, response.text
+        return None
+    body = response.json()
+    periods = {r["last_observed"]["period"] for r in body["regions"] if r["value"] is not None}
+    fresh = body["data_version"] != not_version and not body["stale"]
+    return body if periods == {last} and fresh else None
+
+
+def test_the_worker_precomputes_and_recomputes_on_new_data(
+    gateway: httpx.Client, admin_headers, publish
+) -> None:
+    publish("census-c01-1920-2015")
+    publish(SSDSE)
+    # Whether or not that changed anything in stats, reading the map asks the worker for it.
+    first = wait_until(
+        lambda: stored_map(gateway, admin_headers(), 2020), what="the first precomputation"
+    )
+    assert len(first["regions"]) == 47
+    # A new version (the values published up to FY2019: another real vintage) is announced by
+    # stats and the stored forecasts are recomputed without anyone asking.
+    publish(SSDSE, keep=lambda cell: cell["time"] < "2020")
+    older = wait_until(
+        lambda: stored_map(gateway, admin_headers(), 2019, not_version=first["data_version"]),
+        what="the recomputation for the FY2019 vintage",
+    )
+    publish(SSDSE)
+    latest = wait_until(
+        lambda: stored_map(gateway, admin_headers(), 2020, not_version=older["data_version"]),
+        what="the recomputation for the full table",
+    )
+    assert [r["region"]["code"] for r in latest["regions"]] == [f"{n:02d}000" for n in range(1, 48)]
+
+
+def test_a_forecast_through_the_gateway_carries_the_request_id_to_stats(
+    gateway: httpx.Client, admin_headers, stack: Stack
+) -> None:
+    request_id = f"e2e-analytics-{uuid.uuid4().hex[:12]}"
+    response = gateway.get(
+        "/api/forecasts",
+        params={"indicator": "population.total", "region": "13000", "as_of": 2017, "horizon": 3},
+        headers={**admin_headers(), "X-Request-ID": request_id},
+    )
+    assert response.status_code == 200, response.text
+    body = response.json()
+    assert [p["period"] for p in body["forecasts"]] == [2018, 2019, 2020]
+    assert all(p["actual"] is not None for p in body["forecasts"])
+    stats_log = (stack.settings.log_dir / "api-stats.log").read_text()
+    calls = [json.loads(line) for line in stats_log.splitlines() if request_id in line]
+    assert {line["path"] for line in calls if line.get("event") == "http_request"} >= {
+        "/api/comparison",
+        "/api/indicators/population.total",
+    }
+
+
+def test_anonymous_reads_are_refused_by_default(gateway: httpx.Client) -> None:
+    response = gateway.get("/api/forecasts", params={"indicator": "population.total"})
+    assert response.status_code == 401
+
+
+def test_a_job_runs_on_the_worker(gateway: httpx.Client, admin_headers) -> None:
+    params = {"kind": "forecast", "indicator": "vital.deaths", "region": "27000", "as_of": 2018}
+    submitted = gateway.post("/api/analytics/jobs", json=params, headers=admin_headers())
+    assert submitted.status_code == 202, submitted.text
+    job_id = submitted.json()["id"]
+    again = gateway.post("/api/analytics/jobs", json=params, headers=admin_headers())
+    assert again.json()["id"] == job_id
+
+    def finished() -> dict | None:
+        job = gateway.get(f"/api/analytics/jobs/{job_id}", headers=admin_headers()).json()
+        return job if job["status"] in ("succeeded", "failed") else None
+
+    job = wait_until(finished, within=60, what="the job")
+    assert job["status"] == "succeeded", job["error"]
+    assert job["result"]["forecasts"][0]["period"] == 2019
+
+
+def test_policies_and_their_effect_through_the_gateway(
+    gateway: httpx.Client, admin_headers
+) -> None:
+    policy = {
+        "name": "e2e: Hokkaido 2015",
+        "region": "01000",
+        "start_period": 2015,
+        "target_indicators": ["population.total"],
+    }
+    created = gateway.post("/api/analytics/policies", json=policy, headers=admin_headers())
+    assert created.status_code == 201, created.text
+    path = f"/api/analytics/policies/{created.json()['id']}"
+    effect = gateway.get(f"{path}/effect", headers=admin_headers())
+    assert effect.status_code == 200, effect.text
+    (result,) = effect.json()["indicators"]
+    assert result["status"] == "estimated"
+    assert len(result["difference_in_differences"]["comparison_regions"]) == 5
+    assert gateway.delete(path, headers=admin_headers()).status_code == 204
+    gone = gateway.get(path, headers=admin_headers())
+    assert gone.status_code == 404
+    assert gone.json()["code"] == "not-found"
+
+
+def test_the_analytics_docs_are_served(gateway: httpx.Client) -> None:
+    spec = gateway.get("/api/analytics/openapi.json").json()
+    assert {"/api/forecasts", "/api/forecasts/prefectures", "/api/analytics/jobs"} <= set(
+        spec["paths"]
+    )
+    assert spec["info"]["title"] == "Chiiki analytics"
