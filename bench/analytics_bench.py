@@ -18,7 +18,6 @@ Numbers are printed; they depend on the machine (and on what else runs on it).
 from __future__ import annotations
 
 import asyncio
-import importlib.util
 import os
 import statistics
 import time
@@ -31,6 +30,7 @@ from chiiki_analytics.data import Panel, load_panel
 from chiiki_analytics.forecasts import forecast_all
 from chiiki_analytics.stats_client import StatsClient
 from chiiki_devstack.config import REPO_ROOT
+from chiiki_devstack.pytest_plugin import import_test_helper
 from chiiki_devstack.stack import Stack
 from chiiki_shared.bus import create_celery_app
 from chiiki_stats.config import StatsSettings
@@ -61,13 +61,7 @@ def test_analytics_benchmark(stack: Stack, admin_headers: Callable[[], dict[str,
 
 
 def _feed() -> ModuleType:
-    path = REPO_ROOT / "services" / "analytics" / "tests" / "stats_feed.py"
-    spec = importlib.util.spec_from_file_location("chiiki_analytics_bench_feed", path)
-    assert spec is not None
-    assert spec.loader is not None
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
-    return module
+    return import_test_helper(REPO_ROOT / "services" / "analytics" / "tests" / "stats_feed.py")
 
 
 def _publish_data() -> None:

@@ -20,14 +20,12 @@ rows of one run, not runs on different machines. The stack runs one uvicorn proc
 from __future__ import annotations
 
 import asyncio
-import importlib.util
 import json
 import os
 import re
 import shutil
 import statistics
 import subprocess
-import sys
 import tempfile
 import time
 from collections.abc import Callable
@@ -37,6 +35,7 @@ from types import ModuleType
 import httpx
 
 from chiiki_devstack.config import REPO_ROOT
+from chiiki_devstack.pytest_plugin import import_test_helper
 from chiiki_devstack.stack import Stack
 from chiiki_shared.bus import create_celery_app
 from chiiki_stats.config import StatsSettings
@@ -165,16 +164,7 @@ def test_stats_benchmark(stack: Stack, admin_headers: Callable[[], dict[str, str
 
 
 def _helper() -> ModuleType:
-    name = "chiiki_stats_bench_estat_bus"
-    if name not in sys.modules:
-        path = REPO_ROOT / "services" / "stats" / "tests" / "estat_bus.py"
-        spec = importlib.util.spec_from_file_location(name, path)
-        assert spec is not None
-        assert spec.loader is not None
-        module = importlib.util.module_from_spec(spec)
-        sys.modules[name] = module
-        spec.loader.exec_module(module)
-    return sys.modules[name]
+    return import_test_helper(REPO_ROOT / "services" / "stats" / "tests" / "estat_bus.py")
 
 
 def _publish_tables(gateway: str, headers: Callable[[], dict[str, str]]) -> None:

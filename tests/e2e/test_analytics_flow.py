@@ -7,7 +7,6 @@ has a 2020 value from the 2020 census table when that is loaded."""
 
 from __future__ import annotations
 
-import importlib.util
 import json
 import time
 import uuid
@@ -19,6 +18,7 @@ import httpx
 import pytest
 
 from chiiki_devstack.config import REPO_ROOT
+from chiiki_devstack.pytest_plugin import import_test_helper
 from chiiki_devstack.stack import Stack
 from chiiki_shared.bus import create_celery_app
 from chiiki_stats.config import StatsSettings
@@ -31,13 +31,7 @@ SSDSE = "ssdse-b-2023"
 
 def _feed() -> ModuleType:
     """The analytics tests' builder of bus payloads from the recorded tables."""
-    path = REPO_ROOT / "services" / "analytics" / "tests" / "stats_feed.py"
-    spec = importlib.util.spec_from_file_location("chiiki_analytics_e2e_feed", path)
-    assert spec is not None
-    assert spec.loader is not None
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
-    return module
+    return import_test_helper(REPO_ROOT / "services" / "analytics" / "tests" / "stats_feed.py")
 
 
 @pytest.fixture(scope="module")

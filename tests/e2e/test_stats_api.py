@@ -3,8 +3,6 @@ worker, and every question is asked through nginx with an access token."""
 
 from __future__ import annotations
 
-import importlib.util
-import sys
 import time
 from collections.abc import Callable, Iterator
 from types import ModuleType
@@ -14,6 +12,7 @@ import httpx
 import pytest
 
 from chiiki_devstack.config import REPO_ROOT
+from chiiki_devstack.pytest_plugin import import_test_helper
 from chiiki_devstack.stack import Stack
 from chiiki_shared.bus import create_celery_app
 from chiiki_stats.config import StatsSettings
@@ -27,16 +26,7 @@ C01_QUERY = "/api/population/13000?from=1990&to=2005&indicators=population.total
 
 def _helper() -> ModuleType:
     """The stats tests' builder of bus payloads from the recorded e-Stat tables."""
-    name = "chiiki_stats_e2e_estat_bus"
-    if name not in sys.modules:
-        path = REPO_ROOT / "services" / "stats" / "tests" / "estat_bus.py"
-        spec = importlib.util.spec_from_file_location(name, path)
-        assert spec is not None
-        assert spec.loader is not None
-        module = importlib.util.module_from_spec(spec)
-        sys.modules[name] = module  # its dataclasses look their module up there
-        spec.loader.exec_module(module)
-    return sys.modules[name]
+    return import_test_helper(REPO_ROOT / "services" / "stats" / "tests" / "estat_bus.py")
 
 
 @pytest.fixture(scope="module")

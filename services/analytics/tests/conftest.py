@@ -3,9 +3,7 @@ app served with a real stats app in-process (the recorded tables applied to it).
 
 from __future__ import annotations
 
-import importlib.util
 import json
-import sys
 from collections.abc import AsyncIterator, Callable
 from functools import cache
 from pathlib import Path
@@ -17,7 +15,7 @@ import pytest
 from fastapi import FastAPI
 
 from chiiki_analytics.forecasting.series import History, evenly_spaced_tail
-from chiiki_devstack.pytest_plugin import serve_app
+from chiiki_devstack.pytest_plugin import import_test_helper, serve_app
 
 FIXTURE = Path(__file__).with_name("fixtures") / "real_series.json"
 AGE_CODES = {"aged_0_14": "A1301", "aged_15_64": "A1302", "aged_65_plus": "A1303"}
@@ -62,18 +60,8 @@ def real() -> RealSeries:
 
 
 def helper(name: str) -> ModuleType:
-    """A helper module of this folder (tests are imported with --import-mode=importlib)."""
-    module_name = f"chiiki_analytics_tests_{name}"
-    if module_name not in sys.modules:
-        spec = importlib.util.spec_from_file_location(
-            module_name, Path(__file__).with_name(f"{name}.py")
-        )
-        assert spec is not None
-        assert spec.loader is not None
-        module = importlib.util.module_from_spec(spec)
-        sys.modules[module_name] = module
-        spec.loader.exec_module(module)
-    return sys.modules[module_name]
+    """A helper module of this folder."""
+    return import_test_helper(Path(__file__).with_name(f"{name}.py"))
 
 
 @pytest.fixture(scope="session")

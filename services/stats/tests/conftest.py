@@ -3,8 +3,6 @@ applied once through the bus consumer, as ingest would publish them."""
 
 from __future__ import annotations
 
-import importlib.util
-import sys
 from collections.abc import AsyncIterator
 from pathlib import Path
 from types import ModuleType
@@ -14,7 +12,7 @@ import httpx
 import pytest
 from fastapi import FastAPI
 
-from chiiki_devstack.pytest_plugin import serve_app
+from chiiki_devstack.pytest_plugin import import_test_helper, serve_app
 from chiiki_shared.db import session_scope
 from chiiki_shared.runtime import Runtime
 
@@ -23,18 +21,8 @@ _LOADED: list[bool] = []
 
 
 def load_helper(name: str) -> ModuleType:
-    """A helper module of this folder (tests run with --import-mode=importlib)."""
-    module_name = f"chiiki_stats_tests_{name}"
-    if module_name not in sys.modules:
-        spec = importlib.util.spec_from_file_location(
-            module_name, Path(__file__).with_name(f"{name}.py")
-        )
-        assert spec is not None
-        assert spec.loader is not None
-        module = importlib.util.module_from_spec(spec)
-        sys.modules[module_name] = module
-        spec.loader.exec_module(module)
-    return sys.modules[module_name]
+    """A helper module of this folder."""
+    return import_test_helper(Path(__file__).with_name(f"{name}.py"))
 
 
 @pytest.fixture(scope="session")

@@ -8,15 +8,18 @@ the end; the Redis keys under the run's prefix are deleted.
 
 from __future__ import annotations
 
+import importlib.util
 import os
 import shutil
 import socket
+import sys
 import tempfile
 import time
 from collections.abc import AsyncIterator, Callable, Iterator
 from contextlib import AbstractAsyncContextManager, ExitStack, asynccontextmanager, contextmanager
 from dataclasses import dataclass
 from pathlib import Path
+from types import ModuleType
 from uuid import uuid4
 
 import httpx
@@ -26,7 +29,7 @@ from fastapi import FastAPI
 from sqlalchemy.engine import make_url
 
 from chiiki_devstack import infra
-from chiiki_devstack.config import SERVICES, StackSettings
+from chiiki_devstack.config import REPO_ROOT, SERVICES, StackSettings
 from chiiki_devstack.processes import ProcessTable
 from chiiki_devstack.stack import Stack
 
@@ -143,6 +146,24 @@ async def serve_app(app: FastAPI) -> AsyncIterator[httpx.AsyncClient]:
 def app_client(platform: Platform) -> Callable[[FastAPI], AbstractAsyncContextManager]:
     """``async with app_client(create_app()) as client:`` — the app runs against this run's DB."""
     return serve_app
+
+
+def import_test_helper(path: Path) -> ModuleType:
+    """Import a helper module that sits beside tests (``services/stats/tests/estat_bus.py``).
+
+    Test folders are not packages (pytest runs with --import-mode=importlib), so helpers shared
+    by several folders, the end-to-end tests and the benchmarks are loaded by path, once.
+    """
+    path = path.resolve()
+    name = "chiiki_test_helpers." + "_".join(path.relative_to(REPO_ROOT).with_suffix("").parts)
+    if name not in sys.modules:
+        spec = importlib.util.spec_from_file_location(name, path)
+        if spec is None or spec.loader is None:
+            raise ImportError(f"cannot import {path}")
+        module = importlib.util.module_from_spec(spec)
+        sys.modules[name] = module  # dataclasses look their module up here
+        spec.loader.exec_module(module)
+    return sys.modules[name]
 
 
 def free_port() -> int:
