@@ -165,7 +165,8 @@ async def test_full_width_and_other_marks_and_undeclared_text(client):
         ("60", "2019100000"): (None, "－", "該当者なし", False),
         ("60", "2018100000"): (None, "***", SCHOOL_NOTES["***"], False),
         ("60", "2017100000"): (None, "X", SCHOOL_NOTES["X"], False),
-        ("60", "2016100000"): (Decimal("0.00"), "0.00", "計数が単位未満の場合", False),
+        # Declared in NOTE: "less than the unit", a mark, never the number 0.
+        ("60", "2016100000"): (None, "0.00", "計数が単位未満の場合", False),
         ("60", "2015100000"): (None, "abc", None, True),
         ("110", "2019100000"): (None, "1,234", None, True),
     }

@@ -75,12 +75,12 @@ class Dimension:
 
 @dataclass(frozen=True)
 class Cell:
-    """One VALUE. `value` is None exactly when `raw` is not a number.
+    """One VALUE: a number, or a mark instead (never both).
 
-    `mark` is the raw text when it is declared in NOTE (with its meaning) or when it is not a number
-    at all; a number NOTE also declares (e-Stat's "0" = less than the unit) keeps its value and
-    gets the mark too. `undeclared_mark` flags non-numeric text NOTE does not explain, so quality
-    checks can stop it instead of it turning silently into a gap.
+    `mark` is the raw text when NOTE declares it (with its meaning), even when it looks like a
+    number (e-Stat's "0.00" = less than the unit), or when it is not a number at all.
+    `undeclared_mark` flags non-numeric text NOTE does not explain, so quality checks can stop
+    it instead of it turning silently into a gap.
     """
 
     dimensions: Mapping[str, str]

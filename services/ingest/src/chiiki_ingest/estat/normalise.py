@@ -137,11 +137,17 @@ def parse_notes(note: Any) -> Mapping[str, str]:
 def parse_value(
     raw: str, notes: Mapping[str, str]
 ) -> tuple[Decimal | None, str | None, str | None, bool]:
-    """(value, mark, mark meaning, undeclared) for one VALUE's `$`."""
+    """(value, mark, mark meaning, undeclared) for one VALUE's `$`.
+
+    Text that NOTE declares is a special mark even when it looks like a number: e-Stat's
+    `0.00` means "less than the unit", not zero, so it becomes no value plus the mark.
+    """
     meaning = notes.get(raw)
+    if meaning is not None:
+        return None, raw, meaning, False
     if _NUMBER.fullmatch(raw):
-        return Decimal(raw), (raw if meaning is not None else None), meaning, False
-    return None, raw, meaning, meaning is None
+        return Decimal(raw), None, None, False
+    return None, raw, None, True
 
 
 class _CellBuilder:
