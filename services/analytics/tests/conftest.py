@@ -15,7 +15,13 @@ import pytest
 from fastapi import FastAPI
 
 from chiiki_analytics.forecasting.series import History, evenly_spaced_tail
-from chiiki_devstack.pytest_plugin import import_test_helper, serve_app
+from chiiki_devstack.pytest_plugin import (
+    delete_redis_keys,
+    empty_tables,
+    import_test_helper,
+    is_last_test_in,
+    serve_app,
+)
 
 FIXTURE = Path(__file__).with_name("fixtures") / "real_series.json"
 AGE_CODES = {"aged_0_14": "A1301", "aged_15_64": "A1302", "aged_65_plus": "A1303"}
@@ -147,3 +153,16 @@ async def drain_analytics_queue(platform: Any) -> AsyncIterator[None]:
 def trust_tokens() -> Callable[[FastAPI], None]:
     """Make an app's token guard trust the test tokens of ``login``."""
     return helper("identity").trust_test_tokens
+
+
+def pytest_runtest_teardown(item: pytest.Item, nextitem: pytest.Item | None) -> None:
+    """After the last test of this folder, empty the analytics data: stored forecasts are keyed
+    on stats' version numbers, which restart when another suite empties stats."""
+    if not is_last_test_in(Path(__file__).parent, nextitem):
+        return
+    from chiiki_analytics.config import AnalyticsSettings
+
+    settings = AnalyticsSettings()
+    tables = ["stored_forecasts", "forecast_runs", "jobs", "policies", "dataset_versions"]
+    empty_tables(settings, tables)
+    delete_redis_keys(settings, "*")

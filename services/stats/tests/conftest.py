@@ -12,7 +12,13 @@ import httpx
 import pytest
 from fastapi import FastAPI
 
-from chiiki_devstack.pytest_plugin import import_test_helper, serve_app
+from chiiki_devstack.pytest_plugin import (
+    delete_redis_keys,
+    empty_tables,
+    import_test_helper,
+    is_last_test_in,
+    serve_app,
+)
 from chiiki_shared.db import session_scope
 from chiiki_shared.runtime import Runtime
 
@@ -78,26 +84,12 @@ async def loaded(runtime: Runtime, estat: ModuleType) -> dict[str, Any]:
 def pytest_runtest_teardown(item: pytest.Item, nextitem: pytest.Item | None) -> None:
     """After the last test of this folder, empty the stats data again: the run's database is
     shared with the other suites (the e2e stack's starts with an empty stats schema)."""
-    here = Path(__file__).parent
-    if nextitem is not None and here in Path(nextitem.path).parents:
-        return
-    if not _LOADED:
+    if not is_last_test_in(Path(__file__).parent, nextitem) or not _LOADED:
         return
     _LOADED.clear()
-    import psycopg
-    import redis
-
     from chiiki_stats.config import StatsSettings
 
     settings = StatsSettings()
-    url = settings.service_database_url.set(drivername="postgresql")
-    with psycopg.connect(url.render_as_string(hide_password=False), autocommit=True) as conn:
-        conn.execute("DELETE FROM stats.datasets")  # series, observations, versions cascade
-        conn.execute("DELETE FROM stats.staged_batches")
-    client = redis.Redis.from_url(settings.redis_url)
-    try:
-        keys = list(client.scan_iter(match=f"{settings.redis_key_prefix}stats:q:*", count=1000))
-        if keys:
-            client.delete(*keys)
-    finally:
-        client.close()
+    # Series, observations and versions go with their datasets (ON DELETE CASCADE).
+    empty_tables(settings, ["datasets", "staged_batches"])
+    delete_redis_keys(settings, "q:*")

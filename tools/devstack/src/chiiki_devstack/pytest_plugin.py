@@ -15,7 +15,7 @@ import socket
 import sys
 import tempfile
 import time
-from collections.abc import AsyncIterator, Callable, Iterator
+from collections.abc import AsyncIterator, Callable, Iterator, Sequence
 from contextlib import AbstractAsyncContextManager, ExitStack, asynccontextmanager, contextmanager
 from dataclasses import dataclass
 from pathlib import Path
@@ -32,6 +32,7 @@ from chiiki_devstack import infra
 from chiiki_devstack.config import REPO_ROOT, SERVICES, StackSettings
 from chiiki_devstack.processes import ProcessTable
 from chiiki_devstack.stack import Stack
+from chiiki_shared.settings import ServiceSettings
 
 # The admin the e2e stack creates at start-up (BOOTSTRAP_ADMIN_*), for tests to log in as.
 E2E_ADMIN_EMAIL = "e2e-admin@chiiki.example"
@@ -126,7 +127,9 @@ def _restore_env(saved: dict[str, str | None]) -> None:
 def _delete_redis_keys(url: str, prefix: str) -> None:
     client = redis.Redis.from_url(url)
     try:
-        keys = list(client.scan_iter(match=f"{prefix}*", count=1000))
+        keys = list(
+            client.scan_iter(match=prefix if prefix.endswith("*") else f"{prefix}*", count=1000)
+        )
         if keys:
             client.delete(*keys)
     finally:
@@ -164,6 +167,29 @@ def import_test_helper(path: Path) -> ModuleType:
         sys.modules[name] = module  # dataclasses look their module up here
         spec.loader.exec_module(module)
     return sys.modules[name]
+
+
+def is_last_test_in(folder: Path, nextitem: pytest.Item | None) -> bool:
+    """For ``pytest_runtest_teardown``: whether the next test (if any) lies outside ``folder``."""
+    return nextitem is None or folder not in Path(nextitem.path).parents
+
+
+def empty_tables(settings: ServiceSettings, tables: Sequence[str]) -> None:
+    """Delete every row of ``tables`` as the service's own role: suites share the run's database,
+    so a suite that loads data removes it before the next suite (or the e2e stack) starts."""
+    import psycopg
+
+    url = settings.service_database_url.set(drivername="postgresql")
+    with psycopg.connect(url.render_as_string(hide_password=False), autocommit=True) as conn:
+        for table in tables:
+            conn.execute(f"DELETE FROM {settings.db_schema}.{table}")  # noqa: S608 - our names
+
+
+def delete_redis_keys(settings: ServiceSettings, pattern: str) -> None:
+    """Delete the service's Redis keys matching ``pattern`` (below its own prefix)."""
+    _delete_redis_keys(
+        settings.redis_url, f"{settings.redis_key_prefix}{settings.service_name}:{pattern}"
+    )
 
 
 def free_port() -> int:
