@@ -78,8 +78,8 @@ bench-ingest: install ## Ingestion: cells/s from e-Stat pages to queryable in st
 	$(PYTHON) bench/ingest_throughput.py $(BENCH_INGEST_ARGS)
 
 .PHONY: clean
-clean: down ## Stop the stack and remove its run folder
-	rm -rf .run
+clean: install ## Stop the stack, drop the development database it created, remove .run
+	@$(STACK) clean
 
 .PHONY: compose-up
 compose-up: ## Run the whole stack in containers (needs a Docker engine)

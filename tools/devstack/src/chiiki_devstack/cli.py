@@ -54,6 +54,42 @@ def up(stack: Stack) -> None:
         print(
             f"  admin:    {email} / {password}  (development only, kept in {stack.dev_admin_file})"
         )
+        if not _can_log_in(stack, email, password):
+            # The account is only created when missing: one made earlier (before the run folder
+            # was removed, or by another checkout on the same database) keeps its password.
+            print(
+                f"  warning:  {email} already existed in this database with another password;"
+                "\n            `make clean` drops the development database and starts afresh,"
+                "\n            or set BOOTSTRAP_ADMIN_EMAIL and BOOTSTRAP_ADMIN_PASSWORD."
+            )
+
+
+def _can_log_in(stack: Stack, email: str, password: str) -> bool:
+    import httpx
+
+    response = httpx.post(
+        f"{stack.gateway_url()}/api/auth/login",
+        json={"email": email, "password": password},
+        timeout=10,
+    )
+    return response.status_code == 200
+
+
+def clean(stack: Stack) -> None:
+    """Stop the stack, drop the development database it created, remove the run folder."""
+    import shutil
+
+    from chiiki_devstack import infra
+    from chiiki_shared.provisioning import drop_database
+
+    stopped = stack.down()
+    print(f"stopped: {', '.join(stopped) if stopped else 'nothing was running'}")
+    # Only the database make up chose itself: one named by DATABASE_URL is the operator's.
+    if not os.environ.get("DATABASE_URL") and infra.port_answers("127.0.0.1", 5432):
+        drop_database(infra.LOCAL_POSTGRES_URL)
+        print(f"dropped: {infra.LOCAL_POSTGRES_URL}")
+    shutil.rmtree(stack.settings.run_dir, ignore_errors=True)
+    print(f"removed: {stack.settings.run_dir}")
 
 
 def _print_ingestion(stack: Stack) -> None:
@@ -89,6 +125,7 @@ def main(argv: list[str] | None = None) -> int:
     commands = parser.add_subparsers(dest="command", required=True)
     commands.add_parser("up", help="start everything and wait until it is healthy")
     commands.add_parser("down", help="stop exactly what `up` started")
+    commands.add_parser("clean", help="down, drop the development database, remove the run folder")
     commands.add_parser("ps", help="show processes and health")
     log_parser = commands.add_parser("logs", help="show the end of every log")
     log_parser.add_argument("-n", "--lines", type=int, default=50)
@@ -106,6 +143,8 @@ def main(argv: list[str] | None = None) -> int:
         elif args.command == "down":
             stopped = stack.down()
             print(f"stopped: {', '.join(stopped) if stopped else 'nothing was running'}")
+        elif args.command == "clean":
+            clean(stack)
         elif args.command == "ps":
             ps(stack)
         elif args.command == "logs":
