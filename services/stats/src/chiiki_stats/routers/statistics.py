@@ -10,6 +10,7 @@ from chiiki_stats import summary
 from chiiki_stats.catalog import Reference, RegionInfo
 from chiiki_stats.deps import (
     QUERY_LEVELS,
+    Context,
     ContextDep,
     Problems,
     require_indicators,
@@ -227,6 +228,22 @@ def _series_params(
     return problems, code, region_code, span, output, language
 
 
+def _series_target(ctx: Context, code: str, region_code: str) -> RegionInfo:
+    """The region of a single-series request, after checking both codes exist (404 if not)."""
+    require_indicators(ctx.reference, [code])
+    (chosen,) = require_regions(ctx.reference, [region_code])
+    return chosen
+
+
+async def _region_series(
+    ctx: Context, code: str, region_code: str, span: YearSpan
+) -> tuple[dict, list]:
+    """One indicator's yearly values for one region, with the attribution of their sources."""
+    evaluator = Evaluator(ctx.reference.catalog, ctx.reference.regions)
+    values = await yearly_values(ctx.session, evaluator, [code], [region_code], span)
+    return values[code].get(region_code, {}), ctx.attribution(sources_in(values))
+
+
 @router.get(
     "/api/statistics/growth",
     summary="Year-over-year growth of an indicator for a region, and its CAGR",
@@ -247,28 +264,18 @@ async def growth(
     problems.done()
     assert code is not None
     assert region_code is not None
-    require_indicators(ctx.reference, [code])
-    (chosen,) = require_regions(ctx.reference, [region_code])
-    catalog = ctx.reference.catalog
-    datasets = catalog.datasets_for([code])
+    chosen = _series_target(ctx, code, region_code)
 
     async def produce() -> summary.Growth:
-        evaluator = Evaluator(catalog, ctx.reference.regions)
-        values = await yearly_values(ctx.session, evaluator, [code], [region_code], span)
-        return summary.Growth(
-            catalog[code],
-            chosen,
-            values[code].get(region_code, {}),
-            ctx.attribution(sources_in(values)),
-            language,
-        )
+        points, attribution = await _region_series(ctx, code, region_code, span)
+        return summary.Growth(ctx.reference.catalog[code], chosen, points, attribution, language)
 
     return await ctx.respond(
         "statistics.growth",
         params_of(
             indicator=code, region=region_code, span=str(span), kinds=span.kinds, lang=language
         ),
-        datasets=datasets,
+        datasets=ctx.reference.catalog.datasets_for([code]),
         fmt=output,
         produce=produce,
     )
@@ -298,22 +305,12 @@ async def moving_average(
     problems.done()
     assert code is not None
     assert region_code is not None
-    require_indicators(ctx.reference, [code])
-    (chosen,) = require_regions(ctx.reference, [region_code])
-    catalog = ctx.reference.catalog
-    datasets = catalog.datasets_for([code])
+    chosen = _series_target(ctx, code, region_code)
 
     async def produce() -> summary.MovingAverage:
-        evaluator = Evaluator(catalog, ctx.reference.regions)
-        values = await yearly_values(ctx.session, evaluator, [code], [region_code], span)
-        return summary.MovingAverage(
-            catalog[code],
-            chosen,
-            values[code].get(region_code, {}),
-            size,
-            ctx.attribution(sources_in(values)),
-            language,
-        )
+        points, attribution = await _region_series(ctx, code, region_code, span)
+        indicator_info = ctx.reference.catalog[code]
+        return summary.MovingAverage(indicator_info, chosen, points, size, attribution, language)
 
     return await ctx.respond(
         "statistics.moving_average",
@@ -325,7 +322,7 @@ async def moving_average(
             kinds=span.kinds,
             lang=language,
         ),
-        datasets=datasets,
+        datasets=ctx.reference.catalog.datasets_for([code]),
         fmt=output,
         produce=produce,
     )
