@@ -22,7 +22,7 @@ from cryptography.hazmat.primitives.asymmetric import ec
 
 from chiiki_devstack import gateway as nginx_gateway
 from chiiki_devstack.config import StackSettings
-from chiiki_devstack.pytest_plugin import free_port
+from chiiki_devstack.pytest_plugin import free_port, log_lines, service_stopped
 from chiiki_devstack.stack import Stack
 
 pytestmark = pytest.mark.e2e
@@ -249,7 +249,7 @@ def test_the_verified_identity_replaces_forged_headers(
             "X-User-Role": "admin",
         },
     )
-    [line] = _log_lines(stack, "api-stats", request_id, event="http_request")
+    [line] = log_lines(stack, "api-stats", request_id, event="http_request")
     assert line["user_id"] == user["id"]
 
 
@@ -368,7 +368,7 @@ def test_auth_service_down_is_503_not_a_pass(
 ) -> None:
     kid, key = stack_key
     token = jwt.encode(claims(), key, algorithm="ES256", headers={"kid": kid, "typ": "at+jwt"})
-    with _service_stopped(stack, "auth"):
+    with service_stopped(stack, "auth"):
         response = gateway.get("/api/regions", headers=bearer(token))
         assert_gateway_problem(
             response,
@@ -378,21 +378,6 @@ def test_auth_service_down_is_503_not_a_pass(
             "The access token cannot be checked: the auth service is not available.",
         )
     assert gateway.get("/api/regions", headers=bearer(token)).headers["x-served-by"] == "stats"
-
-
-def _log_lines(stack: Stack, process: str, needle: str, *, event: str) -> list[dict]:
-    path = stack.settings.log_dir / f"{process}.log"
-    deadline = time.monotonic() + 5
-    while time.monotonic() < deadline:
-        found = [
-            json.loads(line)
-            for line in path.read_text().splitlines()
-            if needle in line and f'"event": "{event}"' in line
-        ]
-        if found:
-            return found
-        time.sleep(0.1)
-    return []
 
 
 @contextmanager
@@ -430,15 +415,3 @@ def _second_gateway(**overrides: str) -> Iterator[str]:
         process.terminate()
         process.wait(timeout=10)
         shutil.rmtree(run_dir, ignore_errors=True)
-
-
-@contextmanager
-def _service_stopped(stack: Stack, service: str) -> Iterator[None]:
-    name = f"api-{service}"
-    spec = next(s for s in stack.process_specs(dict(os.environ)) if s.name == name)
-    stack.table.stop(name)
-    try:
-        yield
-    finally:
-        stack.table.start(spec)
-        stack.wait_until_healthy(dict(os.environ))

@@ -3,7 +3,6 @@
 Protected routes are called with the e2e admin's token (see test_auth_gateway.py for the checks
 themselves)."""
 
-import json
 import socket
 import threading
 import time
@@ -13,6 +12,7 @@ from contextlib import contextmanager
 import httpx
 import pytest
 
+from chiiki_devstack.pytest_plugin import log_lines, service_stopped
 from chiiki_devstack.stack import Stack
 
 pytestmark = pytest.mark.e2e
@@ -95,8 +95,8 @@ def test_request_id_round_trip(gateway: httpx.Client, stack: Stack, admin_header
     )
     assert response.headers.get_list("x-request-id") == [request_id]
     assert response.json()["request_id"] == request_id
-    assert _log_lines_with(stack, "gateway-access", request_id)
-    service_lines = _log_lines_with(stack, "api-stats", request_id)
+    assert log_lines(stack, "gateway-access", request_id)
+    service_lines = log_lines(stack, "api-stats", request_id)
     assert any(line["event"] == "http_request" for line in service_lines)
 
 
@@ -121,7 +121,7 @@ def test_identity_headers_from_clients_are_stripped(
             "X-User-Role": "user",
         },
     )
-    [line] = [line for line in _log_lines_with(stack, "api-stats", request_id) if "user_id" in line]
+    [line] = [line for line in log_lines(stack, "api-stats", request_id) if "user_id" in line]
     # The gateway's verified identity, not the client's.
     assert line["user_id"] == admin_id
 
@@ -135,7 +135,7 @@ def test_unknown_paths_are_json_404(gateway: httpx.Client, path: str) -> None:
 def test_a_stopped_service_gives_502_and_degraded_health(
     gateway: httpx.Client, stack: Stack, admin_headers
 ) -> None:
-    with _service_stopped(stack, "analytics"):
+    with service_stopped(stack, "analytics"):
         assert_problem(
             gateway.get("/api/forecasts?x=1", headers=admin_headers()), 502, "bad-gateway"
         )
@@ -151,38 +151,13 @@ def test_a_service_that_does_not_answer_gives_504(
     gateway: httpx.Client, stack: Stack, admin_headers
 ) -> None:
     headers = admin_headers()
-    with _service_stopped(stack, "analytics"), _silent_listener(stack.settings.analytics_port):
+    with service_stopped(stack, "analytics"), _silent_listener(stack.settings.analytics_port):
         started = time.monotonic()
         body = assert_problem(
             gateway.get("/api/forecasts", headers=headers), 504, "gateway-timeout"
         )
         assert 2.5 < time.monotonic() - started < 10
         assert body["instance"] == "/api/forecasts"
-
-
-def _log_lines_with(stack: Stack, process: str, needle: str) -> list[dict]:
-    path = stack.settings.log_dir / f"{process}.log"
-    deadline = time.monotonic() + 5
-    while time.monotonic() < deadline:
-        found = [json.loads(line) for line in path.read_text().splitlines() if needle in line]
-        if found:
-            return found
-        time.sleep(0.1)
-    return []
-
-
-@contextmanager
-def _service_stopped(stack: Stack, service: str) -> Iterator[None]:
-    import os
-
-    name = f"api-{service}"
-    spec = next(s for s in stack.process_specs(dict(os.environ)) if s.name == name)
-    stack.table.stop(name)
-    try:
-        yield
-    finally:
-        stack.table.start(spec)
-        stack.wait_until_healthy(dict(os.environ))
 
 
 @contextmanager

@@ -9,6 +9,7 @@ the end; the Redis keys under the run's prefix are deleted.
 from __future__ import annotations
 
 import importlib.util
+import json
 import os
 import shutil
 import socket
@@ -190,6 +191,37 @@ def delete_redis_keys(settings: ServiceSettings, pattern: str) -> None:
     _delete_redis_keys(
         settings.redis_url, f"{settings.redis_key_prefix}{settings.service_name}:{pattern}"
     )
+
+
+def log_lines(
+    stack: Stack, process: str, needle: str, *, event: str | None = None, within: float = 5
+) -> list[dict]:
+    """The JSON lines of ``process``'s log that contain ``needle`` (and are ``event``), waiting
+    up to ``within`` seconds for them to be written."""
+    path = stack.settings.log_dir / f"{process}.log"
+    deadline = time.monotonic() + within
+    while True:
+        found = [
+            json.loads(line)
+            for line in path.read_text().splitlines()
+            if needle in line and (event is None or f'"event": "{event}"' in line)
+        ]
+        if found or time.monotonic() >= deadline:
+            return found
+        time.sleep(0.1)
+
+
+@contextmanager
+def service_stopped(stack: Stack, service: str) -> Iterator[None]:
+    """The stack with ``service``'s API stopped; started again (and healthy) afterwards."""
+    name = f"api-{service}"
+    spec = next(s for s in stack.process_specs(dict(os.environ)) if s.name == name)
+    stack.table.stop(name)
+    try:
+        yield
+    finally:
+        stack.table.start(spec)
+        stack.wait_until_healthy(dict(os.environ))
 
 
 def free_port() -> int:
