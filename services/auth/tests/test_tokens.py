@@ -361,12 +361,14 @@ async def test_jwks_unreachable_without_cached_keys_is_503(platform) -> None:
         response = await stats.get(
             "/api/stats/probe/user", headers={"Authorization": f"Bearer {sign(claims())}"}
         )
-    assert_problem(
+    body = assert_problem(
         response,
         503,
-        "service-unavailable",
+        "dependency-unavailable",
         "The signing keys cannot be fetched from the auth service right now",
     )
+    assert body["dependency"] == "auth"
+    assert response.headers["retry-after"] == "5"
 
 
 def test_principal_knows_admins() -> None:

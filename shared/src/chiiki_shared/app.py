@@ -12,7 +12,7 @@ from contextlib import asynccontextmanager
 
 from fastapi import APIRouter, FastAPI
 
-from chiiki_shared.errors import install_error_handlers
+from chiiki_shared.errors import install_error_handlers, name_http_dependency
 from chiiki_shared.health import Check, health_router
 from chiiki_shared.logging import configure_logging
 from chiiki_shared.observability import install_observability
@@ -60,6 +60,7 @@ def create_service_app(
         swagger_ui_oauth2_redirect_url=f"/api/{service}/docs/oauth2-redirect",
     )
     install_error_handlers(app)
+    name_http_dependency(settings.auth_internal_url, "auth")
     install_observability(app, service)
     app.include_router(health_router(readiness_checks))
     for router in routers:

@@ -16,6 +16,7 @@ from celery import Celery, signals
 from kombu import Queue
 
 from chiiki_shared.observability import new_request_id
+from chiiki_shared.runtime import REDIS_HEALTH_CHECK_SECONDS, REDIS_TIMEOUT_SECONDS
 from chiiki_shared.settings import ServiceSettings
 
 SERVICE_QUEUES = ("auth", "stats", "ingest", "analytics")
@@ -57,7 +58,19 @@ def create_celery_app(settings: ServiceSettings) -> Celery:
             "global_keyprefix": prefix,
             # Longer than any task may run, so Redis does not redeliver a task still running.
             "visibility_timeout": 3900,
+            # After a Redis restart, stale pooled connections are found by a PING and replaced
+            # instead of failing the first command on each (see runtime.redis_client).
+            "health_check_interval": REDIS_HEALTH_CHECK_SECONDS,
+            "retry_on_timeout": True,
+            "socket_keepalive": True,
+            "socket_timeout": REDIS_TIMEOUT_SECONDS * 5,
+            "socket_connect_timeout": REDIS_TIMEOUT_SECONDS,
         },
+        # The same for a result backend, should a service configure one.
+        redis_backend_health_check_interval=REDIS_HEALTH_CHECK_SECONDS,
+        redis_retry_on_timeout=True,
+        redis_socket_keepalive=True,
+        result_backend_transport_options={"retry_policy": {"max_retries": 3}},
         worker_hijack_root_logger=False,
         worker_redirect_stdouts=False,
         enable_utc=True,

@@ -4,6 +4,11 @@ Every error body has ``type``, ``code`` (stable, machine-readable), ``title``, `
 ``detail``, ``instance`` (the path) and ``request_id``; validation errors add ``errors``, one
 entry per offending field.
 The gateway's own errors (404 for unknown paths, 502/503/504) use the same shape.
+
+A dependency that fails (Redis, PostgreSQL, another service over HTTP) is not a bug of ours: it
+answers 503 ``dependency-unavailable`` with ``Retry-After`` and ``dependency`` naming the part
+(see ``dependency_of``), from a handler that returns a response, so the keep-alive connection
+stays usable (an exception escaping the app makes uvicorn close it under the gateway's feet).
 """
 
 from __future__ import annotations
@@ -11,6 +16,10 @@ from __future__ import annotations
 from http import HTTPStatus
 from typing import Any
 
+import asyncpg
+import httpx
+import redis.exceptions
+import sqlalchemy.exc
 import structlog
 from asgi_correlation_id import correlation_id
 from fastapi import FastAPI, Request
@@ -78,6 +87,29 @@ class TooManyRequests(ApiError):
 
 class ServiceUnavailable(ApiError):
     status, code, title = 503, "service-unavailable", "Service unavailable"
+
+
+DEPENDENCY_RETRY_AFTER_SECONDS = 5
+
+
+class DependencyUnavailable(ServiceUnavailable):
+    """A part we depend on (``redis``, ``postgresql``, ``auth``...) cannot serve this request."""
+
+    code, title = "dependency-unavailable", "Dependency unavailable"
+
+    def __init__(
+        self,
+        dependency: str,
+        detail: str | None = None,
+        *,
+        retry_after: int = DEPENDENCY_RETRY_AFTER_SECONDS,
+    ) -> None:
+        super().__init__(
+            detail or f"{dependency} cannot be reached right now; try again shortly",
+            headers={"Retry-After": str(retry_after)},
+            extra={"dependency": dependency, "retry_after": retry_after},
+        )
+        self.dependency = dependency
 
 
 def problem_body(
@@ -179,8 +211,106 @@ async def _unexpected_error(request: Request, exc: Exception) -> JSONResponse:
     )
 
 
+# -- dependency failures ---------------------------------------------------------------------------
+
+_REDIS_ERRORS = (redis.exceptions.ConnectionError, redis.exceptions.TimeoutError)
+_POSTGRES_ERRORS = (
+    asyncpg.PostgresConnectionError,
+    asyncpg.CannotConnectNowError,
+    asyncpg.TooManyConnectionsError,
+    asyncpg.InterfaceError,
+    sqlalchemy.exc.OperationalError,
+    sqlalchemy.exc.InterfaceError,
+    sqlalchemy.exc.TimeoutError,  # no pooled connection came free in time
+)
+# Which dependency an OSError came from: the library the failing call went through.
+_MODULE_DEPENDENCIES = {"redis": "redis", "asyncpg": "postgresql", "sqlalchemy": "postgresql"}
+_HTTP_MODULES = ("httpx", "httpcore")
+_http_dependencies: dict[str, str] = {}
+# The exception types whose handler decides between 503 (a dependency) and 500 (a bug); they
+# are handled without re-raising, so the connection stays usable either way.
+DEPENDENCY_ERROR_TYPES: tuple[type[Exception], ...] = (
+    *_REDIS_ERRORS,
+    *_POSTGRES_ERRORS,
+    sqlalchemy.exc.DBAPIError,
+    httpx.TransportError,
+    OSError,
+)
+
+
+def name_http_dependency(base_url: str, name: str) -> None:
+    """Name the service at ``base_url`` (``auth``, ``stats``) in 503s when it cannot be reached."""
+    _http_dependencies[_host_of(base_url)] = name
+
+
+def _host_of(url: str | httpx.URL) -> str:
+    parsed = httpx.URL(str(url))
+    return f"{parsed.host}:{parsed.port or ''}"
+
+
+def _http_dependency(exc: httpx.TransportError) -> str:
+    try:
+        url = exc.request.url
+    except RuntimeError:  # raised without a request
+        return "http"
+    return _http_dependencies.get(_host_of(url), url.host or "http")
+
+
+def _dependency_from_traceback(exc: BaseException) -> str | None:
+    """For a bare OSError: the innermost library frame it passed through names the part."""
+    found = None
+    tb = exc.__traceback__
+    while tb is not None:
+        root = str(tb.tb_frame.f_globals.get("__name__", "")).split(".", 1)[0]
+        if root in _MODULE_DEPENDENCIES:
+            found = _MODULE_DEPENDENCIES[root]
+        elif root in _HTTP_MODULES:
+            found = "http"
+        tb = tb.tb_next
+    return found
+
+
+def dependency_of(exc: BaseException) -> str | None:
+    """The dependency whose failure ``exc`` is (``redis``, ``postgresql``, a service's name), or
+    ``None`` when it is a failure of ours. Follows ``__cause__``/``__context__`` a few links."""
+    seen: BaseException | None = exc
+    for _ in range(5):
+        if seen is None:
+            return None
+        if isinstance(seen, DependencyUnavailable):
+            return seen.dependency
+        if isinstance(seen, _REDIS_ERRORS):
+            return "redis"
+        if isinstance(seen, _POSTGRES_ERRORS):
+            return "postgresql"
+        if isinstance(seen, sqlalchemy.exc.DBAPIError) and seen.connection_invalidated:
+            return "postgresql"
+        if isinstance(seen, httpx.TransportError):
+            return _http_dependency(seen)
+        if isinstance(seen, OSError):
+            return _dependency_from_traceback(seen)
+        seen = seen.__cause__ or seen.__context__
+    return None
+
+
+async def _dependency_error(request: Request, exc: Exception) -> JSONResponse:
+    dependency = dependency_of(exc)
+    if dependency is None:
+        return await _unexpected_error(request, exc)
+    logger.warning(
+        "dependency_unavailable",
+        path=request.url.path,
+        dependency=dependency,
+        error_type=type(exc).__name__,
+        error=str(exc)[:200],
+    )
+    return await _api_error(request, DependencyUnavailable(dependency))
+
+
 def install_error_handlers(app: FastAPI) -> None:
     app.add_exception_handler(ApiError, _api_error)
     app.add_exception_handler(StarletteHTTPException, _http_error)
     app.add_exception_handler(RequestValidationError, _validation_error)
+    for error_type in DEPENDENCY_ERROR_TYPES:
+        app.add_exception_handler(error_type, _dependency_error)
     app.add_exception_handler(Exception, _unexpected_error)

@@ -9,12 +9,34 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 
 from redis.asyncio import Redis
+from redis.asyncio.retry import Retry
+from redis.backoff import ExponentialBackoff
+from redis.exceptions import ConnectionError as RedisConnectionError
+from redis.exceptions import TimeoutError as RedisTimeoutError
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
 
 from chiiki_shared.db import create_engine, create_session_factory
 from chiiki_shared.settings import ServiceSettings
 
 REDIS_TIMEOUT_SECONDS = 2.0
+# A pooled connection idle this long is PINGed before use, and a command that fails on a dead
+# connection (Redis restarted) is retried on a new one: a restart costs no request an error.
+REDIS_HEALTH_CHECK_SECONDS = 10
+REDIS_RETRIES = 2
+
+
+def redis_client(url: str) -> Redis:
+    """The asyncio Redis client every service uses (caches, throttles, revocations)."""
+    return Redis.from_url(
+        url,
+        socket_timeout=REDIS_TIMEOUT_SECONDS,
+        socket_connect_timeout=REDIS_TIMEOUT_SECONDS,
+        socket_keepalive=True,
+        health_check_interval=REDIS_HEALTH_CHECK_SECONDS,
+        retry=Retry(ExponentialBackoff(cap=0.5, base=0.05), REDIS_RETRIES),
+        retry_on_error=[RedisConnectionError, RedisTimeoutError],
+        decode_responses=False,
+    )
 
 
 @dataclass
@@ -33,12 +55,7 @@ class Runtime:
             pool_size=settings.db_pool_size,
             statement_timeout_ms=settings.db_statement_timeout_ms,
         )
-        redis = Redis.from_url(
-            settings.redis_url,
-            socket_timeout=REDIS_TIMEOUT_SECONDS,
-            socket_connect_timeout=REDIS_TIMEOUT_SECONDS,
-            decode_responses=False,
-        )
+        redis = redis_client(settings.redis_url)
         return cls(settings, engine, create_session_factory(engine), redis)
 
     async def close(self) -> None:

@@ -22,6 +22,11 @@ services read, on purpose, and only the auth service writes it:
   change...); every token carrying that ``sid`` is refused. Kept as long as an access token lives.
 - ``<prefix>auth:not-before:<user id>``: Unix seconds; the user's tokens issued (``iat``) before
   that second are refused (password change, account disabled, role change). Same lifetime.
+- ``<prefix>auth:revocations-loaded``: present once the auth service has written every revocation
+  still in force from its database (where each one is recorded first). Redis restarted empty
+  lacks it: until auth has rebuilt the list (at once when it checks a token itself, else within
+  ``AUTH_REVOCATION_WATCH_SECONDS``), a missing marker refuses tokens with 503, never lets a
+  revoked one through.
 
 Using it in a service
 ---------------------
@@ -39,8 +44,9 @@ Using it in a service
 
 ``ReadAccess`` lets anonymous callers through only when ``ANONYMOUS_READ`` is on; use it on GET
 routes of statistics only. Failures are problem documents: 401 ``authentication-required`` or
-``invalid-token`` with ``WWW-Authenticate: Bearer ...``, 403 ``forbidden``, and 503 when the
-keys or Redis cannot be reached (fail closed).
+``invalid-token`` with ``WWW-Authenticate: Bearer ...``, 403 ``forbidden``, and 503
+``dependency-unavailable`` (``dependency``: ``auth`` or ``redis``) when the keys or the revocation
+list cannot be read (fail closed).
 """
 
 from __future__ import annotations
@@ -48,7 +54,7 @@ from __future__ import annotations
 import asyncio
 import math
 import time
-from collections.abc import Iterable, Mapping
+from collections.abc import Awaitable, Callable, Iterable, Mapping
 from dataclasses import dataclass
 from typing import Annotated, Any, Protocol
 
@@ -60,7 +66,7 @@ from fastapi.security import OAuth2PasswordBearer
 from redis.asyncio import Redis
 from redis.exceptions import RedisError
 
-from chiiki_shared.errors import Forbidden, ServiceUnavailable, Unauthorized
+from chiiki_shared.errors import DependencyUnavailable, Forbidden, Unauthorized
 from chiiki_shared.settings import ServiceSettings
 
 ALGORITHM = "ES256"
@@ -207,8 +213,8 @@ class JwksClient:
         except (httpx.HTTPError, ValueError) as exc:
             logger.warning("jwks_fetch_failed", url=self.url, error=type(exc).__name__)
             if not self._keys:
-                raise ServiceUnavailable(
-                    "The signing keys cannot be fetched from the auth service right now"
+                raise DependencyUnavailable(
+                    "auth", "The signing keys cannot be fetched from the auth service right now"
                 ) from exc
             return
         self._keys = keys
@@ -309,27 +315,61 @@ def not_before_key(prefix: str, user_id: str) -> str:
     return f"{prefix}auth:not-before:{user_id}"
 
 
-class RevocationList:
-    """The Redis keys that end sessions and users' older tokens before they expire."""
+def revocations_loaded_key(prefix: str) -> str:
+    return f"{prefix}auth:revocations-loaded"
 
-    def __init__(self, redis: Redis, prefix: str) -> None:
+
+Reload = Callable[[], Awaitable[None]]
+
+
+class RevocationList:
+    """The Redis keys that end sessions and users' older tokens before they expire.
+
+    ``reload`` (the auth service's) rebuilds the list from the database when its marker is
+    missing; without one, a missing marker answers 503 until the auth service has rebuilt it.
+    """
+
+    def __init__(self, redis: Redis, prefix: str, *, reload: Reload | None = None) -> None:
         self.redis = redis
         self.prefix = prefix
+        self.reload = reload
+
+    @property
+    def loaded_key(self) -> str:
+        return revocations_loaded_key(self.prefix)
 
     async def reason_refused(self, principal: Principal) -> str | None:
         keys = (
             revoked_session_key(self.prefix, principal.session_id),
             not_before_key(self.prefix, principal.user_id),
+            self.loaded_key,
         )
-        try:
-            revoked, not_before = await self.redis.mget(keys)
-        except RedisError as exc:
-            raise ServiceUnavailable("Token revocations cannot be checked right now") from exc
+        revoked, not_before, loaded = await self._read(keys)
+        if loaded is None and self.reload is not None:
+            await self.reload()
+            revoked, not_before, loaded = await self._read(keys)
+        if loaded is None:
+            raise DependencyUnavailable(
+                "redis", "The token revocation list is being rebuilt; try again shortly"
+            )
         if revoked is not None:
             return "The session of this access token has ended"
         if not_before is not None and principal.issued_at < int(not_before):
             return "The access token was issued before the account's sessions were ended"
         return None
+
+    async def ensure_available(self) -> None:
+        """503 unless the list can be read and is complete (tokens issued now can be revoked)."""
+        if await self._read((self.loaded_key,)) == [None] and self.reload is not None:
+            await self.reload()
+
+    async def _read(self, keys: tuple[str, ...]) -> list[bytes | None]:
+        try:
+            return await self.redis.mget(keys)
+        except (RedisError, OSError) as exc:
+            raise DependencyUnavailable(
+                "redis", "Token revocations cannot be checked right now"
+            ) from exc
 
     async def revoke_sessions(self, session_ids: Iterable[str], *, ttl_seconds: int) -> None:
         async with self.redis.pipeline(transaction=False) as pipe:

@@ -50,6 +50,10 @@ class AuthSettings(ServiceSettings):
     # Peers whose X-Forwarded-For is believed (the gateway); anyone else is the client itself.
     trusted_proxies: list[str] = Field(default_factory=lambda: ["127.0.0.1", "::1"])
 
+    # How often the auth service checks that Redis still holds the revocation list (its marker)
+    # and rebuilds it from the database when Redis came back empty (see revocations.py).
+    revocation_watch_seconds: float = Field(default=1.0, gt=0, le=60)
+
     # Saved dashboard settings: one JSON document per user.
     settings_max_bytes: int = Field(default=64 * 1024, ge=256, le=512 * 1024)
 

@@ -2,18 +2,23 @@
 
 from __future__ import annotations
 
+import asyncio
+import contextlib
+
 from fastapi import FastAPI
 
 from chiiki_auth.config import AuthSettings
 from chiiki_auth.deps import COMPONENTS_EXTRA, AuthComponents
 from chiiki_auth.keys import load_key_ring
 from chiiki_auth.passwords import Passwords
+from chiiki_auth.revocations import DenylistRebuilder
 from chiiki_auth.router import internal_router, router
 from chiiki_auth.schemas import normalise_email
 from chiiki_auth.service import AuthService
 from chiiki_auth.throttle import Throttle
 from chiiki_shared.app import create_service_app
 from chiiki_shared.db import session_scope
+from chiiki_shared.errors import dependency_of
 from chiiki_shared.runtime import Runtime
 from chiiki_shared.security import (
     GUARD_EXTRA,
@@ -29,7 +34,19 @@ async def start_auth(runtime: Runtime) -> None:
     settings = runtime.settings
     assert isinstance(settings, AuthSettings)
     keys = load_key_ring(settings)
-    revocations = RevocationList(runtime.redis, settings.redis_key_prefix)
+    rebuilder = DenylistRebuilder(
+        runtime.redis,
+        runtime.sessions,
+        prefix=settings.redis_key_prefix,
+        ttl_seconds=settings.revocation_ttl_seconds,
+    )
+    revocations = RevocationList(
+        runtime.redis, settings.redis_key_prefix, reload=rebuilder.ensure_loaded
+    )
+    await _load_revocations(rebuilder)
+    runtime.extras[WATCHER_EXTRA] = asyncio.create_task(
+        rebuilder.watch(settings.revocation_watch_seconds), name="revocation-watch"
+    )
     components = AuthComponents(
         keys=keys,
         passwords=Passwords(settings),
@@ -61,6 +78,26 @@ async def start_auth(runtime: Runtime) -> None:
             )
 
 
+WATCHER_EXTRA = "revocation_watch"
+
+
+async def _load_revocations(rebuilder: DenylistRebuilder) -> None:
+    """At start-up when Redis answers; a Redis still down is left to the watcher."""
+    try:
+        await rebuilder.ensure_loaded()
+    except Exception as exc:
+        if dependency_of(exc) is None:
+            raise
+
+
+async def stop_auth(runtime: Runtime) -> None:
+    watcher = runtime.extras.pop(WATCHER_EXTRA, None)
+    if isinstance(watcher, asyncio.Task):
+        watcher.cancel()
+        with contextlib.suppress(asyncio.CancelledError):
+            await watcher
+
+
 def create_app(settings: AuthSettings | None = None) -> FastAPI:
     return create_service_app(
         settings or AuthSettings(),
@@ -71,6 +108,7 @@ def create_app(settings: AuthSettings | None = None) -> FastAPI:
         ),
         routers=[router, internal_router],
         on_startup=[start_auth],
+        on_shutdown=[stop_auth],
     )
 
 

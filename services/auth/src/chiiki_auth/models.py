@@ -39,6 +39,9 @@ class User(Base):
     role: Mapped[str] = mapped_column(String(16), default=ROLE_USER)
     disabled_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
     password_changed_at: Mapped[datetime] = _now_column()
+    # Tokens issued before this are refused (password change, disabling, role change): the record
+    # the Redis "not before" key is rebuilt from after Redis lost it.
+    tokens_not_before: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
     created_at: Mapped[datetime] = _now_column()
     updated_at: Mapped[datetime] = mapped_column(
         DateTime(timezone=True), server_default=func.now(), onupdate=func.now()
@@ -61,7 +64,7 @@ class Session(Base):
     created_at: Mapped[datetime] = _now_column()
     last_used_at: Mapped[datetime] = _now_column()
     expires_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
-    revoked_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    revoked_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True), index=True)
     revoke_reason: Mapped[str | None] = mapped_column(String(32))
 
 

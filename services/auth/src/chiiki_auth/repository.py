@@ -65,6 +65,11 @@ class UserRepository:
         users = (await self.session.scalars(query)).all()
         return list(users), int(total or 0)
 
+    async def tokens_not_before_since(self, cutoff: datetime) -> list[tuple[uuid.UUID, datetime]]:
+        """Users whose tokens before some moment after ``cutoff`` are refused, with that moment."""
+        query = select(User.id, User.tokens_not_before).where(User.tokens_not_before > cutoff)
+        return [(row[0], row[1]) for row in await self.session.execute(query)]
+
     async def lock_active_admins(self) -> list[User]:
         """Every enabled admin, locked until the transaction ends (the last-admin rule)."""
         query = (
@@ -110,6 +115,11 @@ class SessionRepository:
             .values(revoked_at=now, revoke_reason=reason)
             .execution_options(synchronize_session=False)
         )
+
+    async def revoked_since(self, cutoff: datetime) -> list[tuple[uuid.UUID, datetime]]:
+        """Sessions revoked after ``cutoff``, with the moment they were."""
+        query = select(Session.id, Session.revoked_at).where(Session.revoked_at > cutoff)
+        return [(row[0], row[1]) for row in await self.session.execute(query)]
 
     async def touch(self, session_id: uuid.UUID, now: datetime) -> None:
         await self.session.execute(

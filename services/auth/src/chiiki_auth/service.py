@@ -187,26 +187,8 @@ class AuthService:
                 "login_throttled", category="security", client_ip=client_ip, retry_after=reserved
             )
             raise too_many_attempts(reserved)
-        user = await self.users.get_by_email(email)
-        if user is None:
-            await self.passwords.verify_dummy(password)
-            reason = "unknown_email"
-        elif not await self.passwords.verify(user.password_hash, password):
-            reason = "wrong_password"
-        elif user.is_disabled:
-            reason = "account_disabled"
-        else:
-            reason = None
-        if reason or user is None:
-            security_log.warning(
-                "login_failed",
-                category="security",
-                reason=reason,
-                user_id=str(user.id) if user else None,
-                client_ip=client_ip,
-            )
-            raise invalid_credentials()
-        await self.throttle.release(reserved)
+        async with self.throttle.attempt(reserved, failure=Unauthorized):
+            user = await self._check_credentials(email, password, client_ip)
         if self.passwords.needs_rehash(user.password_hash):
             user.password_hash = await self.passwords.hash(password)
             security_log.info("password_rehashed", category="security", user_id=str(user.id))
@@ -220,7 +202,31 @@ class AuthService:
         )
         return pair
 
+    async def _check_credentials(self, email: str, password: str, client_ip: str) -> User:
+        """The account these credentials open, else 401 ``invalid-credentials``."""
+        user = await self.users.get_by_email(email)
+        if user is None:
+            await self.passwords.verify_dummy(password)
+            reason = "unknown_email"
+        elif not await self.passwords.verify(user.password_hash, password):
+            reason = "wrong_password"
+        elif user.is_disabled:
+            reason = "account_disabled"
+        else:
+            return user
+        security_log.warning(
+            "login_failed",
+            category="security",
+            reason=reason,
+            user_id=str(user.id) if user else None,
+            client_ip=client_ip,
+        )
+        raise invalid_credentials()
+
     async def refresh(self, refresh_token: str) -> TokenPair | RefreshReused:
+        # Fails closed (503) while the revocation list cannot be read: the new access token
+        # could not be revoked, and the services could not check it.
+        await self.revocations.ensure_available()
         now = utcnow()
         token_hash = hash_refresh_token(refresh_token)
         token = await self.refresh_tokens.claim(token_hash, now)
@@ -303,6 +309,7 @@ class AuthService:
         """Revoke every session of ``user`` and refuse every token issued before this second."""
         now = utcnow()
         await self._revoke(await self.sessions.active_ids(user.id, now), reason=reason)
+        user.tokens_not_before = now  # durable: the denylist is rebuilt from it (revocations.py)
         await self.revocations.set_not_before(
             str(user.id), int(now.timestamp()), ttl_seconds=self.settings.revocation_ttl_seconds
         )
@@ -342,15 +349,15 @@ class AuthService:
         reserved = await self.throttle.reserve([self._account_window(user.email)])
         if isinstance(reserved, int):
             raise too_many_attempts(reserved)
-        if not await self.passwords.verify(user.password_hash, current):
-            security_log.warning(
-                "password_change_failed",
-                category="security",
-                user_id=str(user.id),
-                client_ip=client_ip,
-            )
-            raise Forbidden("The current password is incorrect", code="wrong-password")
-        await self.throttle.release(reserved)
+        async with self.throttle.attempt(reserved, failure=Forbidden):
+            if not await self.passwords.verify(user.password_hash, current):
+                security_log.warning(
+                    "password_change_failed",
+                    category="security",
+                    user_id=str(user.id),
+                    client_ip=client_ip,
+                )
+                raise Forbidden("The current password is incorrect", code="wrong-password")
         problem = password_problem(new, email=user.email)
         if problem:
             raise weak_password(problem, "body.new_password")

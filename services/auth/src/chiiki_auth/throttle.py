@@ -10,10 +10,15 @@ from __future__ import annotations
 import hashlib
 import time
 import uuid
-from collections.abc import Sequence
+from collections.abc import AsyncIterator, Sequence
+from contextlib import asynccontextmanager
 from dataclasses import dataclass
 
+import structlog
 from redis.asyncio import Redis
+from redis.exceptions import RedisError
+
+logger = structlog.get_logger(__name__)
 
 _RESERVE = """
 local now = tonumber(ARGV[1])
@@ -78,3 +83,26 @@ class Throttle:
             for window in reservation.windows:
                 pipe.zrem(window.key, reservation.member)
             await pipe.execute()
+
+    async def release_quietly(self, reservation: Reservation) -> None:
+        """Give the slots back if Redis lets us; left over, they expire with their window."""
+        try:
+            await self.release(reservation)
+        except (RedisError, OSError) as exc:
+            logger.warning("throttle_release_failed", error=type(exc).__name__)
+
+    @asynccontextmanager
+    async def attempt(
+        self, reservation: Reservation, *, failure: type[Exception]
+    ) -> AsyncIterator[None]:
+        """Around the check of an attempt: a ``failure`` (wrong credentials) keeps the slots;
+        success gives them back, and so does any other exception, which is ours, not the
+        caller's."""
+        try:
+            yield
+        except failure:
+            raise
+        except BaseException:
+            await self.release_quietly(reservation)
+            raise
+        await self.release(reservation)

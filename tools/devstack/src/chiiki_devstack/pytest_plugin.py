@@ -4,6 +4,9 @@ Where the servers come from, in order: ``TEST_DATABASE_URL`` / ``TEST_REDIS_URL`
 testcontainers when a Docker engine answers; the local servers on 127.0.0.1; embedded servers.
 The run's database is created with every service's roles, schemas and migrations, and dropped at
 the end; the Redis keys under the run's prefix are deleted.
+
+Fault tests get servers of their own instead (``own_redis``, ``own_postgres``), which they may
+stop and start; ``serve_http`` runs an app under a real uvicorn when a test needs real sockets.
 """
 
 from __future__ import annotations
@@ -31,6 +34,7 @@ from sqlalchemy.engine import make_url
 
 from chiiki_devstack import infra
 from chiiki_devstack.config import REPO_ROOT, SERVICES, StackSettings
+from chiiki_devstack.own_servers import OwnPostgres, OwnRedis
 from chiiki_devstack.processes import ProcessTable
 from chiiki_devstack.stack import Stack
 from chiiki_shared.settings import ServiceSettings
@@ -112,9 +116,36 @@ def platform(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Platform]:
         os.environ.update(env)
         stack.callback(_restore_env, saved)
         migrate()
+        load_revocation_list()
         stack.callback(drop_database, admin)
         stack.callback(_delete_redis_keys, redis_url, env["REDIS_KEY_PREFIX"])
         yield Platform(admin, redis_url, env["REDIS_KEY_PREFIX"], env)
+
+
+def load_revocation_list() -> None:
+    """What the auth service does at start-up: write the revocation list (empty in a new
+    database) and its marker into Redis, so services that check tokens with no auth service
+    running in the test see a complete list."""
+    import asyncio
+
+    from chiiki_auth.config import AuthSettings
+    from chiiki_auth.revocations import DenylistRebuilder
+    from chiiki_shared.runtime import Runtime
+
+    async def load() -> None:
+        settings = AuthSettings()
+        runtime = Runtime.open(settings)
+        try:
+            await DenylistRebuilder(
+                runtime.redis,
+                runtime.sessions,
+                prefix=settings.redis_key_prefix,
+                ttl_seconds=settings.revocation_ttl_seconds,
+            ).ensure_loaded()
+        finally:
+            await runtime.close()
+
+    asyncio.run(load())
 
 
 def _restore_env(saved: dict[str, str | None]) -> None:
@@ -150,6 +181,80 @@ async def serve_app(app: FastAPI) -> AsyncIterator[httpx.AsyncClient]:
 def app_client(platform: Platform) -> Callable[[FastAPI], AbstractAsyncContextManager]:
     """``async with app_client(create_app()) as client:`` — the app runs against this run's DB."""
     return serve_app
+
+
+@pytest.fixture
+def own_redis() -> Iterator[OwnRedis]:
+    """A Redis of this test's own (empty, no persistence): ``stop()``, ``start()``, ``restart()``;
+    point an app at it with ``REDIS_URL=own_redis.url``."""
+    server = OwnRedis()
+    try:
+        server.start()
+        yield server
+    finally:
+        server.close()
+
+
+@pytest.fixture(scope="session")
+def _own_postgres_server(platform: Platform) -> Iterator[OwnPostgres]:
+    server = OwnPostgres()
+    try:
+        server.start()
+        migrate_into(server.admin_url())
+        yield server
+    finally:
+        server.close()
+
+
+@pytest.fixture
+def own_postgres(_own_postgres_server: OwnPostgres) -> Iterator[OwnPostgres]:
+    """A PostgreSQL of this test's own, with every service's roles, schemas and migrations, which
+    the test may ``stop()`` and ``start()``; point an app at it with
+    ``DATABASE_URL=own_postgres.admin_url()``. The server is shared by the session's fault tests
+    (made once) and running again after each of them."""
+    try:
+        yield _own_postgres_server
+    finally:
+        _own_postgres_server.start()
+
+
+def migrate_into(admin_url: str) -> None:
+    """Provision and migrate every service into ``admin_url`` (the run's role passwords)."""
+    from chiiki_devstack.cli import migrate
+
+    saved = {"DATABASE_URL": os.environ.get("DATABASE_URL")}
+    os.environ["DATABASE_URL"] = admin_url
+    try:
+        migrate()
+    finally:
+        _restore_env(saved)
+
+
+@asynccontextmanager
+async def serve_http(app: FastAPI) -> AsyncIterator[str]:
+    """``app`` under a real uvicorn server on a free port (its lifespan included); yields its
+    base URL. For what the in-process transport cannot show: keep-alive connections, sockets."""
+    import asyncio
+
+    import uvicorn
+
+    config = uvicorn.Config(
+        app, host="127.0.0.1", port=free_port(), lifespan="on", log_config=None, access_log=False
+    )
+    server = uvicorn.Server(config)
+    task = asyncio.create_task(server.serve())
+    deadline = time.monotonic() + 30
+    while not server.started:
+        if task.done() or time.monotonic() >= deadline:
+            server.should_exit = True
+            await task
+            raise RuntimeError("uvicorn did not start")
+        await asyncio.sleep(0.02)
+    try:
+        yield f"http://127.0.0.1:{config.port}"
+    finally:
+        server.should_exit = True
+        await task
 
 
 def import_test_helper(path: Path) -> ModuleType:
