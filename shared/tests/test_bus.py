@@ -31,6 +31,18 @@ def test_the_bus_is_json_only_with_late_acks(platform) -> None:
     assert conf.broker_transport_options["global_keyprefix"] == platform.redis_key_prefix
 
 
+def test_the_bus_checks_and_replaces_stale_redis_connections(platform) -> None:
+    conf = create_celery_app(StatsSettings()).conf
+    options = conf.broker_transport_options
+    assert options["health_check_interval"] == 10
+    assert options["retry_on_timeout"] is True
+    assert options["socket_keepalive"] is True
+    assert options["socket_timeout"] > 1  # longer than a BRPOP's wait
+    assert conf.redis_backend_health_check_interval == 10
+    assert conf.redis_retry_on_timeout is True
+    assert conf.redis_socket_keepalive is True
+
+
 def test_request_id_travels_from_sender_to_worker(platform) -> None:
     app = create_celery_app(StatsSettings())
     app.conf.task_ignore_result = False

@@ -1,9 +1,20 @@
 """The auth service through outages of its own PostgreSQL and Redis (servers this test starts and
 stops): failures of ours never lock accounts out, and revocations outlive a Redis restart."""
 
-import httpx
+import asyncio
+import time
 
-from .conftest import AuthApi, assert_problem, bearer
+import httpx
+from fastapi import APIRouter, FastAPI
+
+from chiiki_auth.deps import COMPONENTS_EXTRA
+from chiiki_auth.main import REBUILDER_EXTRA, WATCHER_EXTRA, create_app, stop_auth
+from chiiki_devstack.pytest_plugin import serve_app
+from chiiki_shared.app import create_service_app
+from chiiki_shared.security import GUARD_EXTRA, CurrentUser, TokenGuard
+from chiiki_stats.config import StatsSettings
+
+from .conftest import AuthApi, assert_problem, bearer, make_settings
 
 
 def assert_unavailable(response: httpx.Response, dependency: str) -> None:
@@ -70,7 +81,7 @@ async def test_a_logged_out_token_stays_refused_after_redis_restarts_empty(
 ) -> None:
     async with auth_app(REDIS_URL=own_redis.url) as client:
         api = AuthApi(client)
-        user, tokens = await api.new_user()
+        _, tokens = await api.new_user()
         _, other = await api.new_user()
         logout = await client.post("/api/auth/logout", headers=bearer(tokens["access_token"]))
         assert logout.status_code == 204
@@ -104,3 +115,71 @@ async def test_ended_sessions_stay_ended_after_redis_restarts_empty(auth_app, ow
             assert refused.json()["code"] == "invalid-token"
         fresh = await client.get("/api/auth/me", headers=bearer(changed.json()["access_token"]))
         assert fresh.status_code == 200, fresh.text
+
+
+probe = APIRouter()
+
+
+@probe.get("/api/stats/probe/user")
+async def probe_user(principal: CurrentUser) -> dict:
+    return {"user_id": principal.user_id}
+
+
+async def test_other_services_refuse_tokens_until_auth_has_rebuilt_the_list(
+    platform, own_redis
+) -> None:
+    """Stats (or any service) cannot rebuild the list: between a Redis restart and auth's rebuild
+    it answers 503, never accepting a revoked token; auth rebuilds at its next token check, or
+    by itself within AUTH_REVOCATION_WATCH_SECONDS."""
+    auth = create_app(make_settings(REDIS_URL=own_redis.url, revocation_watch_seconds=0.3))
+    stats = create_service_app(
+        StatsSettings(REDIS_URL=own_redis.url), title="probe", description="probe", routers=[probe]
+    )
+    async with serve_app(auth) as auth_client, serve_app(stats) as stats_client:
+        runtime = stats.state.runtime
+        keys = auth.state.runtime.extras[COMPONENTS_EXTRA].keys
+        runtime.extras[GUARD_EXTRA] = TokenGuard.for_settings(runtime.settings, runtime.redis, keys)
+        api = AuthApi(auth_client)
+        _, ended = await api.new_user()
+        user, kept = await api.new_user()
+        await auth_client.post("/api/auth/logout", headers=bearer(ended["access_token"]))
+
+        async def probe_with(tokens: dict) -> httpx.Response:
+            return await stats_client.get(
+                "/api/stats/probe/user", headers=bearer(tokens["access_token"])
+            )
+
+        await _stop_watching(auth)
+        own_redis.restart()
+        for tokens in (ended, kept):
+            assert_problem(
+                await probe_with(tokens),
+                503,
+                "dependency-unavailable",
+                "The token revocation list is being rebuilt; try again shortly",
+            )
+        # The gateway's check (auth's own verifier) rebuilds the list at once.
+        verify = await auth_client.get("/internal/verify", headers=bearer(kept["access_token"]))
+        assert verify.status_code == 204
+        assert (await probe_with(ended)).status_code == 401
+        assert (await probe_with(kept)).json() == {"user_id": user["id"]}
+
+        # With no token check reaching auth, its watcher rebuilds the list by itself.
+        _start_watching(auth)
+        own_redis.restart()
+        deadline = time.monotonic() + 15
+        while (answer := await probe_with(kept)).status_code == 503:
+            assert time.monotonic() < deadline, answer.text
+            await asyncio.sleep(0.1)
+        assert answer.status_code == 200
+        assert (await probe_with(ended)).status_code == 401
+
+
+async def _stop_watching(app: FastAPI) -> None:
+    await stop_auth(app.state.runtime)
+
+
+def _start_watching(app: FastAPI) -> None:
+    runtime = app.state.runtime
+    rebuilder = runtime.extras[REBUILDER_EXTRA]
+    runtime.extras[WATCHER_EXTRA] = asyncio.create_task(rebuilder.watch(0.3))

@@ -43,6 +43,7 @@ async def start_auth(runtime: Runtime) -> None:
     revocations = RevocationList(
         runtime.redis, settings.redis_key_prefix, reload=rebuilder.ensure_loaded
     )
+    runtime.extras[REBUILDER_EXTRA] = rebuilder
     await _load_revocations(rebuilder)
     runtime.extras[WATCHER_EXTRA] = asyncio.create_task(
         rebuilder.watch(settings.revocation_watch_seconds), name="revocation-watch"
@@ -79,6 +80,7 @@ async def start_auth(runtime: Runtime) -> None:
 
 
 WATCHER_EXTRA = "revocation_watch"
+REBUILDER_EXTRA = "revocation_rebuilder"
 
 
 async def _load_revocations(rebuilder: DenylistRebuilder) -> None:
