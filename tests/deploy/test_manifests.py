@@ -25,10 +25,12 @@ def k8s_documents() -> list[dict]:
 
 DOCUMENTS = k8s_documents()
 DEPLOYMENTS = {doc["metadata"]["name"]: doc for doc in DOCUMENTS if doc["kind"] == "Deployment"}
+STATEFUL_SETS = {doc["metadata"]["name"]: doc for doc in DOCUMENTS if doc["kind"] == "StatefulSet"}
 
 
 def pod_specs() -> list[tuple[str, dict]]:
-    specs = [(name, doc["spec"]["template"]["spec"]) for name, doc in DEPLOYMENTS.items()]
+    workloads = {**DEPLOYMENTS, **STATEFUL_SETS}
+    specs = [(name, doc["spec"]["template"]["spec"]) for name, doc in workloads.items()]
     jobs = [doc for doc in DOCUMENTS if doc["kind"] == "Job"]
     return specs + [(doc["metadata"]["name"], doc["spec"]["template"]["spec"]) for doc in jobs]
 
@@ -74,7 +76,7 @@ def test_services_select_existing_pods() -> None:
         selector = service["spec"]["selector"].items()
         matches = [
             name
-            for name, deployment in DEPLOYMENTS.items()
+            for name, deployment in {**DEPLOYMENTS, **STATEFUL_SETS}.items()
             if selector <= deployment["spec"]["template"]["metadata"]["labels"].items()
         ]
         assert len(matches) == 1, service["metadata"]["name"]
@@ -86,6 +88,21 @@ def test_network_policies_deny_by_default() -> None:
         "podSelector": {},
         "policyTypes": ["Ingress", "Egress"],
     }
+
+
+def test_redis_persists_with_aof() -> None:
+    """The revocation list and queued tasks survive a Redis restart (docs/reliability.md)."""
+    compose = yaml.safe_load((ROOT / "deploy" / "compose" / "compose.yaml").read_text())
+    [k8s_redis] = STATEFUL_SETS["redis"]["spec"]["template"]["spec"]["containers"]
+    for command in (compose["services"]["redis"]["command"], k8s_redis["command"]):
+        options = dict(zip(command[1::2], command[2::2], strict=False))
+        assert options["--appendonly"] == "yes"
+        assert options["--appendfsync"] == "everysec"
+    assert "redis-data:/data" in compose["services"]["redis"]["volumes"]
+    [mount] = k8s_redis["volumeMounts"]
+    assert mount["mountPath"] == "/data"
+    claims = STATEFUL_SETS["redis"]["spec"]["volumeClaimTemplates"]
+    assert [claim["metadata"]["name"] for claim in claims] == [mount["name"]]
 
 
 def test_compose_runs_the_same_processes() -> None:
