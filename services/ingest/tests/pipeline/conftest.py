@@ -37,7 +37,7 @@ import pytest
 from celery import Celery
 from cryptography.hazmat.primitives.asymmetric import ec
 
-from chiiki_devstack.pytest_plugin import Platform, free_port, serve_app
+from chiiki_devstack.pytest_plugin import Platform, free_port, load_revocations, serve_app
 from chiiki_ingest.config import IngestSettings
 from chiiki_ingest.main import create_app
 from chiiki_shared.runtime import Runtime
@@ -432,6 +432,9 @@ async def api(settings: IngestSettings, workers: Workers) -> AsyncIterator[Api]:
         verifier = AccessTokenVerifier(
             keys, issuer=settings.jwt_issuer, audience=settings.jwt_audience
         )
+        # This suite's services share a key prefix of their own: load the revocation list under
+        # it, as the auth service would.
+        await load_revocations(settings.redis_key_prefix)
         revocations = RevocationList(runtime.redis, settings.redis_key_prefix)
         runtime.extras[GUARD_EXTRA] = TokenGuard(verifier, revocations)
         admin = httpx.AsyncClient(

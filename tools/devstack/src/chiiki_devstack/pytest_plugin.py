@@ -128,24 +128,27 @@ def load_revocation_list() -> None:
     running in the test see a complete list."""
     import asyncio
 
+    asyncio.run(load_revocations())
+
+
+async def load_revocations(redis_key_prefix: str | None = None) -> None:
+    """``load_revocation_list`` from a running event loop, also for another key prefix (a suite
+    whose services share a prefix of their own)."""
     from chiiki_auth.config import AuthSettings
     from chiiki_auth.revocations import DenylistRebuilder
     from chiiki_shared.runtime import Runtime
 
-    async def load() -> None:
-        settings = AuthSettings()
-        runtime = Runtime.open(settings)
-        try:
-            await DenylistRebuilder(
-                runtime.redis,
-                runtime.sessions,
-                prefix=settings.redis_key_prefix,
-                ttl_seconds=settings.revocation_ttl_seconds,
-            ).ensure_loaded()
-        finally:
-            await runtime.close()
-
-    asyncio.run(load())
+    settings = AuthSettings()
+    runtime = Runtime.open(settings)
+    try:
+        await DenylistRebuilder(
+            runtime.redis,
+            runtime.sessions,
+            prefix=redis_key_prefix or settings.redis_key_prefix,
+            ttl_seconds=settings.revocation_ttl_seconds,
+        ).ensure_loaded()
+    finally:
+        await runtime.close()
 
 
 def _restore_env(saved: dict[str, str | None]) -> None:
