@@ -301,8 +301,8 @@ async def _dependency_error(request: Request, exc: Exception) -> JSONResponse:
         "dependency_unavailable",
         path=request.url.path,
         dependency=dependency,
+        # The type only: a driver's message may quote the statement and its parameters.
         error_type=type(exc).__name__,
-        error=str(exc)[:200],
     )
     return await _api_error(request, DependencyUnavailable(dependency))
 

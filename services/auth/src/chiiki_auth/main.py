@@ -27,6 +27,9 @@ from chiiki_shared.security import (
     TokenGuard,
 )
 
+WATCHER_EXTRA = "revocation_watch"
+REBUILDER_EXTRA = "revocation_rebuilder"
+
 
 async def start_auth(runtime: Runtime) -> None:
     """Load the keys (refusing to start without one outside development), build what requests
@@ -77,10 +80,6 @@ async def start_auth(runtime: Runtime) -> None:
                 email=normalise_email(settings.bootstrap_admin_email),
                 password=settings.bootstrap_admin_password.get_secret_value(),
             )
-
-
-WATCHER_EXTRA = "revocation_watch"
-REBUILDER_EXTRA = "revocation_rebuilder"
 
 
 async def _load_revocations(rebuilder: DenylistRebuilder) -> None:

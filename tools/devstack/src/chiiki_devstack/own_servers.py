@@ -15,6 +15,7 @@ import socket
 import subprocess
 import tempfile
 import time
+from collections.abc import Callable
 from pathlib import Path
 
 START_TIMEOUT_SECONDS = 30.0
@@ -35,7 +36,7 @@ def _port_answers(port: int) -> bool:
         return False
 
 
-def _wait_until(condition, what: str, process: subprocess.Popen[bytes]) -> None:  # type: ignore[no-untyped-def]
+def _wait_until(condition: Callable[[], bool], what: str, process: subprocess.Popen[bytes]) -> None:
     deadline = time.monotonic() + START_TIMEOUT_SECONDS
     while not condition():
         if process.poll() is not None:
