@@ -1,6 +1,9 @@
-"""`make up` is safe to run twice, and `make down` stops exactly what it started."""
+"""`make up` is safe to run twice and brings back what crashed, `make ps` shows what crashed,
+and `make down` stops exactly what it started."""
 
 import json
+import os
+import signal
 import subprocess
 import sys
 import time
@@ -8,7 +11,9 @@ import time
 import psutil
 import pytest
 
+from chiiki_devstack import cli
 from chiiki_devstack.processes import ProcessSpec, ProcessTable
+from chiiki_devstack.pytest_plugin import separate_stack
 from chiiki_devstack.stack import Stack
 
 pytestmark = pytest.mark.e2e
@@ -25,6 +30,48 @@ def test_up_again_leaves_running_processes_alone(stack: Stack) -> None:
     services = ("auth", "stats", "ingest", "analytics")
     expected = {f"api-{name}" for name in services} | {f"worker-{name}" for name in services}
     assert set(before) == expected | {"beat", "gateway", "replay"}
+
+
+def ps_lines(stack: Stack, capsys: pytest.CaptureFixture[str]) -> dict[str, list[str]]:
+    """``make ps``'s process lines: name -> [pid, state, ...]."""
+    cli.ps(stack)
+    names = set(stack.table.names())
+    rows = [line.split() for line in capsys.readouterr().out.splitlines()]
+    return {row[0]: row[1:] for row in rows if row and row[0] in names}
+
+
+def test_up_after_a_crash_restarts_exactly_what_died(platform, capsys) -> None:
+    with separate_stack(platform) as own:
+        before = pids(own)
+        killed = {name: before[name] for name in ("api-stats", "worker-ingest")}
+        pool = psutil.Process(killed["worker-ingest"]).children()
+        assert pool  # the Celery pool process, left behind when its parent is killed
+        for pid in killed.values():
+            os.kill(pid, signal.SIGKILL)
+        deadline = time.monotonic() + 10
+        while not all(own.table.crashed(name) for name in killed):
+            assert time.monotonic() < deadline, "the killed processes still look alive"
+            time.sleep(0.05)
+
+        shown = ps_lines(own, capsys)
+        for name, pid in killed.items():
+            assert shown[name][:4] == [str(pid), "crashed", "last", "log"], shown[name]
+        assert {name: row[:2] for name, row in shown.items() if name not in killed} == {
+            name: [str(pid), "up"] for name, pid in before.items() if name not in killed
+        }
+
+        started = time.monotonic()
+        restarted = own.up()
+        recovery = time.monotonic() - started
+
+        after = pids(own)
+        assert sorted(restarted) == sorted(killed)
+        assert set(after) == set(before)
+        assert {name for name in after if after[name] != before[name]} == set(killed)
+        assert own.health()["status"] == "ok"
+        assert not any(process.is_running() for process in pool)
+        assert all(row[1] == "up" for row in ps_lines(own, capsys).values())
+        print(f"recovered in {recovery:.1f}s")
 
 
 def test_down_never_stops_a_process_it_did_not_start(tmp_path) -> None:

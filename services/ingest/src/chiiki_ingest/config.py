@@ -13,7 +13,7 @@ from pathlib import Path
 from typing import ClassVar
 from urllib.parse import urlsplit
 
-from pydantic import Field, SecretStr, field_validator
+from pydantic import Field, SecretStr, field_validator, model_validator
 from pydantic_settings import SettingsConfigDict
 
 from chiiki_shared.settings import PLACEHOLDER_SECRET, Environment, ServiceSettings
@@ -40,7 +40,8 @@ class IngestSettings(ServiceSettings):
     # The cron expression (minute hour day month weekday, Asia/Tokyo) of the `daily` schedule.
     schedule_daily: str = "0 3 * * *"
     schedule_enabled: bool = True
-    recovery_interval_seconds: float = Field(default=60.0, gt=0)
+    # How often beat sends ``ingest.recover_runs``, the sweep that resumes runs whose lease ran out.
+    recovery_interval_seconds: float = Field(default=10.0, gt=0)
 
     page_size: int = Field(default=100_000, ge=1, le=100_000)
     batch_size: int = Field(default=MAX_BATCH_CELLS, ge=1, le=MAX_BATCH_CELLS)
@@ -49,8 +50,10 @@ class IngestSettings(ServiceSettings):
     # Raw pages kept per dataset besides those of its current version and of unfinished runs.
     raw_pages_keep_runs: int = Field(default=2, ge=0)
 
-    heartbeat_seconds: float = Field(default=15.0, gt=0)
-    stale_run_seconds: float = Field(default=300.0, gt=0)
+    # A running run holds a lease its worker renews every heartbeat; once it has run out (and the
+    # dataset's lock is free: the worker is gone, see locks.py) the sweep resumes the run.
+    heartbeat_seconds: float = Field(default=5.0, gt=0)
+    stale_run_seconds: float = Field(default=20.0, gt=0)
     queued_timeout_seconds: float = Field(default=900.0, gt=0)
     apply_timeout_seconds: float = Field(default=3600.0, gt=0)
     max_attempts: int = Field(default=3, ge=1)
@@ -64,6 +67,15 @@ class IngestSettings(ServiceSettings):
     alert_timeout_seconds: float = Field(default=5.0, gt=0)
 
     metrics_refresh_seconds: float = Field(default=15.0, gt=0)
+
+    @model_validator(mode="after")
+    def _lease_outlasts_heartbeats(self) -> IngestSettings:
+        if self.stale_run_seconds <= 2 * self.heartbeat_seconds:
+            raise ValueError(
+                "INGEST_STALE_RUN_SECONDS must be more than twice INGEST_HEARTBEAT_SECONDS, so "
+                "one late heartbeat does not end a live worker's lease"
+            )
+        return self
 
     @field_validator("alert_webhook_url", mode="before")
     @classmethod

@@ -9,13 +9,11 @@ from the last one recorded (stats keeps one copy per batch index).
 
 from __future__ import annotations
 
-import asyncio
 import os
 import resource
 import socket
 import time
 import uuid
-from contextlib import suppress
 from dataclasses import dataclass
 from typing import Any
 
@@ -35,6 +33,7 @@ from chiiki_ingest.estat import (
     EStatServerError,
     EStatUnavailable,
 )
+from chiiki_ingest.heartbeat import Heartbeat
 from chiiki_ingest.locks import dataset_lock
 from chiiki_ingest.models import (
     ACTIVE_STATUSES,
@@ -148,34 +147,19 @@ class Pipeline:
             return "not-started"
         log = logger.bind(run_id=str(run_id), dataset=run.stats_data_id, attempt=run.attempt)
         log.info("ingest.run_started", phase=run.phase, trigger=run.trigger)
-        stop = asyncio.Event()
-        beating = asyncio.create_task(self._heartbeat(run_id, stop))
-        try:
-            outcome = await self._execute(run)
-        except (EStatError, SourceProblem) as error:
-            log.warning("ingest.run_source_error", error_type=type(error).__name__)
-            await self.fail(run_id, error_code(error), str(error))
-            outcome = "failed"
-        except Exception as error:
-            log.exception("ingest.run_crashed")
-            await self.fail(run_id, "internal-error", f"{type(error).__name__}: {error}")
-            outcome = "failed"
-        finally:
-            stop.set()
-            await beating
+        with Heartbeat(self.settings, run_id):
+            try:
+                outcome = await self._execute(run)
+            except (EStatError, SourceProblem) as error:
+                log.warning("ingest.run_source_error", error_type=type(error).__name__)
+                await self.fail(run_id, error_code(error), str(error))
+                outcome = "failed"
+            except Exception as error:
+                log.exception("ingest.run_crashed")
+                await self.fail(run_id, "internal-error", f"{type(error).__name__}: {error}")
+                outcome = "failed"
         log.info("ingest.run_step_done", outcome=outcome)
         return outcome
-
-    async def _heartbeat(self, run_id: uuid.UUID, stop: asyncio.Event) -> None:
-        while not stop.is_set():
-            with suppress(TimeoutError):
-                await asyncio.wait_for(stop.wait(), self.settings.heartbeat_seconds)
-                return
-            try:
-                async with self.session() as session:
-                    await runs.heartbeat(session, run_id)
-            except Exception as error:  # the run itself will notice a broken database
-                logger.warning("ingest.heartbeat_failed", error=type(error).__name__)
 
     # -- the steps ------------------------------------------------------------------------------
 

@@ -68,18 +68,24 @@ async def list_runs(
     return list(rows), int(total or 0)
 
 
+def _seconds_ago(seconds: float) -> Any:
+    """``now() - seconds`` on the database's clock, the one ``heartbeat_at`` is written with."""
+    return sa.func.now() - sa.func.make_interval(0, 0, 0, 0, 0, 0, seconds)
+
+
 async def runs_to_recover(
-    session: AsyncSession, *, stale_before: datetime, queued_before: datetime
+    session: AsyncSession, *, lease_seconds: float, queued_seconds: float
 ) -> list[Run]:
-    """Running runs whose worker went quiet, and queued runs nobody picked up."""
+    """Running runs whose lease ran out (no heartbeat for ``lease_seconds``), and queued runs
+    nobody picked up within ``queued_seconds``."""
     stale = sa.and_(
         Run.status == RunStatus.RUNNING.value,
         sa.func.coalesce(Run.phase, "") != RunPhase.APPLYING.value,
-        sa.func.coalesce(Run.heartbeat_at, Run.queued_at) < stale_before,
+        sa.func.coalesce(Run.heartbeat_at, Run.queued_at) < _seconds_ago(lease_seconds),
     )
     forgotten = sa.and_(
         Run.status == RunStatus.QUEUED.value,
-        sa.func.coalesce(Run.heartbeat_at, Run.queued_at) < queued_before,
+        sa.func.coalesce(Run.heartbeat_at, Run.queued_at) < _seconds_ago(queued_seconds),
     )
     rows = await session.scalars(
         sa.select(Run)

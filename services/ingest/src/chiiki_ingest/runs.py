@@ -150,8 +150,9 @@ async def record_progress(session: AsyncSession, run_id: uuid.UUID, **progress: 
     )
 
 
-async def heartbeat(session: AsyncSession, run_id: uuid.UUID) -> None:
-    await session.execute(
+def heartbeat_statement(run_id: uuid.UUID) -> sa.Update:
+    """Renew an active run's lease (``heartbeat``): the worker is alive and on it."""
+    return (
         sa.update(Run)
         .where(Run.id == run_id, Run.status.in_(_names(ACTIVE_STATUSES)))
         .values(heartbeat_at=sa.func.now())

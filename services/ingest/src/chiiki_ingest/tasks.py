@@ -203,8 +203,8 @@ def recover_runs(self: Any, payload: dict[str, Any] | None = None) -> dict[str, 
         async with session_scope(runtime.sessions) as session:
             candidates = await repository.runs_to_recover(
                 session,
-                stale_before=now - timedelta(seconds=settings.stale_run_seconds),
-                queued_before=now - timedelta(seconds=settings.queued_timeout_seconds),
+                lease_seconds=settings.stale_run_seconds,
+                queued_seconds=settings.queued_timeout_seconds,
             )
             for run in candidates:
                 if await is_locked(runtime.engine, run.stats_data_id):

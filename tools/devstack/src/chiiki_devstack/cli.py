@@ -41,9 +41,11 @@ def new_migration(service: str, message: str) -> None:
 
 
 def up(stack: Stack) -> None:
-    stack.up(load_demo_data=True)
+    restarted = stack.up(load_demo_data=True)
     url = stack.settings.gateway_url
     print(f"Chiiki is up. Gateway: {url}")
+    if restarted:
+        print(f"  restarted after a crash: {', '.join(restarted)}")
     print(f"  health:   {url}/api/health")
     for service in SERVICES:
         print(f"  {service + ':':<10}{url}/api/{service}/docs")
@@ -105,11 +107,23 @@ def _print_ingestion(stack: Stack) -> None:
     )
 
 
+# Enough of a crashed process's last log line to recognise it.
+LAST_LINE_CHARS = 160
+
+
 def ps(stack: Stack) -> None:
+    """One line per process: ``up``, or ``crashed`` with its last log line (``make up`` restarts
+    it); then the gateway's health."""
     print(f"{'process':<20}{'pid':>8}  state")
     for name in stack.table.names():
         running = stack.table.running(name)
-        print(f"{name:<20}{running.pid if running else '-':>8}  {'up' if running else 'exited'}")
+        if running:
+            print(f"{name:<20}{running.pid:>8}  up")
+            continue
+        crashed = stack.table.crashed(name)
+        pid = crashed.pid if crashed else "-"
+        last = (crashed.last_log_line if crashed else None) or "(empty log)"
+        print(f"{name:<20}{pid:>8}  crashed  last log line: {last[:LAST_LINE_CHARS]}")
     health = stack.health()
     print(json.dumps(health, indent=2) if health else "gateway: not answering")
 

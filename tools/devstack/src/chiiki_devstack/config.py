@@ -38,6 +38,10 @@ class StackSettings(BaseSettings):
     ingest_upstream: str | None = Field(default=None, alias="INGEST_UPSTREAM")
     analytics_upstream: str | None = Field(default=None, alias="ANALYTICS_UPSTREAM")
     force_embedded: bool = Field(default=False, alias="EMBEDDED_SERVERS")
+    embedded_postgres_port: int = Field(
+        default=55432, alias="EMBEDDED_POSTGRES_PORT", ge=1, le=65535
+    )
+    embedded_redis_port: int = Field(default=56379, alias="EMBEDDED_REDIS_PORT", ge=1, le=65535)
     # Auth at the gateway: how long a successful token check is cached, and anonymous reads.
     gateway_auth_cache: str = Field(default="5s", alias="GATEWAY_AUTH_CACHE", pattern=r"^\d+m?s$")
     anonymous_read: bool = Field(default=False, alias="ANONYMOUS_READ")

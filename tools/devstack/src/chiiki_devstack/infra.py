@@ -18,8 +18,6 @@ from chiiki_devstack.processes import ProcessSpec
 
 LOCAL_POSTGRES_URL = "postgresql://postgres@127.0.0.1:5432/chiiki"
 LOCAL_REDIS_URL = "redis://127.0.0.1:6379/0"
-EMBEDDED_POSTGRES_PORT = 55432
-EMBEDDED_REDIS_PORT = 56379
 EMBEDDED_LOCK = REPO_ROOT / "requirements-embedded.lock"
 
 
@@ -46,30 +44,29 @@ def resolve(settings: StackSettings, env: dict[str, str]) -> Infrastructure:
             database_url = LOCAL_POSTGRES_URL
         else:
             embedded.append(_embedded_postgres(settings, env))
-            database_url = f"postgresql://postgres@127.0.0.1:{EMBEDDED_POSTGRES_PORT}/chiiki"
+            port = settings.embedded_postgres_port
+            database_url = f"postgresql://postgres@127.0.0.1:{port}/chiiki"
     redis_url = settings.redis_url
     if not redis_url:
         if port_answers("127.0.0.1", 6379) and not settings.force_embedded:
             redis_url = LOCAL_REDIS_URL
         else:
             embedded.append(_embedded_redis(settings, env))
-            redis_url = f"redis://127.0.0.1:{EMBEDDED_REDIS_PORT}/0"
+            redis_url = f"redis://127.0.0.1:{settings.embedded_redis_port}/0"
     return Infrastructure(database_url, redis_url, tuple(embedded))
 
 
+def _installer() -> list[str]:
+    """How to install into this interpreter's environment. On a fresh machine uv exists only
+    inside the virtual environment (scripts/bootstrap.sh puts it there), not on ``PATH``."""
+    for uv in (Path(sys.executable).parent / "uv", shutil.which("uv")):
+        if uv and Path(uv).is_file():
+            return [str(uv), "pip", "install", "--python", sys.executable]
+    return [sys.executable, "-m", "pip", "install"]
+
+
 def _install_embedded_packages() -> None:
-    subprocess.run(  # noqa: S603 - fixed command
-        [
-            shutil.which("uv") or "uv",
-            "pip",
-            "install",
-            "--python",
-            sys.executable,
-            "-r",
-            str(EMBEDDED_LOCK),
-        ],
-        check=True,
-    )
+    subprocess.run([*_installer(), "-r", str(EMBEDDED_LOCK)], check=True)  # noqa: S603
 
 
 def _embedded_postgres(settings: StackSettings, env: dict[str, str]) -> ProcessSpec:
@@ -99,7 +96,7 @@ def _embedded_postgres(settings: StackSettings, env: dict[str, str]) -> ProcessS
         "-h",
         "127.0.0.1",
         "-p",
-        str(EMBEDDED_POSTGRES_PORT),
+        str(settings.embedded_postgres_port),
         "-k",
         str(data_dir),
     ]
@@ -126,7 +123,7 @@ def _embedded_redis(settings: StackSettings, env: dict[str, str]) -> ProcessSpec
         "--bind",
         "127.0.0.1",
         "--port",
-        str(EMBEDDED_REDIS_PORT),
+        str(settings.embedded_redis_port),
         "--dir",
         str(data_dir),
         "--save",

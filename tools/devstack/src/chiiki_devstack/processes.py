@@ -2,6 +2,9 @@
 
 Each process gets its own session (so its children stop with it), a log file, and a pid file that
 records its start time: a pid reused by some unrelated process is never mistaken for ours.
+A pid file whose process is gone, without ``stop`` having removed it, is a crash: ``crashed`` says
+so (with the last line of its log) and ``start`` starts it again, after ending whatever its
+process group left behind (an nginx worker still holding the port, a Celery pool process).
 """
 
 from __future__ import annotations
@@ -19,6 +22,9 @@ from pathlib import Path
 import psutil
 
 STOP_GRACE_SECONDS = 15.0
+# What a crashed process left behind is ended faster: it has no leader left to wait for.
+LEFTOVER_GRACE_SECONDS = 5.0
+LAST_LOG_BYTES = 8192
 
 
 @dataclass(frozen=True)
@@ -37,6 +43,16 @@ class Running:
     started_at: float
 
 
+@dataclass(frozen=True)
+class Crashed:
+    """A process we started that is gone although nobody stopped it."""
+
+    name: str
+    pid: int
+    started_at: float
+    last_log_line: str | None
+
+
 class ProcessTable:
     """Pid files under ``pid_dir``, logs under ``log_dir``."""
 
@@ -50,19 +66,34 @@ class ProcessTable:
     def _pid_path(self, name: str) -> Path:
         return self.pid_dir / f"{name}.json"
 
+    def _record(self, name: str) -> Running | None:
+        """What the pid file of ``name`` says, whether or not that process still lives."""
+        try:
+            record = json.loads(self._pid_path(name).read_text())
+            return Running(name, int(record["pid"]), float(record["started_at"]))
+        except (OSError, ValueError, KeyError, TypeError):
+            return None
+
     def running(self, name: str) -> Running | None:
         """The live process recorded under ``name``, if it is still the one we started."""
-        path = self._pid_path(name)
-        try:
-            record = json.loads(path.read_text())
-            process = psutil.Process(record["pid"])
-            if abs(process.create_time() - record["started_at"]) > 1 or not process.is_running():
-                return None
-            if process.status() == psutil.STATUS_ZOMBIE:
-                return None
-        except (OSError, ValueError, KeyError, psutil.Error):
+        record = self._record(name)
+        return record if record is not None and _is_alive(record) else None
+
+    def crashed(self, name: str) -> Crashed | None:
+        """The process recorded under ``name`` if it is gone without ``stop`` having ended it."""
+        record = self._record(name)
+        if record is None or _is_alive(record):
             return None
-        return Running(name, record["pid"], record["started_at"])
+        return Crashed(name, record.pid, record.started_at, self.last_log_line(name))
+
+    def last_log_line(self, name: str) -> str | None:
+        try:
+            with self.log_path(name).open("rb") as log:
+                log.seek(max(0, log.seek(0, os.SEEK_END) - LAST_LOG_BYTES))
+                lines = log.read().decode(errors="replace").splitlines()
+        except OSError:
+            return None
+        return next((line.strip() for line in reversed(lines) if line.strip()), None)
 
     def names(self) -> list[str]:
         return sorted(path.stem for path in self.pid_dir.glob("*.json"))
@@ -71,6 +102,7 @@ class ProcessTable:
         current = self.running(spec.name)
         if current:
             return current
+        self._end_leftovers(spec.name)
         self.pid_dir.mkdir(parents=True, exist_ok=True)
         self.log_dir.mkdir(parents=True, exist_ok=True)
         with self.log_path(spec.name).open("ab") as log:
@@ -84,24 +116,85 @@ class ProcessTable:
                 start_new_session=True,
                 user=spec.user,
             )
-        started_at = psutil.Process(process.pid).create_time()
-        record = {"pid": process.pid, "started_at": started_at, "argv": list(spec.argv)}
+        # Popen returns once the program is exec'd, so this is the program's own executable.
+        started = psutil.Process(process.pid)
+        started_at = started.create_time()
+        exe = None
+        with contextlib.suppress(psutil.Error):  # it may have exited already
+            exe = started.exe()
+        record = {"pid": process.pid, "started_at": started_at, "exe": exe, "argv": list(spec.argv)}
         self._pid_path(spec.name).write_text(json.dumps(record))
         return Running(spec.name, process.pid, started_at)
 
     def stop(self, name: str) -> bool:
         """Stop the process group recorded under ``name``; ``True`` if something was stopped."""
         current = self.running(name)
-        self._pid_path(name).unlink(missing_ok=True)
         if current is None:
+            self._end_leftovers(name)
+            self._pid_path(name).unlink(missing_ok=True)
             return False
-        _signal_group(current.pid, signal.SIGTERM)
-        deadline = time.monotonic() + STOP_GRACE_SECONDS
-        while time.monotonic() < deadline and _group_alive(current.pid):
-            time.sleep(0.1)
-        if _group_alive(current.pid):
-            _signal_group(current.pid, signal.SIGKILL)
+        self._pid_path(name).unlink(missing_ok=True)
+        _stop_group(current.pid, STOP_GRACE_SECONDS)
         return True
+
+    def _end_leftovers(self, name: str) -> None:
+        """Stop what the crashed process ``name`` left in its process group."""
+        try:
+            record = json.loads(self._pid_path(name).read_text())
+        except (OSError, ValueError):
+            return
+        leftovers = _leftovers(record)
+        for process in leftovers:
+            with contextlib.suppress(psutil.Error):
+                process.terminate()
+        _, alive = psutil.wait_procs(leftovers, timeout=LEFTOVER_GRACE_SECONDS)
+        for process in alive:
+            with contextlib.suppress(psutil.Error):
+                process.kill()
+
+
+def _is_alive(record: Running) -> bool:
+    try:
+        process = psutil.Process(record.pid)
+        return (
+            abs(process.create_time() - record.started_at) <= 1
+            and process.is_running()
+            and process.status() != psutil.STATUS_ZOMBIE
+        )
+    except psutil.Error:
+        return False
+
+
+def _leftovers(record: dict) -> list[psutil.Process]:
+    """Live processes of a crashed process's group: in its group, running its program, started
+    after it. A pid number reused since by an unrelated process cannot pass all three."""
+    try:
+        pgid, started_at = int(record["pid"]), float(record["started_at"])
+    except (KeyError, TypeError, ValueError):
+        return []
+    found = []
+    for process in psutil.process_iter(["exe", "create_time", "status"]):
+        try:
+            if (
+                process.pid != pgid
+                and os.getpgid(process.pid) == pgid
+                and process.info["status"] != psutil.STATUS_ZOMBIE
+                and process.info["create_time"] >= started_at - 1
+                and process.info["exe"] == (record.get("exe") or process.info["exe"])
+            ):
+                found.append(process)
+        except (ProcessLookupError, psutil.Error):
+            continue
+    return found
+
+
+def _stop_group(pgid: int, grace: float) -> None:
+    _signal_group(pgid, signal.SIGTERM)
+    deadline = time.monotonic() + grace
+    while time.monotonic() < deadline and _group_alive(pgid):
+        time.sleep(0.1)
+    if _group_alive(pgid):
+        _signal_group(pgid, signal.SIGKILL)
 
 
 def _signal_group(pgid: int, sig: signal.Signals) -> None:

@@ -361,16 +361,56 @@ def running_stack(platform: Platform, run_dir: Path, **overrides: str) -> Iterat
         _restore_env(saved)
 
 
+def stack_run_dir() -> Path:
+    """A run folder for a stack: nginx's workers (not root) write the token-check cache and large
+    request bodies under it, so it lives outside pytest's private temp folder, traversable but not
+    listable."""
+    run_dir = Path(tempfile.mkdtemp(prefix="chiiki-e2e-"))
+    run_dir.chmod(0o711)
+    return run_dir
+
+
+@contextmanager
+def separate_stack(platform: Platform, **overrides: str) -> Iterator[Stack]:
+    """A stack of the test's own, beside the session's: its own database, Redis key prefix (so
+    its own bus), run folder and ports, for tests that kill its processes. It logs in
+    ``E2E_ADMIN_EMAIL``. Everything it made is removed afterwards."""
+    from chiiki_auth.keys import generate_key_file
+    from chiiki_shared.provisioning import drop_database
+
+    suffix = uuid4().hex[:8]
+    admin_url = make_url(platform.admin_url)
+    database = admin_url.set(database=f"{admin_url.database}_{suffix}")
+    database_url = database.render_as_string(hide_password=False)
+    prefix = f"{platform.redis_key_prefix}{suffix}:"
+    run_dir = stack_run_dir()
+    keys_dir = run_dir / "auth-keys"
+    generate_key_file(keys_dir)
+    try:
+        with running_stack(
+            platform,
+            run_dir,
+            DATABASE_URL=database_url,
+            REDIS_KEY_PREFIX=prefix,
+            AUTH_KEYS_DIR=str(keys_dir),
+            BOOTSTRAP_ADMIN_EMAIL=E2E_ADMIN_EMAIL,
+            BOOTSTRAP_ADMIN_PASSWORD=E2E_ADMIN_PASSWORD,
+            **overrides,
+        ) as running:
+            yield running
+    finally:
+        drop_database(database_url)
+        _delete_redis_keys(platform.redis_url, prefix)
+        shutil.rmtree(run_dir, ignore_errors=True)
+
+
 @pytest.fixture(scope="session")
 def stack(platform: Platform, tmp_path_factory: pytest.TempPathFactory) -> Iterator[Stack]:
     from chiiki_auth.keys import generate_key_file
 
     keys_dir = tmp_path_factory.mktemp("auth-keys")
     generate_key_file(keys_dir)
-    # nginx's workers (not root) write the token-check cache and large request bodies under the
-    # run folder, so it lives outside pytest's private temp folder: traversable, not listable.
-    run_dir = Path(tempfile.mkdtemp(prefix="chiiki-e2e-"))
-    run_dir.chmod(0o711)
+    run_dir = stack_run_dir()
     try:
         with running_stack(
             platform,

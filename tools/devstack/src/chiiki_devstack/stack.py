@@ -7,7 +7,7 @@ import os
 import secrets
 import sys
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Collection
 from dataclasses import dataclass
 from functools import partial
 from pathlib import Path
@@ -52,9 +52,15 @@ class Stack:
 
     # -- starting -------------------------------------------------------------------------------
 
-    def up(self, *, load_demo_data: bool = False) -> None:
+    def up(self, *, load_demo_data: bool = False) -> list[str]:
         """Start what is missing and wait until healthy; with ``load_demo_data``, then queue the
-        ingestion of the catalog (not waited for: the data arrives in the background)."""
+        ingestion of the catalog (not waited for: the data arrives in the background).
+
+        What is running is left alone; what crashed is started again (its name is returned)."""
+        crashed = [name for name in self.table.names() if self.table.crashed(name)]
+        # Only what this call starts or finds running is watched: a pid file left by a crash
+        # is not a start-up failure, it is what is being repaired.
+        watched: list[str] = []
         env = dict(os.environ)
         env.setdefault("ENVIRONMENT", "development")
         # Services fetch the auth service's public keys from here.
@@ -65,22 +71,23 @@ class Stack:
             env.update(BOOTSTRAP_ADMIN_EMAIL=email, BOOTSTRAP_ADMIN_PASSWORD=password)
         resolved = infra.resolve(self.settings, env)
         for spec in resolved.embedded:
-            self.table.start(spec)
+            watched.append(self.table.start(spec).name)
         env["DATABASE_URL"] = resolved.database_url
         env["REDIS_URL"] = resolved.redis_url
-        self._wait_for_infrastructure(resolved)
+        self._wait_for_infrastructure(resolved, watched)
         self._migrate(env)
         replay = self._replay(env)
         for spec in [*replay, *self.process_specs(env)]:
-            self.table.start(spec)
+            watched.append(self.table.start(spec).name)
         if replay:
             port = int(self.settings.replay_port_file.read_text())
             replay_answers = partial(infra.port_answers, "127.0.0.1", port)
-            self._wait("the e-Stat replay server to accept connections", replay_answers)
+            self._wait("the e-Stat replay server to accept connections", replay_answers, watched)
         self._remember_gateway()
-        self.wait_until_healthy(env)
+        self.wait_until_healthy(env, watched)
         if load_demo_data:
             self.queue_catalog_ingestion(env)
+        return [name for name in crashed if name in watched]
 
     def _replay(self, env: dict[str, str]) -> list[ProcessSpec]:
         """Without ESTAT_API_BASE_URL, point the services at a replay server of our own."""
@@ -97,9 +104,10 @@ class Stack:
         return [ProcessSpec(REPLAY, argv, replay_env, REPO_ROOT)]
 
     def _replay_port(self) -> int:
-        """The running replay's port, else ESTAT_REPLAY_PORT, else (taken) a free one."""
+        """The port the replay has (or had: the services were told it), else ESTAT_REPLAY_PORT,
+        else (taken) a free one."""
         path = self.settings.replay_port_file
-        if self.table.running(REPLAY) and path.exists():
+        if path.exists() and (self.table.running(REPLAY) or self.table.crashed(REPLAY)):
             return int(path.read_text())
         port = self.settings.estat_replay_port
         if infra.port_answers("127.0.0.1", port, timeout=0.2):
@@ -149,14 +157,16 @@ class Stack:
         except OSError:
             return self.settings.gateway_url
 
-    def _wait_for_infrastructure(self, resolved: infra.Infrastructure) -> None:
+    def _wait_for_infrastructure(
+        self, resolved: infra.Infrastructure, watched: Collection[str]
+    ) -> None:
         from sqlalchemy.engine import make_url
 
         for url, default_port in ((resolved.database_url, 5432), (resolved.redis_url, 6379)):
             parsed = make_url(url) if url.startswith("postgres") else httpx.URL(url)
             host, port = parsed.host or "127.0.0.1", parsed.port or default_port
             probe = partial(infra.port_answers, host, port)
-            self._wait(f"{host}:{port} to accept connections", probe)
+            self._wait(f"{host}:{port} to accept connections", probe, watched)
 
     def _migrate(self, env: dict[str, str]) -> None:
         """Provision roles and schemas, then run each service's migrations, in a child process
@@ -248,13 +258,19 @@ class Stack:
             return None
         return response.json() if response.status_code in (200, 503) else None
 
-    def wait_until_healthy(self, env: dict[str, str] | None = None) -> None:
+    def wait_until_healthy(
+        self, env: dict[str, str] | None = None, watched: Collection[str] | None = None
+    ) -> None:
+        """Wait for health; fail early if a process in ``watched`` (default: all) exits."""
+
         def gateway_ok() -> bool:
             health = self.health()
             return bool(health and health.get("status") == "ok")
 
-        self._wait("every service to report healthy through the gateway", gateway_ok)
-        self._wait("every worker to answer a ping", lambda: self._workers_answer(env or {}))
+        watched = self.table.names() if watched is None else watched
+        self._wait("every service to report healthy through the gateway", gateway_ok, watched)
+        workers_answer = partial(self._workers_answer, env or {})
+        self._wait("every worker to answer a ping", workers_answer, watched)
 
     def worker_node(self, service: str) -> str:
         return f"{service}@chiiki-{self.settings.gateway_port}"
@@ -273,10 +289,10 @@ class Stack:
         answered = {node for reply in replies for node in reply}
         return all(self.worker_node(service) in answered for service in SERVICES)
 
-    def _wait(self, what: str, ready: Callable[[], bool]) -> None:
+    def _wait(self, what: str, ready: Callable[[], bool], watched: Collection[str]) -> None:
         deadline = time.monotonic() + self.settings.start_timeout_seconds
         while time.monotonic() < deadline:
-            self._fail_on_exited()
+            self._fail_on_exited(watched)
             if ready():
                 return
             time.sleep(0.3)
@@ -284,8 +300,8 @@ class Stack:
             f"timed out after {self.settings.start_timeout_seconds:g}s waiting for {what}"
         )
 
-    def _fail_on_exited(self) -> None:
-        for name in self.table.names():
+    def _fail_on_exited(self, watched: Collection[str]) -> None:
+        for name in watched:
             if self.table.running(name) is None:
                 raise StackFailed(f"{name} exited during start-up; see {self.table.log_path(name)}")
 
