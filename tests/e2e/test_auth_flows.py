@@ -232,3 +232,101 @@ def test_the_bootstrap_admin_comes_from_the_environment(
 ) -> None:
     me = gateway.get("/api/auth/me", headers=admin_headers()).json()
     assert (me["email"], me["role"]) == (os.environ["BOOTSTRAP_ADMIN_EMAIL"], "admin")
+
+
+def wait_until_refused(gateway: httpx.Client, tokens: dict, path: str = "/api/regions") -> None:
+    """Polls until the gateway refuses ``tokens``: its token-check cache (1 s here) bounds it."""
+    deadline = time.monotonic() + 10
+    while (response := gateway.get(path, headers=bearer(tokens))).status_code != 401:
+        assert response.status_code == 200
+        assert time.monotonic() < deadline, "the gateway still lets an ended session through"
+        time.sleep(0.1)
+    assert_invalid_token(response, "The session of this access token has ended")
+
+
+def test_users_see_and_end_their_sessions_through_the_gateway(gateway: httpx.Client) -> None:
+    email = new_email()
+    register(gateway, email)
+    phone = gateway.post(
+        "/api/auth/login",
+        headers={"User-Agent": "ChiikiPhone/1.0"},
+        json={"email": email, "password": PASSWORD},
+    ).json()
+    tablet = login(gateway, email)
+    laptop = gateway.post(
+        "/api/auth/login",
+        headers={"User-Agent": "ChiikiLaptop/2.0"},
+        json={"email": email, "password": PASSWORD},
+    ).json()
+    for tokens in (phone, tablet, laptop):
+        assert gateway.get("/api/regions", headers=bearer(tokens)).status_code == 200
+
+    listing = gateway.get("/api/auth/me/sessions", headers=bearer(laptop))
+    assert listing.status_code == 200
+    # The address as the auth service sees callers: the gateway's X-Forwarded-For entry.
+    sessions = listing.json()["items"]
+    assert [(s["user_agent"], s["address"], s["current"]) for s in sessions] == [
+        ("ChiikiLaptop/2.0", "127.0.0.1", True),
+        (f"python-httpx/{httpx.__version__}", "127.0.0.1", False),
+        ("ChiikiPhone/1.0", "127.0.0.1", False),
+    ]
+
+    phone_id = sessions[2]["id"]
+    ended = gateway.delete(f"/api/auth/me/sessions/{phone_id}", headers=bearer(laptop))
+    assert ended.status_code == 204
+    assert_invalid_token(
+        gateway.get("/api/auth/me", headers=bearer(phone)),
+        "The session of this access token has ended",
+    )
+    wait_until_refused(gateway, phone)
+    refresh = gateway.post("/api/auth/refresh", json={"refresh_token": phone["refresh_token"]})
+    assert (refresh.status_code, refresh.json()["code"]) == (401, "invalid-refresh-token")
+    again = gateway.delete(f"/api/auth/me/sessions/{phone_id}", headers=bearer(laptop))
+    assert (again.status_code, again.json()["code"]) == (404, "session-not-found")
+
+    everywhere = gateway.delete("/api/auth/me/sessions", headers=bearer(laptop))
+    assert everywhere.status_code == 204
+    wait_until_refused(gateway, tablet)
+    assert gateway.get("/api/regions", headers=bearer(laptop)).status_code == 200
+    remaining = gateway.get("/api/auth/me/sessions", headers=bearer(laptop)).json()["items"]
+    assert [s["user_agent"] for s in remaining] == ["ChiikiLaptop/2.0"]
+
+
+def test_another_users_session_cannot_be_ended_through_the_gateway(gateway: httpx.Client) -> None:
+    mine, theirs = new_email(), new_email()
+    register(gateway, mine)
+    register(gateway, theirs)
+    my_tokens, their_tokens = login(gateway, mine), login(gateway, theirs)
+    their_id = gateway.get("/api/auth/me/sessions", headers=bearer(their_tokens)).json()["items"]
+    response = gateway.delete(
+        f"/api/auth/me/sessions/{their_id[0]['id']}", headers=bearer(my_tokens)
+    )
+    assert response.status_code == 404
+    assert response.json()["detail"] == f"You have no active session with id {their_id[0]['id']}"
+    assert gateway.get("/api/auth/me", headers=bearer(their_tokens)).status_code == 200
+
+
+def test_weak_passwords_are_refused_through_the_gateway(gateway: httpx.Client) -> None:
+    for password, rule in (
+        ("Chiiki-dashboard-2026", "product_name"),
+        ("blackpanther", "breached"),
+        ("          ", "blank"),
+    ):
+        response = gateway.post(
+            "/api/auth/register",
+            json={"email": new_email(), "password": password, "display_name": "W"},
+        )
+        assert response.status_code == 422
+        assert response.headers["content-type"] == "application/problem+json"
+        assert (response.json()["code"], response.json()["rule"]) == ("weak-password", rule)
+        assert password not in response.text
+
+
+def test_a_bad_refresh_token_is_an_invalid_token_challenge(gateway: httpx.Client) -> None:
+    response = gateway.post("/api/auth/refresh", json={"refresh_token": "made-up-token"})
+    assert response.status_code == 401
+    assert response.json()["code"] == "invalid-refresh-token"
+    assert response.headers["www-authenticate"] == (
+        'Bearer realm="chiiki", error="invalid_token", '
+        'error_description="The refresh token is invalid or has expired"'
+    )

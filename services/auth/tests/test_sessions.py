@@ -34,6 +34,10 @@ async def test_reusing_a_refresh_token_revokes_the_whole_family(client, api, pla
         "The refresh token was already used; the session is revoked",
         title="Invalid refresh token",
     )
+    assert reused.headers["www-authenticate"] == (
+        'Bearer realm="chiiki", error="invalid_token", '
+        'error_description="The refresh token was already used; the session is revoked"'
+    )
     # The newest token of the family and its access tokens die with it.
     descendant = await client.post(
         "/api/auth/refresh", json={"refresh_token": second["refresh_token"]}
@@ -78,6 +82,11 @@ async def test_unknown_and_access_tokens_are_not_refresh_tokens(client, api) -> 
         response = await client.post("/api/auth/refresh", json={"refresh_token": token})
         assert_problem(
             response, 401, "invalid-refresh-token", "The refresh token is invalid or has expired"
+        )
+        # RFC 6750 §3.1: a token was sent and it is not valid.
+        assert response.headers["www-authenticate"] == (
+            'Bearer realm="chiiki", error="invalid_token", '
+            'error_description="The refresh token is invalid or has expired"'
         )
 
 
@@ -182,9 +191,25 @@ async def test_new_password_follows_the_policy(client, api) -> None:
         json={"current_password": api.password, "new_password": user["email"]},
     )
     body = assert_problem(
-        response, 422, "weak-password", "The password must not be the email address"
+        response,
+        422,
+        "weak-password",
+        "The password must not contain the email address or its part before the @",
     )
+    assert body["rule"] == "email"
     assert body["errors"][0]["field"] == "body.new_password"
+    breached = await client.post(
+        "/api/auth/me/password",
+        headers=api.bearer(tokens["access_token"]),
+        json={"current_password": api.password, "new_password": "blackpanther"},
+    )
+    body = assert_problem(
+        breached,
+        422,
+        "weak-password",
+        "The password is in a list of the most common passwords found in data breaches",
+    )
+    assert (body["rule"], body["errors"][0]["field"]) == ("breached", "body.new_password")
 
 
 async def test_disabling_a_user_ends_their_sessions_and_logins(client, api) -> None:

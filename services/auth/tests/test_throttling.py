@@ -119,6 +119,15 @@ async def test_registrations_per_client_ip_are_limited(auth_app, api) -> None:
                 json={"email": api.unique_email(), "password": api.password, "display_name": "R"},
             )
             assert response.status_code == expected
+    wait = int(response.headers["retry-after"])
+    assert 3590 <= wait <= 3600
+    body = assert_problem(
+        response,
+        429,
+        "too-many-requests",
+        f"Too many registrations from this address; try again in {wait} seconds",
+    )
+    assert body["retry_after"] == wait
 
 
 async def test_wrong_current_passwords_count_against_the_account(auth_app, api) -> None:

@@ -26,6 +26,9 @@ class AuthSettings(ServiceSettings):
     access_token_ttl_seconds: int = Field(default=900, ge=30, le=900)
     refresh_token_ttl_seconds: int = Field(default=30 * 86_400, ge=60, le=90 * 86_400)
     refresh_token_idle_seconds: int = Field(default=7 * 86_400, ge=60)
+    # Ended sessions (revoked, expired or idle) and their refresh tokens are kept this many days
+    # for forensics, then purged by auth.purge_sessions (hourly, from the platform's beat).
+    session_retention_days: int = Field(default=30, ge=1, le=365)
 
     # Signing keys: a JSON list of {"kid", "private_key" (PEM), "activated_at" (ISO 8601)}, or a
     # directory of <kid>.pem files (activated at their modification time). In development with

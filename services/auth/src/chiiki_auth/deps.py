@@ -12,6 +12,7 @@ from pydantic import ValidationError
 
 from chiiki_auth.config import AuthSettings
 from chiiki_auth.keys import KeyRing
+from chiiki_auth.models import USER_AGENT_MAX_LENGTH
 from chiiki_auth.passwords import Passwords
 from chiiki_auth.schemas import LoginRequest
 from chiiki_auth.service import AuthService
@@ -70,6 +71,12 @@ def client_ip(request: Request, settings: SettingsDep) -> str:
     return peer
 
 
+def user_agent(request: Request) -> str | None:
+    """The caller's User-Agent as sessions store it: printable, at most 256 characters."""
+    value = "".join(char for char in request.headers.get("user-agent", "") if char.isprintable())
+    return value.strip()[:USER_AGENT_MAX_LENGTH] or None
+
+
 async def login_credentials(request: Request) -> LoginRequest:
     """JSON ``{email, password}``, or the OAuth2 password form (``username``, ``password``)."""
     media_type = request.headers.get("content-type", "").split(";", 1)[0].strip().lower()
@@ -106,4 +113,5 @@ async def login_credentials(request: Request) -> LoginRequest:
 
 AuthServiceDep = Annotated[AuthService, Depends(get_auth_service)]
 ClientIp = Annotated[str, Depends(client_ip)]
+UserAgent = Annotated[str | None, Depends(user_agent)]
 LoginCredentials = Annotated[LoginRequest, Depends(login_credentials)]

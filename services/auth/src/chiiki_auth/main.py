@@ -10,7 +10,7 @@ from fastapi import FastAPI
 from chiiki_auth.config import AuthSettings
 from chiiki_auth.deps import COMPONENTS_EXTRA, AuthComponents
 from chiiki_auth.keys import load_key_ring
-from chiiki_auth.passwords import Passwords
+from chiiki_auth.passwords import Passwords, common_passwords
 from chiiki_auth.revocations import DenylistRebuilder
 from chiiki_auth.router import internal_router, router
 from chiiki_auth.schemas import normalise_email
@@ -37,6 +37,7 @@ async def start_auth(runtime: Runtime) -> None:
     settings = runtime.settings
     assert isinstance(settings, AuthSettings)
     keys = load_key_ring(settings)
+    common_passwords()  # loaded once, now, so no request pays for it and a bad file fails here
     rebuilder = DenylistRebuilder(
         runtime.redis,
         runtime.sessions,

@@ -18,6 +18,7 @@ from chiiki_shared.db import schema_metadata
 
 ROLE_USER = "user"
 ROLE_ADMIN = "admin"
+USER_AGENT_MAX_LENGTH = 256
 
 
 class Base(DeclarativeBase):
@@ -66,6 +67,9 @@ class Session(Base):
     expires_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
     revoked_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True), index=True)
     revoke_reason: Mapped[str | None] = mapped_column(String(32))
+    # Where the session was last used from (login, then each refresh), shown to its user.
+    user_agent: Mapped[str | None] = mapped_column(String(USER_AGENT_MAX_LENGTH))
+    client_ip: Mapped[str | None] = mapped_column(String(64))
 
 
 class RefreshToken(Base):

@@ -4,10 +4,10 @@ from __future__ import annotations
 
 import uuid
 from collections.abc import Sequence
-from datetime import datetime
+from datetime import datetime, timedelta
 from typing import Any
 
-from sqlalchemy import func, or_, select, update
+from sqlalchemy import ColumnElement, and_, delete, func, or_, select, update
 from sqlalchemy.dialects.postgresql import insert
 from sqlalchemy.ext.asyncio import AsyncSession
 
@@ -16,6 +16,16 @@ from chiiki_auth.models import ROLE_ADMIN, RefreshToken, Session, User, UserSett
 
 def _escape_like(text: str) -> str:
     return text.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
+
+
+def _live(now: datetime, idle_seconds: int) -> tuple[ColumnElement[bool], ...]:
+    """A session is live until it is revoked, reaches its lifetime or stays unrefreshed for the
+    idle limit (``last_used_at`` is when its newest refresh token was issued)."""
+    return (
+        Session.revoked_at.is_(None),
+        Session.expires_at > now,
+        Session.last_used_at > now - timedelta(seconds=idle_seconds),
+    )
 
 
 class UserRepository:
@@ -85,13 +95,23 @@ class SessionRepository:
     def __init__(self, session: AsyncSession) -> None:
         self.session = session
 
-    async def create(self, *, user_id: uuid.UUID, now: datetime, expires_at: datetime) -> Session:
+    async def create(
+        self,
+        *,
+        user_id: uuid.UUID,
+        now: datetime,
+        expires_at: datetime,
+        user_agent: str | None,
+        client_ip: str,
+    ) -> Session:
         login = Session(
             id=uuid.uuid4(),
             user_id=user_id,
             created_at=now,
             last_used_at=now,
             expires_at=expires_at,
+            user_agent=user_agent,
+            client_ip=client_ip,
         )
         self.session.add(login)
         await self.session.flush()
@@ -99,6 +119,54 @@ class SessionRepository:
 
     async def get(self, session_id: uuid.UUID) -> Session | None:
         return await self.session.get(Session, session_id)
+
+    async def live(self, user_id: uuid.UUID, *, now: datetime, idle_seconds: int) -> list[Session]:
+        """The user's sessions that can still be refreshed, most recently used first."""
+        query = (
+            select(Session)
+            .where(Session.user_id == user_id, *_live(now, idle_seconds))
+            .order_by(Session.last_used_at.desc(), Session.id)
+        )
+        return list((await self.session.scalars(query)).all())
+
+    async def endable_ids(
+        self,
+        user_id: uuid.UUID,
+        *,
+        now: datetime,
+        idle_seconds: int,
+        token_seconds: int,
+        session_id: uuid.UUID | None = None,
+    ) -> list[uuid.UUID]:
+        """The user's sessions worth ending: live ones, and unrevoked ones whose last access
+        token (issued at ``last_used_at``) may still be valid for ``token_seconds``."""
+        query = select(Session.id).where(
+            Session.user_id == user_id,
+            Session.revoked_at.is_(None),
+            or_(
+                and_(*_live(now, idle_seconds)),
+                Session.last_used_at > now - timedelta(seconds=token_seconds),
+            ),
+        )
+        if session_id is not None:
+            query = query.where(Session.id == session_id)
+        return list((await self.session.scalars(query)).all())
+
+    async def purge(self, *, ended_before: datetime, idle_seconds: int) -> tuple[int, int]:
+        """Delete sessions that ended (revoked, expired or idle) before ``ended_before``, and
+        their refresh tokens; (sessions, refresh tokens) deleted."""
+        ended = select(Session.id).where(
+            or_(
+                Session.revoked_at < ended_before,
+                Session.expires_at < ended_before,
+                Session.last_used_at < ended_before - timedelta(seconds=idle_seconds),
+            )
+        )
+        tokens = await self.session.execute(
+            delete(RefreshToken).where(RefreshToken.session_id.in_(ended))
+        )
+        sessions = await self.session.execute(delete(Session).where(Session.id.in_(ended)))
+        return sessions.rowcount, tokens.rowcount  # type: ignore[attr-defined]
 
     async def active_ids(self, user_id: uuid.UUID, now: datetime) -> list[uuid.UUID]:
         query = select(Session.id).where(
@@ -121,11 +189,13 @@ class SessionRepository:
         query = select(Session.id, Session.revoked_at).where(Session.revoked_at > cutoff)
         return [(row[0], row[1]) for row in await self.session.execute(query)]
 
-    async def touch(self, session_id: uuid.UUID, now: datetime) -> None:
+    async def touch(
+        self, session_id: uuid.UUID, now: datetime, *, user_agent: str | None, client_ip: str
+    ) -> None:
         await self.session.execute(
             update(Session)
             .where(Session.id == session_id)
-            .values(last_used_at=now)
+            .values(last_used_at=now, user_agent=user_agent, client_ip=client_ip)
             .execution_options(synchronize_session=False)
         )
 

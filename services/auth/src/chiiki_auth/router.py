@@ -9,13 +9,21 @@ from typing import Annotated, Any
 from fastapi import APIRouter, Header, Query, Request, Response
 from fastapi.responses import JSONResponse
 
-from chiiki_auth.deps import AuthServiceDep, ClientIp, ComponentsDep, LoginCredentials
+from chiiki_auth.deps import (
+    AuthServiceDep,
+    ClientIp,
+    ComponentsDep,
+    LoginCredentials,
+    UserAgent,
+)
 from chiiki_auth.schemas import (
     LoginRequest,
     MeUpdate,
     PasswordChange,
     RefreshRequest,
     RegisterRequest,
+    SessionList,
+    SessionRead,
     SettingsRead,
     SettingsWrite,
     TokenResponse,
@@ -91,9 +99,15 @@ async def register(body: RegisterRequest, service: AuthServiceDep, ip: ClientIp)
     openapi_extra=_LOGIN_BODY,
 )
 async def login(
-    credentials: LoginCredentials, service: AuthServiceDep, ip: ClientIp, response: Response
+    credentials: LoginCredentials,
+    service: AuthServiceDep,
+    ip: ClientIp,
+    agent: UserAgent,
+    response: Response,
 ) -> TokenResponse:
-    pair = await service.login(email=credentials.email, password=credentials.password, client_ip=ip)
+    pair = await service.login(
+        email=credentials.email, password=credentials.password, client_ip=ip, user_agent=agent
+    )
     return _tokens(pair, response)
 
 
@@ -103,9 +117,14 @@ async def login(
     response_model=TokenResponse,
 )
 async def refresh(
-    body: RefreshRequest, service: AuthServiceDep, request: Request, response: Response
+    body: RefreshRequest,
+    service: AuthServiceDep,
+    ip: ClientIp,
+    agent: UserAgent,
+    request: Request,
+    response: Response,
 ) -> Any:
-    outcome = await service.refresh(body.refresh_token)
+    outcome = await service.refresh(body.refresh_token, client_ip=ip, user_agent=agent)
     if isinstance(outcome, RefreshReused):
         # Answered without raising so that the family's revocation is committed.
         return _problem(request, outcome.error)
@@ -137,12 +156,61 @@ async def change_password(
     principal: CurrentUser,
     service: AuthServiceDep,
     ip: ClientIp,
+    agent: UserAgent,
     response: Response,
 ) -> TokenResponse:
     pair = await service.change_password(
-        principal, current=body.current_password, new=body.new_password, client_ip=ip
+        principal,
+        current=body.current_password,
+        new=body.new_password,
+        client_ip=ip,
+        user_agent=agent,
     )
     return _tokens(pair, response)
+
+
+@router.get("/me/sessions", summary="The signed-in user's active sessions")
+async def list_sessions(
+    principal: CurrentUser, service: AuthServiceDep, response: Response
+) -> SessionList:
+    response.headers.update(NO_STORE)
+    sessions = await service.live_sessions(principal)
+    return SessionList(
+        items=[
+            SessionRead(
+                id=login.id,
+                created_at=login.created_at,
+                last_used_at=login.last_used_at,
+                expires_at=login.expires_at,
+                user_agent=login.user_agent,
+                address=login.client_ip,
+                current=str(login.id) == principal.session_id,
+            )
+            for login in sessions
+        ]
+    )
+
+
+@router.delete(
+    "/me/sessions",
+    status_code=204,
+    summary="Log out everywhere else: end every session but this one",
+)
+async def end_other_sessions(principal: CurrentUser, service: AuthServiceDep) -> Response:
+    await service.end_other_sessions(principal)
+    return Response(status_code=204)
+
+
+@router.delete(
+    "/me/sessions/{session_id}",
+    status_code=204,
+    summary="End one of the signed-in user's sessions (404 for any other id)",
+)
+async def end_session(
+    session_id: uuid.UUID, principal: CurrentUser, service: AuthServiceDep
+) -> Response:
+    await service.end_session(principal, session_id)
+    return Response(status_code=204)
 
 
 @router.get("/me/settings", summary="The saved dashboard settings")

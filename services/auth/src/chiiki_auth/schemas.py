@@ -104,6 +104,22 @@ class SettingsWrite(BaseModel):
     settings: dict[str, Any]
 
 
+class SessionRead(BaseModel):
+    """One of the user's sessions (a login on some device), as its user sees it."""
+
+    id: uuid.UUID
+    created_at: datetime = Field(description="When the session started (the login)")
+    last_used_at: datetime = Field(description="The login or the latest refresh")
+    expires_at: datetime = Field(description="The session's absolute end")
+    user_agent: str | None = Field(description="The User-Agent of the latest use")
+    address: str | None = Field(description="The client address of the latest use")
+    current: bool = Field(description="Whether this is the session of the calling token")
+
+
+class SessionList(BaseModel):
+    items: list[SessionRead]
+
+
 class UserPage(BaseModel):
     items: list[UserRead]
     total: int

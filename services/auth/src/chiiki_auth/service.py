@@ -20,7 +20,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from chiiki_auth.config import AuthSettings
 from chiiki_auth.keys import KeyRing
 from chiiki_auth.models import ROLE_ADMIN, ROLE_USER, Session, User, UserSettings
-from chiiki_auth.passwords import Passwords, password_problem
+from chiiki_auth.passwords import PasswordProblem, Passwords, password_problem
 from chiiki_auth.repository import (
     RefreshTokenRepository,
     SessionRepository,
@@ -70,25 +70,39 @@ def invalid_refresh_token(
         detail,
         code="invalid-refresh-token",
         title="Invalid refresh token",
-        headers=bearer_challenge(description=detail),
+        # A token was sent and it is not valid: RFC 6750's invalid_token, as for access tokens.
+        headers=bearer_challenge("invalid_token", detail),
     )
 
 
-def too_many_attempts(wait: int) -> TooManyRequests:
+def too_many_attempts(wait: int, what: str = "failed attempts") -> TooManyRequests:
     return TooManyRequests(
-        f"Too many failed attempts; try again in {wait} seconds",
+        f"Too many {what}; try again in {wait} seconds",
         headers={"Retry-After": str(wait)},
         extra={"retry_after": wait},
     )
 
 
-def weak_password(reason: str, field: str) -> UnprocessableInput:
+def weak_password(problem: PasswordProblem, field: str) -> UnprocessableInput:
     return UnprocessableInput(
-        reason,
+        problem.message,
         code="weak-password",
         title="Password refused",
-        extra={"errors": [{"field": field, "message": reason, "type": "weak_password"}]},
+        extra={
+            "rule": problem.rule,
+            "errors": [{"field": field, "message": problem.message, "type": "weak_password"}],
+        },
     )
+
+
+async def purge_ended_sessions(session: AsyncSession, settings: AuthSettings) -> dict[str, int]:
+    """Delete sessions that ended more than ``AUTH_SESSION_RETENTION_DAYS`` ago, with their
+    refresh tokens. Spent tokens of live sessions stay: reuse detection needs them."""
+    ended_before = utcnow() - timedelta(days=settings.session_retention_days)
+    sessions, tokens = await SessionRepository(session).purge(
+        ended_before=ended_before, idle_seconds=settings.refresh_token_idle_seconds
+    )
+    return {"sessions": sessions, "refresh_tokens": tokens}
 
 
 @dataclass(frozen=True)
@@ -141,7 +155,7 @@ class AuthService:
             security_log.warning(
                 "register_throttled", category="security", client_ip=client_ip, retry_after=reserved
             )
-            raise too_many_attempts(reserved)
+            raise too_many_attempts(reserved, "registrations from this address")
         problem = password_problem(password, email=email)
         if problem:
             raise weak_password(problem, "body.password")
@@ -164,7 +178,7 @@ class AuthService:
             return None
         problem = password_problem(password, email=email)
         if problem:
-            raise ValueError(f"BOOTSTRAP_ADMIN_PASSWORD is refused: {problem}")
+            raise ValueError(f"BOOTSTRAP_ADMIN_PASSWORD is refused: {problem.message}")
         user = await self.users.add(
             email=email,
             display_name="Administrator",
@@ -177,7 +191,9 @@ class AuthService:
 
     # -- logins and sessions -----------------------------------------------------------------------
 
-    async def login(self, *, email: str, password: str, client_ip: str) -> TokenPair:
+    async def login(
+        self, *, email: str, password: str, client_ip: str, user_agent: str | None = None
+    ) -> TokenPair:
         email = normalise_login_email(email)
         reserved = await self.throttle.reserve(
             [self._account_window(email), self._ip_window(client_ip)]
@@ -192,7 +208,7 @@ class AuthService:
         if self.passwords.needs_rehash(user.password_hash):
             user.password_hash = await self.passwords.hash(password)
             security_log.info("password_rehashed", category="security", user_id=str(user.id))
-        pair = await self._start_session(user)
+        pair = await self._start_session(user, client_ip=client_ip, user_agent=user_agent)
         security_log.info(
             "login_succeeded",
             category="security",
@@ -223,7 +239,9 @@ class AuthService:
         )
         raise invalid_credentials()
 
-    async def refresh(self, refresh_token: str) -> TokenPair | RefreshReused:
+    async def refresh(
+        self, refresh_token: str, *, client_ip: str, user_agent: str | None = None
+    ) -> TokenPair | RefreshReused:
         # Fails closed (503) while the revocation list cannot be read: the new access token
         # could not be revoked, and the services could not check it.
         await self.revocations.ensure_available()
@@ -245,7 +263,7 @@ class AuthService:
             raise invalid_refresh_token("The session was idle for too long")
         if user.is_disabled:
             raise invalid_refresh_token("The account is disabled")
-        await self.sessions.touch(login.id, now)
+        await self.sessions.touch(login.id, now, user_agent=user_agent, client_ip=client_ip)
         return await self._issue(user, login, now)
 
     async def logout(self, principal: Principal) -> None:
@@ -255,6 +273,55 @@ class AuthService:
             category="security",
             user_id=principal.user_id,
             session_id=principal.session_id,
+        )
+
+    async def live_sessions(self, principal: Principal) -> list[Session]:
+        return await self.sessions.live(
+            uuid.UUID(principal.user_id),
+            now=utcnow(),
+            idle_seconds=self.settings.refresh_token_idle_seconds,
+        )
+
+    async def end_session(self, principal: Principal, session_id: uuid.UUID) -> None:
+        """End one of the caller's live sessions; anyone else's, or an unknown one, is 404 alike,
+        so the answer reveals nothing about other users' sessions."""
+        if not await self._endable(principal, session_id):
+            raise NotFound(
+                f"You have no active session with id {session_id}",
+                code="session-not-found",
+                title="Session not found",
+            )
+        await self._revoke([session_id], reason="ended_by_user")
+        security_log.info(
+            "session_ended",
+            category="security",
+            user_id=principal.user_id,
+            session_id=str(session_id),
+            by_session_id=principal.session_id,
+        )
+
+    async def end_other_sessions(self, principal: Principal) -> int:
+        """Log out everywhere else: every live session of the caller but this one ends."""
+        others = [sid for sid in await self._endable(principal) if str(sid) != principal.session_id]
+        await self._revoke(others, reason="logout_everywhere")
+        security_log.info(
+            "other_sessions_ended",
+            category="security",
+            user_id=principal.user_id,
+            session_id=principal.session_id,
+            ended=len(others),
+        )
+        return len(others)
+
+    async def _endable(
+        self, principal: Principal, session_id: uuid.UUID | None = None
+    ) -> list[uuid.UUID]:
+        return await self.sessions.endable_ids(
+            uuid.UUID(principal.user_id),
+            now=utcnow(),
+            idle_seconds=self.settings.refresh_token_idle_seconds,
+            token_seconds=self.settings.revocation_ttl_seconds,
+            session_id=session_id,
         )
 
     async def _reuse_detected(self, session_id: uuid.UUID, now: datetime) -> RefreshReused:
@@ -271,10 +338,18 @@ class AuthService:
             invalid_refresh_token("The refresh token was already used; the session is revoked")
         )
 
-    async def _start_session(self, user: User) -> TokenPair:
+    async def _start_session(
+        self, user: User, *, client_ip: str, user_agent: str | None
+    ) -> TokenPair:
         now = utcnow()
         expires_at = now + timedelta(seconds=self.settings.refresh_token_ttl_seconds)
-        login = await self.sessions.create(user_id=user.id, now=now, expires_at=expires_at)
+        login = await self.sessions.create(
+            user_id=user.id,
+            now=now,
+            expires_at=expires_at,
+            user_agent=user_agent,
+            client_ip=client_ip,
+        )
         return await self._issue(user, login, now)
 
     async def _issue(self, user: User, login: Session, now: datetime) -> TokenPair:
@@ -343,7 +418,13 @@ class AuthService:
         return user
 
     async def change_password(
-        self, principal: Principal, *, current: str, new: str, client_ip: str
+        self,
+        principal: Principal,
+        *,
+        current: str,
+        new: str,
+        client_ip: str,
+        user_agent: str | None = None,
     ) -> TokenPair:
         user = await self.me(principal)
         reserved = await self.throttle.reserve([self._account_window(user.email)])
@@ -367,7 +448,7 @@ class AuthService:
         security_log.info(
             "password_changed", category="security", user_id=str(user.id), client_ip=client_ip
         )
-        return await self._start_session(user)
+        return await self._start_session(user, client_ip=client_ip, user_agent=user_agent)
 
     async def get_settings(self, principal: Principal) -> SettingsDocument:
         stored = await self.user_settings.get(uuid.UUID(principal.user_id))

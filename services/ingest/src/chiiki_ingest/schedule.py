@@ -6,7 +6,11 @@
 - ``ingest.recover_runs``: every ``INGEST_RECOVERY_INTERVAL_SECONDS``, resumes runs whose worker
   was lost and fails runs stats never answered.
 
-``INGEST_SCHEDULE_ENABLED=false`` leaves only the recovery entry.
+- ``auth.purge_sessions``: hourly, the auth service's purge of ended sessions (its retention is
+  the auth service's ``AUTH_SESSION_RETENTION_DAYS``). Sent by name to the ``auth`` queue: this
+  app never imports auth code.
+
+``INGEST_SCHEDULE_ENABLED=false`` leaves only the recovery and the auth purge.
 """
 
 from __future__ import annotations
@@ -20,6 +24,8 @@ SCHEDULE_CATALOG = "ingest.schedule_catalog"
 RECOVER_RUNS = "ingest.recover_runs"
 # A catalog tick still waiting after this long (workers were down) is dropped; the next one runs.
 SCHEDULE_EXPIRES_SECONDS = 6 * 3600
+AUTH_PURGE_SESSIONS = "auth.purge_sessions"
+AUTH_PURGE_INTERVAL_SECONDS = 3600
 
 
 def beat_schedule(settings: IngestSettings, specs: list[EntrySpec]) -> dict[str, dict[str, Any]]:
@@ -38,5 +44,11 @@ def beat_schedule(settings: IngestSettings, specs: list[EntrySpec]) -> dict[str,
         "schedule": settings.recovery_interval_seconds,
         "args": [{}],
         "options": {"expires": settings.recovery_interval_seconds},
+    }
+    entries[AUTH_PURGE_SESSIONS] = {
+        "task": AUTH_PURGE_SESSIONS,
+        "schedule": AUTH_PURGE_INTERVAL_SECONDS,
+        "args": [{}],
+        "options": {"queue": "auth", "expires": AUTH_PURGE_INTERVAL_SECONDS},
     }
     return entries

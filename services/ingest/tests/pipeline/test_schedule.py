@@ -32,13 +32,29 @@ def test_beat_runs_the_daily_catalog_and_the_recovery() -> None:
     settings = IngestSettings(schedule_daily="30 4 * * *", recovery_interval_seconds=45)
     schedule = beat_schedule(settings, catalog.load(DEFAULT_CATALOG))
 
-    assert set(schedule) == {"ingest.schedule_catalog[daily]", "ingest.recover_runs"}
+    assert set(schedule) == {
+        "ingest.schedule_catalog[daily]",
+        "ingest.recover_runs",
+        "auth.purge_sessions",
+    }
     daily = schedule["ingest.schedule_catalog[daily]"]
     assert daily["task"] == "ingest.schedule_catalog"
     assert daily["args"] == [{"schedule": "daily"}]
     assert daily["schedule"] == crontab(minute="30", hour="4")
     recovery = schedule["ingest.recover_runs"]
     assert (recovery["task"], recovery["schedule"]) == ("ingest.recover_runs", 45)
+
+
+def test_beat_sends_the_auth_purge_by_name_every_hour() -> None:
+    """The single beat also drives the auth service's purge, sent by name to the auth queue
+    (the ingest app never imports auth code)."""
+    purge = beat_schedule(IngestSettings(), [])["auth.purge_sessions"]
+    assert purge == {
+        "task": "auth.purge_sessions",
+        "schedule": 3600,
+        "args": [{}],
+        "options": {"queue": "auth", "expires": 3600},
+    }
 
 
 def test_each_cron_of_the_catalog_gets_its_own_beat_entry(tmp_path: Path) -> None:
@@ -61,7 +77,7 @@ def test_each_cron_of_the_catalog_gets_its_own_beat_entry(tmp_path: Path) -> Non
 
 def test_the_schedule_can_be_switched_off() -> None:
     schedule = beat_schedule(IngestSettings(schedule_enabled=False), [])
-    assert set(schedule) == {"ingest.recover_runs"}
+    assert set(schedule) == {"ingest.recover_runs", "auth.purge_sessions"}
 
 
 @pytest.mark.parametrize(
