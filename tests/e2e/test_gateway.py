@@ -413,6 +413,9 @@ def test_a_reset_kept_alive_connection_is_retried_for_reads_only(admin_headers) 
         posted = client.post("/api/regions", headers=headers, json={})
         body = assert_problem(posted, 502, "bad-gateway")
         assert body["detail"] == "The stats service is not available."
-        # (Besides the health checks the gateway's start-up sent.)
         sent = [request for request in upstream.requests if request.endswith(" /api/regions")]
-        assert sent == ["GET /api/regions"] * 3 + ["POST /api/regions"]
+        # Each GET was answered, at least the second after a reset (the first, too, when the
+        # start-up health check had left its connection open); the POST went out once.
+        assert sent.count("GET /api/regions") in (3, 4)
+        assert sent[-1] == "POST /api/regions"
+        assert sent.count("POST /api/regions") == 1
