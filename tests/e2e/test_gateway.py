@@ -235,6 +235,8 @@ OWN_ERRORS = {
     ),
     "no Host": (b"GET /api/regions HTTP/1.1\r\nConnection: close\r\n\r\n", 400, "bad-request"),
     "TRACE": (request_line("TRACE /api/regions HTTP/1.1"), 405, "method-not-allowed"),
+    "an internal location": (request_line("GET /_errors/502 HTTP/1.1"), 404, "not-found"),
+    "the token check": (request_line("GET /_auth/verify HTTP/1.1"), 404, "not-found"),
     "body too large": (
         request_line("POST /api/auth/login HTTP/1.1", "Content-Length: 5000000"),
         413,
