@@ -1,25 +1,45 @@
 // The gateway's own error answers, in the platform's one error format (RFC 9457 problem+json).
 
 var TITLES = {
+    400: ['bad-request', 'Bad request'],
     401: ['authentication-required', 'Authentication required'],
     403: ['forbidden', 'Forbidden'],
     404: ['not-found', 'Not found'],
+    405: ['method-not-allowed', 'Method not allowed'],
+    408: ['request-timeout', 'Request timeout'],
+    411: ['length-required', 'Length required'],
+    413: ['body-too-large', 'Request body too large'],
+    414: ['uri-too-long', 'URI too long'],
+    494: ['headers-too-large', 'Request headers too large'],
+    500: ['internal-error', 'Internal error'],
+    501: ['not-implemented', 'Not implemented'],
     502: ['bad-gateway', 'Bad gateway'],
     503: ['service-unavailable', 'Service unavailable'],
     504: ['gateway-timeout', 'Gateway timeout'],
+    505: ['http-version-not-supported', 'HTTP version not supported'],
 };
 
 var DETAILS = {
+    400: 'The request is malformed.',
     401: 'An access token is required (Authorization: Bearer <token>)',
     403: 'This action needs the admin role',
     404: 'No API route matches this path.',
-    502: 'The service behind this route is down or refused the connection.',
+    405: 'This method is not allowed.',
+    408: 'The request did not arrive in time.',
+    411: 'This request needs a Content-Length.',
+    413: 'The request body is larger than the gateway accepts.',
+    414: 'The request URI is longer than the gateway accepts.',
+    494: 'The request headers are larger than the gateway accepts.',
+    500: 'The gateway failed to handle this request.',
+    501: 'The gateway does not implement this.',
+    502: 'The service behind this route is not available.',
     503: 'The service behind this route is not available.',
     504: 'The service behind this route did not answer in time.',
+    505: 'Only HTTP/1.0 and HTTP/1.1 are served.',
 };
 
 function requestPath(r) {
-    return r.variables.request_uri.split('?')[0];
+    return (r.variables.request_uri || '').split('?')[0];
 }
 
 function body(r, status, detail) {
@@ -28,16 +48,21 @@ function body(r, status, detail) {
         type: '/problems/' + names[0],
         code: names[0],
         title: names[1],
-        status: status,
+        status: sentStatus(status),
         detail: detail || DETAILS[status],
         instance: requestPath(r),
         request_id: r.variables.chiiki_request_id,
     };
 }
 
+// 494 is nginx's own name for "request headers too large"; it goes out as a 400.
+function sentStatus(status) {
+    return status === 494 ? 400 : status;
+}
+
 function send(r, status, detail) {
     r.headersOut['Content-Type'] = 'application/problem+json';
-    r.return(status, JSON.stringify(body(r, status, detail)));
+    r.return(sentStatus(status), JSON.stringify(body(r, status, detail)));
 }
 
 // 401 and 403 from the token check: the auth service's verdict (code, detail and challenge),
@@ -68,16 +93,45 @@ function authError(r, status) {
 function unauthorized(r) { authError(r, 401); }
 function forbidden(r) { authError(r, 403); }
 
+// Why the token could not be checked: auth could not be reached (502), was too slow (504), or
+// answered with an error of its own (its detail, e.g. that Redis cannot be reached).
 function authUnavailable(r) {
-    send(r, 503, 'The access token cannot be checked: the auth service is not available.');
+    var v = r.variables;
+    var upstream = (v.chiiki_auth_status || '').split(/[ ,:]+/).pop();
+    var cause = 'the auth service is not available.';
+    if (upstream === '504') {
+        cause = 'the auth service did not answer in time.';
+    } else if (upstream && upstream !== '502') {
+        cause = 'the auth service answered ' + upstream
+            + (v.chiiki_auth_detail ? ': ' + v.chiiki_auth_detail : '.');
+    }
+    send(r, 503, 'The access token cannot be checked: ' + cause);
 }
 
 function notFound(r) { send(r, 404); }
-function badGateway(r) { send(r, 502); }
-function unavailable(r) { send(r, 503); }
-function gatewayTimeout(r) { send(r, 504); }
+
+// The service a failed proxying was for, as the location named it ($chiiki_service).
+function serviceDetail(r, status) {
+    var service = r.variables.chiiki_service;
+    if (!service) {
+        return undefined;
+    }
+    if (status === 504) {
+        return 'The ' + service + ' service did not answer in time.';
+    }
+    return 'The ' + service + ' service is not available.';
+}
+
+// Every error nginx itself raises, sent to /_errors/<status> by error_page.
+function gatewayError(r) {
+    var status = Number(r.uri.split('/').pop());
+    var detail = status >= 502 && status <= 504 ? serviceDetail(r, status) : undefined;
+    if (status === 405 || status === 501) {
+        r.headersOut.Allow = 'GET, HEAD, POST, PUT, PATCH, DELETE, OPTIONS';
+    }
+    send(r, status, detail);
+}
 
 export default {
-    body, send, notFound, badGateway, unavailable, gatewayTimeout, unauthorized, forbidden,
-    authUnavailable,
+    body, send, notFound, gatewayError, unauthorized, forbidden, authUnavailable,
 };

@@ -1,18 +1,20 @@
 """The edges every service shares: error format, request ids, health, metrics, logs."""
 
 import json
+import re
 
 import pytest
 from fastapi import APIRouter, FastAPI
 from pydantic import BaseModel, Field
 from sqlalchemy.engine import make_url
 
-from chiiki_devstack.pytest_plugin import serve_app
+from chiiki_devstack.pytest_plugin import METRICS_TOKEN, serve_app
 from chiiki_shared.app import create_service_app
 from chiiki_shared.errors import Conflict, NotFound
 from chiiki_stats.config import StatsSettings
 
 router = APIRouter()
+SCRAPER = {"Authorization": f"Bearer {METRICS_TOKEN}"}
 
 
 class Thing(BaseModel):
@@ -152,7 +154,7 @@ async def test_readyz_fails_when_the_schema_is_missing(platform) -> None:
 async def test_metrics_count_requests_by_route_template(client) -> None:
     await client.get("/api/stats/things/7")
     await client.get("/api/stats/things/8")
-    text = (await client.get("/metrics")).text
+    text = (await client.get("/metrics", headers=SCRAPER)).text
     line = next(
         line
         for line in text.splitlines()
@@ -162,6 +164,59 @@ async def test_metrics_count_requests_by_route_template(client) -> None:
     )
     assert float(line.rsplit(" ", 1)[1]) >= 2
     assert "http_request_duration_seconds_bucket" in text
+
+
+@pytest.mark.parametrize(
+    "authorization", [None, "Bearer wrong-token", f"Basic {METRICS_TOKEN}", METRICS_TOKEN]
+)
+async def test_metrics_need_the_scrape_token(client, authorization: str | None) -> None:
+    headers = {"Authorization": authorization} if authorization else {}
+    response = await client.get("/metrics", headers=headers)
+    assert response.status_code == 401
+    assert response.headers["content-type"] == "application/problem+json"
+    assert response.headers["www-authenticate"] == 'Bearer realm="metrics"'
+    assert response.json()["code"] == "unauthorized"
+    assert METRICS_TOKEN not in response.text
+
+
+async def test_metrics_are_off_without_a_token_outside_development(platform) -> None:
+    async with serve_app(make_app(metrics_token=None, ENVIRONMENT="test")) as client:
+        response = await client.get("/metrics", headers=SCRAPER)
+    assert response.status_code == 404
+    assert response.json()["detail"] == (
+        "Metrics are not served here: set METRICS_TOKEN to scrape them"
+    )
+
+
+async def test_metrics_are_open_in_development_without_a_token(platform) -> None:
+    app = make_app(metrics_token=None, ENVIRONMENT="development")
+    async with serve_app(app) as client:
+        response = await client.get("/metrics")
+    assert response.status_code == 200
+    assert "http_requests_total" in response.text
+
+
+async def test_swagger_ui_comes_from_the_service_itself(client) -> None:
+    page = await client.get("/api/stats/docs")
+    assert page.status_code == 200
+    # Every script, style sheet and icon is one of the service's own files, none from a CDN.
+    sources = re.findall(r'(?:src|href)="([^"]+)"', page.text)
+    assert sorted(sources) == [
+        "/api/stats/docs/static/favicon.png",
+        "/api/stats/docs/static/swagger-ui-bundle.js",
+        "/api/stats/docs/static/swagger-ui.css",
+    ]
+    assert "://" not in page.text.replace("window.location.origin", "")
+    policy = page.headers["content-security-policy"]
+    assert policy.startswith("default-src 'none'; script-src 'self' 'sha256-")
+    assert "frame-ancestors 'none'" in policy
+    assert "http" not in policy
+    for source in sources:
+        asset = await client.get(source)
+        assert asset.status_code == 200, source
+        assert len(asset.content) > 1000
+    missing = await client.get("/api/stats/docs/static/other.js")
+    assert missing.status_code == 404
 
 
 async def test_access_log_is_json_with_request_id(client, capsys) -> None:

@@ -60,6 +60,8 @@ def test_apis_are_probed_and_run_their_own_app(service: str) -> None:
     assert container["readinessProbe"]["httpGet"]["path"] == "/readyz"
     assert container["livenessProbe"]["httpGet"]["path"] == "/healthz"
     assert f"chiiki_{service}.main:app" in container["command"]
+    # Forwarded client addresses are believed only from the configured proxies (the gateway).
+    assert container["command"][-2:] == ["--forwarded-allow-ips", "$(TRUSTED_PROXIES)"]
     [worker] = DEPLOYMENTS[f"{service}-worker"]["spec"]["template"]["spec"]["containers"]
     assert worker["command"][:6] == [
         "celery",
@@ -111,3 +113,10 @@ def test_compose_runs_the_same_processes() -> None:
     assert {*SERVICES, *(f"worker-{s}" for s in SERVICES), "beat", "gateway", "migrate"} <= names
     for service in SERVICES:
         assert f"chiiki_{service}.main:app" in compose["services"][service]["command"]
+
+
+def test_services_and_gateway_name_their_trusted_proxies() -> None:
+    [config] = [doc for doc in DOCUMENTS if doc["kind"] == "ConfigMap"]
+    assert config["data"]["TRUSTED_PROXIES"]
+    [render] = DEPLOYMENTS["gateway"]["spec"]["template"]["spec"]["initContainers"]
+    assert "GATEWAY_TRUSTED_PROXIES" in {item["name"] for item in render["env"]}

@@ -5,13 +5,11 @@ import hashlib
 import hmac
 import json
 import os
-import shutil
-import subprocess
-import tempfile
+import threading
 import time
 import uuid
 from collections.abc import Iterator
-from contextlib import contextmanager
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 
 import httpx
@@ -20,9 +18,7 @@ import pytest
 from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric import ec
 
-from chiiki_devstack import gateway as nginx_gateway
-from chiiki_devstack.config import StackSettings
-from chiiki_devstack.pytest_plugin import free_port, log_lines, service_stopped
+from chiiki_devstack.pytest_plugin import log_lines, second_gateway, service_stopped
 from chiiki_devstack.stack import Stack
 
 pytestmark = pytest.mark.e2e
@@ -344,7 +340,7 @@ def test_no_account_enumeration_through_the_gateway(gateway: httpx.Client, user:
 
 
 def test_anonymous_reads_when_the_setting_is_on(stack: Stack, user: dict) -> None:
-    with _second_gateway(ANONYMOUS_READ="true") as url, httpx.Client(base_url=url) as open_gateway:
+    with second_gateway(ANONYMOUS_READ="true") as url, httpx.Client(base_url=url) as open_gateway:
         for path in ("/api/regions", "/api/population/13000", "/api/forecasts"):
             response = open_gateway.get(path)
             assert response.headers["x-served-by"] in ("stats", "analytics"), path
@@ -380,38 +376,38 @@ def test_auth_service_down_is_503_not_a_pass(
     assert gateway.get("/api/regions", headers=bearer(token)).headers["x-served-by"] == "stats"
 
 
-@contextmanager
-def _second_gateway(**overrides: str) -> Iterator[str]:
-    """Another nginx in front of the same services, rendered with other settings."""
-    run_dir = Path(tempfile.mkdtemp(prefix="chiiki-gw-"))
-    run_dir.chmod(0o711)
-    port = free_port()
-    settings = StackSettings(RUN_DIR=run_dir, GATEWAY_PORT=port, **overrides)
-    config = nginx_gateway.render(settings)
-    process = subprocess.Popen(
-        [
-            nginx_gateway.nginx_binary(),
-            "-p",
-            str(config.parent),
-            "-c",
-            str(config),
-            "-e",
-            str(settings.log_dir / "gateway-error.log"),
-        ],
-        stdout=subprocess.DEVNULL,
-        stderr=subprocess.DEVNULL,
-    )
+class _FailingAuth(BaseHTTPRequestHandler):
+    """An auth service whose token check fails as it does when Redis is down."""
+
+    def do_GET(self) -> None:
+        self.send_response(503)
+        self.send_header("Content-Type", "application/problem+json")
+        self.send_header("X-Problem-Code", "service-unavailable")
+        self.send_header("X-Problem-Detail", "Token revocations cannot be checked right now")
+        self.send_header("Content-Length", "2")
+        self.end_headers()
+        self.wfile.write(b"{}")
+
+    def log_message(self, *args: object) -> None:
+        pass
+
+
+def test_the_token_check_failing_names_its_real_cause(user: dict) -> None:
+    server = ThreadingHTTPServer(("127.0.0.1", 0), _FailingAuth)
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
     try:
-        url = f"http://127.0.0.1:{port}"
-        deadline = time.monotonic() + 10
-        while time.monotonic() < deadline:
-            try:
-                httpx.get(f"{url}/api/health", timeout=1)
-                break
-            except httpx.HTTPError:
-                time.sleep(0.1)
-        yield url
+        upstream = f"127.0.0.1:{server.server_address[1]}"
+        with second_gateway(AUTH_UPSTREAM=upstream) as url:
+            response = httpx.get(f"{url}/api/regions", headers=bearer(user["access_token"]))
     finally:
-        process.terminate()
-        process.wait(timeout=10)
-        shutil.rmtree(run_dir, ignore_errors=True)
+        server.shutdown()
+        server.server_close()
+    assert_gateway_problem(
+        response,
+        503,
+        "service-unavailable",
+        "Service unavailable",
+        "The access token cannot be checked: the auth service answered 503: "
+        "Token revocations cannot be checked right now",
+    )

@@ -1,5 +1,8 @@
 """Forecasts through the API, on the real series served by a real stats service."""
 
+import socket
+
+import httpx
 import pytest
 
 from chiiki_analytics.forecasting.forecast import forecast_as_of
@@ -138,21 +141,36 @@ async def test_anomalies_name_tokyos_2020_migration_drop(api, login) -> None:
     assert "Iglewicz" in body["method"]
 
 
-async def test_stats_not_answering_is_503(platform, login, problem, trust_tokens) -> None:
+async def _forecast_with_stats_at(url: str, login, trust_tokens) -> httpx.Response:
     from chiiki_analytics.config import AnalyticsSettings
     from chiiki_analytics.main import create_app
-    from chiiki_devstack.pytest_plugin import free_port, serve_app
+    from chiiki_devstack.pytest_plugin import serve_app
 
-    settings = AnalyticsSettings(
-        stats_internal_url=f"http://127.0.0.1:{free_port()}", stats_timeout_seconds=2
-    )
-    app = create_app(settings)
+    app = create_app(AnalyticsSettings(stats_internal_url=url, stats_timeout_seconds=1))
     async with serve_app(app) as client:
         trust_tokens(app)
-        response = await client.get(
+        return await client.get(
             "/api/forecasts",
             params={"indicator": "population.total", "region": TOKYO},
             headers=login("a"),
         )
+
+
+async def test_stats_refusing_connections_is_503(platform, login, problem, trust_tokens) -> None:
+    from chiiki_devstack.pytest_plugin import free_port
+
+    url = f"http://127.0.0.1:{free_port()}"  # nothing listens: the connection is refused
+    response = await _forecast_with_stats_at(url, login, trust_tokens)
     body = problem(response, 503, "stats-unavailable")
-    assert "stats service did not answer" in body["detail"]
+    assert body["detail"] == "The stats service is not available; try again shortly"
+
+
+async def test_stats_not_answering_is_503(platform, login, problem, trust_tokens) -> None:
+    # Connections are accepted (by the kernel's backlog) and never answered.
+    with socket.socket() as silent:
+        silent.bind(("127.0.0.1", 0))
+        silent.listen(8)
+        url = f"http://127.0.0.1:{silent.getsockname()[1]}"
+        response = await _forecast_with_stats_at(url, login, trust_tokens)
+    body = problem(response, 503, "stats-unavailable")
+    assert body["detail"] == "The stats service did not answer in time; try again shortly"

@@ -12,6 +12,7 @@ from contextlib import asynccontextmanager
 
 from fastapi import APIRouter, FastAPI
 
+from chiiki_shared.docs import docs_router
 from chiiki_shared.errors import install_error_handlers, name_http_dependency
 from chiiki_shared.health import Check, health_router
 from chiiki_shared.logging import configure_logging
@@ -55,13 +56,16 @@ def create_service_app(
         version=version,
         lifespan=lifespan,
         openapi_url=f"/api/{service}/openapi.json",
-        docs_url=f"/api/{service}/docs",
+        # Served by docs_router instead: from our own files, with a Content-Security-Policy.
+        docs_url=None,
         redoc_url=None,
-        swagger_ui_oauth2_redirect_url=f"/api/{service}/docs/oauth2-redirect",
     )
     install_error_handlers(app)
     name_http_dependency(settings.auth_internal_url, "auth")
-    install_observability(app, service)
+    app.include_router(docs_router(app, service))
+    install_observability(
+        app, service, metrics_token=settings.metrics_token, metrics_open=settings.metrics_open
+    )
     app.include_router(health_router(readiness_checks))
     for router in routers:
         app.include_router(router)

@@ -6,15 +6,19 @@ malformed, is returned on the response and is bound to every log line the reques
 
 from __future__ import annotations
 
+import hmac
 import re
 import time
 from uuid import uuid4
 
 import structlog
 from asgi_correlation_id import CorrelationIdMiddleware
-from fastapi import FastAPI, Response
+from fastapi import FastAPI, Request, Response
 from prometheus_client import CONTENT_TYPE_LATEST, Counter, Histogram, generate_latest
+from pydantic import SecretStr
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
+
+from chiiki_shared.errors import NotFound, Unauthorized
 
 REQUEST_ID_HEADER = "X-Request-ID"
 _REQUEST_ID_PATTERN = re.compile(r"[A-Za-z0-9._:\-]{8,128}")
@@ -99,8 +103,11 @@ def _header(scope: Scope, name: bytes) -> str | None:
     return None
 
 
-def install_observability(app: FastAPI, service: str) -> None:
-    """Add the access log, metrics and request id middleware, and the ``/metrics`` route."""
+def install_observability(
+    app: FastAPI, service: str, *, metrics_token: SecretStr | None, metrics_open: bool = False
+) -> None:
+    """Add the access log, metrics and request id middleware, and the ``/metrics`` route: for a
+    scraper with ``Authorization: Bearer <METRICS_TOKEN>``, or anyone when ``metrics_open``."""
     app.add_middleware(AccessLogAndMetrics, service=service)
     # Added last so it runs first: the id is bound before anything logs.
     app.add_middleware(
@@ -111,5 +118,20 @@ def install_observability(app: FastAPI, service: str) -> None:
     )
 
     @app.get("/metrics", include_in_schema=False)
-    async def metrics() -> Response:
+    async def metrics(request: Request) -> Response:
+        if not metrics_open:
+            check_scrape_token(request.headers.get("authorization"), metrics_token)
         return Response(generate_latest(), media_type=CONTENT_TYPE_LATEST)
+
+
+def check_scrape_token(authorization: str | None, token: SecretStr | None) -> None:
+    """Raise unless ``authorization`` is ``Bearer <token>``; 404 when no token is configured."""
+    if token is None:
+        raise NotFound("Metrics are not served here: set METRICS_TOKEN to scrape them")
+    scheme, _, given = (authorization or "").partition(" ")
+    expected = token.get_secret_value().encode()
+    if scheme.lower() != "bearer" or not hmac.compare_digest(given.strip().encode(), expected):
+        raise Unauthorized(
+            "Scraping metrics needs Authorization: Bearer <METRICS_TOKEN>",
+            headers={"WWW-Authenticate": 'Bearer realm="metrics"'},
+        )

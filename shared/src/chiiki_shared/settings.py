@@ -8,11 +8,13 @@ service's prefix (``AUTH_DB_PASSWORD``, ``STATS_CACHE_TTL_SECONDS``...).
 from __future__ import annotations
 
 from enum import StrEnum
-from typing import ClassVar, Self
+from typing import Annotated, ClassVar, Self
 
-from pydantic import Field, SecretStr, model_validator
-from pydantic_settings import BaseSettings, SettingsConfigDict
+from pydantic import Field, SecretStr, field_validator, model_validator
+from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
 from sqlalchemy.engine import URL, make_url
+
+from chiiki_shared.client_address import DEFAULT_TRUSTED_PROXIES, parse_trusted_proxies
 
 PLACEHOLDER_SECRET = "dev-only-change-me"  # noqa: S105 - a placeholder, refused outside development
 
@@ -47,11 +49,30 @@ class ServiceSettings(BaseSettings):
     auth_internal_url: str = Field(default="http://127.0.0.1:8101", alias="AUTH_INTERNAL_URL")
     # Opens the statistics read endpoints (GETs of stats and analytics) to anonymous callers.
     anonymous_read: bool = Field(default=False, alias="ANONYMOUS_READ")
+    # Peers whose X-Forwarded-For is believed (the gateway), as addresses or networks separated
+    # by commas; also uvicorn's --forwarded-allow-ips. Anyone else is the client itself.
+    trusted_proxies: Annotated[list[str], NoDecode] = Field(
+        default_factory=lambda: list(DEFAULT_TRUSTED_PROXIES), alias="TRUSTED_PROXIES"
+    )
+
+    # The bearer token Prometheus scrapes /metrics with. Unset: /metrics is open in development
+    # (services listen on 127.0.0.1 there) and answers 404 elsewhere.
+    metrics_token: SecretStr | None = Field(default=None, alias="METRICS_TOKEN")
 
     # Prefixed: <SERVICE>_DSN, <SERVICE>_DB_PASSWORD, <SERVICE>_DB_POOL_SIZE.
     dsn: str | None = None
     db_password: SecretStr = SecretStr(PLACEHOLDER_SECRET)
     db_pool_size: int = Field(default=5, ge=1, le=100)
+
+    @field_validator("trusted_proxies", mode="before")
+    @classmethod
+    def _parse_trusted_proxies(cls, value: object) -> list[str]:
+        return parse_trusted_proxies(value)  # type: ignore[arg-type]
+
+    @property
+    def metrics_open(self) -> bool:
+        """Whether /metrics answers without a token (development, no METRICS_TOKEN)."""
+        return self.metrics_token is None and self.environment is Environment.DEVELOPMENT
 
     @property
     def db_schema(self) -> str:

@@ -189,9 +189,11 @@ class StatsClient:
             response = await self._http.get(path, params=params, headers=headers)
         except httpx.HTTPError as exc:
             logger.warning("stats_unreachable", path=path, error=type(exc).__name__)
+            # Name the real cause: a refused or reset connection is not a slow answer.
+            slow = isinstance(exc, httpx.TimeoutException)
+            cause = "did not answer in time" if slow else "is not available"
             raise ServiceUnavailable(
-                "The stats service did not answer in time; try again shortly",
-                code="stats-unavailable",
+                f"The stats service {cause}; try again shortly", code="stats-unavailable"
             ) from exc
         if response.status_code == 200:
             return response.json()

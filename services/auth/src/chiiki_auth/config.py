@@ -50,8 +50,6 @@ class AuthSettings(ServiceSettings):
     login_ip_window_seconds: int = Field(default=900, ge=1)
     register_ip_max: int = Field(default=20, ge=1)
     register_ip_window_seconds: int = Field(default=3600, ge=1)
-    # Peers whose X-Forwarded-For is believed (the gateway); anyone else is the client itself.
-    trusted_proxies: list[str] = Field(default_factory=lambda: ["127.0.0.1", "::1"])
 
     # How often the auth service checks that Redis still holds the revocation list (its marker)
     # and rebuilds it from the database when Redis came back empty (see revocations.py).

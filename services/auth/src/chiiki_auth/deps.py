@@ -17,6 +17,7 @@ from chiiki_auth.passwords import Passwords
 from chiiki_auth.schemas import LoginRequest
 from chiiki_auth.service import AuthService
 from chiiki_auth.throttle import Throttle
+from chiiki_shared.client_address import client_address
 from chiiki_shared.deps import RuntimeDep, SessionDep
 from chiiki_shared.errors import ApiError
 from chiiki_shared.security import RevocationList
@@ -62,13 +63,13 @@ def get_auth_service(
 
 
 def client_ip(request: Request, settings: SettingsDep) -> str:
-    """The caller's address: the gateway's last X-Forwarded-For entry when the peer is trusted."""
+    """The caller's address: the peer, or what a trusted proxy (``TRUSTED_PROXIES``) says.
+
+    Under uvicorn with ``--forwarded-allow-ips`` the peer is already the caller; this also holds
+    where no such server sits in front (tests, other ASGI servers)."""
     peer = request.client.host if request.client else "unknown"
-    if peer in settings.trusted_proxies:
-        forwarded = request.headers.get("x-forwarded-for", "").split(",")[-1].strip()
-        if forwarded:
-            return forwarded[:64]
-    return peer
+    forwarded = request.headers.get("x-forwarded-for", "")
+    return client_address(peer, forwarded, settings.trusted_proxies)
 
 
 def user_agent(request: Request) -> str | None:

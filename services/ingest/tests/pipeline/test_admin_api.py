@@ -10,6 +10,8 @@ from datetime import UTC, datetime, timedelta
 import httpx
 import pytest
 
+from chiiki_devstack.pytest_plugin import METRICS_TOKEN
+
 from .conftest import Api, Source
 
 MISSING = "0000000001"  # the replay knows no such table: e-Stat's unknown-id error (STATUS 101)
@@ -275,7 +277,8 @@ async def test_run_outcomes_are_metrics(api: Api, source: Source, unique) -> Non
     await api.ingest(stats_data_id)
     await asyncio.sleep(1.2)  # INGEST_METRICS_REFRESH_SECONDS is 0.5 here
 
-    text = (await api.anonymous.get("/metrics")).text
+    scraper = {"Authorization": f"Bearer {METRICS_TOKEN}"}
+    text = (await api.anonymous.get("/metrics", headers=scraper)).text
 
     assert 'ingest_runs_total{status="succeeded"}' in text
     assert f'ingest_cells_published_total{{stats_data_id="{stats_data_id}"}} 2880.0' in text

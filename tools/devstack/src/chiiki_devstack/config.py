@@ -3,9 +3,12 @@
 from __future__ import annotations
 
 from pathlib import Path
+from typing import Annotated
 
-from pydantic import Field
-from pydantic_settings import BaseSettings, SettingsConfigDict
+from pydantic import Field, field_validator
+from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
+
+from chiiki_shared.client_address import parse_trusted_proxies
 
 REPO_ROOT = Path(__file__).resolve().parents[4]
 SERVICES = ("auth", "stats", "ingest", "analytics")
@@ -21,6 +24,11 @@ class StackSettings(BaseSettings):
     gateway_read_timeout: str = Field(default="30s", alias="GATEWAY_READ_TIMEOUT")
     gateway_connect_timeout: str = Field(default="2s", alias="GATEWAY_CONNECT_TIMEOUT")
     gateway_max_body_size: str = Field(default="1m", alias="GATEWAY_MAX_BODY_SIZE")
+    # Load balancers in front of the gateway whose X-Forwarded-For it believes (addresses or
+    # networks, comma-separated): none by default, so the client is the connection's peer.
+    gateway_trusted_proxies: Annotated[list[str], NoDecode] = Field(
+        default_factory=list, alias="GATEWAY_TRUSTED_PROXIES"
+    )
     service_host: str = Field(default="127.0.0.1", alias="SERVICE_HOST")
     auth_port: int = Field(default=8101, alias="AUTH_PORT")
     stats_port: int = Field(default=8102, alias="STATS_PORT")
@@ -49,6 +57,11 @@ class StackSettings(BaseSettings):
     # Without ESTAT_API_BASE_URL, the services read e-Stat from the replay server (recorded
     # tables, services/ingest/recordings), started on this port (or a free one if it is taken).
     estat_replay_port: int = Field(default=8109, alias="ESTAT_REPLAY_PORT", ge=1, le=65535)
+
+    @field_validator("gateway_trusted_proxies", mode="before")
+    @classmethod
+    def _parse_trusted_proxies(cls, value: object) -> list[str]:
+        return parse_trusted_proxies(value or "")  # type: ignore[arg-type]
 
     @property
     def log_dir(self) -> Path:

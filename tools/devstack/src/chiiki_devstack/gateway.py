@@ -70,6 +70,7 @@ def render(settings: StackSettings) -> Path:
         read_timeout=settings.gateway_read_timeout,
         auth_cache=settings.gateway_auth_cache,
         anonymous_read=settings.anonymous_read,
+        trusted_proxies=settings.gateway_trusted_proxies,
     )
     path = run_dir / "nginx.conf"
     path.write_text(text)

@@ -16,6 +16,7 @@ import json
 import os
 import shutil
 import socket
+import subprocess
 import sys
 import tempfile
 import time
@@ -43,6 +44,8 @@ from chiiki_shared.settings import ServiceSettings
 E2E_ADMIN_EMAIL = "e2e-admin@chiiki.example"
 # Not containing the email's local part ("e2e-admin"): the password policy refuses that.
 E2E_ADMIN_PASSWORD = "bootstrap-" + uuid4().hex
+# The scrape token of every service this run starts (METRICS_TOKEN), in-process or in the stack.
+METRICS_TOKEN = "test-metrics-" + uuid4().hex
 
 
 @dataclass(frozen=True)
@@ -111,6 +114,7 @@ def platform(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Platform]:
             "DATABASE_URL": admin,
             "REDIS_URL": redis_url,
             "REDIS_KEY_PREFIX": f"chiiki-test-{run_id}:",
+            "METRICS_TOKEN": METRICS_TOKEN,
             **{f"{name.upper()}_DB_PASSWORD": f"test-{uuid4().hex}" for name in SERVICES},
         }
         saved = {key: os.environ.get(key) for key in env}
@@ -331,6 +335,39 @@ def service_stopped(stack: Stack, service: str) -> Iterator[None]:
     finally:
         stack.table.start(spec)
         stack.wait_until_healthy(dict(os.environ))
+
+
+@contextmanager
+def second_gateway(**overrides: str) -> Iterator[str]:
+    """Another nginx in front of the same services (or the upstreams the overrides name),
+    rendered with other settings; yields its URL."""
+    from chiiki_devstack import gateway
+
+    run_dir = Path(tempfile.mkdtemp(prefix="chiiki-gw-"))
+    run_dir.chmod(0o711)
+    port = free_port()
+    settings = StackSettings(RUN_DIR=run_dir, GATEWAY_PORT=port, **overrides)
+    config = gateway.render(settings)
+    error_log = str(settings.log_dir / "gateway-error.log")
+    process = subprocess.Popen(  # noqa: S603 - our nginx, our config
+        [gateway.nginx_binary(), "-p", str(config.parent), "-c", str(config), "-e", error_log],
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+    )
+    try:
+        url = f"http://127.0.0.1:{port}"
+        deadline = time.monotonic() + 10
+        while time.monotonic() < deadline:
+            try:
+                httpx.get(f"{url}/api/health", timeout=1)
+                break
+            except httpx.HTTPError:
+                time.sleep(0.1)
+        yield url
+    finally:
+        process.terminate()
+        process.wait(timeout=10)
+        shutil.rmtree(run_dir, ignore_errors=True)
 
 
 def free_port() -> int:

@@ -18,6 +18,7 @@ import structlog
 from chiiki_devstack import gateway, infra
 from chiiki_devstack.config import REPO_ROOT, SERVICES, StackSettings
 from chiiki_devstack.processes import ProcessSpec, ProcessTable
+from chiiki_shared.client_address import parse_trusted_proxies
 
 logger = structlog.get_logger("chiiki.devstack")
 
@@ -185,6 +186,8 @@ class Stack:
 
     def process_specs(self, env: dict[str, str]) -> list[ProcessSpec]:
         bin_dir = os.path.dirname(sys.executable)
+        # uvicorn believes X-Forwarded-For only from these peers (the gateway), as auth does.
+        trusted_proxies = ",".join(parse_trusted_proxies(env.get("TRUSTED_PROXIES")))
         specs: list[ProcessSpec] = []
         for service in SERVICES:
             specs.append(
@@ -198,6 +201,8 @@ class Stack:
                         "--port",
                         str(self.settings.service_port(service)),
                         "--no-access-log",
+                        "--forwarded-allow-ips",
+                        trusted_proxies,
                         "--timeout-graceful-shutdown",
                         "10",
                     ],
