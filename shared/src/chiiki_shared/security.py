@@ -185,7 +185,6 @@ def scope_required(scope: str | None) -> Forbidden:
     return Forbidden(
         detail,
         code="insufficient-scope",
-        title="Insufficient scope",
         headers=bearer_challenge("insufficient_scope", detail),
         extra={"required_scope": scope} if scope else None,
     )
