@@ -417,3 +417,29 @@ def test_bootstrap_clients_need_strong_secrets_and_known_scopes() -> None:
         BootstrapClient.model_validate({**base, "secret": "short"})
     with pytest.raises(ValidationError, match="unknown scopes"):
         BootstrapClient.model_validate({**base, "scopes": ["auth:admin"]})
+
+
+async def test_the_command_line_creates_lists_and_revokes_clients(
+    client, monkeypatch, capsys
+) -> None:
+    import asyncio
+
+    from chiiki_auth.__main__ import main
+
+    from .conftest import TEST_KID, signing_keys_json
+
+    keys = signing_keys_json((TEST_KID, TEST_KEY, "2020-01-01T00:00:00+00:00"))
+    monkeypatch.setenv("AUTH_SIGNING_KEYS", keys)
+    name = f"cli-{uuid.uuid4().hex[:8]}"
+    capsys.readouterr()
+    args = ["clients", "create", "--name", name, "--scopes", "stats:read", "ingest:read"]
+    assert await asyncio.to_thread(main, args) == 0
+    created = json.loads(capsys.readouterr().out.splitlines()[-1])
+    assert (created["name"], created["scopes"]) == (name, ["ingest:read", "stats:read"])
+    response = await grant(client, created)
+    assert (response.status_code, response.json()["scope"]) == (200, "ingest:read stats:read")
+    assert await asyncio.to_thread(main, ["clients", "revoke", created["id"]]) == 0
+    capsys.readouterr()
+    assert (await grant(client, created)).status_code == 401
+    with pytest.raises(SystemExit):
+        main(["clients", "create", "--name", name, "--scopes", "auth:admin"])

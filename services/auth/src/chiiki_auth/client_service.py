@@ -50,6 +50,11 @@ class ClientWithSecret:
     secret: str
 
 
+def _actor(by: Principal | None) -> uuid.UUID | None:
+    """The admin who acted; ``None`` for the command line and bootstrap."""
+    return uuid.UUID(by.user_id) if by else None
+
+
 class ClientService:
     def __init__(
         self,
@@ -192,17 +197,19 @@ class ClientService:
             raise NotFound(f"No client has id {client_id}")
         return client
 
-    async def revoke(self, client_id: uuid.UUID, *, by: Principal) -> Client:
+    async def revoke(self, client_id: uuid.UUID, *, by: Principal | None) -> Client:
         """Revoke the client (again: no change); its tokens stop working."""
         client = await self.get(client_id, for_update=True)
         if client.is_revoked:
             return client
         client.revoked_at = datetime.now(UTC)
         await self._end_tokens(client, client.secret_id)
-        self._admin_action("client_revoked", client, uuid.UUID(by.user_id))
+        self._admin_action("client_revoked", client, _actor(by))
         return client
 
-    async def rotate_secret(self, client_id: uuid.UUID, *, by: Principal) -> ClientWithSecret:
+    async def rotate_secret(
+        self, client_id: uuid.UUID, *, by: Principal | None
+    ) -> ClientWithSecret:
         """A new secret; the old one and every token issued with it stop working."""
         client = await self.get(client_id, for_update=True)
         if client.is_revoked:
@@ -213,7 +220,7 @@ class ClientService:
         client.secret_id = uuid.uuid4()
         client.secret_rotated_at = datetime.now(UTC)
         await self._end_tokens(client, old_secret_id)
-        self._admin_action("client_secret_rotated", client, uuid.UUID(by.user_id))
+        self._admin_action("client_secret_rotated", client, _actor(by))
         return ClientWithSecret(client, secret)
 
     async def ensure_bootstrap(self, declared: BootstrapClient) -> Client | None:
