@@ -8,7 +8,7 @@ from collections.abc import Callable, Iterator
 import httpx
 import pytest
 
-from chiiki_devstack.stack import Stack
+from chiiki_devstack.stack import Stack, own_env
 
 pytestmark = pytest.mark.e2e
 
@@ -120,3 +120,25 @@ def test_revoking_a_client_ends_its_tokens_at_the_gateway(
         auth=(service_client["id"], service_client["client_secret"]),
     )
     assert again.status_code == 401
+
+
+def test_the_workers_clients_are_generated_once_and_kept_private(stack: Stack) -> None:
+    first = stack.service_clients()
+    assert stack.service_clients() == first  # generated once, then read back
+    assert stack.service_clients_file.stat().st_mode & 0o777 == 0o600
+    analytics = first["analytics"]
+    assert (analytics["name"], analytics["scopes"]) == ("analytics-worker", ["stats:read"])
+    assert len(str(analytics["secret"])) >= 43
+    env = {**stack.service_client_env(), "BOOTSTRAP_ADMIN_PASSWORD": "p", "LOG_LEVEL": "INFO"}
+    assert set(own_env(env, "auth")) == {
+        "AUTH_BOOTSTRAP_CLIENTS",
+        "BOOTSTRAP_ADMIN_PASSWORD",
+        "LOG_LEVEL",
+    }
+    assert set(own_env(env, "analytics")) == {
+        "ANALYTICS_CLIENT_ID",
+        "ANALYTICS_CLIENT_SECRET",
+        "LOG_LEVEL",
+    }
+    for other in ("stats", "ingest", "gateway", "replay"):
+        assert set(own_env(env, other)) == {"LOG_LEVEL"}

@@ -406,6 +406,23 @@ async def test_bootstrap_clients_are_created_once(auth_app, platform) -> None:
     assert rows == (1, None, "{stats:read}")
 
 
+async def test_a_bootstrap_client_whose_name_is_taken_is_left_out(auth_app, api, capsys) -> None:
+    taken = await new_client(api)
+    declared = {
+        "id": str(uuid.uuid4()),
+        "name": taken["name"],
+        "secret": uuid.uuid4().hex * 2,
+        "scopes": ["stats:read"],
+    }
+    capsys.readouterr()
+    async with auth_app(bootstrap_clients=[declared]) as client:
+        refused = await grant(client, {"id": declared["id"], "client_secret": declared["secret"]})
+        assert refused.status_code == 401
+        # The auth service is up and the existing client unchanged.
+        assert (await grant(client, taken)).status_code == 200
+    assert '"event": "bootstrap_client_name_taken"' in capsys.readouterr().out
+
+
 def test_bootstrap_clients_need_strong_secrets_and_known_scopes() -> None:
     from pydantic import ValidationError
 

@@ -241,9 +241,12 @@ class ClientService:
                 secret=declared.secret.get_secret_value(),
             )
         except Conflict:
-            raise ValueError(
-                f"AUTH_BOOTSTRAP_CLIENTS: another active client is named {declared.name!r}"
-            ) from None
+            # Another client has the name (made with another id, e.g. before the run folder that
+            # held the id was removed): left alone, as the bootstrap admin is; said loudly.
+            security_log.error(
+                "bootstrap_client_name_taken", category="security", client_name=declared.name
+            )
+            return None
         return created.client
 
     async def _end_tokens(self, client: Client, secret_id: uuid.UUID) -> None:
