@@ -8,6 +8,7 @@ has a 2020 value from the 2020 census table when that is loaded."""
 from __future__ import annotations
 
 import json
+import os
 import time
 import uuid
 from collections.abc import Callable, Iterator
@@ -15,10 +16,12 @@ from types import ModuleType
 from typing import Any
 
 import httpx
+import psutil
+import psycopg
 import pytest
 
 from chiiki_devstack.config import REPO_ROOT
-from chiiki_devstack.pytest_plugin import import_test_helper
+from chiiki_devstack.pytest_plugin import import_test_helper, log_lines
 from chiiki_devstack.stack import Stack
 from chiiki_shared.bus import create_celery_app
 from chiiki_stats.config import StatsSettings
@@ -106,6 +109,40 @@ def test_the_worker_precomputes_and_recomputes_on_new_data(
         what="the recomputation for the full table",
     )
     assert [r["region"]["code"] for r in latest["regions"]] == [f"{n:02d}000" for n in range(1, 48)]
+
+
+def test_the_worker_reads_stats_as_its_own_client_never_as_the_admin(
+    gateway: httpx.Client, admin_headers, publish, stack: Stack
+) -> None:
+    publish(SSDSE)
+    wait_until(lambda: stored_map(gateway, admin_headers(), 2020), what="the precomputation")
+    analytics = stack.service_clients()["analytics"]
+    # The worker asked auth for client-credentials tokens with its own client...
+    issued = log_lines(stack, "api-auth", analytics["id"], event="client_token_issued")
+    assert issued
+    assert {line["scope"] for line in issued} == {"stats:read"}
+    # ...and never logged in as the admin: every admin login came through the gateway (the
+    # tests' own), and the admin's sessions are exactly those logins.
+    admin_id = gateway.get("/api/auth/me", headers=admin_headers()).json()["id"]
+    logins = log_lines(stack, "api-auth", admin_id, event="login_succeeded")
+    through_gateway = {
+        line["request_id"] for line in log_lines(stack, "gateway-access", "/api/auth/login")
+    }
+    assert logins
+    assert {line["request_id"] for line in logins} <= through_gateway
+    with psycopg.connect(os.environ["DATABASE_URL"]) as connection:
+        [(sessions,)] = connection.execute(
+            "SELECT count(*) FROM auth.sessions WHERE user_id = %s", (admin_id,)
+        ).fetchall()
+    assert sessions == len(logins)
+    # It could not have: no analytics process holds the admin's (or auth's) credentials.
+    for name in ("api-analytics", "worker-analytics"):
+        running = stack.table.running(name)
+        assert running is not None
+        env = psutil.Process(running.pid).environ()
+        assert env["ANALYTICS_CLIENT_ID"] == analytics["id"]
+        leaked = {"BOOTSTRAP_ADMIN_EMAIL", "BOOTSTRAP_ADMIN_PASSWORD", "AUTH_BOOTSTRAP_CLIENTS"}
+        assert leaked.isdisjoint(env)
 
 
 def test_a_forecast_through_the_gateway_carries_the_request_id_to_stats(

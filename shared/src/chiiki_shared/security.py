@@ -6,10 +6,20 @@ Access tokens are JWTs signed by the auth service with ES256 (ECDSA P-256 / SHA-
 algorithm accepted), typed ``at+jwt`` in their header (RFC 9068) and naming their key with ``kid``.
 Every claim below is required:
 
-``iss`` (``JWT_ISSUER``), ``aud`` (``JWT_AUDIENCE``), ``sub`` (the user id), ``exp``, ``iat``,
-``nbf``, ``jti``, ``sid`` (the session: the refresh-token family the token was issued in) and
-``role`` (``user`` or ``admin``). Identity comes from the token alone: headers such as
-``X-User-Id`` (set by the gateway for logs) are never trusted here.
+``iss`` (``JWT_ISSUER``), ``aud`` (``JWT_AUDIENCE``), ``sub``, ``exp``, ``iat``, ``nbf``,
+``jti`` and ``sid``. Two kinds of token carry them:
+
+- user tokens (a login): ``sub`` is the user id, ``sid`` the session (the refresh-token family the
+  token was issued in), and ``role`` (``user`` or ``admin``) is required too. A role implies its
+  scopes (``ROLE_SCOPES``); the token carries no ``scope`` claim.
+- client tokens (the OAuth 2.0 client-credentials grant, for service accounts): ``sub`` and
+  ``client_id`` are the client id (RFC 9068 §2.2), ``sid`` names the client's current secret (so
+  revoking the client or rotating its secret ends its tokens through the same denylist as a
+  session), ``scope`` lists what the token may do (space-separated, from ``SCOPES``), and there
+  is no ``role``.
+
+Identity comes from the token alone: headers such as ``X-User-Id`` (set by the gateway for logs)
+are never trusted here.
 
 Public keys come from the auth service's JWKS (``AUTH_INTERNAL_URL`` + ``JWKS_PATH``), cached
 and fetched again when a token names a ``kid`` not seen yet (at most once every few seconds), so a
@@ -43,8 +53,16 @@ Using it in a service
         ...
 
 ``ReadAccess`` lets anonymous callers through only when ``ANONYMOUS_READ`` is on; use it on GET
-routes of statistics only. Failures are problem documents: 401 ``authentication-required`` or
-``invalid-token`` with ``WWW-Authenticate: Bearer ...``, 403 ``forbidden``, and 503
+routes of statistics only.
+
+Scopes: a client token passes ``CurrentUser``, ``ReadAccess`` and ``AdminUser`` only when it holds
+the scope of the route, ``<service>:read`` for GET/HEAD and ``<service>:write`` for anything else
+(``service_name`` of the app's settings: ``stats``, ``analytics``, ``ingest``; the auth service has
+no scope, so client tokens reach none of its routes). ``require_scope("stats:read")`` names one
+explicitly. User tokens are checked by role as before.
+
+Failures are problem documents: 401 ``authentication-required`` or ``invalid-token`` with
+``WWW-Authenticate: Bearer ...``, 403 ``forbidden`` or ``insufficient-scope``, and 503
 ``dependency-unavailable`` (``dependency``: ``auth`` or ``redis``) when the keys or the revocation
 list cannot be read (fail closed).
 """
@@ -72,7 +90,24 @@ from chiiki_shared.settings import ServiceSettings
 ALGORITHM = "ES256"
 ACCESS_TOKEN_TYPE = "at+jwt"  # noqa: S105 - a media type, not a secret
 ROLES = ("user", "admin")
-REQUIRED_CLAIMS = ("iss", "aud", "sub", "exp", "iat", "nbf", "jti", "sid", "role")
+CLIENT_ROLE = "client"  # the role a client token's Principal reports (never a claim)
+REQUIRED_CLAIMS = ("iss", "aud", "sub", "exp", "iat", "nbf", "jti", "sid")
+# The closed set of scopes a client may hold: each service's reads and writes.
+SCOPES = (
+    "stats:read",
+    "stats:write",
+    "analytics:read",
+    "analytics:write",
+    "ingest:read",
+    "ingest:write",
+)
+# What a user token may do, by role: the routes CurrentUser/ReadAccess (user) and AdminUser
+# (admin) open to them today.
+ROLE_SCOPES = {
+    "user": frozenset({"stats:read", "analytics:read", "analytics:write"}),
+    "admin": frozenset(SCOPES),
+}
+SAFE_METHODS = ("GET", "HEAD", "OPTIONS")
 JWKS_PATH = "/api/auth/.well-known/jwks.json"
 TOKEN_URL = "/api/auth/login"  # noqa: S105 - a path, not a secret
 REALM = "chiiki"
@@ -86,16 +121,32 @@ logger = structlog.get_logger(__name__)
 class Principal:
     """Who a verified access token speaks for."""
 
-    user_id: str
-    role: str
-    session_id: str
+    user_id: str  # the client id for client tokens
+    role: str  # CLIENT_ROLE for client tokens
+    session_id: str  # the client's current secret for client tokens
     token_id: str
     issued_at: int
     expires_at: int
+    client_id: str | None = None
+    client_scopes: frozenset[str] = frozenset()
 
     @property
     def is_admin(self) -> bool:
         return self.role == "admin"
+
+    @property
+    def is_client(self) -> bool:
+        return self.client_id is not None
+
+    @property
+    def scopes(self) -> frozenset[str]:
+        """What this token may do: a client's granted scopes, or those its user's role implies."""
+        if self.is_client:
+            return self.client_scopes
+        return ROLE_SCOPES.get(self.role, frozenset())
+
+    def allows(self, scope: str) -> bool:
+        return scope in self.scopes
 
 
 # -- errors ----------------------------------------------------------------------------------------
@@ -130,6 +181,19 @@ def invalid_token(detail: str) -> Unauthorized:
 def admin_required() -> Forbidden:
     detail = "This action needs the admin role"
     return Forbidden(detail, headers=bearer_challenge("insufficient_scope", detail))
+
+
+def scope_required(scope: str | None) -> Forbidden:
+    if scope:
+        detail = f"This action needs the {scope} scope"
+    else:
+        detail = "This action is for users, not for client tokens"
+    return Forbidden(
+        detail,
+        code="insufficient-scope",
+        headers=bearer_challenge("insufficient_scope", detail),
+        extra={"required_scope": scope} if scope else None,
+    )
 
 
 # -- keys ------------------------------------------------------------------------------------------
@@ -289,19 +353,41 @@ def _principal(claims: dict[str, Any]) -> Principal:
     texts = [claims.get(name) for name in ("sub", "sid", "jti")]
     if not all(isinstance(value, str) and 0 < len(value) <= 128 for value in texts):
         raise invalid_token("The access token has malformed sub, sid or jti claims")
-    if claims.get("role") not in ROLES:
-        raise invalid_token("The access token has an unknown role")
     iat, exp = claims.get("iat"), claims.get("exp")
     if not isinstance(iat, int | float) or not isinstance(exp, int | float):
         raise invalid_token("The access token has malformed time claims")
-    return Principal(
-        user_id=claims["sub"],
-        role=claims["role"],
-        session_id=claims["sid"],
-        token_id=claims["jti"],
-        issued_at=int(iat),
-        expires_at=int(exp),
-    )
+    base = {
+        "user_id": claims["sub"],
+        "session_id": claims["sid"],
+        "token_id": claims["jti"],
+        "issued_at": int(iat),
+        "expires_at": int(exp),
+    }
+    if "client_id" in claims:
+        return Principal(role=CLIENT_ROLE, **base, **_client_claims(claims))
+    if claims.get("role") not in ROLES:
+        raise invalid_token("The access token has an unknown role")
+    return Principal(role=claims["role"], **base)
+
+
+def _client_claims(claims: dict[str, Any]) -> dict[str, Any]:
+    """A client token: ``client_id`` equal to ``sub``, scopes from the closed set, no role."""
+    if claims["client_id"] != claims["sub"]:
+        raise invalid_token("The access token's client_id and sub differ")
+    if "role" in claims:
+        raise invalid_token("A client token carries no role")
+    scope = claims.get("scope")
+    if not isinstance(scope, str):
+        raise invalid_token("The access token lacks the scope claim")
+    scopes = frozenset(scope.split())
+    if not scopes or not scopes <= set(SCOPES):
+        raise invalid_token("The access token has an unknown scope")
+    return {"client_id": claims["client_id"], "client_scopes": scopes}
+
+
+def parse_scopes(text: str) -> list[str]:
+    """The scopes of a space-separated ``scope`` parameter, in order, without repeats."""
+    return list(dict.fromkeys(text.split()))
 
 
 # -- revocation ------------------------------------------------------------------------------------
@@ -431,18 +517,43 @@ def get_token_guard(request: Request) -> TokenGuard:
     return guard
 
 
-async def current_principal(
-    request: Request, token: Annotated[str | None, Depends(bearer_scheme)]
-) -> Principal:
+def route_scope(request: Request) -> str | None:
+    """The scope a client token needs here: ``<service>:read`` or ``:write`` by method; ``None``
+    in a service without scopes (auth)."""
+    action = "read" if request.method in SAFE_METHODS else "write"
+    scope = f"{request.app.state.runtime.settings.service_name}:{action}"
+    return scope if scope in SCOPES else None
+
+
+def check_client_scope(principal: Principal, scope: str | None) -> None:
+    """Client tokens must hold ``scope``; user tokens are left to their role."""
+    if principal.is_client and (scope is None or not principal.allows(scope)):
+        raise scope_required(scope)
+
+
+async def _authenticated(request: Request, token: str | None) -> Principal:
     if token is None:
         raise authentication_required()
     return await get_token_guard(request).authenticate(token)
 
 
-async def admin_principal(
-    principal: Annotated[Principal, Depends(current_principal)],
+async def current_principal(
+    request: Request, token: Annotated[str | None, Depends(bearer_scheme)]
 ) -> Principal:
-    if not principal.is_admin:
+    principal = await _authenticated(request, token)
+    check_client_scope(principal, route_scope(request))
+    return principal
+
+
+async def admin_principal(
+    request: Request, token: Annotated[str | None, Depends(bearer_scheme)]
+) -> Principal:
+    """Admins, and client tokens holding the route's scope (a scope is a client's admin right
+    over exactly that part of one service)."""
+    principal = await _authenticated(request, token)
+    if principal.is_client:
+        check_client_scope(principal, route_scope(request))
+    elif not principal.is_admin:
         raise admin_required()
     return principal
 
@@ -451,11 +562,26 @@ async def read_principal(
     request: Request, token: Annotated[str | None, Depends(bearer_scheme)]
 ) -> Principal | None:
     """Anonymous callers get ``None`` when ``ANONYMOUS_READ`` is on; a token is always checked."""
-    if token is None:
-        if request.app.state.runtime.settings.anonymous_read:
-            return None
-        raise authentication_required()
-    return await get_token_guard(request).authenticate(token)
+    if token is None and request.app.state.runtime.settings.anonymous_read:
+        return None
+    return await current_principal(request, token)
+
+
+def require_scope(scope: str) -> Any:
+    """A dependency: the caller's principal, refused unless it may do ``scope`` (a client token
+    holding it, or a user whose role implies it)."""
+    if scope not in SCOPES:
+        raise ValueError(f"unknown scope {scope!r}")
+
+    async def dependency(
+        request: Request, token: Annotated[str | None, Depends(bearer_scheme)]
+    ) -> Principal:
+        principal = await _authenticated(request, token)
+        if not principal.allows(scope):
+            raise scope_required(scope)
+        return principal
+
+    return Depends(dependency)
 
 
 CurrentUser = Annotated[Principal, Depends(current_principal)]

@@ -3,12 +3,12 @@
 from __future__ import annotations
 
 import os
-from typing import ClassVar
+from typing import ClassVar, Self
 
-from pydantic import Field, SecretStr
+from pydantic import Field, SecretStr, model_validator
 from pydantic_settings import SettingsConfigDict
 
-from chiiki_shared.settings import ServiceSettings
+from chiiki_shared.settings import Environment, ServiceSettings
 
 
 def _default_stats_url() -> str:
@@ -38,17 +38,19 @@ class AnalyticsSettings(ServiceSettings):
     # A job still "running" after this long is taken to be lost (its worker died) and may run
     # again when its task is delivered again.
     job_stale_seconds: int = Field(default=900, ge=60)
-    # The account the worker reads stats with (see service_auth.py); the stack's bootstrap admin
-    # when unset, until auth issues service tokens.
-    service_email: str | None = None
-    service_password: SecretStr | None = None
-    bootstrap_admin_email: str | None = Field(default=None, alias="BOOTSTRAP_ADMIN_EMAIL")
-    bootstrap_admin_password: SecretStr | None = Field(
-        default=None, alias="BOOTSTRAP_ADMIN_PASSWORD"
-    )
+    # The worker's own service account (client-credentials grant, see service_auth.py): its id and
+    # secret come from the auth service's clients, never from a user's credentials. Required in
+    # production; without them elsewhere the worker reads stats anonymously.
+    client_id: str | None = None
+    client_secret: SecretStr | None = None
 
-    def service_account(self) -> tuple[str | None, str | None]:
-        if self.service_email and self.service_password:
-            return self.service_email, self.service_password.get_secret_value()
-        password = self.bootstrap_admin_password
-        return self.bootstrap_admin_email, password.get_secret_value() if password else None
+    @model_validator(mode="after")
+    def _client_in_production(self) -> Self:
+        if (self.client_id is None) != (self.client_secret is None):
+            raise ValueError("ANALYTICS_CLIENT_ID and ANALYTICS_CLIENT_SECRET go together")
+        if self.environment is Environment.PRODUCTION and self.client_id is None:
+            raise ValueError(
+                "ANALYTICS_CLIENT_ID and ANALYTICS_CLIENT_SECRET must be set when "
+                "ENVIRONMENT=production (the worker's service account)"
+            )
+        return self

@@ -1,16 +1,18 @@
 """The worker's own access token for reading stats, where no user's request is at hand.
 
 Stats checks a token on every read (unless ``ANONYMOUS_READ`` is on), and precomputation runs
-when stats announces new data, on nobody's behalf. Until auth issues service tokens, the worker
-logs in with a configured account (``ANALYTICS_SERVICE_EMAIL`` / ``ANALYTICS_SERVICE_PASSWORD``,
-falling back to the stack's bootstrap admin) and keeps the token until shortly before it expires.
-Without an account the worker calls stats anonymously.
+when stats announces new data, on nobody's behalf. The worker is a service account of the auth
+service: it asks ``POST /api/auth/token`` for a client-credentials token with its own
+``ANALYTICS_CLIENT_ID`` / ``ANALYTICS_CLIENT_SECRET`` (HTTP Basic, RFC 6749 §2.3.1) and keeps the
+token until shortly before it expires. No user account, no session, no login throttle. Without
+a client the worker calls stats anonymously.
 """
 
 from __future__ import annotations
 
 import time
 from dataclasses import dataclass
+from urllib.parse import quote_plus
 
 import httpx
 import structlog
@@ -19,7 +21,8 @@ from chiiki_analytics.config import AnalyticsSettings
 
 logger = structlog.get_logger(__name__)
 
-LOGIN_PATH = "/api/auth/login"
+TOKEN_PATH = "/api/auth/token"  # noqa: S105 - a path, not a secret
+SCOPE = "stats:read"
 RENEW_BEFORE_SECONDS = 60
 
 
@@ -33,23 +36,28 @@ _cache: dict[str, _Cached] = {}
 
 
 async def service_authorization(settings: AnalyticsSettings) -> str | None:
-    """``Bearer <token>`` of the service account, logging in when needed; None without one."""
-    email, password = settings.service_account()
-    if not email or not password:
+    """``Bearer <token>`` of the worker's client, asking for one when needed; None without one."""
+    if settings.client_id is None or settings.client_secret is None:
         return None
-    cached = _cache.get(email)
+    cached = _cache.get(settings.client_id)
     if cached and cached.renew_at > time.monotonic():
         return cached.authorization
-    url = settings.auth_internal_url.rstrip("/") + LOGIN_PATH
+    url = settings.auth_internal_url.rstrip("/") + TOKEN_PATH
+    # RFC 6749 §2.3.1: id and secret are form-encoded before they go into Basic.
+    auth = httpx.BasicAuth(
+        quote_plus(settings.client_id), quote_plus(settings.client_secret.get_secret_value())
+    )
     try:
         async with httpx.AsyncClient(timeout=settings.stats_timeout_seconds) as http:
-            response = await http.post(url, json={"email": email, "password": password})
+            response = await http.post(
+                url, data={"grant_type": "client_credentials", "scope": SCOPE}, auth=auth
+            )
         response.raise_for_status()
         body = response.json()
-    except (httpx.HTTPError, ValueError) as exc:
-        logger.warning("service_login_failed", error=type(exc).__name__)
+        authorization = f"Bearer {body['access_token']}"
+        lifetime = float(body["expires_in"]) - RENEW_BEFORE_SECONDS
+    except (httpx.HTTPError, ValueError, KeyError, TypeError) as exc:
+        logger.warning("service_token_failed", error=type(exc).__name__)
         return None
-    authorization = f"Bearer {body['access_token']}"
-    lifetime = float(body.get("expires_in", 0)) - RENEW_BEFORE_SECONDS
-    _cache[email] = _Cached(authorization, time.monotonic() + max(lifetime, 0))
+    _cache[settings.client_id] = _Cached(authorization, time.monotonic() + max(lifetime, 0))
     return authorization

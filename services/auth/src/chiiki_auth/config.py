@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
+import uuid
 from pathlib import Path
 from typing import ClassVar, Self
 
-from pydantic import Field, SecretStr, model_validator
+from pydantic import BaseModel, Field, SecretStr, model_validator
 from pydantic_settings import SettingsConfigDict
 
+from chiiki_shared.security import SCOPES
 from chiiki_shared.settings import ServiceSettings
 
 # OWASP's minimum for argon2id: 19 MiB of memory, 2 iterations, 1 lane.
@@ -15,6 +17,27 @@ ARGON2_MIN_MEMORY_KIB = 19 * 1024
 ARGON2_MIN_TIME_COST = 2
 # ASVS 5.0 (V6.3.1) allows at most 100 failed attempts per hour on one account.
 ASVS_MAX_FAILURES_PER_HOUR = 100
+
+
+# A client secret given from outside (AUTH_BOOTSTRAP_CLIENTS) must be as hard to guess as one we
+# generate (32 random bytes, 43 characters of base64url): at least 32 characters.
+MIN_CLIENT_SECRET_LENGTH = 32
+
+
+class BootstrapClient(BaseModel):
+    """A service account created at start-up when no client has its id (AUTH_BOOTSTRAP_CLIENTS)."""
+
+    id: uuid.UUID
+    name: str = Field(min_length=1, max_length=100)
+    secret: SecretStr = Field(min_length=MIN_CLIENT_SECRET_LENGTH, max_length=256)
+    scopes: list[str] = Field(min_length=1)
+
+    @model_validator(mode="after")
+    def _known_scopes(self) -> Self:
+        unknown = sorted(set(self.scopes) - set(SCOPES))
+        if unknown:
+            raise ValueError(f"unknown scopes {unknown}; known: {list(SCOPES)}")
+        return self
 
 
 class AuthSettings(ServiceSettings):
@@ -55,6 +78,13 @@ class AuthSettings(ServiceSettings):
     # and rebuilds it from the database when Redis came back empty (see revocations.py).
     revocation_watch_seconds: float = Field(default=1.0, gt=0, le=60)
 
+    # Service accounts (client-credentials grant): token lifetime, and failed client
+    # authentications allowed per client id.
+    client_token_ttl_seconds: int = Field(default=600, ge=30, le=900)
+    client_max_failures: int = Field(default=20, ge=1)
+    client_window_seconds: int = Field(default=900, ge=1)
+    bootstrap_clients: list[BootstrapClient] = Field(default_factory=list)
+
     # Saved dashboard settings: one JSON document per user.
     settings_max_bytes: int = Field(default=64 * 1024, ge=256, le=512 * 1024)
 
@@ -71,7 +101,8 @@ class AuthSettings(ServiceSettings):
     @property
     def revocation_ttl_seconds(self) -> int:
         """How long a revocation must be remembered: as long as an access token can live."""
-        return self.access_token_ttl_seconds + self.jwt_leeway_seconds + 5
+        longest = max(self.access_token_ttl_seconds, self.client_token_ttl_seconds)
+        return longest + self.jwt_leeway_seconds + 5
 
     @model_validator(mode="after")
     def _check_auth_settings(self) -> Self:

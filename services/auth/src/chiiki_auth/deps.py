@@ -10,9 +10,11 @@ from fastapi import Depends, Request
 from fastapi.exceptions import RequestValidationError
 from pydantic import ValidationError
 
+from chiiki_auth.client_service import ClientService
 from chiiki_auth.config import AuthSettings
 from chiiki_auth.keys import KeyRing
 from chiiki_auth.models import USER_AGENT_MAX_LENGTH
+from chiiki_auth.oauth import TokenRequest, read_token_request
 from chiiki_auth.passwords import Passwords
 from chiiki_auth.schemas import LoginRequest
 from chiiki_auth.service import AuthService
@@ -57,6 +59,18 @@ def get_auth_service(
         settings=settings,
         keys=components.keys,
         passwords=components.passwords,
+        throttle=components.throttle,
+        revocations=components.revocations,
+    )
+
+
+def get_client_service(
+    session: SessionDep, settings: SettingsDep, components: ComponentsDep
+) -> ClientService:
+    return ClientService(
+        session=session,
+        settings=settings,
+        keys=components.keys,
         throttle=components.throttle,
         revocations=components.revocations,
     )
@@ -113,6 +127,8 @@ async def login_credentials(request: Request) -> LoginRequest:
 
 
 AuthServiceDep = Annotated[AuthService, Depends(get_auth_service)]
+ClientServiceDep = Annotated[ClientService, Depends(get_client_service)]
+TokenRequestDep = Annotated[TokenRequest, Depends(read_token_request)]
 ClientIp = Annotated[str, Depends(client_ip)]
 UserAgent = Annotated[str | None, Depends(user_agent)]
 LoginCredentials = Annotated[LoginRequest, Depends(login_credentials)]

@@ -7,6 +7,7 @@ import contextlib
 
 from fastapi import FastAPI
 
+from chiiki_auth.client_service import ClientService
 from chiiki_auth.config import AuthSettings
 from chiiki_auth.deps import COMPONENTS_EXTRA, AuthComponents
 from chiiki_auth.keys import load_key_ring
@@ -33,7 +34,7 @@ REBUILDER_EXTRA = "revocation_rebuilder"
 
 async def start_auth(runtime: Runtime) -> None:
     """Load the keys (refusing to start without one outside development), build what requests
-    share, and create the bootstrap admin when it is configured and missing."""
+    share, and create the bootstrap admin and clients when configured and missing."""
     settings = runtime.settings
     assert isinstance(settings, AuthSettings)
     keys = load_key_ring(settings)
@@ -67,6 +68,17 @@ async def start_auth(runtime: Runtime) -> None:
         leeway=settings.jwt_leeway_seconds,
     )
     runtime.extras[GUARD_EXTRA] = TokenGuard(verifier, revocations)
+    if settings.bootstrap_clients:
+        async with session_scope(runtime.sessions) as session:
+            clients = ClientService(
+                session=session,
+                settings=settings,
+                keys=keys,
+                throttle=components.throttle,
+                revocations=revocations,
+            )
+            for declared in settings.bootstrap_clients:
+                await clients.ensure_bootstrap(declared)
     if settings.bootstrap_admin_email and settings.bootstrap_admin_password:
         async with session_scope(runtime.sessions) as session:
             service = AuthService(
@@ -105,8 +117,8 @@ def create_app(settings: AuthSettings | None = None) -> FastAPI:
         settings or AuthSettings(),
         title="Chiiki auth",
         description=(
-            "Users, login, JWT access tokens and rotating refresh tokens, roles, profile and "
-            "saved dashboard settings."
+            "Users, login, JWT access tokens and rotating refresh tokens, roles, profile, "
+            "saved dashboard settings, and service accounts (OAuth 2.0 client credentials)."
         ),
         routers=[router, internal_router],
         on_startup=[start_auth],

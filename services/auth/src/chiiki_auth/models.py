@@ -1,7 +1,8 @@
 """Tables of the auth service, all in the ``auth`` schema.
 
 A session is one login: the family of refresh tokens descended from it, and the ``sid`` claim of
-every access token issued in it. Revoking the session ends them all.
+every access token issued in it. Revoking the session ends them all. A client is a service
+account of the client-credentials grant; it has no sessions.
 """
 
 from __future__ import annotations
@@ -10,8 +11,8 @@ import uuid
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import CheckConstraint, DateTime, ForeignKey, Integer, String, func
-from sqlalchemy.dialects.postgresql import JSONB
+from sqlalchemy import CheckConstraint, DateTime, ForeignKey, Index, Integer, String, func, text
+from sqlalchemy.dialects.postgresql import ARRAY, JSONB
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
 
 from chiiki_shared.db import schema_metadata
@@ -99,3 +100,39 @@ class UserSettings(Base):
     updated_at: Mapped[datetime] = mapped_column(
         DateTime(timezone=True), server_default=func.now(), onupdate=func.now()
     )
+
+
+class Client(Base):
+    """A service account (OAuth 2.0 client-credentials grant).
+
+    The secret is stored only as its SHA-256 (see clients.py for why that suffices). ``secret_id``
+    is the ``sid`` of the client's tokens: a new one at every rotation, denylisted with the old
+    secret, so rotating or revoking ends the tokens issued before.
+    """
+
+    __tablename__ = "clients"
+    __table_args__ = (
+        Index(
+            "ix_clients_active_name",
+            "name",
+            unique=True,
+            postgresql_where=text("revoked_at IS NULL"),
+        ),
+    )
+
+    id: Mapped[uuid.UUID] = mapped_column(primary_key=True, default=uuid.uuid4)
+    name: Mapped[str] = mapped_column(String(100))
+    secret_hash: Mapped[str] = mapped_column(String(64))
+    secret_id: Mapped[uuid.UUID] = mapped_column(default=uuid.uuid4)
+    scopes: Mapped[list[str]] = mapped_column(ARRAY(String(32)))
+    created_at: Mapped[datetime] = _now_column()
+    # The admin who created it; NULL for clients created at bootstrap or by the CLI.
+    created_by: Mapped[uuid.UUID | None] = mapped_column(
+        ForeignKey("users.id", ondelete="SET NULL")
+    )
+    secret_rotated_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    revoked_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+
+    @property
+    def is_revoked(self) -> bool:
+        return self.revoked_at is not None

@@ -11,7 +11,7 @@ from sqlalchemy import ColumnElement, and_, delete, func, or_, select, update
 from sqlalchemy.dialects.postgresql import insert
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from chiiki_auth.models import ROLE_ADMIN, RefreshToken, Session, User, UserSettings
+from chiiki_auth.models import ROLE_ADMIN, Client, RefreshToken, Session, User, UserSettings
 
 
 def _escape_like(text: str) -> str:
@@ -256,3 +256,43 @@ class SettingsRepository:
         if stored is not None:
             await self.session.refresh(stored)
         return stored
+
+
+class ClientRepository:
+    def __init__(self, session: AsyncSession) -> None:
+        self.session = session
+
+    async def get(self, client_id: uuid.UUID, *, for_update: bool = False) -> Client | None:
+        query = select(Client).where(Client.id == client_id)
+        if for_update:
+            query = query.with_for_update()
+        return await self.session.scalar(query)
+
+    async def add(
+        self,
+        *,
+        client_id: uuid.UUID,
+        name: str,
+        secret_hash: str,
+        scopes: list[str],
+        created_by: uuid.UUID | None,
+    ) -> Client | None:
+        """The new client, or ``None`` when its id or an active client's name is taken."""
+        inserted = await self.session.scalar(
+            insert(Client)
+            .values(
+                id=client_id,
+                name=name,
+                secret_hash=secret_hash,
+                secret_id=uuid.uuid4(),
+                scopes=scopes,
+                created_by=created_by,
+            )
+            .on_conflict_do_nothing()
+            .returning(Client.id)
+        )
+        return None if inserted is None else await self.get(inserted)
+
+    async def all(self) -> list[Client]:
+        query = select(Client).order_by(Client.created_at, Client.id)
+        return list((await self.session.scalars(query)).all())

@@ -9,14 +9,23 @@ from typing import Annotated, Any
 from fastapi import APIRouter, Header, Query, Request, Response
 from fastapi.responses import JSONResponse
 
+from chiiki_auth.client_service import ClientWithSecret
 from chiiki_auth.deps import (
     AuthServiceDep,
     ClientIp,
+    ClientServiceDep,
     ComponentsDep,
     LoginCredentials,
+    TokenRequestDep,
     UserAgent,
 )
+from chiiki_auth.oauth import FORM_MEDIA_TYPE
 from chiiki_auth.schemas import (
+    ClientCreate,
+    ClientList,
+    ClientRead,
+    ClientSecretRead,
+    ClientTokenResponse,
     LoginRequest,
     MeUpdate,
     PasswordChange,
@@ -39,6 +48,7 @@ from chiiki_shared.security import (
     CurrentUser,
     admin_required,
     authentication_required,
+    check_client_scope,
     get_token_guard,
 )
 
@@ -64,6 +74,27 @@ _LOGIN_BODY = {
                     },
                 }
             },
+        },
+    }
+}
+
+
+_TOKEN_BODY = {
+    "requestBody": {
+        "required": True,
+        "content": {
+            FORM_MEDIA_TYPE: {
+                "schema": {
+                    "type": "object",
+                    "required": ["grant_type"],
+                    "properties": {
+                        "grant_type": {"type": "string", "enum": ["client_credentials"]},
+                        "scope": {"type": "string", "description": "Space-separated scopes"},
+                        "client_id": {"type": "string", "description": "Instead of Basic"},
+                        "client_secret": {"type": "string", "format": "password"},
+                    },
+                }
+            }
         },
     }
 }
@@ -251,6 +282,69 @@ async def update_user(
     return UserRead.of(user)
 
 
+@router.post(
+    "/token",
+    summary="OAuth 2.0 client-credentials grant: an access token for a service account",
+    openapi_extra=_TOKEN_BODY,
+)
+async def token(
+    body: TokenRequestDep, service: ClientServiceDep, ip: ClientIp, response: Response
+) -> ClientTokenResponse:
+    granted = await service.grant(body, client_ip=ip)
+    response.headers.update(NO_STORE)
+    return ClientTokenResponse(
+        access_token=granted.access_token, expires_in=granted.expires_in, scope=granted.scope
+    )
+
+
+def _with_secret(created: ClientWithSecret, response: Response) -> ClientSecretRead:
+    response.headers.update(NO_STORE)
+    read = ClientRead.of(created.client)
+    return ClientSecretRead(**read.model_dump(), client_secret=created.secret)
+
+
+@router.post("/clients", status_code=201, summary="Create a service account (admin)")
+async def create_client(
+    body: ClientCreate, admin: AdminUser, service: ClientServiceDep, response: Response
+) -> ClientSecretRead:
+    created = await service.create(
+        name=body.name, scopes=list(body.scopes), created_by=uuid.UUID(admin.user_id)
+    )
+    return _with_secret(created, response)
+
+
+@router.get("/clients", summary="Service accounts, revoked ones included (admin)")
+async def list_clients(admin: AdminUser, service: ClientServiceDep) -> ClientList:
+    return ClientList(items=[ClientRead.of(client) for client in await service.list()])
+
+
+@router.get("/clients/{client_id}", summary="A service account (admin)")
+async def get_client(
+    client_id: uuid.UUID, admin: AdminUser, service: ClientServiceDep
+) -> ClientRead:
+    return ClientRead.of(await service.get(client_id))
+
+
+@router.delete(
+    "/clients/{client_id}", status_code=204, summary="Revoke a service account and its tokens"
+)
+async def revoke_client(
+    client_id: uuid.UUID, admin: AdminUser, service: ClientServiceDep
+) -> Response:
+    await service.revoke(client_id, by=admin)
+    return Response(status_code=204)
+
+
+@router.post(
+    "/clients/{client_id}/secret",
+    summary="Rotate a service account's secret; tokens issued with the old one end (admin)",
+)
+async def rotate_client_secret(
+    client_id: uuid.UUID, admin: AdminUser, service: ClientServiceDep, response: Response
+) -> ClientSecretRead:
+    return _with_secret(await service.rotate_secret(client_id, by=admin), response)
+
+
 @router.get("/.well-known/jwks.json", summary="The public keys that verify access tokens")
 async def jwks(components: ComponentsDep) -> JSONResponse:
     return JSONResponse(
@@ -264,14 +358,20 @@ async def verify(
     request: Request,
     authorization: Annotated[str | None, Header()] = None,
     x_required_role: Annotated[str | None, Header()] = None,
+    x_required_scope: Annotated[str | None, Header()] = None,
 ) -> Response:
-    """204 with the identity, or the problem the gateway turns into its own answer."""
+    """204 with the identity, or the problem the gateway turns into its own answer.
+
+    User tokens are checked against the location's role, client tokens against its scope (a
+    location without one, such as the account routes, is closed to clients)."""
     try:
         scheme, _, token = (authorization or "").partition(" ")
         if scheme.lower() != "bearer" or not token.strip():
             raise authentication_required()
         principal = await get_token_guard(request).authenticate(token.strip())
-        if x_required_role == "admin" and not principal.is_admin:
+        if principal.is_client:
+            check_client_scope(principal, x_required_scope or None)
+        elif x_required_role == "admin" and not principal.is_admin:
             raise admin_required()
     except ApiError as exc:
         exc.headers = {**exc.headers, "X-Problem-Code": exc.code, "X-Problem-Detail": exc.detail}

@@ -10,7 +10,8 @@ from typing import Annotated, Any, Literal
 from email_validator import EmailNotValidError, validate_email
 from pydantic import AfterValidator, BaseModel, ConfigDict, Field, model_validator
 
-from chiiki_auth.models import User
+from chiiki_auth.models import Client, User
+from chiiki_shared.security import SCOPES
 
 
 def normalise_email(value: str) -> str:
@@ -136,3 +137,50 @@ class UserAdminUpdate(BaseModel):
         if self.role is None and self.disabled is None:
             raise ValueError("give role, disabled or both")
         return self
+
+
+# -- service accounts (client-credentials grant) ---------------------------------------------------
+
+ScopeName = Literal[SCOPES]  # type: ignore[valid-type] # the closed set, as an enum in OpenAPI
+
+
+class ClientCreate(BaseModel):
+    name: DisplayName
+    scopes: list[ScopeName] = Field(min_length=1, max_length=len(SCOPES))
+
+
+class ClientRead(BaseModel):
+    id: uuid.UUID = Field(description="The client id: `client_id` of the token request")
+    name: str
+    scopes: list[str]
+    created_at: datetime
+    created_by: uuid.UUID | None = Field(description="The admin; null when bootstrapped")
+    secret_rotated_at: datetime | None
+    revoked_at: datetime | None
+
+    @classmethod
+    def of(cls, client: Client) -> ClientRead:
+        return cls(
+            id=client.id,
+            name=client.name,
+            scopes=list(client.scopes),
+            created_at=client.created_at,
+            created_by=client.created_by,
+            secret_rotated_at=client.secret_rotated_at,
+            revoked_at=client.revoked_at,
+        )
+
+
+class ClientSecretRead(ClientRead):
+    client_secret: str = Field(description="Shown this once; only its hash is kept")
+
+
+class ClientList(BaseModel):
+    items: list[ClientRead]
+
+
+class ClientTokenResponse(BaseModel):
+    access_token: str
+    token_type: Literal["Bearer"] = "Bearer"  # noqa: S105 - the OAuth2 token type
+    expires_in: int = Field(description="Seconds the access token is valid")
+    scope: str = Field(description="The granted scopes, space-separated")

@@ -53,6 +53,35 @@ def issue_access_token(
     return jwt.encode(claims, key.private_key, algorithm=ALGORITHM, headers=headers)
 
 
+def issue_client_token(
+    keys: KeyRing,
+    settings: AuthSettings,
+    *,
+    client_id: str,
+    secret_id: str,
+    scopes: list[str],
+    now: datetime,
+) -> str:
+    """A client-credentials access token: ``sub`` = ``client_id``, ``sid`` = the client's current
+    secret, ``scope``, no ``role`` (the contract is in ``chiiki_shared.security``)."""
+    key = keys.signing_key(now)
+    issued_at = int(now.timestamp())
+    claims = {
+        "iss": settings.jwt_issuer,
+        "aud": settings.jwt_audience,
+        "sub": client_id,
+        "client_id": client_id,
+        "iat": issued_at,
+        "nbf": issued_at,
+        "exp": issued_at + settings.client_token_ttl_seconds,
+        "jti": uuid.uuid4().hex,
+        "sid": secret_id,
+        "scope": " ".join(scopes),
+    }
+    headers = {"kid": key.kid, "typ": ACCESS_TOKEN_TYPE}
+    return jwt.encode(claims, key.private_key, algorithm=ALGORITHM, headers=headers)
+
+
 def new_refresh_token() -> str:
     return secrets.token_urlsafe(REFRESH_TOKEN_BYTES)
 

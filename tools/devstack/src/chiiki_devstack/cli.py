@@ -51,6 +51,16 @@ def up(stack: Stack) -> None:
         print(f"  {service + ':':<10}{url}/api/{service}/docs")
     print(f"  logs:     {stack.settings.log_dir}")
     _print_ingestion(stack)
+    if stack.service_clients_file.exists() and not os.environ.get("AUTH_BOOTSTRAP_CLIENTS"):
+        names = ", ".join(str(c["name"]) for c in stack.service_clients().values())
+        kept = stack.service_clients_file
+        print(f"  clients:  {names}  (the workers' service accounts, kept in {kept})")
+        if not _clients_get_tokens(stack):
+            print(
+                "  warning:  a worker's client already existed in this database with another id"
+                "\n            or secret; `make clean` drops the development database and starts"
+                "\n            afresh."
+            )
     if stack.dev_admin_file.exists() and not os.environ.get("BOOTSTRAP_ADMIN_EMAIL"):
         email, password = stack.dev_admin()
         print(
@@ -75,6 +85,21 @@ def _can_log_in(stack: Stack, email: str, password: str) -> bool:
         timeout=10,
     )
     return response.status_code == 200
+
+
+def _clients_get_tokens(stack: Stack) -> bool:
+    import httpx
+
+    for client in stack.service_clients().values():
+        response = httpx.post(
+            f"{stack.gateway_url()}/api/auth/token",
+            data={"grant_type": "client_credentials"},
+            auth=(str(client["id"]), str(client["secret"])),
+            timeout=10,
+        )
+        if response.status_code != 200:
+            return False
+    return True
 
 
 def clean(stack: Stack) -> None:

@@ -391,6 +391,11 @@ def running_stack(platform: Platform, run_dir: Path, **overrides: str) -> Iterat
     saved = {key: os.environ.get(key) for key in env}
     os.environ.update(env)
     stack = Stack.from_env()
+    # The workers' service accounts, as make up makes them (generated into the run folder), kept
+    # in this process's environment too, so a service restarted by a test gets its own again.
+    clients = {} if "AUTH_BOOTSTRAP_CLIENTS" in overrides else stack.service_client_env()
+    saved.update({key: os.environ.get(key) for key in clients})
+    os.environ.update(clients)
     try:
         stack.up()
         yield stack

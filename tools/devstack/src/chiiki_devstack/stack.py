@@ -7,6 +7,7 @@ import os
 import secrets
 import sys
 import time
+import uuid
 from collections.abc import Callable, Collection
 from dataclasses import dataclass
 from functools import partial
@@ -33,12 +34,31 @@ DEV_ADMIN_EMAIL = "admin@chiiki.example"
 REPLAY = "replay"
 REPLAY_APP_ID = "chiiki-dev-replay"
 REPLAY_RECORDINGS = REPO_ROOT / "services" / "ingest" / "recordings"
+# The platform's own workers' service accounts (client-credentials grant), created by the auth
+# service at start-up (AUTH_BOOTSTRAP_CLIENTS) and handed to each worker through its settings.
+# Secrets are generated once into the run folder (see service_clients).
+SERVICE_CLIENTS = {
+    "analytics": {"name": "analytics-worker", "scopes": ["stats:read"]},
+}
+# Settings only one service's processes may see: no service reads another's credentials.
+PRIVATE_SETTINGS = {
+    "auth": ("BOOTSTRAP_ADMIN_EMAIL", "BOOTSTRAP_ADMIN_PASSWORD", "AUTH_BOOTSTRAP_CLIENTS"),
+    "analytics": ("ANALYTICS_CLIENT_ID", "ANALYTICS_CLIENT_SECRET"),
+}
 # Sent once the stack is healthy: loads every catalog table that has no version yet.
 BOOTSTRAP_INGESTION_TASK = "ingest.bootstrap_catalog"
 
 
 class StackFailed(RuntimeError):
     pass
+
+
+def own_env(env: dict[str, str], service: str) -> dict[str, str]:
+    """``env`` without the settings private to other services (PRIVATE_SETTINGS)."""
+    foreign = {
+        name for owner, names in PRIVATE_SETTINGS.items() if owner != service for name in names
+    }
+    return {name: value for name, value in env.items() if name not in foreign}
 
 
 @dataclass(frozen=True)
@@ -70,6 +90,8 @@ class Stack:
         if env["ENVIRONMENT"] == "development" and not env.get("BOOTSTRAP_ADMIN_EMAIL"):
             email, password = self.dev_admin()
             env.update(BOOTSTRAP_ADMIN_EMAIL=email, BOOTSTRAP_ADMIN_PASSWORD=password)
+        if not env.get("AUTH_BOOTSTRAP_CLIENTS") and not env.get("ANALYTICS_CLIENT_ID"):
+            env.update(self.service_client_env())
         resolved = infra.resolve(self.settings, env)
         for spec in resolved.embedded:
             watched.append(self.table.start(spec).name)
@@ -101,7 +123,7 @@ class Stack:
         argv += ["--port", str(port), "--recordings", str(REPLAY_RECORDINGS)]
         argv += ["--log-level", "warning"]
         # The accepted id goes in the environment, never on a command line `ps` shows.
-        replay_env = {**env, "ESTAT_REPLAY_APP_ID": REPLAY_APP_ID}
+        replay_env = {**own_env(env, REPLAY), "ESTAT_REPLAY_APP_ID": REPLAY_APP_ID}
         return [ProcessSpec(REPLAY, argv, replay_env, REPO_ROOT)]
 
     def _replay_port(self) -> int:
@@ -147,6 +169,35 @@ class Stack:
                 json.dump(record, file)
         record = json.loads(path.read_text())
         return record["email"], record["password"]
+
+    @property
+    def service_clients_file(self) -> Path:
+        return self.settings.run_dir / "service-clients.json"
+
+    def service_clients(self) -> dict[str, dict[str, object]]:
+        """Each worker's client, by service: ``{id, name, secret, scopes}``, generated once and
+        kept (mode 0600) like the development admin's password."""
+        path = self.service_clients_file
+        if not path.exists():
+            path.parent.mkdir(parents=True, exist_ok=True)
+            record = {
+                service: {**client, "id": str(uuid.uuid4()), "secret": secrets.token_urlsafe(32)}
+                for service, client in SERVICE_CLIENTS.items()
+            }
+            descriptor = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+            with os.fdopen(descriptor, "w") as file:
+                json.dump(record, file)
+        return json.loads(path.read_text())
+
+    def service_client_env(self) -> dict[str, str]:
+        """The auth service's AUTH_BOOTSTRAP_CLIENTS and each worker's own id and secret."""
+        clients = self.service_clients()
+        analytics = clients["analytics"]
+        return {
+            "AUTH_BOOTSTRAP_CLIENTS": json.dumps(list(clients.values())),
+            "ANALYTICS_CLIENT_ID": str(analytics["id"]),
+            "ANALYTICS_CLIENT_SECRET": str(analytics["secret"]),
+        }
 
     def _remember_gateway(self) -> None:
         """Write where the gateway listens, so ``ps`` finds it without the same environment."""
@@ -206,7 +257,7 @@ class Stack:
                         "--timeout-graceful-shutdown",
                         "10",
                     ],
-                    env,
+                    own_env(env, service),
                     REPO_ROOT,
                 )
             )
@@ -227,7 +278,7 @@ class Stack:
                         "--without-gossip",
                         "--without-mingle",
                     ],
-                    env,
+                    own_env(env, service),
                     REPO_ROOT,
                 )
             )
@@ -243,7 +294,7 @@ class Stack:
                     "--schedule",
                     str(schedule_file),
                 ],
-                env,
+                own_env(env, "ingest"),
                 REPO_ROOT,
             )
         )
@@ -251,7 +302,8 @@ class Stack:
         gateway.check_config(config)
         error_log = str(self.settings.log_dir / "gateway-error.log")
         nginx_argv = [gateway.nginx_binary(), "-p", str(config.parent), "-c", str(config)]
-        specs.append(ProcessSpec("gateway", [*nginx_argv, "-e", error_log], env, REPO_ROOT))
+        gateway_env = own_env(env, "gateway")
+        specs.append(ProcessSpec("gateway", [*nginx_argv, "-e", error_log], gateway_env, REPO_ROOT))
         return specs
 
     # -- health ---------------------------------------------------------------------------------
