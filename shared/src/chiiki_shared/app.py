@@ -1,8 +1,9 @@
 """The FastAPI app factory every service uses, so all four behave alike at the edges.
 
 Each service gets: JSON logs with request ids, the common error format, ``/healthz``, ``/readyz``,
-``/metrics``, and its OpenAPI document and Swagger UI under ``/api/<service>/`` so they are
-reachable through the gateway unchanged.
+``/metrics``, its OpenAPI document and Swagger UI under ``/api/<service>/`` so they are
+reachable through the gateway unchanged, the checks of client input at the edge
+(``chiiki_shared.edge``) and every route's errors declared as ``Problem`` documents.
 """
 
 from __future__ import annotations
@@ -10,12 +11,14 @@ from __future__ import annotations
 from collections.abc import AsyncIterator, Awaitable, Callable, Sequence
 from contextlib import asynccontextmanager
 
-from fastapi import APIRouter, FastAPI
+from fastapi import APIRouter, Depends, FastAPI
 
+from chiiki_shared.edge import InputGuard, single_valued_query
 from chiiki_shared.errors import install_error_handlers
 from chiiki_shared.health import Check, health_router
 from chiiki_shared.logging import configure_logging
 from chiiki_shared.observability import install_observability
+from chiiki_shared.openapi import install_problem_schema
 from chiiki_shared.runtime import Runtime
 from chiiki_shared.settings import ServiceSettings
 
@@ -58,9 +61,14 @@ def create_service_app(
         docs_url=f"/api/{service}/docs",
         redoc_url=None,
         swagger_ui_oauth2_redirect_url=f"/api/{service}/docs/oauth2-redirect",
+        dependencies=[Depends(single_valued_query)],
     )
     install_error_handlers(app)
+    # Added before the observability middleware so it runs inside it: refusals are logged,
+    # counted and carry the request id.
+    app.add_middleware(InputGuard)
     install_observability(app, service)
+    install_problem_schema(app)
     app.include_router(health_router(readiness_checks))
     for router in routers:
         app.include_router(router)

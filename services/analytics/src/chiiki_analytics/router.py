@@ -35,6 +35,7 @@ from chiiki_analytics.schemas import (
     RegionCode,
 )
 from chiiki_shared.deps import RedisDep, RuntimeDep
+from chiiki_shared.limits import NonNegInt64
 from chiiki_shared.security import CurrentUser, ReadAccess
 
 IndicatorQuery = Annotated[
@@ -124,7 +125,7 @@ async def list_policies(
     principal: CurrentUser,
     session: SessionDep,
     limit: Annotated[int, Query(ge=1, le=200)] = 50,
-    offset: Annotated[int, Query(ge=0)] = 0,
+    offset: Annotated[NonNegInt64, Query(description="Items to skip")] = 0,
     mine: Annotated[bool, Query(description="Admins: only their own policies")] = False,
 ) -> PolicyPage:
     owner = None if principal.is_admin and not mine else principal.user_id

@@ -26,6 +26,7 @@ from chiiki_auth.schemas import (
 from chiiki_auth.service import RefreshReused, SettingsDocument
 from chiiki_auth.tokens import TokenPair
 from chiiki_shared.errors import ApiError, problem_response
+from chiiki_shared.openapi import problem_responses
 from chiiki_shared.security import (
     AdminUser,
     CurrentUser,
@@ -77,7 +78,12 @@ def _settings(document: SettingsDocument) -> SettingsRead:
     )
 
 
-@router.post("/register", status_code=201, summary="Create an account")
+@router.post(
+    "/register",
+    status_code=201,
+    summary="Create an account",
+    responses=problem_responses(409, 429, d409="An account with this email already exists"),
+)
 async def register(body: RegisterRequest, service: AuthServiceDep, ip: ClientIp) -> UserRead:
     user = await service.register(
         email=body.email, password=body.password, display_name=body.display_name, client_ip=ip
@@ -89,6 +95,7 @@ async def register(body: RegisterRequest, service: AuthServiceDep, ip: ClientIp)
     "/login",
     summary="Log in: an access token and a refresh token",
     openapi_extra=_LOGIN_BODY,
+    responses=problem_responses(400, 401, 413, 415, 429),
 )
 async def login(
     credentials: LoginCredentials, service: AuthServiceDep, ip: ClientIp, response: Response
