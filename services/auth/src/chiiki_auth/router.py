@@ -108,6 +108,7 @@ async def login(
     "/refresh",
     summary="Rotate a refresh token: new access and refresh tokens",
     response_model=TokenResponse,
+    responses=problem_responses(401),
 )
 async def refresh(
     body: RefreshRequest, service: AuthServiceDep, request: Request, response: Response
@@ -125,12 +126,14 @@ async def logout(principal: CurrentUser, service: AuthServiceDep) -> Response:
     return Response(status_code=204)
 
 
-@router.get("/me", summary="The signed-in user")
+@router.get("/me", summary="The signed-in user", responses=problem_responses(404))
 async def me(principal: CurrentUser, service: AuthServiceDep) -> UserRead:
     return UserRead.of(await service.me(principal))
 
 
-@router.patch("/me", summary="Change the signed-in user's profile")
+@router.patch(
+    "/me", summary="Change the signed-in user's profile", responses=problem_responses(404)
+)
 async def update_me(body: MeUpdate, principal: CurrentUser, service: AuthServiceDep) -> UserRead:
     return UserRead.of(await service.update_me(principal, display_name=body.display_name))
 
@@ -138,6 +141,7 @@ async def update_me(body: MeUpdate, principal: CurrentUser, service: AuthService
 @router.post(
     "/me/password",
     summary="Change the password; every session ends and a new one starts",
+    responses=problem_responses(403, 404, 429, d403="The current password is incorrect"),
 )
 async def change_password(
     body: PasswordChange,
@@ -152,7 +156,9 @@ async def change_password(
     return _tokens(pair, response)
 
 
-@router.get("/me/settings", summary="The saved dashboard settings")
+@router.get(
+    "/me/settings", summary="The saved dashboard settings", responses=problem_responses(404)
+)
 async def get_settings(principal: CurrentUser, service: AuthServiceDep) -> SettingsRead:
     return _settings(await service.get_settings(principal))
 
@@ -160,6 +166,7 @@ async def get_settings(principal: CurrentUser, service: AuthServiceDep) -> Setti
 @router.put(
     "/me/settings",
     summary="Save the dashboard settings (409 when the version is stale)",
+    responses=problem_responses(404, 409, 413, d409="The version is stale"),
 )
 async def put_settings(
     body: SettingsWrite, principal: CurrentUser, service: AuthServiceDep
@@ -182,7 +189,11 @@ async def list_users(
     )
 
 
-@router.patch("/users/{user_id}", summary="Change a user's role or disable them (admin)")
+@router.patch(
+    "/users/{user_id}",
+    summary="Change a user's role or disable them (admin)",
+    responses=problem_responses(409, d409="The last admin cannot be demoted or disabled"),
+)
 async def update_user(
     user_id: uuid.UUID, body: UserAdminUpdate, admin: AdminUser, service: AuthServiceDep
 ) -> UserRead:
