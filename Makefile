@@ -63,7 +63,7 @@ test: lint ## Lint, then every test (unit, integration, end to end)
 
 .PHONY: fuzz
 fuzz: install ## Long fuzzing of all four services: schemathesis and hostile values (FUZZ_MAX_EXAMPLES=200)
-	FUZZ_MAX_EXAMPLES=$${FUZZ_MAX_EXAMPLES:-200} HOSTILE_MAX_EXAMPLES=$${HOSTILE_MAX_EXAMPLES:-2000} \
+	FUZZ_MAX_EXAMPLES=$${FUZZ_MAX_EXAMPLES:-200} HOSTILE_MAX_EXAMPLES=$${HOSTILE_MAX_EXAMPLES:-5000} \
 		$(VENV)/bin/pytest tests/fuzz -p no:cacheprovider $(PYTEST_ARGS)
 
 .PHONY: bench

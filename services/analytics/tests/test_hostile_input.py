@@ -4,6 +4,7 @@ Offsets beyond PostgreSQL's bigint and NUL in text answered 500 before the bound
 and the input guard (chiiki_shared.limits, chiiki_shared.edge).
 """
 
+import json
 import uuid
 
 import pytest
@@ -44,7 +45,12 @@ async def test_the_largest_bigint_offset_is_an_empty_page(api, login) -> None:
 async def test_control_characters_in_policy_text_are_422(
     api, login, problem, member, value, message
 ) -> None:
-    response = await api.post(BASE, json={**POLICY, member: value}, headers=login("hostile-text"))
+    # Escaped JSON: a lone surrogate cannot be sent as UTF-8.
+    response = await api.post(
+        BASE,
+        content=json.dumps({**POLICY, member: value}),
+        headers={**login("hostile-text"), "Content-Type": "application/json"},
+    )
     body = problem(response, 422, "validation-failed")
     assert body["errors"][0]["field"] == f"body.{member}"
     assert body["errors"][0]["message"] == message
