@@ -61,5 +61,9 @@ def _multi_line(value: str) -> str:
 
 
 # Names, codes, emails: no control character at all. Descriptions: tab and line breaks allowed.
-SingleLineText = Annotated[str, AfterValidator(_single_line)]
-MultiLineText = Annotated[str, AfterValidator(_multi_line)]
+# Put the validators after any StringConstraints (``Annotated[str, StringConstraints(...),
+# SINGLE_LINE]``): constraints placed after a validator are not applied.
+SINGLE_LINE = AfterValidator(_single_line)
+MULTI_LINE = AfterValidator(_multi_line)
+SingleLineText = Annotated[str, SINGLE_LINE]
+MultiLineText = Annotated[str, MULTI_LINE]

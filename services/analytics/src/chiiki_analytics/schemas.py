@@ -9,7 +9,7 @@ from typing import Annotated, Any, Literal
 from pydantic import AfterValidator, BaseModel, ConfigDict, Field, StringConstraints
 
 from chiiki_analytics.forecasts import DEFAULT_HORIZON, MAX_HORIZON
-from chiiki_shared.limits import MultiLineText, SingleLineText
+from chiiki_shared.limits import MULTI_LINE, SINGLE_LINE
 
 RegionCode = Annotated[
     str, StringConstraints(pattern=r"^[0-9]{2}[0-9A-Z]{3}$", strip_whitespace=True)
@@ -23,9 +23,9 @@ Horizon = Annotated[int, Field(ge=1, le=MAX_HORIZON)]
 
 
 PolicyName = Annotated[
-    SingleLineText, StringConstraints(strip_whitespace=True, min_length=1, max_length=200)
+    str, StringConstraints(strip_whitespace=True, min_length=1, max_length=200), SINGLE_LINE
 ]
-Description = Annotated[MultiLineText, StringConstraints(max_length=5000)]
+Description = Annotated[str, StringConstraints(max_length=5000), MULTI_LINE]
 
 
 def _distinct(codes: list[str]) -> list[str]:
