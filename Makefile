@@ -61,6 +61,11 @@ format: install ## Format and fix what ruff can
 test: lint ## Lint, then every test (unit, integration, end to end)
 	$(VENV)/bin/pytest $(PYTEST_ARGS)
 
+.PHONY: fuzz
+fuzz: install ## Long fuzzing of all four services: schemathesis and hostile values (FUZZ_MAX_EXAMPLES=200)
+	FUZZ_MAX_EXAMPLES=$${FUZZ_MAX_EXAMPLES:-200} HOSTILE_MAX_EXAMPLES=$${HOSTILE_MAX_EXAMPLES:-5000} \
+		$(VENV)/bin/pytest tests/fuzz -p no:cacheprovider $(PYTEST_ARGS)
+
 .PHONY: bench
 bench: install bench-ingest bench-analytics bench-stats ## Every benchmark: bench-ingest, bench-analytics, bench-stats, then login latency and the gateway's token-check cost (uses wrk if installed)
 	$(VENV)/bin/pytest bench/test_auth_bench.py -q -s -p no:cacheprovider $(PYTEST_ARGS)

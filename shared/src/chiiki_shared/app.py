@@ -1,8 +1,9 @@
 """The FastAPI app factory every service uses, so all four behave alike at the edges.
 
 Each service gets: JSON logs with request ids, the common error format, ``/healthz``, ``/readyz``,
-``/metrics``, and its OpenAPI document and Swagger UI under ``/api/<service>/`` so they are
-reachable through the gateway unchanged.
+``/metrics``, its OpenAPI document and Swagger UI under ``/api/<service>/`` so they are
+reachable through the gateway unchanged, the checks of client input at the edge
+(``chiiki_shared.edge``) and every route's errors declared as ``Problem`` documents.
 """
 
 from __future__ import annotations
@@ -10,13 +11,15 @@ from __future__ import annotations
 from collections.abc import AsyncIterator, Awaitable, Callable, Sequence
 from contextlib import asynccontextmanager
 
-from fastapi import APIRouter, FastAPI
+from fastapi import APIRouter, Depends, FastAPI
 
 from chiiki_shared.docs import docs_router
+from chiiki_shared.edge import InputGuard, single_valued_query
 from chiiki_shared.errors import install_error_handlers, name_http_dependency
 from chiiki_shared.health import Check, health_router
 from chiiki_shared.logging import configure_logging
 from chiiki_shared.observability import install_observability
+from chiiki_shared.openapi import install_problem_schema
 from chiiki_shared.runtime import Runtime
 from chiiki_shared.settings import ServiceSettings
 
@@ -59,13 +62,18 @@ def create_service_app(
         # Served by docs_router instead: from our own files, with a Content-Security-Policy.
         docs_url=None,
         redoc_url=None,
+        dependencies=[Depends(single_valued_query)],
     )
     install_error_handlers(app)
     name_http_dependency(settings.auth_internal_url, "auth")
+    # Added before the observability middleware so it runs inside it: refusals are logged,
+    # counted and carry the request id.
+    app.add_middleware(InputGuard)
     app.include_router(docs_router(app, service))
     install_observability(
         app, service, metrics_token=settings.metrics_token, metrics_open=settings.metrics_open
     )
+    install_problem_schema(app)
     app.include_router(health_router(readiness_checks))
     for router in routers:
         app.include_router(router)

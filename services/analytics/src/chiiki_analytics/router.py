@@ -35,6 +35,8 @@ from chiiki_analytics.schemas import (
     RegionCode,
 )
 from chiiki_shared.deps import RedisDep, RuntimeDep
+from chiiki_shared.limits import NonNegInt64
+from chiiki_shared.openapi import problem_responses
 from chiiki_shared.security import CurrentUser, ReadAccess
 
 IndicatorQuery = Annotated[
@@ -53,10 +55,12 @@ AsOfQuery = Annotated[
     ),
 ]
 
-forecasts_router = APIRouter(tags=["forecasts"])
-analyses_router = APIRouter(tags=["trends and anomalies"])
-policies_router = APIRouter(tags=["policies"])
-jobs_router = APIRouter(tags=["jobs"])
+# 404: an unknown indicator, region, policy or job, named in the path, the query or the body.
+NOT_FOUND = problem_responses(404)
+forecasts_router = APIRouter(tags=["forecasts"], responses=NOT_FOUND)
+analyses_router = APIRouter(tags=["trends and anomalies"], responses=NOT_FOUND)
+policies_router = APIRouter(tags=["policies"], responses=NOT_FOUND)
+jobs_router = APIRouter(tags=["jobs"], responses=NOT_FOUND)
 
 
 @forecasts_router.get(
@@ -124,7 +128,7 @@ async def list_policies(
     principal: CurrentUser,
     session: SessionDep,
     limit: Annotated[int, Query(ge=1, le=200)] = 50,
-    offset: Annotated[int, Query(ge=0)] = 0,
+    offset: Annotated[NonNegInt64, Query(description="Items to skip")] = 0,
     mine: Annotated[bool, Query(description="Admins: only their own policies")] = False,
 ) -> PolicyPage:
     owner = None if principal.is_admin and not mine else principal.user_id

@@ -9,6 +9,7 @@ from typing import Annotated, Any, Literal
 from pydantic import AfterValidator, BaseModel, ConfigDict, Field, StringConstraints
 
 from chiiki_analytics.forecasts import DEFAULT_HORIZON, MAX_HORIZON
+from chiiki_shared.limits import MULTI_LINE, SINGLE_LINE
 
 RegionCode = Annotated[
     str, StringConstraints(pattern=r"^[0-9]{2}[0-9A-Z]{3}$", strip_whitespace=True)
@@ -19,6 +20,12 @@ IndicatorCode = Annotated[
 ]
 Year = Annotated[int, Field(ge=1800, le=2200)]
 Horizon = Annotated[int, Field(ge=1, le=MAX_HORIZON)]
+
+
+PolicyName = Annotated[
+    str, StringConstraints(strip_whitespace=True, min_length=1, max_length=200), SINGLE_LINE
+]
+Description = Annotated[str, StringConstraints(max_length=5000), MULTI_LINE]
 
 
 def _distinct(codes: list[str]) -> list[str]:
@@ -35,26 +42,23 @@ TargetIndicators = Annotated[
 class PolicyCreate(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
-    name: Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=200)]
+    name: PolicyName
     region: RegionCode
     start_period: Year = Field(
         description="First year (as the indicators' data label it) in effect"
     )
     target_indicators: TargetIndicators
-    description: Annotated[str, StringConstraints(max_length=5000)] = ""
+    description: Description = ""
 
 
 class PolicyUpdate(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
-    name: (
-        Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=200)]
-        | None
-    ) = None
+    name: PolicyName | None = None
     region: RegionCode | None = None
     start_period: Year | None = None
     target_indicators: TargetIndicators | None = None
-    description: Annotated[str, StringConstraints(max_length=5000)] | None = None
+    description: Description | None = None
 
 
 class PolicyRead(BaseModel):

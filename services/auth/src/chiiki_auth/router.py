@@ -43,6 +43,7 @@ from chiiki_auth.schemas import (
 from chiiki_auth.service import RefreshReused, SettingsDocument
 from chiiki_auth.tokens import TokenPair
 from chiiki_shared.errors import ApiError, problem_response
+from chiiki_shared.openapi import problem_responses
 from chiiki_shared.security import (
     AdminUser,
     CurrentUser,
@@ -116,7 +117,12 @@ def _settings(document: SettingsDocument) -> SettingsRead:
     )
 
 
-@router.post("/register", status_code=201, summary="Create an account")
+@router.post(
+    "/register",
+    status_code=201,
+    summary="Create an account",
+    responses=problem_responses(409, 429, d409="An account with this email already exists"),
+)
 async def register(body: RegisterRequest, service: AuthServiceDep, ip: ClientIp) -> UserRead:
     user = await service.register(
         email=body.email, password=body.password, display_name=body.display_name, client_ip=ip
@@ -128,6 +134,7 @@ async def register(body: RegisterRequest, service: AuthServiceDep, ip: ClientIp)
     "/login",
     summary="Log in: an access token and a refresh token",
     openapi_extra=_LOGIN_BODY,
+    responses=problem_responses(400, 401, 413, 415, 429),
 )
 async def login(
     credentials: LoginCredentials,
@@ -146,6 +153,7 @@ async def login(
     "/refresh",
     summary="Rotate a refresh token: new access and refresh tokens",
     response_model=TokenResponse,
+    responses=problem_responses(401),
 )
 async def refresh(
     body: RefreshRequest,
@@ -168,12 +176,14 @@ async def logout(principal: CurrentUser, service: AuthServiceDep) -> Response:
     return Response(status_code=204)
 
 
-@router.get("/me", summary="The signed-in user")
+@router.get("/me", summary="The signed-in user", responses=problem_responses(404))
 async def me(principal: CurrentUser, service: AuthServiceDep) -> UserRead:
     return UserRead.of(await service.me(principal))
 
 
-@router.patch("/me", summary="Change the signed-in user's profile")
+@router.patch(
+    "/me", summary="Change the signed-in user's profile", responses=problem_responses(404)
+)
 async def update_me(body: MeUpdate, principal: CurrentUser, service: AuthServiceDep) -> UserRead:
     return UserRead.of(await service.update_me(principal, display_name=body.display_name))
 
@@ -181,6 +191,7 @@ async def update_me(body: MeUpdate, principal: CurrentUser, service: AuthService
 @router.post(
     "/me/password",
     summary="Change the password; every session ends and a new one starts",
+    responses=problem_responses(403, 404, 429, d403="The current password is incorrect"),
 )
 async def change_password(
     body: PasswordChange,
@@ -244,7 +255,9 @@ async def end_session(
     return Response(status_code=204)
 
 
-@router.get("/me/settings", summary="The saved dashboard settings")
+@router.get(
+    "/me/settings", summary="The saved dashboard settings", responses=problem_responses(404)
+)
 async def get_settings(principal: CurrentUser, service: AuthServiceDep) -> SettingsRead:
     return _settings(await service.get_settings(principal))
 
@@ -252,6 +265,7 @@ async def get_settings(principal: CurrentUser, service: AuthServiceDep) -> Setti
 @router.put(
     "/me/settings",
     summary="Save the dashboard settings (409 when the version is stale)",
+    responses=problem_responses(404, 409, 413, d409="The version is stale"),
 )
 async def put_settings(
     body: SettingsWrite, principal: CurrentUser, service: AuthServiceDep
@@ -274,7 +288,11 @@ async def list_users(
     )
 
 
-@router.patch("/users/{user_id}", summary="Change a user's role or disable them (admin)")
+@router.patch(
+    "/users/{user_id}",
+    summary="Change a user's role or disable them (admin)",
+    responses=problem_responses(409, d409="The last admin cannot be demoted or disabled"),
+)
 async def update_user(
     user_id: uuid.UUID, body: UserAdminUpdate, admin: AdminUser, service: AuthServiceDep
 ) -> UserRead:

@@ -11,6 +11,7 @@ from email_validator import EmailNotValidError, validate_email
 from pydantic import AfterValidator, BaseModel, ConfigDict, Field, model_validator
 
 from chiiki_auth.models import Client, User
+from chiiki_shared.limits import NonNegInt32
 from chiiki_shared.security import SCOPES
 
 
@@ -101,7 +102,7 @@ class SettingsRead(BaseModel):
 
 
 class SettingsWrite(BaseModel):
-    version: int = Field(ge=0, description="The version this change is based on (0 for none)")
+    version: NonNegInt32 = Field(description="The version this change is based on (0 for none)")
     settings: dict[str, Any]
 
 

@@ -23,6 +23,7 @@ from chiiki_ingest.schemas import (
     RunStatusName,
     RunSummary,
 )
+from chiiki_shared.limits import NonNegInt64
 from chiiki_shared.security import admin_principal
 
 # Every route is for admins; the gateway checks the token too, the service does not rely on it.
@@ -83,7 +84,7 @@ async def list_runs(
     since: Annotated[datetime | None, Query(description="queued at or after")] = None,
     until: Annotated[datetime | None, Query(description="queued before")] = None,
     limit: Annotated[int, Query(ge=1, le=200)] = 50,
-    offset: Annotated[int, Query(ge=0)] = 0,
+    offset: Annotated[NonNegInt64, Query(description="Items to skip")] = 0,
 ) -> RunList:
     where = repository.RunFilter(stats_data_id, tuple(status or ()), trigger, since, until)
     rows, total = await repository.list_runs(uow.session, where, limit=limit, offset=offset)

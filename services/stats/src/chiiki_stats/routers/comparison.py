@@ -34,11 +34,11 @@ async def compare(
     request: Request,
     ctx: ContextDep,
     regions: Annotated[
-        str | None,
+        list[str] | None,
         Query(description=f"Region codes, comma-separated (at most {comparison.MAX_REGIONS})"),
     ] = None,
     indicators: Annotated[
-        str | None,
+        list[str] | None,
         Query(
             description=f"Indicator codes, comma-separated (at most {comparison.MAX_INDICATORS})"
         ),

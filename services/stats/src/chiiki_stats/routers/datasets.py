@@ -99,8 +99,8 @@ async def observations(
     request: Request,
     stats_data_id: str,
     ctx: ContextDep,
-    area: Annotated[str | None, Query(description="Area codes")] = None,
-    time: Annotated[str | None, Query(description="Time codes or periods")] = None,
+    area: Annotated[list[str] | None, Query(description="Area codes")] = None,
+    time: Annotated[list[str] | None, Query(description="Time codes or periods")] = None,
     limit: Annotated[
         str | None,
         Query(

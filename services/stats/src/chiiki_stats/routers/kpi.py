@@ -32,7 +32,7 @@ async def kpis(
     ctx: ContextDep,
     region: Annotated[str | None, Query(description="Region code (required)")] = None,
     indicators: Annotated[
-        str | None,
+        list[str] | None,
         Query(
             description=f"Indicator codes (at most {kpi.MAX_INDICATORS}; default: "
             + ", ".join(kpi.HEADLINE)

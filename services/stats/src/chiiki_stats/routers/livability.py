@@ -31,7 +31,7 @@ from chiiki_stats.values import Evaluator, cross_section, latest_years, sources_
 
 router = stats_router("livability")
 WeightsQuery = Annotated[
-    str | None,
+    list[str] | None,
     Query(
         description="indicator:weight pairs, comma-separated (e.g. "
         "health.hospitals_per_100k:2,labour.job_openings_ratio:0.5); weights 0-"

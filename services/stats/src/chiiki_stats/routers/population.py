@@ -39,7 +39,7 @@ from chiiki_stats.values import (
 
 router = stats_router("population")
 IndicatorsQuery = Annotated[
-    str | None,
+    list[str] | None,
     Query(
         description="Comma-separated subset of: "
         + ", ".join(population.POPULATION)
@@ -75,7 +75,7 @@ async def population_series(
     first: FromQuery = None,
     last: ToQuery = None,
     indicators: Annotated[
-        str | None, Query(description="Subset of the population indicators")
+        list[str] | None, Query(description="Subset of the population indicators")
     ] = None,
     fmt: FormatQuery = None,
     lang: LangQuery = None,

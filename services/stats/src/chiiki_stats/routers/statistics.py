@@ -42,7 +42,7 @@ router = stats_router("statistics")
 ALL_YEARS = YearSpan(1800, 2200)
 IndicatorQuery = Annotated[str | None, Query(description="Indicator code (required)")]
 RegionsQuery = Annotated[
-    str | None,
+    list[str] | None,
     Query(
         description=f"Region codes instead of a level, comma-separated (at most "
         f"{summary.MAX_REGIONS})"
