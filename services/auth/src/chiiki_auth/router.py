@@ -304,6 +304,9 @@ async def update_user(
     "/token",
     summary="OAuth 2.0 client-credentials grant: an access token for a service account",
     openapi_extra=_TOKEN_BODY,
+    responses=problem_responses(
+        400, 401, 429, d400="An OAuth error: invalid_request, unsupported_grant_type, invalid_scope"
+    ),
 )
 async def token(
     body: TokenRequestDep, service: ClientServiceDep, ip: ClientIp, response: Response
@@ -321,7 +324,12 @@ def _with_secret(created: ClientWithSecret, response: Response) -> ClientSecretR
     return ClientSecretRead(**read.model_dump(), client_secret=created.secret)
 
 
-@router.post("/clients", status_code=201, summary="Create a service account (admin)")
+@router.post(
+    "/clients",
+    status_code=201,
+    summary="Create a service account (admin)",
+    responses=problem_responses(409, d409="An active client already has this name"),
+)
 async def create_client(
     body: ClientCreate, admin: AdminUser, service: ClientServiceDep, response: Response
 ) -> ClientSecretRead:
@@ -356,6 +364,7 @@ async def revoke_client(
 @router.post(
     "/clients/{client_id}/secret",
     summary="Rotate a service account's secret; tokens issued with the old one end (admin)",
+    responses=problem_responses(409, d409="The client is revoked"),
 )
 async def rotate_client_secret(
     client_id: uuid.UUID, admin: AdminUser, service: ClientServiceDep, response: Response
