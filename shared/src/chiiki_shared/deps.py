@@ -27,8 +27,20 @@ def get_redis(request: Request) -> Redis:
     return get_runtime(request).redis
 
 
+def client_ip(request: Request) -> str:
+    """The caller's address: the gateway's last X-Forwarded-For entry when the peer is trusted
+    (``<SERVICE>_TRUSTED_PROXIES``), else the peer itself."""
+    peer = request.client.host if request.client else "unknown"
+    if peer in get_runtime(request).settings.trusted_proxies:
+        forwarded = request.headers.get("x-forwarded-for", "").split(",")[-1].strip()
+        if forwarded:
+            return forwarded[:64]
+    return peer
+
+
 RuntimeDep = Annotated[Runtime, Depends(get_runtime)]
 # scope="function": the transaction ends (commits) before the response is sent, so a client that
 # acts on a 201 finds the row there.
 SessionDep = Annotated[AsyncSession, Depends(get_session, scope="function")]
 RedisDep = Annotated[Redis, Depends(get_redis)]
+ClientIp = Annotated[str, Depends(client_ip)]

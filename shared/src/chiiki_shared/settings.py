@@ -29,6 +29,8 @@ class ServiceSettings(BaseSettings):
     model_config = SettingsConfigDict(extra="ignore", populate_by_name=True)
 
     service_name: ClassVar[str] = "service"
+    # Services with admin actions keep an append-only audit log (see chiiki_shared.audit).
+    audited: ClassVar[bool] = False
 
     environment: Environment = Field(default=Environment.DEVELOPMENT, alias="ENVIRONMENT")
     log_level: str = Field(default="INFO", alias="LOG_LEVEL")
@@ -47,6 +49,10 @@ class ServiceSettings(BaseSettings):
     auth_internal_url: str = Field(default="http://127.0.0.1:8101", alias="AUTH_INTERNAL_URL")
     # Opens the statistics read endpoints (GETs of stats and analytics) to anonymous callers.
     anonymous_read: bool = Field(default=False, alias="ANONYMOUS_READ")
+
+    # Prefixed (<SERVICE>_TRUSTED_PROXIES): peers whose X-Forwarded-For is believed (the gateway);
+    # anyone else is the client itself.
+    trusted_proxies: list[str] = Field(default_factory=lambda: ["127.0.0.1", "::1"])
 
     # Prefixed: <SERVICE>_DSN, <SERVICE>_DB_PASSWORD, <SERVICE>_DB_POOL_SIZE.
     dsn: str | None = None

@@ -21,6 +21,7 @@ class AuthSettings(ServiceSettings):
     model_config = SettingsConfigDict(env_prefix="AUTH_", extra="ignore", populate_by_name=True)
 
     service_name: ClassVar[str] = "auth"
+    audited: ClassVar[bool] = True
 
     # Tokens. Access tokens are short-lived on purpose: 15 minutes is the ceiling.
     access_token_ttl_seconds: int = Field(default=900, ge=30, le=900)
@@ -47,8 +48,6 @@ class AuthSettings(ServiceSettings):
     login_ip_window_seconds: int = Field(default=900, ge=1)
     register_ip_max: int = Field(default=20, ge=1)
     register_ip_window_seconds: int = Field(default=3600, ge=1)
-    # Peers whose X-Forwarded-For is believed (the gateway); anyone else is the client itself.
-    trusted_proxies: list[str] = Field(default_factory=lambda: ["127.0.0.1", "::1"])
 
     # Saved dashboard settings: one JSON document per user.
     settings_max_bytes: int = Field(default=64 * 1024, ge=256, le=512 * 1024)

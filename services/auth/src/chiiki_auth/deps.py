@@ -60,16 +60,6 @@ def get_auth_service(
     )
 
 
-def client_ip(request: Request, settings: SettingsDep) -> str:
-    """The caller's address: the gateway's last X-Forwarded-For entry when the peer is trusted."""
-    peer = request.client.host if request.client else "unknown"
-    if peer in settings.trusted_proxies:
-        forwarded = request.headers.get("x-forwarded-for", "").split(",")[-1].strip()
-        if forwarded:
-            return forwarded[:64]
-    return peer
-
-
 async def login_credentials(request: Request) -> LoginRequest:
     """JSON ``{email, password}``, or the OAuth2 password form (``username``, ``password``)."""
     media_type = request.headers.get("content-type", "").split(";", 1)[0].strip().lower()
@@ -105,5 +95,4 @@ async def login_credentials(request: Request) -> LoginRequest:
 
 
 AuthServiceDep = Annotated[AuthService, Depends(get_auth_service)]
-ClientIp = Annotated[str, Depends(client_ip)]
 LoginCredentials = Annotated[LoginRequest, Depends(login_credentials)]

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from fastapi import FastAPI
 
+from chiiki_auth.audit import audit_routes
 from chiiki_auth.config import AuthSettings
 from chiiki_auth.deps import COMPONENTS_EXTRA, AuthComponents
 from chiiki_auth.keys import load_key_ring
@@ -69,7 +70,7 @@ def create_app(settings: AuthSettings | None = None) -> FastAPI:
             "Users, login, JWT access tokens and rotating refresh tokens, roles, profile and "
             "saved dashboard settings."
         ),
-        routers=[router, internal_router],
+        routers=[router, audit_routes, internal_router],
         on_startup=[start_auth],
     )
 

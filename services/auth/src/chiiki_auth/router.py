@@ -9,7 +9,7 @@ from typing import Annotated, Any
 from fastapi import APIRouter, Header, Query, Request, Response
 from fastapi.responses import JSONResponse
 
-from chiiki_auth.deps import AuthServiceDep, ClientIp, ComponentsDep, LoginCredentials
+from chiiki_auth.deps import AuthServiceDep, ComponentsDep, LoginCredentials
 from chiiki_auth.schemas import (
     LoginRequest,
     MeUpdate,
@@ -25,6 +25,8 @@ from chiiki_auth.schemas import (
 )
 from chiiki_auth.service import RefreshReused, SettingsDocument
 from chiiki_auth.tokens import TokenPair
+from chiiki_shared.audit.api import OriginDep
+from chiiki_shared.deps import ClientIp
 from chiiki_shared.errors import ApiError, problem_response
 from chiiki_shared.security import (
     AdminUser,
@@ -177,9 +179,15 @@ async def list_users(
 
 @router.patch("/users/{user_id}", summary="Change a user's role or disable them (admin)")
 async def update_user(
-    user_id: uuid.UUID, body: UserAdminUpdate, admin: AdminUser, service: AuthServiceDep
+    user_id: uuid.UUID,
+    body: UserAdminUpdate,
+    admin: AdminUser,
+    service: AuthServiceDep,
+    origin: OriginDep,
 ) -> UserRead:
-    user = await service.update_user(admin, user_id, role=body.role, disabled=body.disabled)
+    user = await service.update_user(
+        admin, user_id, role=body.role, disabled=body.disabled, origin=origin
+    )
     return UserRead.of(user)
 
 

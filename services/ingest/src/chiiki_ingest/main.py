@@ -6,6 +6,7 @@ import structlog
 from fastapi import FastAPI
 
 from chiiki_ingest import catalog, metrics
+from chiiki_ingest.audit import audit_routes
 from chiiki_ingest.config import IngestSettings
 from chiiki_ingest.messaging import CeleryBus
 from chiiki_ingest.router import router
@@ -47,7 +48,7 @@ def create_app(settings: IngestSettings | None = None) -> FastAPI:
             "このサービスは、政府統計総合窓口(e-Stat)のAPI機能を使用していますが、"
             "サービスの内容は国によって保証されたものではありません。"
         ),
-        routers=[router],
+        routers=[router, audit_routes],
         on_startup=[open_bus, sync_catalog, metrics.start],
         on_shutdown=[metrics.stop, close_bus],
     )

@@ -1,0 +1,326 @@
+"""The audit log of admin actions: the rows each action writes, the admin-only query with its
+filters and cursor paging, the database role that cannot change a row, and the chain check."""
+
+from __future__ import annotations
+
+import asyncio
+import os
+import subprocess
+import sys
+import uuid
+from datetime import UTC, datetime, timedelta
+
+import psycopg
+import pytest
+
+from chiiki_auth.audit import AUDIT_LOG
+from chiiki_shared.audit import Actor, Origin
+from chiiki_shared.db import create_engine, create_session_factory, session_scope
+
+from .conftest import assert_problem, make_settings
+
+HIDDEN = ("seq", "occurred_at", "prev_hash", "hash")
+FORWARDED = {"X-Forwarded-For": "198.51.100.1, 203.0.113.9"}
+
+
+async def admin_headers(api) -> tuple[dict[str, str], str]:
+    """Bearer headers of the bootstrap admin, and the admin's user id."""
+    tokens = await api.admin()
+    headers = api.bearer(tokens["access_token"])
+    me = await api.client.get("/api/auth/me", headers=headers)
+    return headers, me.json()["id"]
+
+
+async def audit_of(client, headers: dict[str, str], **params: str) -> list[dict]:
+    response = await client.get("/api/auth/audit", headers=headers, params=params)
+    assert response.status_code == 200, response.text
+    return response.json()["items"]
+
+
+def visible(row: dict) -> dict:
+    return {key: value for key, value in row.items() if key not in HIDDEN}
+
+
+def connect_as_service() -> psycopg.Connection:
+    url = make_settings().service_database_url.set(drivername="postgresql")
+    return psycopg.connect(url.render_as_string(hide_password=False), autocommit=True)
+
+
+def verify_command() -> subprocess.CompletedProcess[str]:
+    return subprocess.run(
+        [sys.executable, "-m", "chiiki_shared.audit", "verify", "--service", "auth"],
+        capture_output=True,
+        text=True,
+        env=dict(os.environ),
+        timeout=60,
+        check=False,
+    )
+
+
+async def test_role_changes_and_disabling_are_recorded_with_before_and_after(client, api) -> None:
+    user, _ = await api.new_user()
+    headers, admin_id = await admin_headers(api)
+    answers = []
+    for change in ({"role": "admin"}, {"disabled": True}, {"disabled": False}, {"role": "user"}):
+        response = await client.patch(
+            f"/api/auth/users/{user['id']}", headers={**headers, **FORWARDED}, json=change
+        )
+        assert response.status_code == 200, response.text
+        answers.append(response.headers["x-request-id"])
+
+    rows = await audit_of(client, headers, target_id=user["id"])
+
+    def expected(action: str, before: dict, after: dict, request_id: str) -> dict:
+        return {
+            "actor_kind": "user",
+            "actor_id": admin_id,
+            "action": action,
+            "target_type": "user",
+            "target_id": user["id"],
+            "before": before,
+            "after": after,
+            # The gateway's last X-Forwarded-For entry: the peer (127.0.0.1) is a trusted proxy.
+            "client_ip": "203.0.113.9",
+            "request_id": request_id,
+        }
+
+    assert [visible(row) for row in rows] == [
+        expected("user.role_changed", {"role": "admin"}, {"role": "user"}, answers[3]),
+        expected("user.enabled", {"disabled": True}, {"disabled": False}, answers[2]),
+        expected("user.disabled", {"disabled": False}, {"disabled": True}, answers[1]),
+        expected("user.role_changed", {"role": "user"}, {"role": "admin"}, answers[0]),
+    ]
+    # Newest first, each row chained to the one before it.
+    assert [row["seq"] for row in rows] == sorted((row["seq"] for row in rows), reverse=True)
+    assert rows[0]["prev_hash"] == rows[1]["hash"]
+
+
+async def test_one_request_changing_role_and_disabling_writes_two_rows(client, api) -> None:
+    user, _ = await api.new_user()
+    headers, _ = await admin_headers(api)
+    response = await client.patch(
+        f"/api/auth/users/{user['id']}", headers=headers, json={"role": "admin", "disabled": True}
+    )
+    assert response.status_code == 200
+    rows = await audit_of(client, headers, target_id=user["id"])
+    assert [row["action"] for row in rows] == ["user.disabled", "user.role_changed"]
+    assert {row["request_id"] for row in rows} == {response.headers["x-request-id"]}
+    # Nothing changes, nothing is recorded.
+    again = await client.patch(
+        f"/api/auth/users/{user['id']}", headers=headers, json={"role": "admin"}
+    )
+    assert again.status_code == 200
+    assert len(await audit_of(client, headers, target_id=user["id"])) == 2
+
+
+async def test_a_refused_action_leaves_no_audit_row(client, api) -> None:
+    headers, admin_id = await admin_headers(api)
+    # Other tests' admins are demoted, so this one is the last...
+    others = await client.get("/api/auth/users", headers=headers, params={"page_size": 100})
+    for other in others.json()["items"]:
+        if other["role"] == "admin" and other["id"] != admin_id and not other["disabled"]:
+            demoted = await client.patch(
+                f"/api/auth/users/{other['id']}", headers=headers, json={"role": "user"}
+            )
+            assert demoted.status_code == 200
+    before = await audit_of(client, headers, limit="1")
+    # ...and cannot be disabled; an unknown user cannot be changed: neither is recorded.
+    response = await client.patch(
+        f"/api/auth/users/{admin_id}", headers=headers, json={"disabled": True}
+    )
+    assert_problem(response, 409, "last-admin", "The last admin cannot be demoted or disabled")
+    unknown = await client.patch(
+        f"/api/auth/users/{uuid.uuid4()}", headers=headers, json={"role": "admin"}
+    )
+    assert unknown.status_code == 404
+    assert await audit_of(client, headers, limit="1") == before
+    assert await audit_of(client, headers, target_id=admin_id) == []
+
+
+async def test_the_audit_log_is_for_admins_only(client, api) -> None:
+    response = await client.get("/api/auth/audit")
+    assert_problem(
+        response,
+        401,
+        "authentication-required",
+        "An access token is required (Authorization: Bearer <token>)",
+    )
+    _, tokens = await api.new_user()
+    response = await client.get("/api/auth/audit", headers=api.bearer(tokens["access_token"]))
+    assert_problem(response, 403, "forbidden", "This action needs the admin role")
+
+
+async def test_the_audit_log_is_filtered_by_actor_action_target_and_time(client, api) -> None:
+    first, _ = await api.new_user()
+    second, _ = await api.new_user()
+    headers, admin_id = await admin_headers(api)
+    started = datetime.now(UTC) - timedelta(seconds=1)
+    for user in (first, second):
+        for change in ({"role": "admin"}, {"role": "user"}):
+            response = await client.patch(
+                f"/api/auth/users/{user['id']}", headers=headers, json=change
+            )
+            assert response.status_code == 200
+
+    by_target = await audit_of(client, headers, target_type="user", target_id=first["id"])
+    assert [row["after"] for row in by_target] == [{"role": "user"}, {"role": "admin"}]
+    since = await audit_of(client, headers, actor=admin_id, since=started.isoformat())
+    assert [row["target_id"] for row in since] == [second["id"]] * 2 + [first["id"]] * 2
+    cut = since[1]["occurred_at"]
+    until = await audit_of(
+        client, headers, since=started.isoformat(), until=cut, action="user.role_changed"
+    )
+    assert [row["seq"] for row in until] == [row["seq"] for row in since[2:]]
+    assert await audit_of(client, headers, actor=str(uuid.uuid4())) == []
+    assert await audit_of(client, headers, target_id=first["id"], action="user.disabled") == []
+    later = (datetime.now(UTC) + timedelta(hours=1)).isoformat()
+    assert await audit_of(client, headers, since=later) == []
+
+
+async def test_the_audit_log_pages_with_an_opaque_cursor(client, api) -> None:
+    user, _ = await api.new_user()
+    headers, _ = await admin_headers(api)
+    for change in ({"role": "admin"}, {"role": "user"}, {"disabled": True}, {"disabled": False}):
+        await client.patch(f"/api/auth/users/{user['id']}", headers=headers, json=change)
+    everything = await audit_of(client, headers, target_id=user["id"])
+    assert len(everything) == 4
+
+    seen, url, params = [], "/api/auth/audit", {"target_id": user["id"], "limit": "3"}
+    pages = 0
+    while url:
+        response = await client.get(url, headers=headers, params=params)
+        body = response.json()
+        seen += body["items"]
+        url, params, pages = body["next"], None, pages + 1
+        if url:
+            assert url.startswith(f"/api/auth/audit?target_id={user['id']}&limit=3&cursor=")
+    assert pages == 2
+    assert seen == everything
+
+    bad = await client.get("/api/auth/audit", headers=headers, params={"cursor": "not-a-cursor"})
+    assert_problem(bad, 400, "invalid-cursor", "The cursor is not one this API gave out")
+    too_many = await client.get("/api/auth/audit", headers=headers, params={"limit": "201"})
+    assert too_many.status_code == 422
+
+
+@pytest.mark.parametrize(
+    "statement",
+    [
+        "UPDATE auth_audit.events SET action = 'forged'",
+        "DELETE FROM auth_audit.events",
+        "TRUNCATE auth_audit.events",
+        "DROP TABLE auth_audit.events",
+        "ALTER TABLE auth_audit.events DISABLE TRIGGER ALL",
+        "CREATE TABLE auth_audit.decoy (id int)",
+    ],
+)
+async def test_the_service_role_cannot_change_or_remove_audit_rows(
+    client, api, statement: str
+) -> None:
+    user, _ = await api.new_user()
+    headers, _ = await admin_headers(api)
+    await client.patch(f"/api/auth/users/{user['id']}", headers=headers, json={"role": "admin"})
+    with connect_as_service() as conn:
+        count = conn.execute("SELECT count(*) FROM auth_audit.events").fetchone()[0]
+        assert count >= 1
+        with pytest.raises(psycopg.errors.InsufficientPrivilege):
+            conn.execute(statement)
+        assert conn.execute("SELECT count(*) FROM auth_audit.events").fetchone()[0] == count
+
+
+async def test_concurrent_appends_form_one_chain_and_rollbacks_leave_no_gap(platform) -> None:
+    settings = make_settings()
+    engine = create_engine(settings.service_database_url, schema="auth")
+    factory = create_session_factory(engine)
+    target = str(uuid.uuid4())
+
+    async def append(n: int) -> int:
+        async with session_scope(factory) as session:
+            event = await AUDIT_LOG.record(
+                session,
+                actor=Actor.service_client("test-client"),
+                action="test.concurrent",
+                target_type="test",
+                target_id=target,
+                after={"n": n, "ratio": 1.0, "when": datetime(2026, 1, 2, tzinfo=UTC)},
+                origin=Origin("192.0.2.1", f"req-{n}"),
+            )
+            return event.seq
+
+    async def failing_action() -> None:
+        async with session_scope(factory) as session:
+            await AUDIT_LOG.record(
+                session,
+                actor=Actor.user("nobody"),
+                action="test.rolled_back",
+                target_type="test",
+                target_id=target,
+            )
+            raise RuntimeError("the action failed")
+
+    try:
+        seqs = await asyncio.gather(*(append(n) for n in range(8)))
+        with pytest.raises(RuntimeError):
+            await failing_action()
+        after = await append(8)
+        async with engine.connect() as connection:
+            verdict = await AUDIT_LOG.verify(connection)
+            rows = (
+                await connection.exec_driver_sql(
+                    "SELECT action, after FROM auth_audit.events WHERE target_id = $1 ORDER BY seq",
+                    (target,),
+                )
+            ).all()
+    finally:
+        await engine.dispose()
+    assert len(set(seqs)) == 8
+    assert after == max(seqs) + 1  # the rolled-back append left no hole
+    assert verdict.ok, verdict
+    assert [row.action for row in rows] == ["test.concurrent"] * 9
+    assert rows[0].after["ratio"] == 1
+    assert rows[0].after["when"] == "2026-01-02T00:00:00+00:00"
+
+
+async def test_verify_finds_an_edited_row_and_a_deleted_row(client, api, platform) -> None:
+    user, _ = await api.new_user()
+    headers, _ = await admin_headers(api)
+    for change in ({"role": "admin"}, {"role": "user"}):
+        await client.patch(f"/api/auth/users/{user['id']}", headers=headers, json=change)
+    older, _newer = sorted(
+        row["seq"] for row in await audit_of(client, headers, target_id=user["id"])
+    )
+
+    intact = verify_command()
+    assert intact.returncode == 0, intact.stdout + intact.stderr
+    assert intact.stdout.startswith("auth: audit chain intact, ")
+
+    # Done as the administrative connection: the service's own role cannot change a row.
+    with psycopg.connect(platform.admin_url, autocommit=True) as admin:
+        admin.execute(
+            "CREATE TEMP TABLE saved AS SELECT * FROM auth_audit.events WHERE seq = %s", (older,)
+        )
+        try:
+            admin.execute(
+                """UPDATE auth_audit.events SET after = '{"role": "user"}' WHERE seq = %s""",
+                (older,),
+            )
+            edited = verify_command()
+            admin.execute(
+                "UPDATE auth_audit.events e SET after = s.after FROM saved s WHERE e.seq = s.seq"
+            )
+            admin.execute("DELETE FROM auth_audit.events WHERE seq = %s", (older,))
+            deleted = verify_command()
+        finally:
+            admin.execute("DELETE FROM auth_audit.events WHERE seq = %s", (older,))
+            admin.execute("INSERT INTO auth_audit.events SELECT * FROM saved")
+
+    assert edited.returncode == 1
+    assert edited.stdout.strip().startswith(
+        f"auth: audit chain broken at row {older} (tampered): "
+        f"row {older} was changed after it was written; {older - 1} rows before it check out"
+    )
+    assert deleted.returncode == 1
+    assert deleted.stdout.strip().startswith(
+        f"auth: audit chain broken at row {older} (missing): row {older} is missing"
+    )
+    assert verify_command().returncode == 0
