@@ -44,3 +44,30 @@ def test_a_service_cannot_create_tables_outside_its_schema(platform) -> None:
 
 def test_each_test_run_has_its_own_database(platform) -> None:
     assert make_url(platform.admin_url).database.startswith("chiiki_test_")
+
+
+@pytest.mark.parametrize(("service", "log"), [("stats", "auth"), ("auth", "ingest")])
+def test_a_service_cannot_read_another_services_audit_log(platform, service: str, log: str) -> None:
+    with connect_as(service) as conn, pytest.raises(psycopg.errors.InsufficientPrivilege):
+        conn.execute(f"SELECT * FROM {log}_audit.events")
+
+
+def test_the_audit_tables_belong_to_roles_that_cannot_log_in(platform) -> None:
+    with psycopg.connect(platform.admin_url, autocommit=True) as conn:
+        rows = conn.execute(
+            """SELECT t.schemaname, t.tableowner, r.rolcanlogin,
+                      has_table_privilege('chiiki_' || split_part(t.schemaname, '_', 1),
+                                          t.schemaname || '.events', 'INSERT'),
+                      has_table_privilege('chiiki_' || split_part(t.schemaname, '_', 1),
+                                          t.schemaname || '.events', 'SELECT'),
+                      has_table_privilege('chiiki_' || split_part(t.schemaname, '_', 1),
+                                          t.schemaname || '.events', 'UPDATE, DELETE, TRUNCATE')
+                      -- any of the three
+               FROM pg_tables t JOIN pg_roles r ON r.rolname = t.tableowner
+               WHERE t.tablename = 'events' AND t.schemaname LIKE '%\\_audit'
+               ORDER BY t.schemaname"""
+        ).fetchall()
+    assert rows == [
+        ("auth_audit", "chiiki_auth_audit", False, True, True, False),
+        ("ingest_audit", "chiiki_ingest_audit", False, True, True, False),
+    ]
