@@ -1,5 +1,7 @@
 """Each service's database role reaches its own schema and nothing else."""
 
+import asyncio
+
 import psycopg
 import pytest
 from alembic.script import ScriptDirectory
@@ -71,3 +73,41 @@ def test_the_audit_tables_belong_to_roles_that_cannot_log_in(platform) -> None:
         ("auth_audit", "chiiki_auth_audit", False, True, True, False),
         ("ingest_audit", "chiiki_ingest_audit", False, True, True, False),
     ]
+
+
+async def append_to_the_auth_log() -> None:
+    from chiiki_shared.audit import Actor, AuditLog
+    from chiiki_shared.db import create_engine, create_session_factory, session_scope
+
+    engine = create_engine(AuthSettings().service_database_url, schema="auth")
+    try:
+        async with session_scope(create_session_factory(engine)) as session:
+            await AuditLog("auth").record(
+                session,
+                actor=Actor.user("provisioning-test"),
+                action="test.provisioned",
+                target_type="test",
+                target_id="1",
+            )
+    finally:
+        await engine.dispose()
+
+
+def test_provisioning_again_keeps_the_audit_logs(platform) -> None:
+    from chiiki_shared.provisioning import provision
+
+    def heads() -> list[tuple]:
+        with psycopg.connect(platform.admin_url, autocommit=True) as conn:
+            return [
+                conn.execute(
+                    f"SELECT (SELECT count(*) FROM {name}_audit.events),"
+                    f" (SELECT seq FROM {name}_audit.head)"
+                ).fetchone()
+                for name in ("auth", "ingest")
+            ]
+
+    asyncio.run(append_to_the_auth_log())
+    before = heads()
+    assert before[0][0] >= 1
+    provision(platform.admin_url, [settings() for settings in SETTINGS.values()])
+    assert heads() == before

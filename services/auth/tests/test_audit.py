@@ -212,6 +212,9 @@ async def test_the_audit_log_pages_with_an_opaque_cursor(client, api) -> None:
         "DROP TABLE auth_audit.events",
         "ALTER TABLE auth_audit.events DISABLE TRIGGER ALL",
         "CREATE TABLE auth_audit.decoy (id int)",
+        "UPDATE auth_audit.head SET seq = 0",
+        "DELETE FROM auth_audit.head",
+        "DROP TRIGGER advance_head ON auth_audit.events",
     ],
 )
 async def test_the_service_role_cannot_change_or_remove_audit_rows(
@@ -226,6 +229,30 @@ async def test_the_service_role_cannot_change_or_remove_audit_rows(
         with pytest.raises(psycopg.errors.InsufficientPrivilege):
             conn.execute(statement)
         assert conn.execute("SELECT count(*) FROM auth_audit.events").fetchone()[0] == count
+
+
+@pytest.mark.parametrize("fork", ["same-seq", "wrong-prev-hash", "skipped-seq"])
+async def test_the_database_refuses_a_row_that_does_not_follow_the_head(
+    client, api, fork: str
+) -> None:
+    user, _ = await api.new_user()
+    headers, _ = await admin_headers(api)
+    await client.patch(f"/api/auth/users/{user['id']}", headers=headers, json={"role": "admin"})
+    with connect_as_service() as conn:
+        seq, head_hash = conn.execute("SELECT seq, hash FROM auth_audit.head").fetchone()
+        values = {
+            "same-seq": (seq, head_hash),
+            "wrong-prev-hash": (seq + 1, "f" * 64),
+            "skipped-seq": (seq + 2, head_hash),
+        }[fork]
+        with pytest.raises(psycopg.errors.IntegrityConstraintViolation):
+            conn.execute(
+                """INSERT INTO auth_audit.events (seq, occurred_at, actor_kind, actor_id, action,
+                       target_type, target_id, prev_hash, hash)
+                   VALUES (%s, now(), 'user', 'x', 'forged', 'user', 'x', %s, %s)""",
+                (*values, "e" * 64),
+            )
+        assert conn.execute("SELECT seq, hash FROM auth_audit.head").fetchone() == (seq, head_hash)
 
 
 async def test_concurrent_appends_form_one_chain_and_rollbacks_leave_no_gap(platform) -> None:
@@ -286,18 +313,21 @@ async def test_verify_finds_an_edited_row_and_a_deleted_row(client, api, platfor
     headers, _ = await admin_headers(api)
     for change in ({"role": "admin"}, {"role": "user"}):
         await client.patch(f"/api/auth/users/{user['id']}", headers=headers, json=change)
-    older, _newer = sorted(
-        row["seq"] for row in await audit_of(client, headers, target_id=user["id"])
-    )
+    rows = await audit_of(client, headers, target_id=user["id"])
+    older, newest = sorted(row["seq"] for row in rows)
 
     intact = verify_command()
     assert intact.returncode == 0, intact.stdout + intact.stderr
-    assert intact.stdout.startswith("auth: audit chain intact, ")
+    assert intact.stdout == (
+        f"auth: audit chain intact, {newest} rows, head {newest} {rows[0]['hash']}\n"
+    )
 
     # Done as the administrative connection: the service's own role cannot change a row.
     with psycopg.connect(platform.admin_url, autocommit=True) as admin:
+        # Lets the restore below put rows back behind the head (a superuser's privilege).
+        admin.execute("SET session_replication_role = replica")
         admin.execute(
-            "CREATE TEMP TABLE saved AS SELECT * FROM auth_audit.events WHERE seq = %s", (older,)
+            "CREATE TEMP TABLE saved AS SELECT * FROM auth_audit.events WHERE seq >= %s", (older,)
         )
         try:
             admin.execute(
@@ -305,22 +335,34 @@ async def test_verify_finds_an_edited_row_and_a_deleted_row(client, api, platfor
                 (older,),
             )
             edited = verify_command()
-            admin.execute(
-                "UPDATE auth_audit.events e SET after = s.after FROM saved s WHERE e.seq = s.seq"
-            )
+            restore(admin)
             admin.execute("DELETE FROM auth_audit.events WHERE seq = %s", (older,))
             deleted = verify_command()
+            restore(admin)
+            admin.execute("DELETE FROM auth_audit.events WHERE seq = %s", (newest,))
+            truncated = verify_command()
         finally:
-            admin.execute("DELETE FROM auth_audit.events WHERE seq = %s", (older,))
-            admin.execute("INSERT INTO auth_audit.events SELECT * FROM saved")
+            restore(admin)
 
-    assert edited.returncode == 1
-    assert edited.stdout.strip().startswith(
-        f"auth: audit chain broken at row {older} (tampered): "
-        f"row {older} was changed after it was written; {older - 1} rows before it check out"
+    assert (edited.returncode, edited.stdout) == (
+        1,
+        f"auth: audit chain broken at row {older} (tampered): row {older} was changed after it "
+        f"was written; {older - 1} rows before it check out\n",
     )
-    assert deleted.returncode == 1
-    assert deleted.stdout.strip().startswith(
-        f"auth: audit chain broken at row {older} (missing): row {older} is missing"
+    assert (deleted.returncode, deleted.stdout) == (
+        1,
+        f"auth: audit chain broken at row {older} (missing): row {older} is missing; "
+        f"{older - 1} rows before it check out\n",
+    )
+    # The newest row gone: the head still names it.
+    assert (truncated.returncode, truncated.stdout) == (
+        1,
+        f"auth: audit chain broken at row {newest} (missing): row {newest} is missing; "
+        f"{newest - 1} rows before it check out\n",
     )
     assert verify_command().returncode == 0
+
+
+def restore(admin: psycopg.Connection) -> None:
+    admin.execute("DELETE FROM auth_audit.events WHERE seq IN (SELECT seq FROM saved)")
+    admin.execute("INSERT INTO auth_audit.events SELECT * FROM saved")

@@ -16,9 +16,7 @@ import psycopg
 from psycopg import errors, sql
 from sqlalchemy.engine import make_url
 
-from chiiki_shared.audit.log import TABLE_NAME as AUDIT_TABLE
-from chiiki_shared.audit.log import audit_owner_role, audit_schema
-from chiiki_shared.audit.log import ddl as audit_ddl
+from chiiki_shared.audit import schema as audit
 from chiiki_shared.settings import ServiceSettings
 
 
@@ -76,13 +74,13 @@ def _ensure_owner_role(conn: psycopg.Connection, role: str) -> None:
 
 
 def provision_audit_log(conn: psycopg.Connection, settings: ServiceSettings) -> None:
-    """The service's audit schema and table, owned by a role of their own (see audit/log.py).
+    """The service's audit schema and tables, owned by a role of their own (audit/schema.py).
 
     Created here rather than by the service's migrations: those run as the service's role, which
-    may only add rows to the table, never create, change or drop it.
+    may only add rows to the log, never create, change or drop it.
     """
-    service, role = settings.service_name, settings.db_role
-    owner, schema = audit_owner_role(service), audit_schema(service)
+    service, role = settings.service_name, sql.Identifier(settings.db_role)
+    owner, schema = audit.audit_owner_role(service), audit.audit_schema(service)
     _ensure_owner_role(conn, owner)
     conn.execute(
         sql.SQL("CREATE SCHEMA IF NOT EXISTS {} AUTHORIZATION {}").format(
@@ -91,16 +89,17 @@ def provision_audit_log(conn: psycopg.Connection, settings: ServiceSettings) -> 
     )
     with conn.transaction():
         conn.execute(sql.SQL("SET LOCAL ROLE {}").format(sql.Identifier(owner)))
-        for statement in audit_ddl(service):
-            conn.execute(statement)  # type: ignore[arg-type] - our own DDL, no parameters
-    table = sql.Identifier(schema, AUDIT_TABLE)
-    conn.execute(sql.SQL("REVOKE ALL ON {} FROM PUBLIC").format(table))
-    conn.execute(
-        sql.SQL("GRANT USAGE ON SCHEMA {} TO {}").format(
-            sql.Identifier(schema), sql.Identifier(role)
-        )
-    )
-    conn.execute(sql.SQL("GRANT SELECT, INSERT ON {} TO {}").format(table, sql.Identifier(role)))
+        for statement in audit.ddl(service):
+            conn.execute(statement.encode())  # our own DDL, no parameters
+    events, head = sql.Identifier(schema, audit.EVENTS), sql.Identifier(schema, audit.HEAD)
+    grants = [
+        sql.SQL("REVOKE ALL ON {}, {} FROM PUBLIC").format(events, head),
+        sql.SQL("GRANT USAGE ON SCHEMA {} TO {}").format(sql.Identifier(schema), role),
+        sql.SQL("GRANT SELECT, INSERT ON {} TO {}").format(events, role),
+        sql.SQL("GRANT SELECT ON {} TO {}").format(head, role),
+    ]
+    for grant in grants:
+        conn.execute(grant)
 
 
 def provision(admin_url: str, services: Iterable[ServiceSettings]) -> None:

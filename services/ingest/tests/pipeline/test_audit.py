@@ -183,6 +183,7 @@ async def test_the_ingest_audit_log_is_admin_only_and_pages(api: Api, unique) ->
         "DELETE FROM ingest_audit.events",
         "TRUNCATE ingest_audit.events",
         "DROP TABLE ingest_audit.events",
+        "UPDATE ingest_audit.head SET seq = 0",
     ],
 )
 async def test_the_ingest_role_cannot_change_audit_rows(

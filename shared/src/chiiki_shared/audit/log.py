@@ -1,14 +1,13 @@
-"""An audit log in Postgres: the table, appending to its chain, reading it back, verifying it.
+"""An audit log in Postgres: appending to its chain, reading it back, verifying it.
 
-Each audited service has one: table ``events`` in schema ``<service>_audit``, owned by the
-``NOLOGIN`` role ``chiiki_<service>_audit``. Provisioning (the administrative connection) creates
-both and grants the service's role only ``USAGE`` on the schema and ``SELECT, INSERT`` on the
-table, so the service can neither change nor remove a row, nor drop, alter or truncate the table,
-nor drop a trigger on it: none of that is open to anyone but the owner and superusers.
+Each audited service has one (tables in ``schema.py``): provisioning grants the service's role
+only ``USAGE`` on the schema, ``SELECT, INSERT`` on ``events`` and ``SELECT`` on ``head``, so the
+service can neither change nor remove a row, nor drop, alter or truncate the table, nor drop its
+trigger: none of that is open to anyone but the owner and superusers.
 
 Appends take a transaction-scoped advisory lock, so concurrent appends queue and the chain never
-forks; the row is written in the caller's transaction, so it commits or rolls back with the
-action it records.
+forks (the head trigger would refuse a forked row anyway); the row is written in the caller's
+transaction, so it commits or rolls back with the action it records.
 """
 
 from __future__ import annotations
@@ -17,25 +16,13 @@ import base64
 import binascii
 import hashlib
 import json
-from collections.abc import AsyncIterator, Mapping, Sequence
+from collections.abc import AsyncIterator, Mapping
 from dataclasses import dataclass, replace
 from datetime import datetime
 from typing import Any
 
 from asgi_correlation_id import correlation_id
-from sqlalchemy import (
-    BigInteger,
-    Column,
-    DateTime,
-    Index,
-    MetaData,
-    String,
-    Table,
-    insert,
-    select,
-    text,
-)
-from sqlalchemy.dialects.postgresql import JSONB
+from sqlalchemy import insert, select, text
 from sqlalchemy.engine import Row
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncSession
 
@@ -46,47 +33,10 @@ from chiiki_shared.audit.chain import (
     Origin,
     normalise_json,
 )
-from chiiki_shared.db import NAMING_CONVENTION
+from chiiki_shared.audit.schema import audit_schema, audit_tables
 from chiiki_shared.errors import ApiError
 
-TABLE_NAME = "events"
 MAX_PAGE = 200
-
-
-def audit_schema(service: str) -> str:
-    return f"{service}_audit"
-
-
-def audit_owner_role(service: str) -> str:
-    return f"chiiki_{service}_audit"
-
-
-def events_table(schema: str) -> Table:
-    """The table of one audit log (its own MetaData: no service migration ever sees it)."""
-    metadata = MetaData(schema=schema, naming_convention=NAMING_CONVENTION)
-    return Table(
-        TABLE_NAME,
-        metadata,
-        # Numbered under the lock, not by a sequence: rolled-back appends leave no gaps, so a gap
-        # always means a removed row.
-        Column("seq", BigInteger, primary_key=True, autoincrement=False),
-        Column("occurred_at", DateTime(timezone=True), nullable=False),
-        Column("actor_kind", String(32), nullable=False),
-        Column("actor_id", String(128), nullable=False),
-        Column("action", String(64), nullable=False),
-        Column("target_type", String(64), nullable=False),
-        Column("target_id", String(256), nullable=False),
-        Column("before", JSONB),
-        Column("after", JSONB),
-        Column("client_ip", String(64)),
-        Column("request_id", String(128)),
-        Column("prev_hash", String(64), nullable=False),
-        Column("hash", String(64), nullable=False),
-        Index(None, "actor_id", "seq"),
-        Index(None, "action", "seq"),
-        Index(None, "target_type", "target_id", "seq"),
-        Index(None, "occurred_at"),
-    )
 
 
 class InvalidCursor(ApiError):
@@ -113,7 +63,8 @@ class AuditPage:
 
 @dataclass(frozen=True, slots=True)
 class Problem:
-    """The first row that does not check out: ``kind`` is ``missing``, ``link`` or ``tampered``."""
+    """The first row that does not check out: ``kind`` is ``missing``, ``link``, ``tampered``, or
+    ``head`` (the last row is not the one the head recorded)."""
 
     seq: int
     kind: str
@@ -153,7 +104,8 @@ class AuditLog:
     def __init__(self, service: str) -> None:
         self.service = service
         self.schema = audit_schema(service)
-        self.table = events_table(self.schema)
+        tables = audit_tables(self.schema)
+        self.table, self.head = tables.events, tables.head
         digest = hashlib.sha256(f"chiiki-audit:{self.schema}".encode()).digest()
         self.lock_key = int.from_bytes(digest[:8], "big", signed=True)
 
@@ -174,13 +126,7 @@ class AuditLog:
         if origin.request_id is None:
             origin = Origin(origin.client_ip, correlation_id.get())
         await session.execute(text("SELECT pg_advisory_xact_lock(:key)"), {"key": self.lock_key})
-        head = (
-            await session.execute(
-                select(self.table.c.seq, self.table.c.hash)
-                .order_by(self.table.c.seq.desc())
-                .limit(1)
-            )
-        ).first()
+        head = (await session.execute(select(self.head.c.seq, self.head.c.hash))).first()
         # Taken after the lock, so times follow the order of the chain.
         occurred_at = await session.scalar(text("SELECT clock_timestamp()"))
         draft = AuditEvent(
@@ -224,29 +170,41 @@ class AuditLog:
         return AuditPage(items, encode_cursor(items[-1].seq) if more else None)
 
     async def verify(self, connection: AsyncConnection | AsyncSession) -> Verdict:
-        """Recompute the chain from the first row; the first row that breaks it, if any."""
+        """Recompute the chain from the first row to the head; the first row that breaks it."""
+        # The head first: rows appended after it was read are not checked, never reported.
+        head = (await connection.execute(select(self.head.c.seq, self.head.c.hash))).first()
+        head_seq, head_hash = (head.seq, head.hash) if head else (0, GENESIS_HASH)
         checked, prev_hash, expected_seq = 0, GENESIS_HASH, 1
-        async for event in self._all(connection):
+        async for event in self._up_to(connection, head_seq):
             problem = _check(event, expected_seq, prev_hash)
             if problem:
                 return Verdict(checked, expected_seq - 1, prev_hash, problem)
             checked, prev_hash, expected_seq = checked + 1, event.hash, event.seq + 1
-        return Verdict(checked, expected_seq - 1, prev_hash, None)
+        problem = None
+        if expected_seq <= head_seq:
+            problem = Problem(expected_seq, "missing", _missing(expected_seq, head_seq + 1))
+        elif prev_hash != head_hash:
+            problem = Problem(head_seq, "head", f"row {head_seq} is not the row the head records")
+        return Verdict(checked, expected_seq - 1, prev_hash, problem)
 
-    async def _all(self, connection: AsyncConnection | AsyncSession) -> AsyncIterator[AuditEvent]:
-        result = await connection.stream(select(self.table).order_by(self.table.c.seq))
+    async def _up_to(
+        self, connection: AsyncConnection | AsyncSession, seq: int
+    ) -> AsyncIterator[AuditEvent]:
+        statement = select(self.table).where(self.table.c.seq <= seq).order_by(self.table.c.seq)
+        result = await connection.stream(statement)
         async for row in result:
             yield _event(row)
 
 
+def _missing(first: int, found: int) -> str:
+    if found == first + 1:
+        return f"row {first} is missing"
+    return f"rows {first} to {found - 1} are missing"
+
+
 def _check(event: AuditEvent, expected_seq: int, prev_hash: str) -> Problem | None:
     if event.seq != expected_seq:
-        missing = (
-            f"row {expected_seq} is missing"
-            if event.seq == expected_seq + 1
-            else f"rows {expected_seq} to {event.seq - 1} are missing"
-        )
-        return Problem(expected_seq, "missing", missing)
+        return Problem(expected_seq, "missing", _missing(expected_seq, event.seq))
     if event.prev_hash != prev_hash:
         return Problem(event.seq, "link", f"row {event.seq} does not link to row {event.seq - 1}")
     if event.expected_hash() != event.hash:
@@ -287,18 +245,3 @@ def _event(row: Row[Any]) -> AuditEvent:
         prev_hash=values["prev_hash"],
         hash=values["hash"],
     )
-
-
-def ddl(service: str) -> Sequence[str]:
-    """``CREATE ... IF NOT EXISTS`` statements of the service's audit table and its indexes."""
-    from sqlalchemy.dialects import postgresql
-    from sqlalchemy.schema import CreateIndex, CreateTable
-
-    table = events_table(audit_schema(service))
-    dialect = postgresql.dialect()
-    statements = [str(CreateTable(table, if_not_exists=True).compile(dialect=dialect))]
-    statements += [
-        str(CreateIndex(index, if_not_exists=True).compile(dialect=dialect))
-        for index in sorted(table.indexes, key=lambda index: str(index.name))
-    ]
-    return statements
