@@ -329,6 +329,7 @@ async def test_verify_finds_an_edited_row_and_a_deleted_row(client, api, platfor
         admin.execute(
             "CREATE TEMP TABLE saved AS SELECT * FROM auth_audit.events WHERE seq >= %s", (older,)
         )
+        admin.execute("CREATE TEMP TABLE saved_head AS SELECT * FROM auth_audit.head")
         try:
             admin.execute(
                 """UPDATE auth_audit.events SET after = '{"role": "user"}' WHERE seq = %s""",
@@ -341,6 +342,9 @@ async def test_verify_finds_an_edited_row_and_a_deleted_row(client, api, platfor
             restore(admin)
             admin.execute("DELETE FROM auth_audit.events WHERE seq = %s", (newest,))
             truncated = verify_command()
+            restore(admin)
+            admin.execute("DELETE FROM auth_audit.head")
+            headless = verify_command()
         finally:
             restore(admin)
 
@@ -360,9 +364,17 @@ async def test_verify_finds_an_edited_row_and_a_deleted_row(client, api, platfor
         f"auth: audit chain broken at row {newest} (missing): row {newest} is missing; "
         f"{newest - 1} rows before it check out\n",
     )
+    # The head gone: every row lies past it.
+    assert (headless.returncode, headless.stdout) == (
+        1,
+        "auth: audit chain broken at row 1 (head): row 1 lies past the head (row 0); "
+        "0 rows before it check out\n",
+    )
     assert verify_command().returncode == 0
 
 
 def restore(admin: psycopg.Connection) -> None:
     admin.execute("DELETE FROM auth_audit.events WHERE seq IN (SELECT seq FROM saved)")
     admin.execute("INSERT INTO auth_audit.events SELECT * FROM saved")
+    admin.execute("DELETE FROM auth_audit.head")
+    admin.execute("INSERT INTO auth_audit.head SELECT * FROM saved_head")

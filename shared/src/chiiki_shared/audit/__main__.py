@@ -33,7 +33,8 @@ async def verify(settings: ServiceSettings) -> Verdict:
     engine = create_async_engine(settings.service_database_url)
     try:
         async with engine.connect() as connection:
-            return await AuditLog(settings.service_name).verify(connection)
+            snapshot = await connection.execution_options(isolation_level="REPEATABLE READ")
+            return await AuditLog(settings.service_name).verify(snapshot)
     finally:
         await engine.dispose()
 

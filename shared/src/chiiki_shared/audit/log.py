@@ -170,13 +170,16 @@ class AuditLog:
         return AuditPage(items, encode_cursor(items[-1].seq) if more else None)
 
     async def verify(self, connection: AsyncConnection | AsyncSession) -> Verdict:
-        """Recompute the chain from the first row to the head; the first row that breaks it."""
-        # The head first: rows appended after it was read are not checked, never reported.
+        """Recompute the chain from the first row to the head; the first row that breaks it.
+
+        Read in one snapshot (``REPEATABLE READ``, as the command does): a row past the head is
+        then a forgery, not an append that committed in between.
+        """
         head = (await connection.execute(select(self.head.c.seq, self.head.c.hash))).first()
         head_seq, head_hash = (head.seq, head.hash) if head else (0, GENESIS_HASH)
         checked, prev_hash, expected_seq = 0, GENESIS_HASH, 1
-        async for event in self._up_to(connection, head_seq):
-            problem = _check(event, expected_seq, prev_hash)
+        async for event in self._all(connection):
+            problem = _check(event, expected_seq, prev_hash) or _past_head(event, head_seq)
             if problem:
                 return Verdict(checked, expected_seq - 1, prev_hash, problem)
             checked, prev_hash, expected_seq = checked + 1, event.hash, event.seq + 1
@@ -187,13 +190,16 @@ class AuditLog:
             problem = Problem(head_seq, "head", f"row {head_seq} is not the row the head records")
         return Verdict(checked, expected_seq - 1, prev_hash, problem)
 
-    async def _up_to(
-        self, connection: AsyncConnection | AsyncSession, seq: int
-    ) -> AsyncIterator[AuditEvent]:
-        statement = select(self.table).where(self.table.c.seq <= seq).order_by(self.table.c.seq)
-        result = await connection.stream(statement)
+    async def _all(self, connection: AsyncConnection | AsyncSession) -> AsyncIterator[AuditEvent]:
+        result = await connection.stream(select(self.table).order_by(self.table.c.seq))
         async for row in result:
             yield _event(row)
+
+
+def _past_head(event: AuditEvent, head_seq: int) -> Problem | None:
+    if event.seq > head_seq:
+        return Problem(event.seq, "head", f"row {event.seq} lies past the head (row {head_seq})")
+    return None
 
 
 def _missing(first: int, found: int) -> str:
