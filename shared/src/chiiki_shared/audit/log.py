@@ -64,7 +64,7 @@ class AuditPage:
 @dataclass(frozen=True, slots=True)
 class Problem:
     """The first row that does not check out: ``kind`` is ``missing``, ``link``, ``tampered``, or
-    ``head`` (the last row is not the one the head recorded)."""
+    ``head`` (a row past the head, or the last row not the one the head records)."""
 
     seq: int
     kind: str
