@@ -6,7 +6,5 @@ Actions recorded here: ``user.role_changed``, ``user.disabled``, ``user.enabled`
 from __future__ import annotations
 
 from chiiki_shared.audit import AuditLog
-from chiiki_shared.audit.api import audit_router
 
 AUDIT_LOG = AuditLog("auth")
-audit_routes = audit_router(AUDIT_LOG, "/api/auth")

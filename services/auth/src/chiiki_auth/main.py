@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from fastapi import FastAPI
 
-from chiiki_auth.audit import audit_routes
+from chiiki_auth.audit import AUDIT_LOG
 from chiiki_auth.config import AuthSettings
 from chiiki_auth.deps import COMPONENTS_EXTRA, AuthComponents
 from chiiki_auth.keys import load_key_ring
@@ -14,6 +14,7 @@ from chiiki_auth.schemas import normalise_email
 from chiiki_auth.service import AuthService
 from chiiki_auth.throttle import Throttle
 from chiiki_shared.app import create_service_app
+from chiiki_shared.audit.api import audit_router
 from chiiki_shared.db import session_scope
 from chiiki_shared.runtime import Runtime
 from chiiki_shared.security import (
@@ -70,7 +71,7 @@ def create_app(settings: AuthSettings | None = None) -> FastAPI:
             "Users, login, JWT access tokens and rotating refresh tokens, roles, profile and "
             "saved dashboard settings."
         ),
-        routers=[router, audit_routes, internal_router],
+        routers=[router, audit_router(AUDIT_LOG, "/api/auth"), internal_router],
         on_startup=[start_auth],
     )
 

@@ -10,10 +10,8 @@ from typing import Any
 
 from chiiki_ingest.models import CatalogEntry, Run
 from chiiki_shared.audit import AuditLog
-from chiiki_shared.audit.api import audit_router
 
 AUDIT_LOG = AuditLog("ingest")
-audit_routes = audit_router(AUDIT_LOG, "/api/ingest")
 
 
 def entry_snapshot(entry: CatalogEntry) -> dict[str, Any]:
