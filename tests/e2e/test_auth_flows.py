@@ -227,6 +227,42 @@ def test_admin_disables_and_promotes_users(gateway: httpx.Client, admin_headers)
     assert (refused.status_code, refused.json()["code"]) == (401, "invalid-credentials")
 
 
+def test_an_admins_role_change_is_read_back_from_the_audit_log(
+    gateway: httpx.Client, admin_headers
+) -> None:
+    user = register(gateway, new_email())
+    reader = new_email()
+    register(gateway, reader)
+    admin_id = gateway.get("/api/auth/me", headers=admin_headers()).json()["id"]
+    promoted = gateway.patch(
+        f"/api/auth/users/{user['id']}", headers=admin_headers(), json={"role": "admin"}
+    )
+    assert promoted.status_code == 200
+
+    audit = gateway.get(f"/api/auth/audit?target_id={user['id']}", headers=admin_headers())
+
+    assert audit.status_code == 200
+    [row] = audit.json()["items"]
+    assert {
+        key: row[key] for key in row if key not in ("seq", "occurred_at", "prev_hash", "hash")
+    } == {
+        "actor_kind": "user",
+        "actor_id": admin_id,
+        "action": "user.role_changed",
+        "target_type": "user",
+        "target_id": user["id"],
+        "before": {"role": "user"},
+        "after": {"role": "admin"},
+        # The address the gateway saw, forwarded to auth and trusted there; the gateway's id.
+        "client_ip": "127.0.0.1",
+        "request_id": promoted.headers["x-request-id"],
+    }
+    assert audit.json()["next"] is None
+    refused = gateway.get("/api/auth/audit", headers=bearer(login(gateway, reader)))
+    assert refused.status_code == 403
+    assert "x-served-by" not in refused.headers  # refused by the gateway itself
+
+
 def test_the_bootstrap_admin_comes_from_the_environment(
     gateway: httpx.Client, admin_headers
 ) -> None:

@@ -260,6 +260,8 @@ def test_users_get_403_on_admin_routes_at_the_gateway(
         ("PUT", "/api/regions/13000"),
         ("POST", "/api/datasets"),
         ("GET", "/api/auth/users"),
+        ("GET", "/api/auth/audit"),
+        ("GET", "/api/ingest/audit"),
     ):
         response = gateway.request(method, path, headers=bearer(user["access_token"]))
         assert_gateway_problem(response, 403, "forbidden", "Forbidden", detail)

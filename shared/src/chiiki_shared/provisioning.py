@@ -2,7 +2,9 @@
 
 Run once per environment with an administrative URL (``DATABASE_URL``); every step is idempotent.
 Each role owns its schema and has no rights on any other, so a service cannot read another's
-tables even by mistake. The services then migrate and connect as their own role.
+tables even by mistake. The services then migrate and connect as their own role. An audited
+service also gets an audit schema owned by a role that cannot log in, where its own role may only
+read and append (see ``chiiki_shared.audit``).
 """
 
 from __future__ import annotations
@@ -14,6 +16,7 @@ import psycopg
 from psycopg import errors, sql
 from sqlalchemy.engine import make_url
 
+from chiiki_shared.audit import schema as audit
 from chiiki_shared.settings import ServiceSettings
 
 
@@ -64,6 +67,41 @@ def _ensure_role(conn: psycopg.Connection, role: str, password: str) -> None:
         )
 
 
+def _ensure_owner_role(conn: psycopg.Connection, role: str) -> None:
+    with suppress(errors.DuplicateObject):
+        conn.execute(sql.SQL("CREATE ROLE {} NOLOGIN").format(sql.Identifier(role)))
+    conn.execute(sql.SQL("ALTER ROLE {} NOLOGIN").format(sql.Identifier(role)))
+
+
+def provision_audit_log(conn: psycopg.Connection, settings: ServiceSettings) -> None:
+    """The service's audit schema and tables, owned by a role of their own (audit/schema.py).
+
+    Created here rather than by the service's migrations: those run as the service's role, which
+    may only add rows to the log, never create, change or drop it.
+    """
+    service, role = settings.service_name, sql.Identifier(settings.db_role)
+    owner, schema = audit.audit_owner_role(service), audit.audit_schema(service)
+    _ensure_owner_role(conn, owner)
+    conn.execute(
+        sql.SQL("CREATE SCHEMA IF NOT EXISTS {} AUTHORIZATION {}").format(
+            sql.Identifier(schema), sql.Identifier(owner)
+        )
+    )
+    with conn.transaction():
+        conn.execute(sql.SQL("SET LOCAL ROLE {}").format(sql.Identifier(owner)))
+        for statement in audit.ddl(service):
+            conn.execute(statement.encode())  # our own DDL, no parameters
+    events, head = sql.Identifier(schema, audit.EVENTS), sql.Identifier(schema, audit.HEAD)
+    grants = [
+        sql.SQL("REVOKE ALL ON {}, {} FROM PUBLIC").format(events, head),
+        sql.SQL("GRANT USAGE ON SCHEMA {} TO {}").format(sql.Identifier(schema), role),
+        sql.SQL("GRANT SELECT, INSERT ON {} TO {}").format(events, role),
+        sql.SQL("GRANT SELECT ON {} TO {}").format(head, role),
+    ]
+    for grant in grants:
+        conn.execute(grant)
+
+
 def provision(admin_url: str, services: Iterable[ServiceSettings]) -> None:
     """Create the database, the service roles and schemas, and lock everything else down."""
     create_database(admin_url)
@@ -86,3 +124,5 @@ def provision(admin_url: str, services: Iterable[ServiceSettings]) -> None:
                     sql.Identifier(database), sql.Identifier(role)
                 )
             )
+            if settings.audited:
+                provision_audit_log(conn, settings)

@@ -31,6 +31,8 @@ class ServiceSettings(BaseSettings):
     model_config = SettingsConfigDict(extra="ignore", populate_by_name=True)
 
     service_name: ClassVar[str] = "service"
+    # Services with admin actions keep an append-only audit log (see chiiki_shared.audit).
+    audited: ClassVar[bool] = False
 
     environment: Environment = Field(default=Environment.DEVELOPMENT, alias="ENVIRONMENT")
     log_level: str = Field(default="INFO", alias="LOG_LEVEL")

@@ -9,7 +9,8 @@ current ``secret_id`` (the ``sid`` of its tokens) is denylisted, and a "not befo
 client id, so its older tokens stop working at once in the services and within
 ``GATEWAY_AUTH_CACHE`` at the gateway.
 
-Admin actions are logged through ``_admin_action``, the one place an audit log can hook.
+Admin actions go through ``_admin_action``: a security event and a row of the audit log, in the
+action's transaction.
 """
 
 from __future__ import annotations
@@ -21,6 +22,7 @@ from datetime import UTC, datetime
 import structlog
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from chiiki_auth.audit import AUDIT_LOG
 from chiiki_auth.client_secrets import hash_client_secret, new_client_secret, secret_matches
 from chiiki_auth.config import AuthSettings, BootstrapClient
 from chiiki_auth.keys import KeyRing
@@ -29,6 +31,7 @@ from chiiki_auth.oauth import CLIENT_CREDENTIALS, ClientCredentials, TokenReques
 from chiiki_auth.repository import ClientRepository
 from chiiki_auth.throttle import Throttle, Window
 from chiiki_auth.tokens import issue_client_token
+from chiiki_shared.audit import Actor, Origin
 from chiiki_shared.errors import Conflict, NotFound, TooManyRequests
 from chiiki_shared.security import SCOPES, Principal, RevocationList, parse_scopes
 
@@ -174,6 +177,7 @@ class ClientService:
         created_by: uuid.UUID | None,
         client_id: uuid.UUID | None = None,
         secret: str | None = None,
+        origin: Origin | None = None,
     ) -> ClientWithSecret:
         secret = secret or new_client_secret()
         client = await self.clients.add(
@@ -185,7 +189,9 @@ class ClientService:
         )
         if client is None:
             raise Conflict(f"An active client is already named {name!r}", code="client-name-taken")
-        self._admin_action("client_created", client, created_by, scopes=" ".join(client.scopes))
+        await self._admin_action(
+            "client_created", client, created_by, origin, after=_client_state(client)
+        )
         return ClientWithSecret(client, secret)
 
     async def list(self) -> list[Client]:
@@ -197,18 +203,23 @@ class ClientService:
             raise NotFound(f"No client has id {client_id}")
         return client
 
-    async def revoke(self, client_id: uuid.UUID, *, by: Principal | None) -> Client:
+    async def revoke(
+        self, client_id: uuid.UUID, *, by: Principal | None, origin: Origin | None = None
+    ) -> Client:
         """Revoke the client (again: no change); its tokens stop working."""
         client = await self.get(client_id, for_update=True)
         if client.is_revoked:
             return client
+        before = _client_state(client)
         client.revoked_at = datetime.now(UTC)
         await self._end_tokens(client, client.secret_id)
-        self._admin_action("client_revoked", client, _actor(by))
+        await self._admin_action(
+            "client_revoked", client, _actor(by), origin, before=before, after=_client_state(client)
+        )
         return client
 
     async def rotate_secret(
-        self, client_id: uuid.UUID, *, by: Principal | None
+        self, client_id: uuid.UUID, *, by: Principal | None, origin: Origin | None = None
     ) -> ClientWithSecret:
         """A new secret; the old one and every token issued with it stop working."""
         client = await self.get(client_id, for_update=True)
@@ -220,7 +231,14 @@ class ClientService:
         client.secret_id = uuid.uuid4()
         client.secret_rotated_at = datetime.now(UTC)
         await self._end_tokens(client, old_secret_id)
-        self._admin_action("client_secret_rotated", client, _actor(by))
+        await self._admin_action(
+            "client_secret_rotated",
+            client,
+            _actor(by),
+            origin,
+            before={"secret_id": str(old_secret_id)},
+            after={"secret_id": str(client.secret_id)},
+        )
         return ClientWithSecret(client, secret)
 
     async def ensure_bootstrap(self, declared: BootstrapClient) -> Client | None:
@@ -256,14 +274,48 @@ class ClientService:
             str(client.id), int(datetime.now(UTC).timestamp()), ttl_seconds=ttl
         )
 
-    @staticmethod
-    def _admin_action(event: str, client: Client, by: uuid.UUID | None, **details: str) -> None:
-        """Every change to a client goes through here (the audit log's hook)."""
+    async def _admin_action(
+        self,
+        event: str,
+        client: Client,
+        by: uuid.UUID | None,
+        origin: Origin | None,
+        *,
+        before: dict[str, object] | None = None,
+        after: dict[str, object] | None = None,
+    ) -> None:
+        """Every change to a client goes through here: a security event and an audit row (by the
+        admin, or by the auth service itself for the command line and bootstrap)."""
         security_log.info(
             event,
             category="security",
             client_id=str(client.id),
             client_name=client.name,
             by=str(by) if by else None,
-            **details,
         )
+        await AUDIT_LOG.record(
+            self.session,
+            actor=Actor.user(str(by)) if by else Actor("service", "auth"),
+            action=AUDIT_ACTIONS[event],
+            target_type="service_client",
+            target_id=str(client.id),
+            before=before,
+            after=after,
+            origin=origin,
+        )
+
+
+# Audit-log action names of the security events above (never with a secret in before/after).
+AUDIT_ACTIONS = {
+    "client_created": "service_client.created",
+    "client_revoked": "service_client.revoked",
+    "client_secret_rotated": "service_client.secret_rotated",
+}
+
+
+def _client_state(client: Client) -> dict[str, object]:
+    return {
+        "name": client.name,
+        "scopes": list(client.scopes),
+        "revoked": client.revoked_at is not None,
+    }

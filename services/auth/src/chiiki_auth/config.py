@@ -44,6 +44,7 @@ class AuthSettings(ServiceSettings):
     model_config = SettingsConfigDict(env_prefix="AUTH_", extra="ignore", populate_by_name=True)
 
     service_name: ClassVar[str] = "auth"
+    audited: ClassVar[bool] = True
 
     # Tokens. Access tokens are short-lived on purpose: 15 minutes is the ceiling.
     access_token_ttl_seconds: int = Field(default=900, ge=30, le=900)

@@ -19,7 +19,6 @@ from chiiki_auth.passwords import Passwords
 from chiiki_auth.schemas import LoginRequest
 from chiiki_auth.service import AuthService
 from chiiki_auth.throttle import Throttle
-from chiiki_shared.client_address import client_address
 from chiiki_shared.deps import RuntimeDep, SessionDep
 from chiiki_shared.errors import ApiError
 from chiiki_shared.security import RevocationList
@@ -76,16 +75,6 @@ def get_client_service(
     )
 
 
-def client_ip(request: Request, settings: SettingsDep) -> str:
-    """The caller's address: the peer, or what a trusted proxy (``TRUSTED_PROXIES``) says.
-
-    Under uvicorn with ``--forwarded-allow-ips`` the peer is already the caller; this also holds
-    where no such server sits in front (tests, other ASGI servers)."""
-    peer = request.client.host if request.client else "unknown"
-    forwarded = request.headers.get("x-forwarded-for", "")
-    return client_address(peer, forwarded, settings.trusted_proxies)
-
-
 def user_agent(request: Request) -> str | None:
     """The caller's User-Agent as sessions store it: printable, at most 256 characters."""
     value = "".join(char for char in request.headers.get("user-agent", "") if char.isprintable())
@@ -129,6 +118,5 @@ async def login_credentials(request: Request) -> LoginRequest:
 AuthServiceDep = Annotated[AuthService, Depends(get_auth_service)]
 ClientServiceDep = Annotated[ClientService, Depends(get_client_service)]
 TokenRequestDep = Annotated[TokenRequest, Depends(read_token_request)]
-ClientIp = Annotated[str, Depends(client_ip)]
 UserAgent = Annotated[str | None, Depends(user_agent)]
 LoginCredentials = Annotated[LoginRequest, Depends(login_credentials)]

@@ -7,6 +7,7 @@ import contextlib
 
 from fastapi import FastAPI
 
+from chiiki_auth.audit import AUDIT_LOG
 from chiiki_auth.client_service import ClientService
 from chiiki_auth.config import AuthSettings
 from chiiki_auth.deps import COMPONENTS_EXTRA, AuthComponents
@@ -18,6 +19,7 @@ from chiiki_auth.schemas import normalise_email
 from chiiki_auth.service import AuthService
 from chiiki_auth.throttle import Throttle
 from chiiki_shared.app import create_service_app
+from chiiki_shared.audit.api import audit_router
 from chiiki_shared.db import session_scope
 from chiiki_shared.errors import dependency_of
 from chiiki_shared.runtime import Runtime
@@ -120,7 +122,7 @@ def create_app(settings: AuthSettings | None = None) -> FastAPI:
             "Users, login, JWT access tokens and rotating refresh tokens, roles, profile, "
             "saved dashboard settings, and service accounts (OAuth 2.0 client credentials)."
         ),
-        routers=[router, internal_router],
+        routers=[router, audit_router(AUDIT_LOG, "/api/auth"), internal_router],
         on_startup=[start_auth],
         on_shutdown=[stop_auth],
     )

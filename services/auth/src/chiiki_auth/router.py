@@ -12,7 +12,6 @@ from fastapi.responses import JSONResponse
 from chiiki_auth.client_service import ClientWithSecret
 from chiiki_auth.deps import (
     AuthServiceDep,
-    ClientIp,
     ClientServiceDep,
     ComponentsDep,
     LoginCredentials,
@@ -42,6 +41,8 @@ from chiiki_auth.schemas import (
 )
 from chiiki_auth.service import RefreshReused, SettingsDocument
 from chiiki_auth.tokens import TokenPair
+from chiiki_shared.audit.api import OriginDep
+from chiiki_shared.deps import ClientIp
 from chiiki_shared.errors import ApiError, problem_response
 from chiiki_shared.openapi import problem_responses
 from chiiki_shared.security import (
@@ -294,9 +295,15 @@ async def list_users(
     responses=problem_responses(409, d409="The last admin cannot be demoted or disabled"),
 )
 async def update_user(
-    user_id: uuid.UUID, body: UserAdminUpdate, admin: AdminUser, service: AuthServiceDep
+    user_id: uuid.UUID,
+    body: UserAdminUpdate,
+    admin: AdminUser,
+    service: AuthServiceDep,
+    origin: OriginDep,
 ) -> UserRead:
-    user = await service.update_user(admin, user_id, role=body.role, disabled=body.disabled)
+    user = await service.update_user(
+        admin, user_id, role=body.role, disabled=body.disabled, origin=origin
+    )
     return UserRead.of(user)
 
 
@@ -331,10 +338,17 @@ def _with_secret(created: ClientWithSecret, response: Response) -> ClientSecretR
     responses=problem_responses(409, d409="An active client already has this name"),
 )
 async def create_client(
-    body: ClientCreate, admin: AdminUser, service: ClientServiceDep, response: Response
+    body: ClientCreate,
+    admin: AdminUser,
+    service: ClientServiceDep,
+    origin: OriginDep,
+    response: Response,
 ) -> ClientSecretRead:
     created = await service.create(
-        name=body.name, scopes=list(body.scopes), created_by=uuid.UUID(admin.user_id)
+        name=body.name,
+        scopes=list(body.scopes),
+        created_by=uuid.UUID(admin.user_id),
+        origin=origin,
     )
     return _with_secret(created, response)
 
@@ -355,9 +369,9 @@ async def get_client(
     "/clients/{client_id}", status_code=204, summary="Revoke a service account and its tokens"
 )
 async def revoke_client(
-    client_id: uuid.UUID, admin: AdminUser, service: ClientServiceDep
+    client_id: uuid.UUID, admin: AdminUser, service: ClientServiceDep, origin: OriginDep
 ) -> Response:
-    await service.revoke(client_id, by=admin)
+    await service.revoke(client_id, by=admin, origin=origin)
     return Response(status_code=204)
 
 
@@ -367,9 +381,14 @@ async def revoke_client(
     responses=problem_responses(409, d409="The client is revoked"),
 )
 async def rotate_client_secret(
-    client_id: uuid.UUID, admin: AdminUser, service: ClientServiceDep, response: Response
+    client_id: uuid.UUID,
+    admin: AdminUser,
+    service: ClientServiceDep,
+    origin: OriginDep,
+    response: Response,
 ) -> ClientSecretRead:
-    return _with_secret(await service.rotate_secret(client_id, by=admin), response)
+    rotated = await service.rotate_secret(client_id, by=admin, origin=origin)
+    return _with_secret(rotated, response)
 
 
 @router.get("/.well-known/jwks.json", summary="The public keys that verify access tokens")

@@ -12,11 +12,13 @@ import math
 import uuid
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
+from functools import partial
 from typing import Any
 
 import structlog
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from chiiki_auth.audit import AUDIT_LOG
 from chiiki_auth.config import AuthSettings
 from chiiki_auth.keys import KeyRing
 from chiiki_auth.models import ROLE_ADMIN, ROLE_USER, Session, User, UserSettings
@@ -29,6 +31,7 @@ from chiiki_auth.repository import (
 )
 from chiiki_auth.throttle import Throttle, Window
 from chiiki_auth.tokens import TokenPair, hash_refresh_token, issue_access_token, new_refresh_token
+from chiiki_shared.audit import Actor, Origin
 from chiiki_shared.errors import (
     ApiError,
     Conflict,
@@ -135,6 +138,7 @@ class AuthService:
         self.passwords = passwords
         self.throttle = throttle
         self.revocations = revocations
+        self.session = session
         self.users = UserRepository(session)
         self.sessions = SessionRepository(session)
         self.refresh_tokens = RefreshTokenRepository(session)
@@ -492,8 +496,15 @@ class AuthService:
         return await self.users.page(search=search, offset=(page - 1) * page_size, limit=page_size)
 
     async def update_user(
-        self, admin: Principal, user_id: uuid.UUID, *, role: str | None, disabled: bool | None
+        self,
+        admin: Principal,
+        user_id: uuid.UUID,
+        *,
+        role: str | None,
+        disabled: bool | None,
+        origin: Origin,
     ) -> User:
+        """Change a user's role and/or disable or enable them; each change is one audit row."""
         admins = await self.users.lock_active_admins()
         user = await self.users.get(user_id, for_update=True)
         if user is None:
@@ -505,6 +516,7 @@ class AuthService:
         )
         if loses_admin and all(other.id == user.id for other in admins):
             raise Conflict("The last admin cannot be demoted or disabled", code="last-admin")
+        audit = partial(self._audit, admin, origin, user)
         end_sessions = False
         if role is not None and role != user.role:
             security_log.info(
@@ -515,6 +527,7 @@ class AuthService:
                 old_role=user.role,
                 new_role=role,
             )
+            await audit("user.role_changed", {"role": user.role}, {"role": role})
             user.role = role
             end_sessions = True
         if disabled is True and not user.is_disabled:
@@ -522,12 +535,34 @@ class AuthService:
             security_log.info(
                 "user_disabled", category="security", user_id=str(user.id), by=admin.user_id
             )
+            await audit("user.disabled", {"disabled": False}, {"disabled": True})
             end_sessions = True
         elif disabled is False and user.is_disabled:
             user.disabled_at = None
             security_log.info(
                 "user_enabled", category="security", user_id=str(user.id), by=admin.user_id
             )
+            await audit("user.enabled", {"disabled": True}, {"disabled": False})
         if end_sessions:
             await self._end_all_sessions(user, reason="account_changed")
         return user
+
+    async def _audit(
+        self,
+        admin: Principal,
+        origin: Origin,
+        user: User,
+        action: str,
+        before: dict[str, Any],
+        after: dict[str, Any],
+    ) -> None:
+        await AUDIT_LOG.record(
+            self.session,
+            actor=Actor.user(admin.user_id),
+            action=action,
+            target_type="user",
+            target_id=str(user.id),
+            before=before,
+            after=after,
+            origin=origin,
+        )

@@ -29,6 +29,7 @@ class IngestSettings(ServiceSettings):
     model_config = SettingsConfigDict(env_prefix="INGEST_", extra="ignore", populate_by_name=True)
 
     service_name: ClassVar[str] = "ingest"
+    audited: ClassVar[bool] = True
 
     estat_api_base_url: str = Field(default=DEFAULT_ESTAT_BASE_URL, alias="ESTAT_API_BASE_URL")
     estat_app_id: SecretStr = Field(default=SecretStr(PLACEHOLDER_SECRET), alias="ESTAT_APP_ID")

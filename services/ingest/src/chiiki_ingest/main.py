@@ -6,10 +6,12 @@ import structlog
 from fastapi import FastAPI
 
 from chiiki_ingest import catalog, metrics
+from chiiki_ingest.audit import AUDIT_LOG
 from chiiki_ingest.config import IngestSettings
 from chiiki_ingest.messaging import CeleryBus
 from chiiki_ingest.router import router
 from chiiki_shared.app import create_service_app
+from chiiki_shared.audit.api import audit_router
 from chiiki_shared.bus import create_celery_app
 from chiiki_shared.db import session_scope
 from chiiki_shared.runtime import Runtime
@@ -47,7 +49,7 @@ def create_app(settings: IngestSettings | None = None) -> FastAPI:
             "このサービスは、政府統計総合窓口(e-Stat)のAPI機能を使用していますが、"
             "サービスの内容は国によって保証されたものではありません。"
         ),
-        routers=[router],
+        routers=[router, audit_router(AUDIT_LOG, "/api/ingest")],
         on_startup=[open_bus, sync_catalog, metrics.start],
         on_shutdown=[metrics.stop, close_bus],
     )

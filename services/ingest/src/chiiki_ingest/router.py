@@ -23,8 +23,9 @@ from chiiki_ingest.schemas import (
     RunStatusName,
     RunSummary,
 )
+from chiiki_shared.audit.api import OriginDep, actor_of
 from chiiki_shared.limits import NonNegInt64
-from chiiki_shared.security import admin_principal
+from chiiki_shared.security import AdminUser, admin_principal
 
 # Every route is for admins; the gateway checks the token too, the service does not rely on it.
 router = APIRouter(prefix="/api/ingest", tags=["ingest"], dependencies=[Depends(admin_principal)])
@@ -40,9 +41,13 @@ async def list_catalog(uow: UnitOfWorkDep) -> CatalogList:
 
 @router.post("/catalog", status_code=201, summary="Add a table to the catalog")
 async def add_catalog_entry(
-    body: CatalogEntryCreate, uow: UnitOfWorkDep, response: Response
+    body: CatalogEntryCreate,
+    uow: UnitOfWorkDep,
+    response: Response,
+    admin: AdminUser,
+    origin: OriginDep,
 ) -> CatalogEntryRead:
-    entry = await service.add_entry(uow.session, body)
+    entry = await service.add_entry(uow.session, body, actor=actor_of(admin), origin=origin)
     response.headers["Location"] = f"/api/ingest/catalog/{entry.stats_data_id}"
     return CatalogEntryRead.of(*await service.catalog_entry_view(uow.session, entry))
 
@@ -55,9 +60,15 @@ async def get_catalog_entry(stats_data_id: StatsDataId, uow: UnitOfWorkDep) -> C
 
 @router.patch("/catalog/{stats_data_id}", summary="Change a catalog entry")
 async def update_catalog_entry(
-    stats_data_id: StatsDataId, body: CatalogEntryUpdate, uow: UnitOfWorkDep
+    stats_data_id: StatsDataId,
+    body: CatalogEntryUpdate,
+    uow: UnitOfWorkDep,
+    admin: AdminUser,
+    origin: OriginDep,
 ) -> CatalogEntryRead:
-    entry = await service.update_entry(uow.session, stats_data_id, body)
+    entry = await service.update_entry(
+        uow.session, stats_data_id, body, actor=actor_of(admin), origin=origin
+    )
     return CatalogEntryRead.of(*await service.catalog_entry_view(uow.session, entry))
 
 
@@ -68,9 +79,16 @@ async def update_catalog_entry(
     responses={409: {"description": "the dataset already has a queued or running run"}},
 )
 async def create_run(
-    body: RunCreate, uow: UnitOfWorkDep, settings: SettingsDep, response: Response
+    body: RunCreate,
+    uow: UnitOfWorkDep,
+    settings: SettingsDep,
+    response: Response,
+    admin: AdminUser,
+    origin: OriginDep,
 ) -> RunAccepted:
-    run = await service.create_run(uow.session, uow.outbox, settings, body)
+    run = await service.create_run(
+        uow.session, uow.outbox, settings, body, actor=actor_of(admin), origin=origin
+    )
     response.headers["Location"] = f"/api/ingest/runs/{run.id}"
     return RunAccepted.of(run)
 
@@ -106,8 +124,15 @@ async def get_run(run_id: uuid.UUID, uow: UnitOfWorkDep) -> RunDetail:
     responses={409: {"description": "the run is not failed or blocked, or another run is active"}},
 )
 async def retry_run(
-    run_id: uuid.UUID, uow: UnitOfWorkDep, settings: SettingsDep, response: Response
+    run_id: uuid.UUID,
+    uow: UnitOfWorkDep,
+    settings: SettingsDep,
+    response: Response,
+    admin: AdminUser,
+    origin: OriginDep,
 ) -> RunAccepted:
-    run = await service.retry_run(uow.session, uow.outbox, settings, run_id)
+    run = await service.retry_run(
+        uow.session, uow.outbox, settings, run_id, actor=actor_of(admin), origin=origin
+    )
     response.headers["Location"] = f"/api/ingest/runs/{run.id}"
     return RunAccepted.of(run)

@@ -11,11 +11,13 @@ from sqlalchemy import func
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from chiiki_ingest import repository, runs
+from chiiki_ingest.audit import AUDIT_LOG, entry_snapshot, run_snapshot
 from chiiki_ingest.catalog import EntrySpec
 from chiiki_ingest.config import IngestSettings
 from chiiki_ingest.messaging import RUN_INGESTION, Outbox
 from chiiki_ingest.models import CatalogEntry, QualityFinding, Run, RunStatus
 from chiiki_ingest.schemas import CatalogEntryUpdate, RunCreate
+from chiiki_shared.audit import Actor, Origin
 from chiiki_shared.errors import Conflict, NotFound, UnprocessableInput
 
 RETRYABLE = (RunStatus.FAILED, RunStatus.BLOCKED)
@@ -76,15 +78,37 @@ def _active_conflict(error: runs.ActiveRunExists) -> ActiveRunConflict:
 
 
 async def create_run(
-    session: AsyncSession, outbox: Outbox, settings: IngestSettings, request: RunCreate
+    session: AsyncSession,
+    outbox: Outbox,
+    settings: IngestSettings,
+    request: RunCreate,
+    *,
+    actor: Actor,
+    origin: Origin,
 ) -> Run:
     filters = request.filters if "filters" in request.model_fields_set else None
     try:
-        return await enqueue_run(
+        run = await enqueue_run(
             session, outbox, settings, request.stats_data_id, trigger="api", filters=filters
         )
     except runs.ActiveRunExists as error:
         raise _active_conflict(error) from None
+    await _audit_run(session, run, "run.triggered", actor, origin)
+    return run
+
+
+async def _audit_run(
+    session: AsyncSession, run: Run, action: str, actor: Actor, origin: Origin
+) -> None:
+    await AUDIT_LOG.record(
+        session,
+        actor=actor,
+        action=action,
+        target_type="run",
+        target_id=str(run.id),
+        after=run_snapshot(run),
+        origin=origin,
+    )
 
 
 async def run_detail(session: AsyncSession, run_id: uuid.UUID) -> tuple[Run, list[QualityFinding]]:
@@ -95,7 +119,13 @@ async def run_detail(session: AsyncSession, run_id: uuid.UUID) -> tuple[Run, lis
 
 
 async def retry_run(
-    session: AsyncSession, outbox: Outbox, settings: IngestSettings, run_id: uuid.UUID
+    session: AsyncSession,
+    outbox: Outbox,
+    settings: IngestSettings,
+    run_id: uuid.UUID,
+    *,
+    actor: Actor,
+    origin: Origin,
 ) -> Run:
     """A new run of the same table and filters; only failed and blocked runs can be retried."""
     original = await repository.get_run(session, run_id)
@@ -107,7 +137,7 @@ async def retry_run(
             extra={"run_status": original.status},
         )
     try:
-        return await enqueue_run(
+        run = await enqueue_run(
             session,
             outbox,
             settings,
@@ -118,6 +148,8 @@ async def retry_run(
         )
     except runs.ActiveRunExists as error:
         raise _active_conflict(error) from None
+    await _audit_run(session, run, "run.retried", actor, origin)
+    return run
 
 
 # -- catalog ------------------------------------------------------------------------------------
@@ -143,31 +175,49 @@ async def get_entry(session: AsyncSession, stats_data_id: str) -> CatalogEntry:
     return entry
 
 
-async def add_entry(session: AsyncSession, spec: EntrySpec) -> CatalogEntry:
+async def add_entry(
+    session: AsyncSession, spec: EntrySpec, *, actor: Actor, origin: Origin
+) -> CatalogEntry:
     if await repository.get_entry(session, spec.stats_data_id) is not None:
         raise EntryExists(f"{spec.stats_data_id} is already in the catalog; update it instead.")
     entry = CatalogEntry(**spec.model_dump(mode="json"), origin="api")
     session.add(entry)
     await session.flush()
     await session.refresh(entry)
+    await _audit_entry(session, entry, "catalog.entry_created", None, actor, origin)
     return entry
 
 
+async def _audit_entry(
+    session: AsyncSession,
+    entry: CatalogEntry,
+    action: str,
+    before: dict[str, Any] | None,
+    actor: Actor,
+    origin: Origin,
+) -> None:
+    await AUDIT_LOG.record(
+        session,
+        actor=actor,
+        action=action,
+        target_type="catalog_entry",
+        target_id=entry.stats_data_id,
+        before=before,
+        after=entry_snapshot(entry),
+        origin=origin,
+    )
+
+
 async def update_entry(
-    session: AsyncSession, stats_data_id: str, patch: CatalogEntryUpdate
+    session: AsyncSession,
+    stats_data_id: str,
+    patch: CatalogEntryUpdate,
+    *,
+    actor: Actor,
+    origin: Origin,
 ) -> CatalogEntry:
     entry = await get_entry(session, stats_data_id)
-    current = {
-        "stats_data_id": entry.stats_data_id,
-        "title": entry.title,
-        "attribution": entry.attribution,
-        "enabled": entry.enabled,
-        "schedule": entry.schedule,
-        "area_dimension": entry.area_dimension,
-        "time_dimension": entry.time_dimension,
-        "filters": entry.filters or {},
-        "quality": entry.quality or {},
-    }
+    current = entry_snapshot(entry)
     try:
         merged = EntrySpec(**{**current, **patch.model_dump(exclude_unset=True)})
     except ValidationError as error:
@@ -180,6 +230,8 @@ async def update_entry(
     entry.updated_at = func.now()
     await session.flush()
     await session.refresh(entry)
+    if entry_snapshot(entry) != current:
+        await _audit_entry(session, entry, "catalog.entry_changed", current, actor, origin)
     return entry
 
 
