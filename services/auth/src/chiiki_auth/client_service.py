@@ -68,6 +68,7 @@ class ClientService:
         throttle: Throttle,
         revocations: RevocationList,
     ) -> None:
+        self.session = session
         self.settings = settings
         self.keys = keys
         self.throttle = throttle

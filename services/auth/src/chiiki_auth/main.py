@@ -110,8 +110,10 @@ async def stop_auth(runtime: Runtime) -> None:
     watcher = runtime.extras.pop(WATCHER_EXTRA, None)
     if isinstance(watcher, asyncio.Task):
         watcher.cancel()
-        with contextlib.suppress(asyncio.CancelledError):
-            await watcher
+        # Bounded: a rebuild cancelled mid-query against a database that went away must not
+        # hold up shutdown.
+        with contextlib.suppress(asyncio.CancelledError, TimeoutError):
+            await asyncio.wait_for(watcher, timeout=5)
 
 
 def create_app(settings: AuthSettings | None = None) -> FastAPI:
