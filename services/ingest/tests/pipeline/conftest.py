@@ -212,7 +212,7 @@ class AlertReceiver:
     url: str
     received: list[dict[str, Any]] = field(default_factory=list)
 
-    def for_run(self, run_id: str, timeout: float = 15) -> dict[str, Any]:
+    def for_run(self, run_id: str, timeout: float = 60) -> dict[str, Any]:
         deadline = time.monotonic() + timeout
         while time.monotonic() < deadline:
             found = [alert for alert in self.received if alert.get("run_id") == run_id]
@@ -263,7 +263,8 @@ def bus_env(platform: Platform, source: Source, alerts: AlertReceiver) -> dict[s
         "INGEST_QUEUED_TIMEOUT_SECONDS": "3",
         "INGEST_ESTAT_MAX_ATTEMPTS": "2",
         "INGEST_ESTAT_MAX_RETRY_SECONDS": "5",
-        "INGEST_ESTAT_TIMEOUT_SECONDS": "10",
+        # No test waits for this timeout; it only has to outlast a slow page on a loaded machine.
+        "INGEST_ESTAT_TIMEOUT_SECONDS": "30",
         "INGEST_ALERT_WEBHOOK_URL": alerts.url,
         "INGEST_METRICS_REFRESH_SECONDS": "0.5",
         "STATS_PUBLISH_RETRY_SECONDS": "1",
@@ -292,7 +293,9 @@ class Workers:
         )
         log.close()
         self.started[name] = process
-        _wait(lambda: self._answers(node), f"worker {node}", process)
+        # A worker that dies is reported at once; a live one may take long to import its tasks
+        # on a loaded machine, and waiting longer costs nothing when it is quick.
+        _wait(lambda: self._answers(node), f"worker {node}", process, timeout=120)
         return process
 
     def _answers(self, node: str) -> bool:
@@ -396,8 +399,10 @@ class Api:
         assert response.status_code == 202, response.text
         return response.json()["id"]
 
-    async def wait(self, run_id: str, *statuses: str, within: float = 60) -> dict[str, Any]:
-        """Poll the run until it reaches one of ``statuses`` (default: any final status)."""
+    async def wait(self, run_id: str, *statuses: str, within: float = 180) -> dict[str, Any]:
+        """Poll the run until it reaches one of ``statuses`` (default: any final status). The
+        deadline is for a machine whose two cores other test runs share: a run fetches, checks,
+        publishes to the stats worker and waits for its answer, each step a process of its own."""
         wanted = statuses or ("succeeded", "failed", "blocked")
         deadline = time.monotonic() + within
         while True:
