@@ -34,6 +34,7 @@ import httpx
 import jwt
 import psycopg
 import pytest
+import sqlalchemy as sa
 from celery import Celery
 from cryptography.hazmat.primitives.asymmetric import ec
 
@@ -321,6 +322,16 @@ class Workers:
     def log(self, name: str) -> str:
         return (self.log_dir / f"{name}.log").read_text(errors="replace")
 
+    async def until_logged(self, name: str, event: str, run_id: str, within: float = 120) -> None:
+        """Until worker ``name`` has logged ``event`` for the run (JSON log lines)."""
+        deadline = time.monotonic() + within
+        while not any(
+            f'"{event}"' in line and run_id in line for line in self.log(name).splitlines()
+        ):
+            if time.monotonic() > deadline:
+                raise AssertionError(f"worker {name} never logged {event} for run {run_id}")
+            await asyncio.sleep(0.1)
+
     def send(self, task: str, payload: dict[str, Any]) -> None:
         self.app.send_task(task, args=[payload], queue=task.split(".", 1)[0])
 
@@ -415,6 +426,22 @@ class Api:
 
     async def ingest(self, stats_data_id: str, *statuses: str, **body: Any) -> dict[str, Any]:
         return await self.wait(await self.run(stats_data_id, **body), *statuses)
+
+    async def until_silent_for(self, run_id: str, seconds: float, within: float = 120) -> None:
+        """Until the run's heartbeat (or, never started, its queueing) is older than ``seconds``
+        on the database's clock, the one recovery compares with."""
+        query = sa.text(
+            "SELECT coalesce(heartbeat_at, queued_at) < now() - make_interval(secs => :seconds)"
+            " FROM ingest.runs WHERE id = :id"
+        )
+        deadline = time.monotonic() + within
+        while True:
+            async with self.runtime.sessions() as session:
+                if await session.scalar(query, {"seconds": seconds, "id": run_id}):
+                    return
+            if time.monotonic() > deadline:
+                raise AssertionError(f"run {run_id} not silent for {seconds}s after {within}s")
+            await asyncio.sleep(0.1)
 
 
 @pytest.fixture(scope="package", autouse=True)

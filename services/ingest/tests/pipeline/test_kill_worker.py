@@ -75,24 +75,14 @@ async def until_requested(source: Source, stats_data_id: str, position: int, wit
         await asyncio.sleep(0.05)
 
 
-async def until_lost(
-    api: Api, workers: Workers, run_id: str, stats_data_id: str, within: float = 120
-):
+async def until_lost(api: Api, workers: Workers, run_id: str, stats_data_id: str) -> None:
     """Until recovery would take the run over: its lease ran out (no heartbeat for
-    ``INGEST_STALE_RUN_SECONDS`` on the database's clock) and no session holds its lock."""
-    lease = float(workers.env["INGEST_STALE_RUN_SECONDS"])
-    query = run_states.sa.text(
-        "SELECT coalesce(heartbeat_at, queued_at) < now() - make_interval(secs => :lease)"
-        " FROM ingest.runs WHERE id = :id"
-    )
-    deadline = time.monotonic() + within
-    while True:
-        async with session_scope(api.runtime.sessions) as session:
-            expired = await session.scalar(query, {"lease": lease, "id": run_id})
-        if expired and not await is_locked(api.runtime.engine, stats_data_id):
-            return
+    ``INGEST_STALE_RUN_SECONDS``) and no session holds its lock."""
+    await api.until_silent_for(run_id, float(workers.env["INGEST_STALE_RUN_SECONDS"]))
+    deadline = time.monotonic() + 120
+    while await is_locked(api.runtime.engine, stats_data_id):
         if time.monotonic() > deadline:
-            raise AssertionError(f"run {run_id} still held after {within}s")
+            raise AssertionError(f"the lock of {stats_data_id} is still held")
         await asyncio.sleep(0.1)
 
 
