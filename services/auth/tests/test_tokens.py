@@ -20,6 +20,7 @@ from fastapi import APIRouter
 from chiiki_auth.main import create_app
 from chiiki_devstack.pytest_plugin import serve_app
 from chiiki_shared.app import create_service_app
+from chiiki_shared.errors import DependencyUnavailable
 from chiiki_shared.security import (
     GUARD_EXTRA,
     AdminUser,
@@ -371,6 +372,31 @@ async def test_unknown_kids_refetch_the_jwks_at_a_limited_rate(stats_client) -> 
     assert transport.fetches == 2  # one fetch for the unknown kid, then the limit again
     assert await status_with(sign(claims())) == 200
     assert transport.fetches == 2  # known kids come from the cache
+
+
+async def test_warming_fetches_the_jwks_before_the_first_token(platform) -> None:
+    auth = create_app(make_settings())
+    async with auth.router.lifespan_context(auth):
+        transport = CountingTransport(app=auth)
+        jwks = JwksClient(
+            "http://auth.internal/api/auth/.well-known/jwks.json",
+            transport=transport,
+            clock=transport.clock,
+        )
+        assert await jwks.warm() is True
+        assert transport.fetches == 1
+        assert await jwks.get(TEST_KID) is not None
+        assert transport.fetches == 1
+
+
+async def test_a_failed_warm_up_does_not_count_against_the_refetch_limit() -> None:
+    clock = SteppedClock()
+    jwks = JwksClient("http://127.0.0.1:9/api/auth/.well-known/jwks.json", clock=clock)
+    assert await jwks.warm() is False
+    # Within the refetch interval, yet the first token's key is fetched (and found missing)
+    # rather than refused unseen.
+    with pytest.raises(DependencyUnavailable):
+        await jwks.get(TEST_KID)
 
 
 async def test_jwks_unreachable_without_cached_keys_is_503(platform) -> None:
