@@ -164,7 +164,11 @@ def test_a_service_that_does_not_answer_gives_504(
     with service_stopped(stack, "analytics"), _silent_listener(stack.settings.analytics_port):
         started = time.monotonic()
         body = assert_problem(
-            gateway.get("/api/forecasts", headers=headers), 504, "gateway-timeout"
+            gateway.get(
+                "/api/forecasts", headers=headers, timeout=3 * E2E_GATEWAY_READ_TIMEOUT_SECONDS
+            ),
+            504,
+            "gateway-timeout",
         )
         timeout = E2E_GATEWAY_READ_TIMEOUT_SECONDS
         assert timeout - 0.5 < time.monotonic() - started < 2 * timeout
