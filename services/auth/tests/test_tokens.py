@@ -1,7 +1,6 @@
 """Access-token verification: the attacks of RFC 8725, through the auth service's own routes and
 through another service that verifies with chiiki_shared.security and the JWKS over HTTP."""
 
-import asyncio
 import base64
 import hashlib
 import hmac
@@ -9,6 +8,7 @@ import json
 import time
 import uuid
 from collections.abc import AsyncIterator
+from typing import Any
 
 import httpx
 import jwt
@@ -20,6 +20,7 @@ from fastapi import APIRouter
 from chiiki_auth.main import create_app
 from chiiki_devstack.pytest_plugin import serve_app
 from chiiki_shared.app import create_service_app
+from chiiki_shared.errors import DependencyUnavailable
 from chiiki_shared.security import (
     GUARD_EXTRA,
     AdminUser,
@@ -244,10 +245,27 @@ async def probe_read(principal: ReadAccess) -> dict:
     return {"anonymous": principal is None}
 
 
-class CountingTransport(httpx.ASGITransport):
-    """The real auth app in-process, counting the JWKS fetches that reach it."""
+class SteppedClock:
+    """A monotonic clock that moves only when a test says so."""
 
-    fetches = 0
+    def __init__(self) -> None:
+        self.now = 1_000.0
+
+    def __call__(self) -> float:
+        return self.now
+
+    def advance(self, seconds: float) -> None:
+        self.now += seconds
+
+
+class CountingTransport(httpx.ASGITransport):
+    """The real auth app in-process, counting the JWKS fetches that reach it; ``clock`` is the
+    JWKS client's time."""
+
+    def __init__(self, **kwargs: Any) -> None:
+        super().__init__(**kwargs)
+        self.fetches = 0
+        self.clock = SteppedClock()
 
     async def handle_async_request(self, request: httpx.Request) -> httpx.Response:
         self.fetches += 1
@@ -260,10 +278,13 @@ async def stats_client(platform) -> AsyncIterator[tuple[httpx.AsyncClient, Count
     auth = create_app(make_settings())
     async with auth.router.lifespan_context(auth):
         transport = CountingTransport(app=auth)
+        # Time is stepped by the tests (``transport.clock``), not slept through: on a loaded
+        # machine a few requests can take longer than any short refetch interval.
         jwks = JwksClient(
             "http://auth.internal/api/auth/.well-known/jwks.json",
-            min_refetch_seconds=0.5,
+            min_refetch_seconds=5,
             transport=transport,
+            clock=transport.clock,
         )
         app = create_service_app(
             StatsSettings(), title="probe", description="probe", routers=[probe]
@@ -343,11 +364,39 @@ async def test_unknown_kids_refetch_the_jwks_at_a_limited_rate(stats_client) -> 
     made_up = sign(claims(), key=OTHER_KEY, kid="made-up")
     assert [await status_with(made_up) for _ in range(5)] == [401] * 5
     assert transport.fetches == 1  # within the refetch interval: no new fetch
-    await asyncio.sleep(0.6)
+    transport.clock.advance(4.9)
+    assert await status_with(made_up) == 401
+    assert transport.fetches == 1  # still within it
+    transport.clock.advance(0.2)
     assert [await status_with(made_up) for _ in range(5)] == [401] * 5
     assert transport.fetches == 2  # one fetch for the unknown kid, then the limit again
     assert await status_with(sign(claims())) == 200
     assert transport.fetches == 2  # known kids come from the cache
+
+
+async def test_warming_fetches_the_jwks_before_the_first_token(platform) -> None:
+    auth = create_app(make_settings())
+    async with auth.router.lifespan_context(auth):
+        transport = CountingTransport(app=auth)
+        jwks = JwksClient(
+            "http://auth.internal/api/auth/.well-known/jwks.json",
+            transport=transport,
+            clock=transport.clock,
+        )
+        assert await jwks.warm() is True
+        assert transport.fetches == 1
+        assert await jwks.get(TEST_KID) is not None
+        assert transport.fetches == 1
+
+
+async def test_a_failed_warm_up_does_not_count_against_the_refetch_limit() -> None:
+    clock = SteppedClock()
+    jwks = JwksClient("http://127.0.0.1:9/api/auth/.well-known/jwks.json", clock=clock)
+    assert await jwks.warm() is False
+    # Within the refetch interval, yet the first token's key is fetched (and found missing)
+    # rather than refused unseen.
+    with pytest.raises(DependencyUnavailable):
+        await jwks.get(TEST_KID)
 
 
 async def test_jwks_unreachable_without_cached_keys_is_503(platform) -> None:

@@ -11,13 +11,17 @@ from __future__ import annotations
 
 from typing import Any
 
+import structlog
 from asgi_correlation_id import correlation_id
 from celery import Celery, signals
 from kombu import Queue
+from kombu.exceptions import KombuError
 
 from chiiki_shared.observability import new_request_id
 from chiiki_shared.runtime import REDIS_HEALTH_CHECK_SECONDS, REDIS_TIMEOUT_SECONDS
 from chiiki_shared.settings import ServiceSettings
+
+logger = structlog.get_logger(__name__)
 
 SERVICE_QUEUES = ("auth", "stats", "ingest", "analytics")
 REQUEST_ID_TASK_HEADER = "request_id"
@@ -78,6 +82,19 @@ def create_celery_app(settings: ServiceSettings) -> Celery:
         beat_schedule={},
     )
     return app
+
+
+def warm_producer(app: Celery) -> bool:
+    """Open a producer connection to the broker and leave it in the app's pool, so the first
+    task a request sends does not pay for connecting. ``False`` (logged) if the broker is down:
+    sending then connects, with its usual retries."""
+    try:
+        with app.producer_or_acquire() as producer:
+            producer.connection.ensure_connection(max_retries=1)
+    except (OSError, KombuError) as exc:
+        logger.warning("bus_warm_up_failed", error=type(exc).__name__)
+        return False
+    return True
 
 
 @signals.before_task_publish.connect

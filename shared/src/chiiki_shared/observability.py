@@ -84,8 +84,12 @@ class AccessLogAndMetrics:
         if scope["path"] in _QUIET_PATHS:
             return
         client = scope.get("client")
+        # The service is named here, not only by the logging configuration: a logger caches its
+        # processors on first use, so in a process that built several apps (the tests) the
+        # configured name is whichever app logged first.
         access_logger.info(
             "http_request",
+            service=self.service,
             method=scope["method"],
             path=scope["path"],
             route=route,

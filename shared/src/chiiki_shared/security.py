@@ -227,7 +227,8 @@ class JwksClient:
 
     A ``kid`` not in the cache triggers a new fetch, at most once every ``min_refetch_seconds``,
     so tokens with made-up key ids cannot flood the auth service. When a fetch fails the cached
-    keys keep working; with none cached, verification answers 503.
+    keys keep working; with none cached, verification answers 503. ``clock`` (seconds, monotonic)
+    is a parameter so tests can step time instead of sleeping through the refetch interval.
     """
 
     def __init__(
@@ -238,8 +239,10 @@ class JwksClient:
         min_refetch_seconds: float = 5.0,
         timeout: float = 2.0,
         transport: httpx.AsyncBaseTransport | None = None,
+        clock: Callable[[], float] = time.monotonic,
     ) -> None:
         self.url = url
+        self._clock = clock
         self.max_age = max_age
         self.min_refetch_seconds = min_refetch_seconds
         self.timeout = timeout
@@ -261,14 +264,25 @@ class JwksClient:
                 pass
         return self._keys.get(kid)
 
+    async def warm(self) -> bool:
+        """Fetch the keys now (at start-up), so the first request does not wait for them. A
+        failure is only logged and does not count against the refetch limit."""
+        async with self._lock:
+            try:
+                await self._fetch()
+            except DependencyUnavailable:
+                self._attempted_at = -math.inf
+                return False
+        return bool(self._keys)
+
     def _should_fetch(self, kid: str) -> bool:
-        now = time.monotonic()
+        now = self._clock()
         if now - self._attempted_at < self.min_refetch_seconds:
             return False
         return kid not in self._keys or now - self._fetched_at >= self.max_age
 
     async def _fetch(self) -> None:
-        self._attempted_at = time.monotonic()
+        self._attempted_at = self._clock()
         try:
             async with httpx.AsyncClient(transport=self._transport, timeout=self.timeout) as http:
                 response = await http.get(self.url)
@@ -282,7 +296,7 @@ class JwksClient:
                 ) from exc
             return
         self._keys = keys
-        self._fetched_at = time.monotonic()
+        self._fetched_at = self._clock()
 
 
 # -- verification ----------------------------------------------------------------------------------
@@ -509,12 +523,22 @@ bearer_scheme = OAuth2PasswordBearer(
 
 def get_token_guard(request: Request) -> TokenGuard:
     """The app's guard, built on first use from its runtime (the auth service installs its own)."""
-    runtime = request.app.state.runtime
+    return _guard_of(request.app.state.runtime)
+
+
+def _guard_of(runtime: Any) -> TokenGuard:
     guard = runtime.extras.get(GUARD_EXTRA)
     if guard is None:
         guard = TokenGuard.for_settings(runtime.settings, runtime.redis)
         runtime.extras[GUARD_EXTRA] = guard
     return guard
+
+
+async def warm_token_guard(runtime: Any) -> None:
+    """A start-up hook: build the guard and fetch the JWKS before the first request needs them."""
+    keys = _guard_of(runtime).verifier.keys
+    if isinstance(keys, JwksClient):
+        await keys.warm()
 
 
 def route_scope(request: Request) -> str | None:

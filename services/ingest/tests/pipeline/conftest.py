@@ -34,6 +34,7 @@ import httpx
 import jwt
 import psycopg
 import pytest
+import sqlalchemy as sa
 from celery import Celery
 from cryptography.hazmat.primitives.asymmetric import ec
 
@@ -212,7 +213,7 @@ class AlertReceiver:
     url: str
     received: list[dict[str, Any]] = field(default_factory=list)
 
-    def for_run(self, run_id: str, timeout: float = 15) -> dict[str, Any]:
+    def for_run(self, run_id: str, timeout: float = 60) -> dict[str, Any]:
         deadline = time.monotonic() + timeout
         while time.monotonic() < deadline:
             found = [alert for alert in self.received if alert.get("run_id") == run_id]
@@ -263,7 +264,8 @@ def bus_env(platform: Platform, source: Source, alerts: AlertReceiver) -> dict[s
         "INGEST_QUEUED_TIMEOUT_SECONDS": "3",
         "INGEST_ESTAT_MAX_ATTEMPTS": "2",
         "INGEST_ESTAT_MAX_RETRY_SECONDS": "5",
-        "INGEST_ESTAT_TIMEOUT_SECONDS": "10",
+        # No test waits for this timeout; it only has to outlast a slow page on a loaded machine.
+        "INGEST_ESTAT_TIMEOUT_SECONDS": "30",
         "INGEST_ALERT_WEBHOOK_URL": alerts.url,
         "INGEST_METRICS_REFRESH_SECONDS": "0.5",
         "STATS_PUBLISH_RETRY_SECONDS": "1",
@@ -292,7 +294,9 @@ class Workers:
         )
         log.close()
         self.started[name] = process
-        _wait(lambda: self._answers(node), f"worker {node}", process)
+        # A worker that dies is reported at once; a live one may take long to import its tasks
+        # on a loaded machine, and waiting longer costs nothing when it is quick.
+        _wait(lambda: self._answers(node), f"worker {node}", process, timeout=120)
         return process
 
     def _answers(self, node: str) -> bool:
@@ -317,6 +321,16 @@ class Workers:
 
     def log(self, name: str) -> str:
         return (self.log_dir / f"{name}.log").read_text(errors="replace")
+
+    async def until_logged(self, name: str, event: str, run_id: str, within: float = 120) -> None:
+        """Until worker ``name`` has logged ``event`` for the run (JSON log lines)."""
+        deadline = time.monotonic() + within
+        while not any(
+            f'"{event}"' in line and run_id in line for line in self.log(name).splitlines()
+        ):
+            if time.monotonic() > deadline:
+                raise AssertionError(f"worker {name} never logged {event} for run {run_id}")
+            await asyncio.sleep(0.1)
 
     def send(self, task: str, payload: dict[str, Any]) -> None:
         self.app.send_task(task, args=[payload], queue=task.split(".", 1)[0])
@@ -396,8 +410,10 @@ class Api:
         assert response.status_code == 202, response.text
         return response.json()["id"]
 
-    async def wait(self, run_id: str, *statuses: str, within: float = 60) -> dict[str, Any]:
-        """Poll the run until it reaches one of ``statuses`` (default: any final status)."""
+    async def wait(self, run_id: str, *statuses: str, within: float = 180) -> dict[str, Any]:
+        """Poll the run until it reaches one of ``statuses`` (default: any final status). The
+        deadline is for a machine whose two cores other test runs share: a run fetches, checks,
+        publishes to the stats worker and waits for its answer, each step a process of its own."""
         wanted = statuses or ("succeeded", "failed", "blocked")
         deadline = time.monotonic() + within
         while True:
@@ -410,6 +426,22 @@ class Api:
 
     async def ingest(self, stats_data_id: str, *statuses: str, **body: Any) -> dict[str, Any]:
         return await self.wait(await self.run(stats_data_id, **body), *statuses)
+
+    async def until_silent_for(self, run_id: str, seconds: float, within: float = 120) -> None:
+        """Until the run's heartbeat (or, never started, its queueing) is older than ``seconds``
+        on the database's clock, the one recovery compares with."""
+        query = sa.text(
+            "SELECT coalesce(heartbeat_at, queued_at) < now() - make_interval(secs => :seconds)"
+            " FROM ingest.runs WHERE id = :id"
+        )
+        deadline = time.monotonic() + within
+        while True:
+            async with self.runtime.sessions() as session:
+                if await session.scalar(query, {"seconds": seconds, "id": run_id}):
+                    return
+            if time.monotonic() > deadline:
+                raise AssertionError(f"run {run_id} not silent for {seconds}s after {within}s")
+            await asyncio.sleep(0.1)
 
 
 @pytest.fixture(scope="package", autouse=True)

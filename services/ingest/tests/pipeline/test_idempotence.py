@@ -115,14 +115,14 @@ async def test_a_run_held_by_another_worker_is_left_alone_then_resumed(
         async with dataset_lock(api.runtime.engine, stats_data_id) as second:
             assert not second  # the lock is exclusive, even within one process
         run_id = await api.run(stats_data_id)
-        await asyncio.sleep(1.5)
+        await workers.until_logged("ingest", "ingest.run_locked", run_id)
         detail = (await api.admin.get(f"/api/ingest/runs/{run_id}")).json()
         assert (detail["status"], detail["attempt"]) == ("queued", 0)
         assert source.requests(stats_data_id) == []
     assert not await is_locked(api.runtime.engine, stats_data_id)
 
     # The queued run is re-sent by the recovery task once INGEST_QUEUED_TIMEOUT_SECONDS passed.
-    await asyncio.sleep(3)
+    await api.until_silent_for(run_id, float(workers.env["INGEST_QUEUED_TIMEOUT_SECONDS"]))
     workers.send("ingest.recover_runs", {})
     run = await api.wait(run_id)
 

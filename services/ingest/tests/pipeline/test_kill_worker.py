@@ -17,6 +17,10 @@ import psutil
 import psycopg
 import pytest
 
+from chiiki_ingest import runs as run_states
+from chiiki_ingest.locks import is_locked
+from chiiki_shared.db import session_scope
+
 from .conftest import (
     PAGE_SIZE,
     Api,
@@ -46,7 +50,7 @@ def own_workers(without_package_worker: Workers) -> Iterator[Workers]:
             without_package_worker.stop(name)
 
 
-async def wait_for(api: Api, run_id: str, ready, within: float = 30) -> dict:
+async def wait_for(api: Api, run_id: str, ready, within: float = 120) -> dict:
     deadline = time.monotonic() + within
     while time.monotonic() < deadline:
         detail = (await api.admin.get(f"/api/ingest/runs/{run_id}")).json()
@@ -58,6 +62,28 @@ async def wait_for(api: Api, run_id: str, ready, within: float = 30) -> dict:
 
 def positions(source: Source, stats_data_id: str) -> list[int]:
     return [int(r["params"]["startPosition"]) for r in source.requests(stats_data_id)]
+
+
+async def until_requested(source: Source, stats_data_id: str, position: int, within: float = 120):
+    """Until the replay server has received the request for the page at ``position``."""
+    deadline = time.monotonic() + within
+    while position not in positions(source, stats_data_id):
+        if time.monotonic() > deadline:
+            raise AssertionError(
+                f"page {position} never requested: {positions(source, stats_data_id)}"
+            )
+        await asyncio.sleep(0.05)
+
+
+async def until_lost(api: Api, workers: Workers, run_id: str, stats_data_id: str) -> None:
+    """Until recovery would take the run over: its lease ran out (no heartbeat for
+    ``INGEST_STALE_RUN_SECONDS``) and no session holds its lock."""
+    await api.until_silent_for(run_id, float(workers.env["INGEST_STALE_RUN_SECONDS"]))
+    deadline = time.monotonic() + 120
+    while await is_locked(api.runtime.engine, stats_data_id):
+        if time.monotonic() > deadline:
+            raise AssertionError(f"the lock of {stats_data_id} is still held")
+        await asyncio.sleep(0.1)
 
 
 async def test_a_killed_worker_is_replaced_and_the_run_resumes_from_its_pages(
@@ -73,13 +99,13 @@ async def test_a_killed_worker_is_replaced_and_the_run_resumes_from_its_pages(
     own_workers.start("ingest", "victim")
     run_id = await api.run(stats_data_id)
     await wait_for(api, run_id, lambda r: r["progress"]["pages_fetched"] == 2)
-    await asyncio.sleep(0.3)  # the third request is out
+    await until_requested(source, stats_data_id, third)  # the victim is waiting on it
 
     own_workers.kill("victim")
     own_workers.start("ingest", "rescuer")
     # The killed worker's message stays unacknowledged until Redis's visibility timeout; the
     # run is taken over by the recovery task once its heartbeat is older than the deadline.
-    await asyncio.sleep(2.5)
+    await until_lost(api, own_workers, run_id, stats_data_id)
     own_workers.send("ingest.recover_runs", {})
     run = await api.wait(run_id)
 
@@ -103,7 +129,7 @@ async def test_a_killed_pool_process_gets_its_task_redelivered(
     victim = own_workers.start("ingest", "victim")
     run_id = await api.run(stats_data_id)
     await wait_for(api, run_id, lambda r: r["progress"]["pages_fetched"] == 1)
-    await asyncio.sleep(0.3)
+    await until_requested(source, stats_data_id, second)
 
     # Only the pool process running the task dies; its parent sees the loss and, with
     # acks_late and reject_on_worker_lost, puts the message back on the queue at once.
@@ -134,9 +160,9 @@ async def test_a_worker_killed_while_publishing_resends_with_the_same_batches(
 
     # The rescuer's own batch size is 5,000, but the run keeps the 24 it started with.
     own_workers.start("ingest", "rescuer")
-    await asyncio.sleep(2.5)
+    await until_lost(api, own_workers, run_id, stats_data_id)
     own_workers.send("ingest.recover_runs", {})
-    run = await api.wait(run_id, within=90)
+    run = await api.wait(run_id)
 
     assert (run["status"], run["attempt"]) == ("succeeded", 2)
     assert run["counts"]["batches"] == run["progress"]["batch_count"] == 120
@@ -144,7 +170,7 @@ async def test_a_worker_killed_while_publishing_resends_with_the_same_batches(
     assert_same_cells(source_cells(document), stats_cells(platform, stats_data_id))
 
 
-def batches_sent_when(platform, run_id: str, ready, timeout: float = 30) -> int:
+def batches_sent_when(platform, run_id: str, ready, timeout: float = 120) -> int:
     """Watch the run's row directly (a tight loop: publishing 120 small batches is quick)."""
     deadline = time.monotonic() + timeout
     with psycopg.connect(platform.admin_url, autocommit=True) as connection:
@@ -162,9 +188,6 @@ def batches_sent_when(platform, run_id: str, ready, timeout: float = 30) -> int:
 async def test_a_run_that_keeps_killing_its_worker_fails_after_max_attempts(
     api: Api, source: Source, own_workers: Workers, unique, alerts
 ) -> None:
-    from chiiki_ingest import runs as run_states
-    from chiiki_shared.db import session_scope
-
     stats_data_id = unique("census-lost")
     source.copy("census-c01-1920-2015", stats_data_id)
     async with session_scope(api.runtime.sessions) as session:
