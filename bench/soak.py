@@ -49,6 +49,8 @@ SECONDS = int(os.environ.get("SOAK_SECONDS", "600"))
 CONNECTIONS = int(os.environ.get("SOAK_CONNECTIONS", "64"))
 OUT = Path(os.environ.get("SOAK_OUT", str(REPO_ROOT / ".run" / "soak")))
 OUTAGE = max(5.0, 20.0 * SECONDS / 600)
+# How long the load waits for the worker to store every forecast it serves stored.
+FORECASTS_WAIT = float(os.environ.get("SOAK_FORECASTS_WAIT", "600"))
 FAULTS_AT = (0.3, 0.6)
 KILLED_WORKERS = ("worker-analytics", "worker-stats")
 MIDSOAK_TABLE = "census-c01-1920-2015"
@@ -202,7 +204,7 @@ def load_data(client: httpx.Client, admin: dict[str, str]) -> dict[str, bool]:
     loaded = wait_for(catalog_loaded, 600, "the catalog's ingestion")
     return {
         "catalog": loaded,
-        "forecasts": loaded and wait_for(forecasts_stored, 600, "the stored forecasts"),
+        "forecasts": loaded and wait_for(forecasts_stored, FORECASTS_WAIT, "the stored forecasts"),
     }
 
 

@@ -135,13 +135,15 @@ async def precompute_series(
     ``horizons`` where the stored one is missing or out of date; counts of what was ``stored``,
     ``up-to-date`` and ``skipped``."""
     counts = {"stored": 0, "up-to-date": 0, "skipped": 0}
-    if regions is None:
-        regions = [region.code for region in await client.prefectures()]
-    for region in regions:
+    for region in regions if regions is not None else await prefecture_codes(client):
         outcome = await _precompute_region(session_factory, client, indicator, region, horizons)
         for key, count in outcome.items():
             counts[key] += count
     return counts
+
+
+async def prefecture_codes(client: StatsClient) -> list[str]:
+    return [region.code for region in await client.prefectures()]
 
 
 async def _precompute_region(
