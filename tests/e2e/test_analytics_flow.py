@@ -29,7 +29,7 @@ pytestmark = pytest.mark.e2e
 
 MAP = "/api/forecasts/prefectures"
 SERIES = "/api/forecasts"
-TOKYO_BIRTHS = {"indicator": "vital.births", "region": "13000"}
+HOKKAIDO_BIRTHS = {"indicator": "vital.births", "region": "01000"}
 SSDSE = "ssdse-b-2023"
 
 
@@ -88,18 +88,19 @@ def stored_map(
 
 
 def series(gateway: httpx.Client, headers: dict[str, str], **extra: str) -> httpx.Response:
-    response = gateway.get(SERIES, params=TOKYO_BIRTHS, headers={**headers, **extra})
+    response = gateway.get(SERIES, params=HOKKAIDO_BIRTHS, headers={**headers, **extra})
     assert response.status_code in (200, 304), response.text
     return response
 
 
+# Hokkaido: the first prefecture the worker stores (one region per task, in code order).
 def stored_series(gateway: httpx.Client, headers: dict[str, str]) -> httpx.Response | None:
     response = series(gateway, headers)
     return response if response.headers["x-forecast-source"] == "stored" else None
 
 
 def forget_stored_series() -> None:
-    """Remove Tokyo's stored births series and every cached forecast answer, so the next
+    """Remove Hokkaido's stored births series and every cached forecast answer, so the next
     request fits the model."""
     import psycopg
 
@@ -108,7 +109,7 @@ def forget_stored_series() -> None:
     with psycopg.connect(url.render_as_string(hide_password=False), autocommit=True) as conn:
         conn.execute(
             "DELETE FROM analytics.series_forecasts WHERE indicator = %s AND region_code = %s",
-            (TOKYO_BIRTHS["indicator"], TOKYO_BIRTHS["region"]),
+            (HOKKAIDO_BIRTHS["indicator"], HOKKAIDO_BIRTHS["region"]),
         )
     delete_redis_keys(settings, "q:*")
 
