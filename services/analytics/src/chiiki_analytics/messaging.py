@@ -6,7 +6,6 @@ from typing import Any
 
 RUN_JOB = "analytics.run_job"
 PRECOMPUTE_FORECASTS = "analytics.precompute_forecasts"
-PRECOMPUTE_SERIES = "analytics.precompute_series"
 DATASET_UPDATED = "analytics.dataset_updated"
 
 

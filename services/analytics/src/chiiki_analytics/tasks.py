@@ -18,14 +18,8 @@ from pydantic import BaseModel, ConfigDict, Field
 
 from chiiki_analytics import jobs, repository
 from chiiki_analytics.config import AnalyticsSettings
-from chiiki_analytics.messaging import (
-    DATASET_UPDATED,
-    PRECOMPUTE_FORECASTS,
-    PRECOMPUTE_SERIES,
-    RUN_JOB,
-    send,
-)
-from chiiki_analytics.series_forecasts import precompute_series, prefecture_codes
+from chiiki_analytics.messaging import DATASET_UPDATED, PRECOMPUTE_FORECASTS, RUN_JOB, send
+from chiiki_analytics.series_forecasts import precompute_series
 from chiiki_analytics.service_auth import service_authorization
 from chiiki_analytics.stats_client import StatsClient
 from chiiki_analytics.stored_forecasts import precompute
@@ -112,54 +106,29 @@ def dataset_updated(payload: dict[str, Any]) -> list[str]:
     max_retries=5,
 )
 def precompute_forecasts(payload: dict[str, Any]) -> str:
-    """Every prefecture's forecasts of one indicator for the map, stored for the current data
-    version; then the series answers of ``GET /api/forecasts`` are asked for, as a task of their
-    own behind the maps already queued (a map waits for no series fits)."""
+    """Every prefecture's forecasts of one indicator, stored for the current data version: the
+    map's (one run per version) and each series' answers of ``GET /api/forecasts``."""
     indicator = str(payload["indicator"])
     settings = AnalyticsSettings()
 
-    async def work(runtime: Runtime, client: StatsClient) -> str:
-        return await precompute(
+    async def work(runtime: Runtime, client: StatsClient) -> tuple[str, dict[str, int]]:
+        outcome = await precompute(
             runtime.sessions,
             client,
             indicator,
             horizon=settings.precompute_horizon,
             stale_after=settings.job_stale_seconds,
         )
-
-    outcome = run_async(work)
-    logger.info("forecasts_precomputed", indicator=indicator, outcome=outcome)
-    if outcome != "unknown-indicator":
-        send(PRECOMPUTE_SERIES, {"indicator": indicator})
-    return outcome
-
-
-@shared_task(
-    name=PRECOMPUTE_SERIES,
-    autoretry_for=(ServiceUnavailable,),
-    retry_backoff=5,
-    max_retries=5,
-)
-def precompute_series_forecasts(payload: dict[str, Any]) -> dict[str, int]:
-    """The ``GET /api/forecasts`` answers of one indicator for the stored horizons, fitted where
-    the stored one is missing or out of date: one region per task, which then queues the rest,
-    so a job or a map submitted meanwhile waits for one region's fits, not 47."""
-    indicator = str(payload["indicator"])
-    regions = [str(code) for code in payload["regions"]] if "regions" in payload else None
-    settings = AnalyticsSettings()
-
-    async def work(runtime: Runtime, client: StatsClient) -> tuple[dict[str, int], list[str]]:
-        todo = regions if regions is not None else await prefecture_codes(client)
-        counts = await precompute_series(
-            runtime.sessions, client, indicator, horizons=settings.stored_horizons, regions=todo[:1]
+        if outcome == "unknown-indicator":
+            return outcome, {}
+        series = await precompute_series(
+            runtime.sessions, client, indicator, horizons=settings.stored_horizons
         )
-        return counts, todo[1:]
+        return outcome, series
 
-    counts, rest = run_async(work)
-    logger.info("series_forecasts_precomputed", indicator=indicator, counts=counts, left=len(rest))
-    if rest:
-        send(PRECOMPUTE_SERIES, {"indicator": indicator, "regions": rest})
-    return counts
+    outcome, series = run_async(work)
+    logger.info("forecasts_precomputed", indicator=indicator, outcome=outcome, series=series)
+    return outcome
 
 
 @shared_task(name=RUN_JOB)
