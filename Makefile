@@ -43,6 +43,15 @@ logs: install ## Show the end of every log (LINES=200 for more)
 migrate: install ## Create roles and schemas and run every service's migrations
 	@$(STACK) migrate
 
+.PHONY: backup
+backup: install ## Dump every service schema: make backup [BACKUP_DIR=dir] (default .run/backups/<time>)
+	@$(STACK) backup $(if $(BACKUP_DIR),--to $(BACKUP_DIR))
+
+.PHONY: restore
+restore: install ## Restore a backup into an empty database: make restore BACKUP_DIR=dir DATABASE_URL=...
+	@test -n "$(BACKUP_DIR)" || { echo "usage: make restore BACKUP_DIR=<folder from make backup>"; exit 2; }
+	@$(STACK) restore $(BACKUP_DIR)
+
 .PHONY: migration
 migration: install ## Autogenerate a migration: make migration SERVICE=auth MSG="add users"
 	@$(STACK) migration $(SERVICE) "$(MSG)"
@@ -81,6 +90,10 @@ bench-stats: install ## Stats: queries through the gateway, uncached, cached (Re
 .PHONY: bench-ingest
 bench-ingest: install ## Ingestion: cells/s from e-Stat pages to queryable in stats vs a raw COPY, peak memory
 	$(PYTHON) bench/ingest_throughput.py $(BENCH_INGEST_ARGS)
+
+.PHONY: soak
+soak: install ## Soak test (not in make test): 10 min mixed load with Redis/PostgreSQL outages and a killed worker, on a stack of its own (SOAK_SECONDS=90 for a short one)
+	$(PYTHON) bench/soak.py
 
 .PHONY: clean
 clean: install ## Stop the stack, drop the development database it created, remove .run

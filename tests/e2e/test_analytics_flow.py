@@ -1,6 +1,7 @@
 """Analytics on the real stack behind the gateway: data published on the bus reach stats, stats
-announces them, the analytics worker precomputes the map's forecasts and recomputes them for a
-new data version; forecasts, jobs and policies through the gateway.
+announces them, the analytics worker precomputes the map's forecasts and each prefecture's
+series forecast and recomputes them for a new data version; forecasts, jobs and policies through
+the gateway.
 
 Births are used for the map: their values come from SSDSE-B alone, whereas the population also
 has a 2020 value from the 2020 census table when that is loaded."""
@@ -20,8 +21,9 @@ import psutil
 import psycopg
 import pytest
 
+from chiiki_analytics.config import AnalyticsSettings
 from chiiki_devstack.config import REPO_ROOT
-from chiiki_devstack.pytest_plugin import import_test_helper, log_lines
+from chiiki_devstack.pytest_plugin import delete_redis_keys, import_test_helper, log_lines
 from chiiki_devstack.stack import Stack
 from chiiki_shared.bus import create_celery_app
 from chiiki_stats.config import StatsSettings
@@ -29,6 +31,8 @@ from chiiki_stats.config import StatsSettings
 pytestmark = pytest.mark.e2e
 
 MAP = "/api/forecasts/prefectures"
+SERIES = "/api/forecasts"
+HOKKAIDO_BIRTHS = {"indicator": "vital.births", "region": "01000"}
 SSDSE = "ssdse-b-2023"
 
 
@@ -86,6 +90,47 @@ def stored_map(
     return body if periods == {last} and fresh else None
 
 
+def series(gateway: httpx.Client, headers: dict[str, str], **extra: str) -> httpx.Response:
+    response = gateway.get(SERIES, params=HOKKAIDO_BIRTHS, headers={**headers, **extra})
+    assert response.status_code in (200, 304), response.text
+    return response
+
+
+# Hokkaido: the first prefecture the worker stores (one region per task, in code order).
+def stored_series(gateway: httpx.Client, headers: dict[str, str]) -> httpx.Response | None:
+    response = series(gateway, headers)
+    return response if response.headers["x-forecast-source"] == "stored" else None
+
+
+def forget_stored_series() -> None:
+    """Remove Hokkaido's stored births series and every cached forecast answer, so the next
+    request fits the model."""
+    import psycopg
+
+    settings = AnalyticsSettings()
+    url = settings.service_database_url.set(drivername="postgresql")
+    with psycopg.connect(url.render_as_string(hide_password=False), autocommit=True) as conn:
+        conn.execute(
+            "DELETE FROM analytics.series_forecasts WHERE indicator = %s AND region_code = %s",
+            (HOKKAIDO_BIRTHS["indicator"], HOKKAIDO_BIRTHS["region"]),
+        )
+    delete_redis_keys(settings, "q:*")
+
+
+def check_stored_series_is_the_fit(gateway: httpx.Client, headers: dict[str, str]) -> bytes:
+    """The stored series answer: byte for byte the on-demand fit, revalidated with a 304."""
+    stored = wait_until(
+        lambda: stored_series(gateway, headers), within=240, what="the stored series forecast"
+    )
+    etag = stored.headers["etag"]
+    assert series(gateway, headers, **{"If-None-Match": etag}).status_code == 304
+    forget_stored_series()
+    fitted = series(gateway, headers)
+    assert fitted.headers["x-forecast-source"] == "fitted"
+    assert (fitted.content, fitted.headers["etag"]) == (stored.content, etag)
+    return stored.content
+
+
 def test_the_worker_precomputes_and_recomputes_on_new_data(
     gateway: httpx.Client, admin_headers, publish
 ) -> None:
@@ -96,6 +141,8 @@ def test_the_worker_precomputes_and_recomputes_on_new_data(
         lambda: stored_map(gateway, admin_headers(), 2020), what="the first precomputation"
     )
     assert len(first["regions"]) == 47
+    # The same task stores each prefecture's series forecast (GET /api/forecasts).
+    full_series = check_stored_series_is_the_fit(gateway, admin_headers())
     # A new version (the values published up to FY2019: another real vintage) is announced by
     # stats and the stored forecasts are recomputed without anyone asking.
     publish(SSDSE, keep=lambda cell: cell["time"] < "2020")
@@ -103,6 +150,10 @@ def test_the_worker_precomputes_and_recomputes_on_new_data(
         lambda: stored_map(gateway, admin_headers(), 2019, not_version=first["data_version"]),
         what="the recomputation for the FY2019 vintage",
     )
+    # Stats serves the new version: the series answer made from the old one is never given.
+    newer = series(gateway, admin_headers())
+    assert newer.content != full_series
+    assert newer.json()["history"][-1]["period"] == 2019
     publish(SSDSE)
     latest = wait_until(
         lambda: stored_map(gateway, admin_headers(), 2020, not_version=older["data_version"]),

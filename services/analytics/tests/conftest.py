@@ -163,6 +163,13 @@ def pytest_runtest_teardown(item: pytest.Item, nextitem: pytest.Item | None) -> 
     from chiiki_analytics.config import AnalyticsSettings
 
     settings = AnalyticsSettings()
-    tables = ["stored_forecasts", "forecast_runs", "jobs", "policies", "dataset_versions"]
+    tables = [
+        "series_forecasts",
+        "stored_forecasts",
+        "forecast_runs",
+        "jobs",
+        "policies",
+        "dataset_versions",
+    ]
     empty_tables(settings, tables)
     delete_redis_keys(settings, "*")

@@ -3,12 +3,13 @@
 from __future__ import annotations
 
 import os
-from typing import ClassVar, Self
+from typing import Annotated, ClassVar, Self
 
 from pydantic import Field, SecretStr, model_validator
 from pydantic_settings import SettingsConfigDict
 
-from chiiki_shared.settings import Environment, ServiceSettings
+from chiiki_shared.cache import CachedServiceSettings
+from chiiki_shared.settings import Environment
 
 
 def _default_stats_url() -> str:
@@ -17,7 +18,9 @@ def _default_stats_url() -> str:
     return f"http://{host}:{os.environ.get('STATS_PORT', '8102')}"
 
 
-class AnalyticsSettings(ServiceSettings):
+class AnalyticsSettings(CachedServiceSettings):
+    """``ANALYTICS_CACHE_*`` (the forecast answers' cache) come from ``CachedServiceSettings``."""
+
     model_config = SettingsConfigDict(
         env_prefix="ANALYTICS_", extra="ignore", populate_by_name=True
     )
@@ -35,6 +38,9 @@ class AnalyticsSettings(ServiceSettings):
     precompute_indicators: list[str] = Field(
         default_factory=lambda: ["population.total", "population.aged_65_plus_share"]
     )
+    # Horizons of GET /api/forecasts whose answers the worker stores for every prefecture of
+    # the precomputed indicators (the route's default horizon); others are fitted on demand.
+    stored_horizons: list[Annotated[int, Field(ge=1, le=10)]] = Field(default_factory=lambda: [5])
     # A job still "running" after this long is taken to be lost (its worker died) and may run
     # again when its task is delivered again.
     job_stale_seconds: int = Field(default=900, ge=60)

@@ -19,9 +19,21 @@ DEFAULT_HORIZON = 5
 async def forecast_one(
     client: StatsClient, indicator: str, region: str, *, horizon: int, as_of: int | None
 ) -> ForecastDocument:
+    """One series fitted now: what ``GET /api/forecasts`` answers when nothing is stored."""
     panel = await load_panel(client, indicator, [region])
+    return await forecast_panel(panel, region, horizon, as_of)
+
+
+async def forecast_panel(
+    panel: Panel, region: str, horizon: int, as_of: int | None
+) -> ForecastDocument:
     with data_problems():
         return await asyncio.to_thread(_document, panel, region, horizon, as_of)
+
+
+def render(document: ForecastDocument) -> bytes:
+    """The bytes of a forecast answer, the same whether fitted now or stored by the worker."""
+    return document.model_dump_json().encode()
 
 
 def _document(panel: Panel, region: str, horizon: int, as_of: int | None) -> ForecastDocument:

@@ -156,3 +156,19 @@ class DatasetVersion(Base):
     version: Mapped[int] = mapped_column(Integer)
     indicators: Mapped[list[str]] = mapped_column(JSONB)
     received_at: Mapped[datetime] = _now_column()
+
+
+class SeriesForecast(Base):
+    """One region's ``GET /api/forecasts`` answer for one horizon, fitted by the worker: the exact
+    bytes an on-demand fit gives, with every dataset version stats reported when it was made."""
+
+    __tablename__ = "series_forecasts"
+
+    indicator: Mapped[str] = mapped_column(String(100), primary_key=True)
+    region_code: Mapped[str] = mapped_column(String(5), primary_key=True)
+    horizon: Mapped[int] = mapped_column(Integer, primary_key=True)
+    data_version: Mapped[str] = mapped_column(String(500))
+    # dataset -> version of every dataset stats served when the fit was made.
+    versions: Mapped[dict[str, int]] = mapped_column(JSONB)
+    body: Mapped[str] = mapped_column(Text)
+    computed_at: Mapped[datetime] = _now_column()

@@ -16,6 +16,7 @@ from chiiki_analytics.models import (
     ForecastRun,
     Job,
     Policy,
+    SeriesForecast,
     StoredForecast,
     StoredForecastPoint,
 )
@@ -296,5 +297,41 @@ async def prune_runs(session: AsyncSession, indicator: str, keep: int) -> None:
             ForecastRun.indicator == indicator,
             ForecastRun.status != "running",
             ForecastRun.id.not_in(kept.scalar_subquery()),
+        )
+    )
+
+
+# -- stored series forecasts ----------------------------------------------------------------------
+
+
+async def series_forecast(
+    session: AsyncSession, indicator: str, region: str, horizon: int
+) -> SeriesForecast | None:
+    return await session.get(SeriesForecast, (indicator, region, horizon))
+
+
+async def store_series_forecast(
+    session: AsyncSession,
+    *,
+    indicator: str,
+    region: str,
+    horizon: int,
+    data_version: str,
+    versions: dict[str, int],
+    body: str,
+) -> None:
+    """Keep the newest fit of (indicator, region, horizon), replacing the one before."""
+    values = {"data_version": data_version, "versions": versions, "body": body}
+    statement = insert(SeriesForecast).values(
+        indicator=indicator, region_code=region, horizon=horizon, **values
+    )
+    await session.execute(
+        statement.on_conflict_do_update(
+            index_elements=[
+                SeriesForecast.indicator,
+                SeriesForecast.region_code,
+                SeriesForecast.horizon,
+            ],
+            set_={**values, "computed_at": func.now()},
         )
     )

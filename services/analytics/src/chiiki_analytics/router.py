@@ -10,7 +10,7 @@ import asyncio
 import uuid
 from typing import Annotated, Any
 
-from fastapi import APIRouter, BackgroundTasks, Query, Response, status
+from fastapi import APIRouter, BackgroundTasks, Query, Request, Response, status
 
 from chiiki_analytics import (
     analyses,
@@ -19,8 +19,10 @@ from chiiki_analytics import (
     policies,
     policy_effects,
     repository,
+    series_forecasts,
     stored_forecasts,
 )
+from chiiki_analytics.config import AnalyticsSettings
 from chiiki_analytics.deps import SessionDep, StatsDep
 from chiiki_analytics.documents import ForecastDocument
 from chiiki_analytics.messaging import PRECOMPUTE_FORECASTS, RUN_JOB, send
@@ -34,6 +36,7 @@ from chiiki_analytics.schemas import (
     PolicyUpdate,
     RegionCode,
 )
+from chiiki_shared.cache import query_cache
 from chiiki_shared.deps import RedisDep, RuntimeDep
 from chiiki_shared.limits import NonNegInt64
 from chiiki_shared.openapi import problem_responses
@@ -66,16 +69,36 @@ jobs_router = APIRouter(tags=["jobs"], responses=NOT_FOUND)
 @forecasts_router.get(
     "/api/forecasts",
     summary="One series: history, forecasts with 80%/95% intervals, the model and its accuracy",
+    response_model=ForecastDocument,
+    responses={
+        200: {
+            "description": "The forecast; X-Forecast-Source says whether it was stored by the "
+            "worker or fitted now (the same bytes either way), with ETag, Cache-Control, X-Cache"
+        },
+        304: {"description": "If-None-Match named the current ETag: nothing changed"},
+    },
 )
 async def forecast(
+    request: Request,
     _: ReadAccess,
+    session: SessionDep,
     stats: StatsDep,
+    runtime: RuntimeDep,
     indicator: IndicatorQuery,
     region: RegionQuery,
     horizon: HorizonQuery = forecasts.DEFAULT_HORIZON,
     as_of: AsOfQuery = None,
-) -> ForecastDocument:
-    return await forecasts.forecast_one(stats, indicator, region, horizon=horizon, as_of=as_of)
+) -> Response:
+    settings = runtime.settings
+    assert isinstance(settings, AnalyticsSettings)
+    return await series_forecasts.respond(
+        request,
+        session,
+        stats,
+        query_cache(runtime),
+        series_forecasts.SeriesQuery(indicator, region, horizon, as_of),
+        cache_control=settings.response_cache_control,
+    )
 
 
 @forecasts_router.get(

@@ -19,6 +19,7 @@ from pydantic import BaseModel, ConfigDict, Field
 from chiiki_analytics import jobs, repository
 from chiiki_analytics.config import AnalyticsSettings
 from chiiki_analytics.messaging import DATASET_UPDATED, PRECOMPUTE_FORECASTS, RUN_JOB, send
+from chiiki_analytics.series_forecasts import precompute_series
 from chiiki_analytics.service_auth import service_authorization
 from chiiki_analytics.stats_client import StatsClient
 from chiiki_analytics.stored_forecasts import precompute
@@ -105,21 +106,28 @@ def dataset_updated(payload: dict[str, Any]) -> list[str]:
     max_retries=5,
 )
 def precompute_forecasts(payload: dict[str, Any]) -> str:
-    """Every prefecture's forecasts of one indicator, stored for the current data version."""
+    """Every prefecture's forecasts of one indicator, stored for the current data version: the
+    map's (one run per version) and each series' answers of ``GET /api/forecasts``."""
     indicator = str(payload["indicator"])
     settings = AnalyticsSettings()
 
-    async def work(runtime: Runtime, client: StatsClient) -> str:
-        return await precompute(
+    async def work(runtime: Runtime, client: StatsClient) -> tuple[str, dict[str, int]]:
+        outcome = await precompute(
             runtime.sessions,
             client,
             indicator,
             horizon=settings.precompute_horizon,
             stale_after=settings.job_stale_seconds,
         )
+        if outcome == "unknown-indicator":
+            return outcome, {}
+        series = await precompute_series(
+            runtime.sessions, client, indicator, horizons=settings.stored_horizons
+        )
+        return outcome, series
 
-    outcome = run_async(work)
-    logger.info("forecasts_precomputed", indicator=indicator, outcome=outcome)
+    outcome, series = run_async(work)
+    logger.info("forecasts_precomputed", indicator=indicator, outcome=outcome, series=series)
     return outcome
 
 

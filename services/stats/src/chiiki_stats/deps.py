@@ -15,11 +15,10 @@ from typing import Annotated, Any
 from fastapi import Depends, Request, Response
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from chiiki_shared.cache import QueryCache, cached_response, digest_of, query_cache
 from chiiki_shared.deps import get_runtime
 from chiiki_shared.errors import NotFound, UnprocessableInput
-from chiiki_shared.runtime import Runtime
 from chiiki_stats import repository
-from chiiki_stats.cache import QueryCache, cached_response, digest_of
 from chiiki_stats.catalog import Reference, RegionInfo
 from chiiki_stats.config import StatsSettings
 from chiiki_stats.formats import Format, Result, render
@@ -34,6 +33,8 @@ from chiiki_stats.periods import (
 )
 from chiiki_stats.repository import DatasetState
 
+# Bump when the shape of a response changes, so cached bodies of the old shape are not served.
+REPRESENTATION_VERSION = "1"
 REGION_CODE = re.compile(r"[0-9]{2}[0-9A-Z]{3}")
 INDICATOR_CODE = re.compile(r"[a-z][a-z0-9_]*(\.[a-z0-9_]+)+")
 QUERY_LEVELS = ("prefecture", "municipality", "ward")
@@ -55,21 +56,6 @@ async def get_read_session(request: Request) -> AsyncIterator[AsyncSession]:
 
 
 ReadSessionDep = Annotated[AsyncSession, Depends(get_read_session)]
-
-
-def get_cache(runtime: Runtime) -> QueryCache:
-    cache = runtime.extras.get("cache")
-    if cache is None:
-        settings = runtime.settings
-        assert isinstance(settings, StatsSettings)
-        cache = QueryCache(
-            runtime.redis,
-            key=runtime.redis_key,
-            ttl_seconds=settings.cache_ttl_seconds,
-            retry_after=settings.cache_retry_after_seconds,
-        )
-        runtime.extras["cache"] = cache
-    return cache
 
 
 @dataclass
@@ -111,7 +97,11 @@ class Context:
             for d in datasets
         }
         digest = digest_of(
-            route, {**params, "format": fmt.value}, versions, self.reference.content_hash
+            route,
+            {**params, "format": fmt.value},
+            versions,
+            reference=self.reference.content_hash,
+            representation=REPRESENTATION_VERSION,
         )
 
         async def make() -> Any:
@@ -133,7 +123,7 @@ async def get_context(request: Request, session: ReadSessionDep) -> Context:
         session=session,
         reference=reference,
         datasets=await repository.dataset_states(session),
-        cache=get_cache(runtime),
+        cache=query_cache(runtime),
         cache_control=settings.response_cache_control,
     )
 

@@ -7,6 +7,7 @@ import json
 import os
 import sys
 
+from chiiki_devstack.backup import BackupFailed
 from chiiki_devstack.config import SERVICES
 from chiiki_devstack.stack import Stack, StackFailed
 
@@ -29,6 +30,33 @@ def migrate() -> None:
     provision(services[0].database_url, services)
     for settings in services:
         upgrade(settings)
+
+
+def backup(target: str | None) -> None:
+    """Dump every service's schema of DATABASE_URL's database into a new folder."""
+    from datetime import UTC, datetime
+    from pathlib import Path
+
+    from chiiki_devstack import backup as backups
+
+    services = _service_settings()
+    stamp = datetime.now(UTC).strftime("%Y%m%dT%H%M%SZ")
+    folder = Path(target) if target else Stack.from_env().settings.run_dir / "backups" / stamp
+    manifest = backups.backup(services[0].database_url, services, folder)
+    print(f"backed up {', '.join(manifest['schemas'])} of {manifest['database']} into {folder}")
+
+
+def restore(source: str) -> None:
+    """Restore a backup folder into DATABASE_URL's database (empty or missing), then migrate."""
+    from pathlib import Path
+
+    from chiiki_devstack import backup as backups
+
+    services = _service_settings()
+    manifest = backups.restore(services[0].database_url, services, Path(source))
+    migrate()
+    schemas = ", ".join(manifest["schemas"])
+    print(f"restored {schemas} from {source} (taken {manifest['created_at']})")
 
 
 def new_migration(service: str, message: str) -> None:
@@ -169,6 +197,12 @@ def main(argv: list[str] | None = None) -> int:
     log_parser = commands.add_parser("logs", help="show the end of every log")
     log_parser.add_argument("-n", "--lines", type=int, default=50)
     commands.add_parser("migrate", help="provision the database and run every migration")
+    backup_parser = commands.add_parser("backup", help="dump every service schema into a folder")
+    backup_parser.add_argument("--to", help="the folder (default: RUN_DIR/backups/<UTC time>)")
+    restore_parser = commands.add_parser(
+        "restore", help="restore a backup folder into an empty DATABASE_URL database"
+    )
+    restore_parser.add_argument("source", help="the folder `backup` wrote")
     commands.add_parser("render-gateway", help="write the nginx config and print its path")
     migration = commands.add_parser("migration", help="autogenerate a migration for a service")
     migration.add_argument("service", choices=SERVICES)
@@ -190,13 +224,17 @@ def main(argv: list[str] | None = None) -> int:
             logs(stack, args.lines)
         elif args.command == "migrate":
             migrate()
+        elif args.command == "backup":
+            backup(args.to)
+        elif args.command == "restore":
+            restore(args.source)
         elif args.command == "render-gateway":
             from chiiki_devstack.gateway import render
 
             print(render(stack.settings))
         else:
             new_migration(args.service, args.message)
-    except StackFailed as exc:
+    except (StackFailed, BackupFailed) as exc:
         print(f"error: {exc}", file=sys.stderr)
         return 1
     return 0

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from enum import StrEnum
 
-from chiiki_stats.cache import Rendered
+from chiiki_shared.cache import Rendered
 from chiiki_stats.formats.base import ChartData, GeoLayer, Result, Table
 
 

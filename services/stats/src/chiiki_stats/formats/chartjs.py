@@ -3,7 +3,7 @@
 
 from __future__ import annotations
 
-from chiiki_stats.cache import Rendered
+from chiiki_shared.cache import Rendered
 from chiiki_stats.formats import json
 from chiiki_stats.formats.base import ChartData
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 import csv
 import io
 
-from chiiki_stats.cache import Rendered
+from chiiki_shared.cache import Rendered
 from chiiki_stats.formats.base import Table
 
 MEDIA_TYPE = "text/csv; charset=utf-8"

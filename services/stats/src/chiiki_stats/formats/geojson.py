@@ -12,7 +12,7 @@ from functools import cache
 from importlib.resources import files
 from typing import Any
 
-from chiiki_stats.cache import Rendered
+from chiiki_shared.cache import Rendered
 from chiiki_stats.formats import json
 from chiiki_stats.formats.base import GeoLayer
 

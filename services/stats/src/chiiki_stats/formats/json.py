@@ -5,7 +5,7 @@ from __future__ import annotations
 import json
 from typing import Any
 
-from chiiki_stats.cache import Rendered
+from chiiki_shared.cache import Rendered
 
 MEDIA_TYPE = "application/json"
 

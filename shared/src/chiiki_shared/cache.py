@@ -1,7 +1,8 @@
-"""Query results cached in Redis, and conditional requests.
+"""Query results cached in Redis, and conditional requests, for every service that serves data.
 
-A result's key is a hash of the route, its normalised parameters, the versions of the datasets
-it reads, the reference data's hash and the representation version below. A new dataset version
+A result's key is a hash of the route, its normalised parameters, the versions of the data it
+reads (stats: the datasets and the reference data; analytics: the data version) and the
+service's representation version. A new dataset version
 therefore changes the key: the new data is served at once and nothing is flushed (old entries
 expire by TTL). The same hash is the ``ETag``, so ``If-None-Match`` is answered with a 304 before
 any query runs. When Redis fails, results are computed from Postgres and Redis is left alone for
@@ -19,14 +20,38 @@ from typing import Any
 
 import structlog
 from fastapi import Request, Response
+from pydantic import Field
 from redis.asyncio import Redis
 from redis.exceptions import RedisError
 
+from chiiki_shared.runtime import Runtime
+from chiiki_shared.settings import ServiceSettings
+
 logger = structlog.get_logger(__name__)
 
-# Bump when the shape of a response changes, so cached bodies of the old shape are not served.
-REPRESENTATION_VERSION = "1"
 CACHE_HEADER = "X-Cache"
+RUNTIME_KEY = "query_cache"
+
+
+class CachedServiceSettings(ServiceSettings):
+    """Settings of a service whose data responses are cached (``<SERVICE>_CACHE_*``)."""
+
+    # Results stay in Redis this long; a new data version changes the keys, so the TTL only
+    # bounds memory, never staleness.
+    cache_ttl_seconds: int = Field(default=3600, ge=1)
+    # After a Redis error, requests skip Redis this long instead of waiting on it every time.
+    cache_retry_after_seconds: float = Field(default=5.0, ge=0)
+    # Sent with every data response: clients keep the body and revalidate it with If-None-Match
+    # each time (no-cache), so a new version shows at once. Default: "public, no-cache" when
+    # anonymous reads are open, else "private, no-cache" (shared caches must not serve answers
+    # given to a token).
+    cache_control: str | None = None
+
+    @property
+    def response_cache_control(self) -> str:
+        if self.cache_control:
+            return self.cache_control
+        return "public, no-cache" if self.anonymous_read else "private, no-cache"
 
 
 @dataclass(frozen=True)
@@ -83,16 +108,40 @@ class QueryCache:
             self._failed("set", exc)
 
 
+def query_cache(runtime: Runtime) -> QueryCache:
+    """The process's cache, made on first use from the service's ``CachedServiceSettings``."""
+    cache = runtime.extras.get(RUNTIME_KEY)
+    if cache is None:
+        settings = runtime.settings
+        assert isinstance(settings, CachedServiceSettings)
+        cache = QueryCache(
+            runtime.redis,
+            key=runtime.redis_key,
+            ttl_seconds=settings.cache_ttl_seconds,
+            retry_after=settings.cache_retry_after_seconds,
+        )
+        runtime.extras[RUNTIME_KEY] = cache
+    assert isinstance(cache, QueryCache)
+    return cache
+
+
 def digest_of(
-    route: str, params: Mapping[str, Any], versions: Mapping[str, str], reference: str
+    route: str,
+    params: Mapping[str, Any],
+    versions: Mapping[str, str],
+    *,
+    reference: str = "",
+    representation: str,
 ) -> str:
+    """The key and ETag of a response. ``representation`` is the service's shape version: bump
+    it when a response's shape changes, so cached bodies of the old shape are not served."""
     material = json.dumps(
         {
             "route": route,
             "params": params,
             "versions": dict(sorted(versions.items())),
             "reference": reference,
-            "representation": REPRESENTATION_VERSION,
+            "representation": representation,
         },
         sort_keys=True,
         separators=(",", ":"),

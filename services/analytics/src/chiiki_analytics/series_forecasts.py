@@ -1,0 +1,200 @@
+"""``GET /api/forecasts``: stored answers for the usual parameters, a fit only for the rest.
+
+The worker fits every prefecture's series of the precomputed indicators for the stored horizons
+(``ANALYTICS_STORED_HORIZONS``, the default horizon) with exactly the code a request would run,
+and keeps the bytes with the version of every dataset stats served then. A request asks stats
+for the current versions (one cheap call), and answers the stored bytes only when no dataset that
+can feed the indicator has changed since; anything else (``as_of``, another horizon, a
+municipality, newer data) is fitted now. Both kinds of answer are cached in Redis and carry an
+ETag keyed by the current versions, so a new data version never gets an old forecast, and
+``X-Forecast-Source`` says which it was.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass
+
+import structlog
+from fastapi import Request, Response
+from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
+
+from chiiki_analytics import repository
+from chiiki_analytics.data import COMPONENTS, load_panel, parse_data_version
+from chiiki_analytics.forecasts import forecast_one, forecast_panel, render
+from chiiki_analytics.models import DatasetVersion, SeriesForecast
+from chiiki_analytics.stats_client import StatsClient
+from chiiki_shared.cache import QueryCache, Rendered, cached_response, digest_of
+from chiiki_shared.db import session_scope
+from chiiki_shared.errors import ApiError
+
+logger = structlog.get_logger(__name__)
+
+SOURCE_HEADER = "X-Forecast-Source"
+STORED, FITTED = "stored", "fitted"
+MEDIA_TYPE = "application/json"
+# Bump when the forecast document's shape changes, so cached bodies of the old shape go unused.
+REPRESENTATION_VERSION = "1"
+
+
+@dataclass(frozen=True)
+class SeriesQuery:
+    indicator: str
+    region: str
+    horizon: int
+    as_of: int | None
+
+    def params(self) -> dict[str, object]:
+        return {
+            "indicator": self.indicator,
+            "region": self.region,
+            "horizon": self.horizon,
+            "as_of": self.as_of,
+        }
+
+
+async def respond(
+    request: Request,
+    session: AsyncSession,
+    client: StatsClient,
+    cache: QueryCache,
+    query: SeriesQuery,
+    *,
+    cache_control: str,
+) -> Response:
+    current = await client.dataset_versions()
+    digest = digest_of(
+        "forecast",
+        query.params(),
+        {dataset: str(version) for dataset, version in current.items()},
+        representation=REPRESENTATION_VERSION,
+    )
+
+    async def produce() -> Rendered:
+        stored = await _stored(session, query, current) if query.as_of is None else None
+        if stored is not None:
+            return Rendered(stored.body.encode(), MEDIA_TYPE, {SOURCE_HEADER: STORED})
+        document = await forecast_one(
+            client, query.indicator, query.region, horizon=query.horizon, as_of=query.as_of
+        )
+        return Rendered(render(document), MEDIA_TYPE, {SOURCE_HEADER: FITTED})
+
+    return await cached_response(
+        request, cache, digest=digest, cache_control=cache_control, produce=produce
+    )
+
+
+async def _stored(
+    session: AsyncSession, query: SeriesQuery, current: Mapping[str, int]
+) -> SeriesForecast | None:
+    row = await repository.series_forecast(session, query.indicator, query.region, query.horizon)
+    if row is None:
+        return None
+    announced = await repository.dataset_versions(session)
+    return row if is_current(row, current, announced) else None
+
+
+def feeds(
+    indicator: str, row: SeriesForecast, announced: Mapping[str, DatasetVersion]
+) -> Callable[[str], bool]:
+    """A predicate: can this dataset change the answer for ``indicator``? Those the answer came
+    from can, and so can any stats announced for the indicator (or its age groups), and any it
+    never announced (unknown, so assumed to)."""
+    codes = {indicator, *COMPONENTS.get(indicator, {})}
+    used = set(parse_data_version(row.data_version))
+
+    def can_change(dataset: str) -> bool:
+        known = announced.get(dataset)
+        return dataset in used or known is None or bool(codes & set(known.indicators))
+
+    return can_change
+
+
+def is_current(
+    row: SeriesForecast, current: Mapping[str, int], announced: Mapping[str, DatasetVersion]
+) -> bool:
+    """True when every dataset that can feed the indicator is at the version the fit saw."""
+    can_change = feeds(row.indicator, row, announced)
+    datasets = set(row.versions) | set(current)
+    return all(
+        row.versions.get(dataset) == current.get(dataset)
+        for dataset in datasets
+        if can_change(dataset)
+    )
+
+
+async def precompute_series(
+    session_factory: async_sessionmaker[AsyncSession],
+    client: StatsClient,
+    indicator: str,
+    *,
+    horizons: list[int],
+    regions: list[str] | None = None,
+) -> dict[str, int]:
+    """Fit and store the series of ``indicator`` in ``regions`` (every prefecture when None) for
+    ``horizons`` where the stored one is missing or out of date; counts of what was ``stored``,
+    ``up-to-date`` and ``skipped``."""
+    counts = {"stored": 0, "up-to-date": 0, "skipped": 0}
+    for region in regions if regions is not None else await prefecture_codes(client):
+        outcome = await _precompute_region(session_factory, client, indicator, region, horizons)
+        for key, count in outcome.items():
+            counts[key] += count
+    return counts
+
+
+async def prefecture_codes(client: StatsClient) -> list[str]:
+    return [region.code for region in await client.prefectures()]
+
+
+async def _precompute_region(
+    session_factory: async_sessionmaker[AsyncSession],
+    client: StatsClient,
+    indicator: str,
+    region: str,
+    horizons: list[int],
+) -> dict[str, int]:
+    before = await client.dataset_versions()
+    async with session_scope(session_factory) as session:
+        announced = await repository.dataset_versions(session)
+        todo = [
+            h
+            for h in horizons
+            if not _up_to_date(
+                await repository.series_forecast(session, indicator, region, h), before, announced
+            )
+        ]
+    counts = {"stored": 0, "up-to-date": len(horizons) - len(todo), "skipped": 0}
+    if not todo:
+        return counts
+    panel = await load_panel(client, indicator, [region])
+    bodies: dict[int, bytes] = {}
+    for horizon in todo:
+        try:
+            bodies[horizon] = render(await forecast_panel(panel, region, horizon, None))
+        except ApiError as exc:  # the data cannot support it: a request fits and says why
+            logger.info("series_not_stored", indicator=indicator, region=region, reason=str(exc))
+            counts["skipped"] += 1
+    # Data published while fitting: these fits may mix versions; the announcement of the new
+    # version brings this task back.
+    if await client.dataset_versions() != before:
+        counts["skipped"] += len(bodies)
+        return counts
+    async with session_scope(session_factory) as session:
+        for horizon, body in bodies.items():
+            await repository.store_series_forecast(
+                session,
+                indicator=indicator,
+                region=region,
+                horizon=horizon,
+                data_version=panel.data_version,
+                versions=before,
+                body=body.decode(),
+            )
+    counts["stored"] += len(bodies)
+    return counts
+
+
+def _up_to_date(
+    row: SeriesForecast | None, current: Mapping[str, int], announced: Mapping[str, DatasetVersion]
+) -> bool:
+    return row is not None and is_current(row, current, announced)

@@ -1,0 +1,165 @@
+"""``GET /api/forecasts``: stored answers, byte for byte what a fit gives, served only for the
+data version they were fitted on; ETags and 304s; a fit on demand for unusual parameters."""
+
+import asyncio
+
+import pytest
+
+from chiiki_analytics.config import AnalyticsSettings
+from chiiki_analytics.models import DatasetVersion, SeriesForecast
+from chiiki_analytics.series_forecasts import is_current, precompute_series
+from chiiki_analytics.stats_client import StatsClient
+from chiiki_analytics.tasks import dataset_updated
+from chiiki_devstack.pytest_plugin import delete_redis_keys
+
+FORECASTS = "/api/forecasts"
+TOKYO = "13000"
+
+
+@pytest.fixture
+def worker_client(analytics_app, login) -> StatsClient:
+    client = analytics_app[0].state.runtime.extras["stats_client"]
+    return client.with_authorization(login("analytics-worker", "admin")["Authorization"])
+
+
+@pytest.fixture
+def store(analytics_app, worker_client):
+    sessions = analytics_app[0].state.runtime.sessions
+
+    async def run(indicator: str, regions: list[str], horizons: tuple[int, ...] = (5,)) -> dict:
+        return await precompute_series(
+            sessions, worker_client, indicator, horizons=list(horizons), regions=regions
+        )
+
+    return run
+
+
+def forget_cached_answers() -> None:
+    delete_redis_keys(AnalyticsSettings(), "q:*")
+
+
+async def get(api, login, indicator: str, region: str = TOKYO, headers=None, **params):
+    response = await api.get(
+        FORECASTS,
+        params={"indicator": indicator, "region": region, **params},
+        headers={**login("a"), **(headers or {})},
+    )
+    assert response.status_code == 200, response.text
+    return response
+
+
+async def test_the_stored_answer_is_byte_for_byte_the_fitted_one(api, login, store) -> None:
+    forget_cached_answers()
+    fitted = await get(api, login, "vital.deaths")
+    assert (fitted.headers["x-forecast-source"], fitted.headers["x-cache"]) == ("fitted", "MISS")
+    assert await store("vital.deaths", [TOKYO]) == {"stored": 1, "up-to-date": 0, "skipped": 0}
+    assert await store("vital.deaths", [TOKYO]) == {"stored": 0, "up-to-date": 1, "skipped": 0}
+    forget_cached_answers()
+    stored = await get(api, login, "vital.deaths")
+    assert (stored.headers["x-forecast-source"], stored.headers["x-cache"]) == ("stored", "MISS")
+    assert stored.content == fitted.content
+    assert stored.headers["etag"] == fitted.headers["etag"]
+    assert stored.json()["region"]["code"] == TOKYO
+    assert len(stored.json()["forecasts"]) == 5
+    again = await get(api, login, "vital.deaths")
+    assert (again.headers["x-forecast-source"], again.headers["x-cache"]) == ("stored", "HIT")
+    assert again.content == fitted.content
+
+
+@pytest.mark.parametrize(
+    "params", [{"as_of": 2016}, {"horizon": 7}, {"horizon": 5, "region": "27000"}]
+)
+async def test_unusual_parameters_are_fitted_on_demand(api, login, store, params) -> None:
+    await store("vital.deaths", [TOKYO])
+    forget_cached_answers()
+    response = await get(api, login, "vital.deaths", **params)
+    assert response.headers["x-forecast-source"] == "fitted"
+
+
+async def test_an_etag_is_answered_with_304(api, login, store) -> None:
+    await store("vital.deaths", [TOKYO])
+    first = await get(api, login, "vital.deaths")
+    etag = first.headers["etag"]
+    assert etag.startswith('W/"')
+    assert first.headers["cache-control"] == "private, no-cache"
+    revalidated = await api.get(
+        FORECASTS,
+        params={"indicator": "vital.deaths", "region": TOKYO},
+        headers={**login("a"), "If-None-Match": etag},
+    )
+    assert revalidated.status_code == 304
+    assert revalidated.content == b""
+    assert revalidated.headers["etag"] == etag
+    assert revalidated.headers["cache-control"] == "private, no-cache"
+    other = await api.get(
+        FORECASTS,
+        params={"indicator": "vital.deaths", "region": TOKYO, "horizon": 6},
+        headers={**login("a"), "If-None-Match": etag},
+    )
+    assert other.status_code == 200
+
+
+async def apply_ssdse(stats_app, feed, **keep) -> None:
+    status, messages = await feed.publish(
+        stats_app.state.runtime, *feed.messages("ssdse-b-2023", **keep)
+    )
+    assert status == "applied", status
+    (announcement,) = [payload for name, payload in messages if name == "analytics.dataset_updated"]
+    await asyncio.to_thread(dataset_updated, announcement)
+
+
+async def test_a_new_data_version_is_never_answered_with_the_stored_forecast(
+    api, login, store, stats_app, feed
+) -> None:
+    await store("vital.births", [TOKYO])
+    before = await get(api, login, "vital.births")
+    assert before.headers["x-forecast-source"] == "stored"
+    try:
+        # The values published up to FY2019: another real vintage, a new version in stats.
+        await apply_ssdse(stats_app, feed, keep=lambda cell: cell["time"] < "2020")
+        after = await get(
+            api, login, "vital.births", headers={"If-None-Match": before.headers["etag"]}
+        )
+        assert after.headers["x-forecast-source"] == "fitted"
+        assert after.headers["etag"] != before.headers["etag"]
+        assert after.json()["data_version"] != before.json()["data_version"]
+        assert after.json()["history"][-1]["period"] == 2019
+        # Once the worker has fitted the new version, that is stored and answered again.
+        assert (await store("vital.births", [TOKYO]))["stored"] == 1
+        forget_cached_answers()
+        restored = await get(api, login, "vital.births")
+        assert restored.headers["x-forecast-source"] == "stored"
+        assert restored.content == after.content
+    finally:
+        await apply_ssdse(stats_app, feed)
+    latest = await get(api, login, "vital.births")
+    assert latest.headers["x-forecast-source"] == "fitted"
+    assert latest.json()["history"][-1]["period"] == 2020
+
+
+def row(versions: dict[str, int], data_version: str = "ssdse-b-2023@2") -> SeriesForecast:
+    return SeriesForecast(
+        indicator="vital.births", data_version=data_version, versions=versions, body="{}"
+    )
+
+
+def announced(**indicators: list[str]) -> dict[str, DatasetVersion]:
+    return {
+        name.replace("_", "-"): DatasetVersion(stats_data_id=name, version=1, indicators=codes)
+        for name, codes in indicators.items()
+    }
+
+
+def test_only_datasets_that_can_feed_the_indicator_decide_whether_it_is_current() -> None:
+    stored = row({"ssdse-b-2023": 2, "census-2020": 1})
+    known = announced(ssdse_b_2023=["vital.births"], census_2020=["population.total"])
+    assert is_current(stored, {"ssdse-b-2023": 2, "census-2020": 1}, known)
+    # A dataset that never holds the indicator changed: still current.
+    assert is_current(stored, {"ssdse-b-2023": 2, "census-2020": 2}, known)
+    # The dataset it came from changed, or went away: not current.
+    assert not is_current(stored, {"ssdse-b-2023": 3, "census-2020": 1}, known)
+    assert not is_current(stored, {"census-2020": 1}, known)
+    # A new dataset announced with the indicator, or one never announced: not current.
+    with_new = {**known, **announced(vital_2024=["vital.births"])}
+    assert not is_current(stored, {"ssdse-b-2023": 2, "census-2020": 1, "vital-2024": 1}, with_new)
+    assert not is_current(stored, {"ssdse-b-2023": 2, "census-2020": 1, "other": 1}, known)
