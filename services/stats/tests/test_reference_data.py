@@ -141,7 +141,7 @@ def test_prefecture_rings_are_valid() -> None:
 def test_indicator_catalog_shape() -> None:
     entries = catalog()["indicators"]
     codes = [entry["code"] for entry in entries]
-    assert len(codes) == len(set(codes)) == 51
+    assert len(codes) == len(set(codes)) == 52
     required = {"code", "name_ja", "name_en", "category", "unit", "higher_is_better", "sources"}
     for entry in entries:
         assert required <= set(entry)
