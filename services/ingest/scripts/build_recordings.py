@@ -12,7 +12,14 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
-from estat_tables import census2020, census_c01, census_timeseries, ssdse_a, ssdse_b
+from estat_tables import (
+    census2020,
+    census_c01,
+    census_municipal,
+    census_timeseries,
+    ssdse_a,
+    ssdse_b,
+)
 from estat_tables.encoding import estat_json_bytes, gzip_bytes
 from estat_tables.response import Table, response_body
 
@@ -25,6 +32,8 @@ BUILDERS: tuple[Callable[[Path], Table], ...] = (
     census_c01.build,
     census_timeseries.build_prefectures,
     census_timeseries.build_pyramid,
+    census_municipal.build_recombined,
+    census_municipal.build_japanese,
 )
 
 

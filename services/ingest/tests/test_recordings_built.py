@@ -23,6 +23,8 @@ TABLE_IDS = (
     "census-c01-1920-2015",
     "census-0003410379",
     "census-0003410380",
+    "census-2015-on-2020-areas",
+    "census-japanese-2010-2015",
 )
 VALUE_KEYS = ("@tab", "@cat01", "@area", "@time")
 
@@ -282,3 +284,37 @@ def test_census_pyramid_adds_up_to_the_census_population_of_known_age() -> None:
     pyramid = cells("census-0003410380")
     total_1920 = sum(int(v) for k, v in pyramid.items() if k[4] == "1920000000")
     assert total_1920 == int(cells("census-c01-1920-2015")[("001", "0", "00000", "1920000000")])
+
+
+def test_census_2015_on_2020_areas_is_the_2020_tables_2015_column() -> None:
+    captured = cells("0003445099")
+    moved = cells("census-2015-on-2020-areas")
+    expected = {
+        (tab, cat01, area, "2015000000"): value
+        for (tab, cat01, area, _), value in captured.items()
+        if tab == "2020_03"
+    }
+    assert moved == expected
+    assert len(moved) == 4086
+    assert moved[("2020_03", "", "13101", "2015000000")] == "58406"
+
+
+@pytest.mark.skipif(not SHARED.is_dir(), reason="shared data folder not present")
+def test_census_japanese_every_cell_is_the_source_value() -> None:
+    path = (
+        SHARED / "municipality" / "code4fukui_estat_lod_population_japanese_2010_2015_by_lgcode.csv"
+    )
+    with path.open(encoding="utf-8-sig", newline="") as handle:
+        rows = {row["lgcode"][:5]: row for row in csv.DictReader(handle)}
+    areas = {c["@code"] for c in classes("0003445099", "area")}
+    table = cells("census-japanese-2010-2015")
+    expected = {
+        ("001", "", code, f"{year}000000"): row[year]
+        for code, row in rows.items()
+        if code in areas
+        for year in ("2010", "2015")
+        if row[year] != ""
+    }
+    assert table == expected
+    assert table[("001", "", "13000", "2015000000")] == "12948463"
+    assert table[("001", "", "00000", "2010000000")] == "125358854"

@@ -179,6 +179,8 @@ ALL_TABLES = (
     "census-c01-1920-2015",
     "census-0003410379",
     "census-0003410380",
+    "census-2015-on-2020-areas",
+    "census-japanese-2010-2015",
     "ssdse-b-2023",
     "ssdse-a-2023",
 )

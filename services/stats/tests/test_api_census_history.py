@@ -215,3 +215,41 @@ async def test_the_pyramid_refuses_what_it_cannot_draw(loaded, client) -> None:
     assert several.status_code == 422
     fields = [error["field"] for error in several.json()["errors"]]
     assert fields == ["query.measure", "query.period"]
+
+
+RECOMBINED, JAPANESE = "census-2015-on-2020-areas", "census-japanese-2010-2015"
+
+
+async def test_a_municipality_has_2015_on_2020_boundaries_and_2020(loaded, client, estat) -> None:
+    body = (
+        await client.get("/api/population/13101?indicators=population.total,population.japanese")
+    ).json()
+    by_code = {entry["code"]: entry for entry in body["indicators"]}
+    total = {p["year"]: p for p in by_code["population.total"]["points"]}
+    assert sorted(total) == [2015, 2020]
+    expected_2015 = estat.number(RECOMBINED, tab="2020_03", area="13101", time="2015000000")
+    assert (total[2015]["value"], total[2015]["sources"]) == (expected_2015, [RECOMBINED])
+    assert total[2015]["value"] == 58406
+    assert total[2020]["value"] == 66680
+    japanese = {p["year"]: p for p in by_code["population.japanese"]["points"]}
+    assert sorted(japanese) == [2010, 2015, 2020]
+    for year in (2010, 2015):
+        value = estat.number(JAPANESE, tab="001", area="13101", time=f"{year}000000")
+        assert (japanese[year]["value"], japanese[year]["sources"]) == (value, [JAPANESE])
+
+
+async def test_japanese_counts_never_stand_in_for_the_total(loaded, client) -> None:
+    body = (
+        await client.get("/api/population/13101?from=2010&to=2010&indicators=population.total")
+    ).json()
+    (series,) = body["indicators"]
+    assert series["points"] == []
+
+
+async def test_prefectures_keep_their_2015_boundary_census_count(loaded, client) -> None:
+    body = (
+        await client.get("/api/population/13000?period=CY2015&indicators=population.total")
+    ).json()
+    ((point,),) = [entry["points"] for entry in body["indicators"]]
+    # 0003410379 (2015 boundaries) comes before the recombined 13,515,272.
+    assert (point["value"], point["sources"]) == (13515271, [HISTORY])
