@@ -222,16 +222,22 @@ RECOMBINED, JAPANESE = "census-2015-on-2020-areas", "census-japanese-2010-2015"
 
 async def test_a_municipality_has_2015_on_2020_boundaries_and_2020(loaded, client, estat) -> None:
     body = (
-        await client.get("/api/population/13101?indicators=population.total,population.japanese")
+        await client.get(
+            "/api/comparison?regions=13101&indicators=population.total,population.japanese"
+            "&national=false"
+        )
     ).json()
-    by_code = {entry["code"]: entry for entry in body["indicators"]}
-    total = {p["year"]: p for p in by_code["population.total"]["points"]}
+    points = {
+        entry["indicator"]: [p for p in entry["points"] if p["value"] is not None]
+        for entry in body["series"]
+    }
+    total = {p["year"]: p for p in points["population.total"]}
     assert sorted(total) == [2015, 2020]
     expected_2015 = estat.number(RECOMBINED, tab="2020_03", area="13101", time="2015000000")
     assert (total[2015]["value"], total[2015]["sources"]) == (expected_2015, [RECOMBINED])
     assert total[2015]["value"] == 58406
     assert total[2020]["value"] == 66680
-    japanese = {p["year"]: p for p in by_code["population.japanese"]["points"]}
+    japanese = {p["year"]: p for p in points["population.japanese"]}
     assert sorted(japanese) == [2010, 2015, 2020]
     for year in (2010, 2015):
         value = estat.number(JAPANESE, tab="001", area="13101", time=f"{year}000000")
