@@ -19,7 +19,7 @@ from chiiki_stats.config import StatsSettings
 
 pytestmark = pytest.mark.e2e
 
-TABLES = ("0003445099", "census-c01-1920-2015", "ssdse-b-2023")
+TABLES = ("0003445099", "census-c01-1920-2015", "ssdse-b-2023", "census-0003410380")
 C01 = "census-c01-1920-2015"
 C01_QUERY = "/api/population/13000?from=1990&to=2005&indicators=population.total"
 
@@ -212,3 +212,40 @@ def test_observations_cell_by_cell_through_the_gateway(
     assert rows["13000"]["value"] == 13515272
     assert (rows["07545"]["value"], rows["07545"]["mark"]) == (None, "-")
     assert estat.cell("0003445099", tab="2020_03", area="07545", time="2020000000")[1] == "-"
+
+
+def test_the_national_pyramid_through_the_gateway(
+    loaded: None,
+    gateway: httpx.Client,
+    admin_headers: Callable[[], dict[str, str]],
+    estat: ModuleType,
+) -> None:
+    chart = gateway.get(
+        "/api/population/00000/pyramid",
+        params={"period": "2020", "format": "chartjs"},
+        headers=admin_headers(),
+    )
+    assert chart.status_code == 200
+    assert chart.headers["x-served-by"] == "stats"
+    body = chart.json()
+    assert (body["labels"][0], body["labels"][-1]) == ("100歳以上", "0~4歳")
+    male, female = body["datasets"]
+    young = {"tab": "001", "cat02": "001", "area": "00000", "time": "2020000000"}
+    assert male["data"][-1] == -estat.number("census-0003410380", cat01="1", **young)
+    assert female["data"][-1] == estat.number("census-0003410380", cat01="2", **young)
+    frames = gateway.get(
+        "/api/population/00000/pyramid",
+        params={"from": "1920", "to": "2020"},
+        headers=admin_headers(),
+    ).json()["frames"]
+    assert [frame["year"] for frame in frames] == list(range(1920, 2021, 5))
+    assert frames[-1]["total"] == 123214261
+    again = gateway.get(
+        "/api/population/00000/pyramid",
+        params={"period": "2020", "format": "chartjs"},
+        headers={**admin_headers(), "If-None-Match": chart.headers["etag"]},
+    )
+    assert again.status_code == 304
+    missing = gateway.get("/api/population/13000/pyramid", headers=admin_headers())
+    assert missing.status_code == 404
+    assert missing.headers["content-type"] == "application/problem+json"

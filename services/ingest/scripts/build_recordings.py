@@ -12,14 +12,29 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
-from estat_tables import census2020, census_c01, ssdse_a, ssdse_b
+from estat_tables import (
+    census2020,
+    census_c01,
+    census_municipal,
+    census_timeseries,
+    ssdse_a,
+    ssdse_b,
+)
 from estat_tables.encoding import estat_json_bytes, gzip_bytes
 from estat_tables.response import Table, response_body
 
 REPO_ROOT = Path(__file__).resolve().parents[3]
 DEFAULT_SHARED = REPO_ROOT.parent / "shared" / "data"
 DEFAULT_OUT = REPO_ROOT / "services" / "ingest" / "recordings" / "tables"
-BUILDERS: tuple[Callable[[Path], Table], ...] = (ssdse_b.build, ssdse_a.build, census_c01.build)
+BUILDERS: tuple[Callable[[Path], Table], ...] = (
+    ssdse_b.build,
+    ssdse_a.build,
+    census_c01.build,
+    census_timeseries.build_prefectures,
+    census_timeseries.build_pyramid,
+    census_municipal.build_recombined,
+    census_municipal.build_japanese,
+)
 
 
 def _write(out: Path, stats_data_id: str, body: dict[str, Any]) -> None:

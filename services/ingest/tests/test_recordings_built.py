@@ -1,5 +1,6 @@
 """The e-Stat-format tables built by services/ingest/scripts/build_recordings.py."""
 
+import csv
 import gzip
 import json
 import re
@@ -15,7 +16,16 @@ SERVICE = Path(__file__).resolve().parents[1]
 TABLES = SERVICE / "recordings" / "tables"
 BUILDER = SERVICE / "scripts" / "build_recordings.py"
 SHARED = SERVICE.parents[2] / "shared" / "data"
-TABLE_IDS = ("0003445099", "ssdse-b-2023", "ssdse-a-2023", "census-c01-1920-2015")
+TABLE_IDS = (
+    "0003445099",
+    "ssdse-b-2023",
+    "ssdse-a-2023",
+    "census-c01-1920-2015",
+    "census-0003410379",
+    "census-0003410380",
+    "census-2015-on-2020-areas",
+    "census-japanese-2010-2015",
+)
 VALUE_KEYS = ("@tab", "@cat01", "@area", "@time")
 
 
@@ -35,12 +45,19 @@ def classes(stats_data_id: str, class_id: str) -> list[dict[str, str]]:
     return found if isinstance(found, list) else [found]
 
 
+def _key(value: dict[str, str]) -> tuple[str, ...]:
+    key = [value.get(name, "") for name in VALUE_KEYS]
+    if "@cat02" in value:
+        key.insert(2, value["@cat02"])
+    return tuple(key)
+
+
 @cache
 def cells(stats_data_id: str) -> dict[tuple[str, ...], str]:
-    return {
-        tuple(v.get(key, "") for key in VALUE_KEYS): v["$"]
-        for v in data(stats_data_id)["DATA_INF"]["VALUE"]
-    }
+    """Cells keyed on (tab, cat01, area, time), with cat02 after cat01 where the table has one."""
+    table = {_key(v): v["$"] for v in data(stats_data_id)["DATA_INF"]["VALUE"]}
+    assert len(table) == len(data(stats_data_id)["DATA_INF"]["VALUE"])
+    return table
 
 
 def cat01_code(stats_data_id: str, name: str) -> str:
@@ -205,3 +222,99 @@ def test_builder_is_byte_reproducible(tmp_path: Path) -> None:
         assert first == (TABLES / name).read_bytes(), f"{name} is stale: rerun the builder"
     captured = SHARED / "estat" / "getStatsData_v3.0_0003445099_census2020_all_areas_raw.json"
     assert raw("0003445099") == captured.read_bytes()
+
+
+def _shared_rows(name: str) -> list[dict[str, str]]:
+    with (SHARED / "prefecture" / name).open(encoding="utf-8-sig", newline="") as handle:
+        return list(csv.DictReader(handle))
+
+
+def _area_codes() -> dict[str, str]:
+    return {c["@name"]: c["@code"] for c in classes("census-0003410379", "area")}
+
+
+@pytest.mark.skipif(not SHARED.is_dir(), reason="shared data folder not present")
+def test_census_prefectures_1920_2020_every_cell_is_the_source_value() -> None:
+    rows = _shared_rows("jlstat_census_population_by_prefecture_1920_2020.csv")
+    assert len(rows) == 987 == 47 * 21
+    table = cells("census-0003410379")
+    assert len(table) == 987
+    codes = _area_codes()
+    for row in rows:
+        key = ("001", "0", codes[row["地域_時系列"]], row["時間軸(調査年)"][:-1] + "000000")
+        assert table[key] == ("-" if row["value"] == "NA" else row["value"]), key
+
+
+def test_census_prefectures_okinawa_1945_is_marked() -> None:
+    table = cells("census-0003410379")
+    assert table[("001", "0", "47000", "1945000000")] == "-"
+    assert [v for v in table.values() if not v.isdigit()] == ["-"]
+    note = data("census-0003410379")["DATA_INF"]["NOTE"]
+    assert note == {"@char": "-", "$": "当該数値がないもの"}
+    assert table[("001", "0", "13000", "2020000000")] == "14047594"
+
+
+def test_census_prefectures_agree_with_c01_on_every_overlapping_cell() -> None:
+    """1920-2015 x 47: the two tables give the same count except where listed (none today)."""
+    new, c01 = cells("census-0003410379"), cells("census-c01-1920-2015")
+    overlap = [key for key in new if key[3] != "2020000000"]
+    assert len(overlap) == 47 * 20
+    differ = {key: (new[key], c01[key]) for key in overlap if new[key] != c01[key]}
+    assert differ == {}
+
+
+@pytest.mark.skipif(not SHARED.is_dir(), reason="shared data folder not present")
+def test_census_pyramid_every_cell_is_the_source_value() -> None:
+    rows = _shared_rows("jlstat_census_pyramid_national_1920_2020.csv")
+    assert len(rows) == 780
+    table = cells("census-0003410380")
+    assert len(table) == 780
+    sexes = {c["@name"]: c["@code"] for c in classes("census-0003410380", "cat01")}
+    ages = {c["@name"]: c["@code"] for c in classes("census-0003410380", "cat02")}
+    assert sexes == {"男性": "1", "女性": "2"}
+    assert list(ages)[:2] == ["0~4歳", "5~9歳"]
+    assert list(ages)[-1] == "100歳以上"
+    for row in rows:
+        key = ("001", sexes[row["sex"]], ages[row["age"]], "00000", row["year"] + "000000")
+        assert table[key] == row["value"], key
+
+
+def test_census_pyramid_adds_up_to_the_census_population_of_known_age() -> None:
+    """1920: no age unknown, the 36 groups sum to c01's 55,963,053 (so 85~89歳 holds all 85+)."""
+    pyramid = cells("census-0003410380")
+    total_1920 = sum(int(v) for k, v in pyramid.items() if k[4] == "1920000000")
+    assert total_1920 == int(cells("census-c01-1920-2015")[("001", "0", "00000", "1920000000")])
+
+
+def test_census_2015_on_2020_areas_is_the_2020_tables_2015_column() -> None:
+    captured = cells("0003445099")
+    moved = cells("census-2015-on-2020-areas")
+    expected = {
+        (tab, cat01, area, "2015000000"): value
+        for (tab, cat01, area, _), value in captured.items()
+        if tab == "2020_03"
+    }
+    assert moved == expected
+    assert len(moved) == 4086
+    assert moved[("2020_03", "", "13101", "2015000000")] == "58406"
+
+
+@pytest.mark.skipif(not SHARED.is_dir(), reason="shared data folder not present")
+def test_census_japanese_every_cell_is_the_source_value() -> None:
+    path = (
+        SHARED / "municipality" / "code4fukui_estat_lod_population_japanese_2010_2015_by_lgcode.csv"
+    )
+    with path.open(encoding="utf-8-sig", newline="") as handle:
+        rows = {row["lgcode"][:5]: row for row in csv.DictReader(handle)}
+    areas = {c["@code"] for c in classes("0003445099", "area")}
+    table = cells("census-japanese-2010-2015")
+    expected = {
+        ("001", "", code, f"{year}000000"): row[year]
+        for code, row in rows.items()
+        if code in areas
+        for year in ("2010", "2015")
+        if row[year] != ""
+    }
+    assert table == expected
+    assert table[("001", "", "13000", "2015000000")] == "12948463"
+    assert table[("001", "", "00000", "2010000000")] == "125358854"

@@ -174,7 +174,16 @@ def _is_number(raw: str) -> bool:
     return True
 
 
-ALL_TABLES = ("0003445099", "census-c01-1920-2015", "ssdse-b-2023", "ssdse-a-2023")
+ALL_TABLES = (
+    "0003445099",
+    "census-c01-1920-2015",
+    "census-0003410379",
+    "census-0003410380",
+    "census-2015-on-2020-areas",
+    "census-japanese-2010-2015",
+    "ssdse-b-2023",
+    "ssdse-a-2023",
+)
 
 
 def all_messages(

@@ -86,7 +86,7 @@ async def test_one_region(loaded, client) -> None:
 
 async def test_indicator_catalog(loaded, client) -> None:
     body = (await client.get("/api/indicators")).json()
-    assert body["count"] == 51
+    assert body["count"] == 52
     assert body["categories"][:3] == ["population", "land", "vital"]
     health = (await client.get("/api/indicators?category=health")).json()
     assert [item["code"] for item in health["items"]] == [
@@ -111,8 +111,12 @@ async def test_one_indicator_with_sources_and_formula(loaded, client) -> None:
         "総人口",
     )
     assert first["dataset_version"] >= 1
-    assert body["sources"][3] == {
-        "priority": 4,
+    assert [source.get("dataset") for source in body["sources"][2:4]] == [
+        "census-0003410379",
+        C01,
+    ]
+    assert body["sources"][4] == {
+        "priority": 5,
         "derived": {
             "op": "sum",
             "terms": ["population.total_2015_recombined", "population.change_2015_2020"],

@@ -88,8 +88,11 @@ async def test_kpi_of_a_municipality_ranks_among_municipalities(loaded, client) 
     body = (await client.get("/api/kpi?region=13112&indicators=population.total")).json()
     (card,) = body["kpis"]
     assert card["rank"]["of"] == 1741
-    assert card["previous"] is None
-    assert card["change"] is None
+    # 2015 on 2020 boundaries (from 0003445099) gives the municipality a previous census.
+    previous = card["previous"]
+    assert (previous["period"], previous["sources"]) == ("2015", ["census-2015-on-2020-areas"])
+    assert card["change"]["absolute"] == card["latest"]["value"] - previous["value"]
+    assert (card["change"]["from"], card["change"]["to"]) == ("2015", "FY2020")
     csv_text = (
         await client.get("/api/kpi?region=13112&indicators=population.total&format=csv")
     ).text

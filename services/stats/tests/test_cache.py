@@ -7,7 +7,8 @@ from chiiki_shared.db import session_scope
 
 C01 = "census-c01-1920-2015"
 # Depends only on the c01 table: SSDSE-B starts in 2009 and the 2020 census table in 2020.
-C01_QUERY = "/api/population/13000?from=1990&to=2005&indicators=population.total"
+# Males: c01 is their only census source (0003410379 has both sexes together).
+C01_QUERY = "/api/population/13000?from=1990&to=2005&indicators=population.male"
 # Depends only on 0003445099.
 CENSUS_QUERY = "/api/population/13101?indicators=population.density"
 

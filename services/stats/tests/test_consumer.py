@@ -54,14 +54,24 @@ async def test_every_recorded_table_is_applied_cell_for_cell(loaded, runtime, es
     for stats_data_id in estat.ALL_TABLES:
         expected = len(estat.table(stats_data_id).cells)
         assert await observation_count(runtime, stats_data_id) == expected
-    counts = {"0003445099": 16344, C01: 2880, "ssdse-b-2023": 61476, "ssdse-a-2023": 217625}
+    counts = {
+        "0003445099": 16344,
+        C01: 2880,
+        "census-0003410379": 987,
+        "census-0003410380": 780,
+        "census-2015-on-2020-areas": 4086,
+        "census-japanese-2010-2015": 3934,
+        "ssdse-b-2023": 61476,
+        "ssdse-a-2023": 217625,
+    }
     assert {d: len(estat.table(d).cells) for d in counts} == counts
-    # The four "-" cells of 0003445099 and Okinawa 1945 in c01 are NULL with their mark, not 0.
+    # The four "-" cells of 0003445099 (again in its 2015 column moved to 2015) and Okinawa 1945
+    # in c01 (3 series) and 0003410379 (1) are NULL with their mark, not 0.
     marked = await scalar(
         runtime,
         select(func.count()).select_from(Observation).where(Observation.mark == "-"),
     )
-    assert marked == 4 + 3
+    assert marked == 4 + 4 + 3 + 1
     zero_for_missing = await scalar(
         runtime,
         select(func.count())

@@ -141,7 +141,7 @@ def test_prefecture_rings_are_valid() -> None:
 def test_indicator_catalog_shape() -> None:
     entries = catalog()["indicators"]
     codes = [entry["code"] for entry in entries]
-    assert len(codes) == len(set(codes)) == 51
+    assert len(codes) == len(set(codes)) == 52
     required = {"code", "name_ja", "name_en", "category", "unit", "higher_is_better", "sources"}
     for entry in entries:
         assert required <= set(entry)
@@ -153,7 +153,16 @@ def test_indicator_catalog_shape() -> None:
 
 def test_every_direct_source_exists_in_its_table() -> None:
     datasets = {d["id"] for d in catalog()["datasets"]}
-    assert datasets == {"0003445099", "ssdse-b-2023", "ssdse-a-2023", "census-c01-1920-2015"}
+    assert datasets == {
+        "0003445099",
+        "ssdse-b-2023",
+        "ssdse-a-2023",
+        "census-c01-1920-2015",
+        "census-0003410379",
+        "census-0003410380",
+        "census-2015-on-2020-areas",
+        "census-japanese-2010-2015",
+    }
     for entry in catalog()["indicators"]:
         for source in entry["sources"]:
             if "dataset" in source:
@@ -184,9 +193,10 @@ def test_core_indicator_sources() -> None:
         "label": "総人口",
         "published_unit": "人",
     }
-    assert total[2]["dataset"] == "census-c01-1920-2015"
-    assert total[2]["series"] == {"cat01": "0"}
-    assert total[3]["derived"] == {
+    assert total[2]["dataset"] == "census-0003410379"
+    assert total[3]["dataset"] == "census-c01-1920-2015"
+    assert total[3]["series"] == {"cat01": "0"}
+    assert total[4]["derived"] == {
         "op": "sum",
         "terms": ["population.total_2015_recombined", "population.change_2015_2020"],
     }
@@ -194,7 +204,7 @@ def test_core_indicator_sources() -> None:
     assert share == {
         "op": "ratio",
         "numerator": "population.aged_65_plus",
-        "denominator": "population.total",
+        "denominator": "population.known_age",
         "scale": 100,
     }
     net = indicator("migration.net")["sources"][0]["derived"]

@@ -47,4 +47,4 @@ async def test_reference_data_is_loaded_once(runtime) -> None:
         ]
     assert set(hashes) == {"regions", "indicators"}
     assert again == loaded_at
-    assert counts == [4086, 51, 73]
+    assert counts == [4086, 52, 77]

@@ -18,7 +18,16 @@ from chiiki_shared.db import session_scope
 
 from .conftest import Api, Source, Workers
 
-DEMO_TABLES = ["census-c01-1920-2015", "0003445099", "ssdse-b-2023", "ssdse-a-2023"]
+DEMO_TABLES = [
+    "census-c01-1920-2015",
+    "0003445099",
+    "ssdse-b-2023",
+    "ssdse-a-2023",
+    "census-0003410379",
+    "census-0003410380",
+    "census-2015-on-2020-areas",
+    "census-japanese-2010-2015",
+]
 
 
 def test_the_repository_catalog_lists_the_demo_tables_daily() -> None:

@@ -89,10 +89,18 @@ class PopulationSeries(Result):
     def years(self) -> list[int]:
         return sorted({year for years in self.values.values() for year in years})
 
+    @property
+    def period_kinds(self) -> list[str]:
+        """The kinds of year the points carry: census years are calendar years, SSDSE's fiscal
+        years (both count the population of 1 October), so a long series names both."""
+        kinds = {cell.period.kind for cells in self.values.values() for cell in cells.values()}
+        return sorted(kind.value for kind in kinds)
+
     def json(self) -> dict[str, Any]:
         return {
             "region": self.region.summary(),
             "years": self.years,
+            "period_kinds": self.period_kinds,
             "indicators": [
                 {
                     **indicator.summary(),

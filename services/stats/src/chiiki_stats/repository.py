@@ -254,3 +254,31 @@ async def observation_page(
         Observation.series_id, Observation.region_code, Observation.time_code
     ).limit(limit)
     return (await session.execute(statement)).all()
+
+
+# -- population pyramid ---------------------------------------------------------------------------
+
+
+async def pyramid_rows(
+    session: AsyncSession, dataset_id: str, region: str, span: YearSpan
+) -> Sequence[Row[Any]]:
+    """Every cell of a sex x age table for one region and the years of ``span``."""
+    statement = (
+        select(
+            Series.key,
+            Observation.period_kind,
+            Observation.period_year,
+            Observation.period_sub,
+            Observation.time_code,
+            Observation.value,
+            Observation.mark,
+        )
+        .join(Observation, Observation.series_id == Series.id)
+        .where(
+            Series.dataset_id == dataset_id,
+            Observation.region_code == region,
+            Observation.period_year.between(span.first, span.last),
+        )
+        .order_by(Observation.period_year, Observation.time_code)
+    )
+    return (await session.execute(statement)).all()

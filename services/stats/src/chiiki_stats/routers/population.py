@@ -6,7 +6,7 @@ from typing import Annotated
 
 from fastapi import Depends, Query, Request, Response
 
-from chiiki_stats import population
+from chiiki_stats import population, pyramid
 from chiiki_stats.deps import (
     QUERY_LEVELS,
     ContextDep,
@@ -47,6 +47,7 @@ IndicatorsQuery = Annotated[
     ),
 ]
 ALL_YEARS = YearSpan(1800, 2200)
+CHARTJS_ONE_YEAR = "chartjs draws one year's pyramid: give period (json and csv take a range)"
 
 
 def _indicators(problems: Problems) -> list[str] | None:
@@ -174,6 +175,51 @@ async def population_cross_section(
             lang=language,
         ),
         datasets=catalog.datasets_for(codes),
+        fmt=output,
+        produce=produce,
+    )
+
+
+@router.get(
+    "/api/population/{code}/pyramid",
+    summary="Population by sex and five-year age group (a pyramid), one frame per census year",
+)
+async def population_pyramid(
+    request: Request,
+    code: Annotated[str, Depends(path_region)],
+    ctx: ContextDep,
+    period: YearQuery = None,
+    first: FromQuery = None,
+    last: ToQuery = None,
+    measure: Annotated[
+        str | None,
+        Query(description="chartjs bars: count (default) or share (% of the year's total)"),
+    ] = None,
+    fmt: FormatQuery = None,
+    lang: LangQuery = None,
+) -> Response:
+    problems = Problems(request, {"period", "from", "to", "measure", "format", "lang"})
+    span = problems.years(period, first, last) or ALL_YEARS
+    chosen_measure = problems.choice("measure", measure, pyramid.MEASURES, "count")
+    output = problems.format(fmt, NO_MAP)
+    language = problems.choice("lang", lang, ("ja", "en"), "ja")
+    if output is Format.CHARTJS and span.first != span.last:
+        problems.add("period", CHARTJS_ONE_YEAR)
+    problems.done()
+    (region,) = require_regions(ctx.reference, [code])
+
+    async def produce() -> pyramid.Pyramid:
+        frames, sexes = await pyramid.load(ctx.session, region, span)
+        notes = ctx.notes.get(pyramid.DATASET, {})
+        attribution = ctx.attribution([pyramid.DATASET])
+        return pyramid.Pyramid(region, sexes, frames, notes, attribution, language, chosen_measure)
+
+    return await ctx.respond(
+        "population.pyramid",
+        params_of(
+            code=code, span=str(span), kinds=span.kinds, measure=chosen_measure, lang=language
+        ),
+        datasets=[pyramid.DATASET],
         fmt=output,
         produce=produce,
     )
