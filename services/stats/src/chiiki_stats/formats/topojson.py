@@ -1,0 +1,27 @@
+"""``format=topojson``: the municipal or ward map as one quantised TopoJSON topology.
+
+Neighbouring municipalities share their borders as arcs, so the topology is about a third of
+the GeoJSON's size (gzip: 116 kB against 158 kB for the whole country). The values sit on each
+geometry's ``properties``; ``metadata`` and ``attribution`` are as in the GeoJSON answer.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Collection
+
+from chiiki_stats.boundaries import Boundary
+from chiiki_stats.cache import Rendered
+from chiiki_stats.formats import json
+from chiiki_stats.formats.base import GeoLayer
+from chiiki_stats.formats.geojson import BOUNDARY_ATTRIBUTION, feature_properties, joined
+
+MEDIA_TYPE = "application/topo+json"
+
+
+def render(layer: GeoLayer, boundary: Boundary, known: Collection[str]) -> Rendered:
+    matched = joined(layer, boundary, known)
+    properties = feature_properties(layer, matched.codes)
+    topology = boundary.subset(matched.codes, properties)
+    topology["metadata"] = {**layer.metadata, "boundaries": matched.metadata(boundary)}
+    topology["attribution"] = [*layer.attribution, BOUNDARY_ATTRIBUTION]
+    return Rendered(json.dumps(topology), MEDIA_TYPE)
