@@ -74,7 +74,8 @@ async def test_whole_country_geojson_matches_boundaries_and_ssdse_a(loaded, clie
             polygons_of = [polygons_of]
         assert polygons_of
         for ring in (ring for polygon in polygons_of for ring in polygon):
-            assert ring[0] == ring[-1] and len(ring) >= 4
+            assert ring[0] == ring[-1]
+            assert len(ring) >= 4
             assert all(122 < lng < 154 and 20 < lat < 46 for lng, lat in ring)
 
 
@@ -96,7 +97,7 @@ async def test_feature_values_and_ranks_equal_the_json_answer(loaded, client) ->
         assert properties["name_ja"] == region["name_ja"]
         assert geometries[region["code"]]["properties"] == properties
     setagaya = features["13112"]["properties"]
-    assert (setagaya["value"], setagaya["rank"]) == (943664, 14)
+    assert (setagaya["value"], setagaya["rank"]) == (943664, 13)
     assert document["metadata"]["indicators"][0]["unit"] == "人"
 
 
@@ -130,7 +131,8 @@ def _flatten(arcs: Any) -> list[int]:
 
 async def test_designated_cities_are_whole_or_wards_by_level(loaded, client) -> None:
     municipal = features_by_code((await client.get(MUNICIPAL + "&format=geojson")).json())
-    assert "01100" in municipal and "01101" not in municipal  # Sapporo whole, as SSDSE-A
+    assert "01100" in municipal
+    assert "01101" not in municipal
     assert municipal["01100"]["properties"]["value"] == 1973395
     wards = (
         await client.get(
@@ -173,4 +175,58 @@ async def test_topojson_for_prefectures_is_a_problem_document(loaded, client) ->
             "use format=geojson for prefectures",
             "type": "value_error",
         }
+    ]
+
+
+async def test_whole_country_layer_fits_the_size_budget(loaded, client) -> None:
+    wires = {}
+    for fmt in ("geojson", "topojson"):
+        async with client.stream(
+            "GET", MUNICIPAL + f"&format={fmt}", headers={"Accept-Encoding": "gzip"}
+        ) as response:
+            body = await response.aread()
+            wire = response.num_bytes_downloaded
+        assert response.headers["content-encoding"] == "gzip"
+        assert len(body) > 4 * wire  # compresses at least fourfold
+        print(f"{fmt}: {len(body)} bytes, {wire} gzip")
+        wires[fmt] = wire
+    assert wires["geojson"] <= 400_000, wires
+    assert wires["topojson"] < wires["geojson"] * 0.85, wires
+
+
+async def test_boundaries_alone_with_a_strong_etag(client) -> None:
+    response = await client.get("/api/boundaries/municipality")
+    assert response.status_code == 200
+    assert response.headers["content-type"] == "application/topo+json"
+    etag = response.headers["etag"]
+    assert not etag.startswith("W/")
+    assert response.headers["cache-control"] == "public, max-age=86400"
+    topology = response.json()
+    assert [g["id"] for g in topology["objects"]["regions"]["geometries"]] == boundary_codes(
+        "municipalities.topojson"
+    )
+    sapporo = topology["objects"]["regions"]["geometries"][0]["properties"]
+    assert sapporo == {"code": "01100", "name_ja": "札幌市", "name_en": "Sapporo-shi"}
+    assert topology["metadata"]["release"] == "N03-21_210101"
+    again = await client.get("/api/boundaries/municipality", headers={"If-None-Match": etag})
+    assert again.status_code == 304
+    assert again.headers["etag"] == etag
+    geo = await client.get("/api/boundaries/ward?format=geojson")
+    assert geo.headers["content-type"] == "application/geo+json"
+    assert len(geo.json()["features"]) == 175
+    assert geo.headers["etag"] != etag
+    wrong = await client.get("/api/boundaries/prefecture?format=csv")
+    assert wrong.status_code == 422
+    assert wrong.headers["content-type"] == "application/problem+json"
+    assert wrong.json()["errors"] == [
+        {
+            "field": "path.level",
+            "message": "'prefecture' has no boundaries here (use one of: municipality, ward)",
+            "type": "value_error",
+        },
+        {
+            "field": "query.format",
+            "message": "'csv' is not available here (use one of: geojson, topojson)",
+            "type": "enum",
+        },
     ]
