@@ -8,7 +8,8 @@ REFERENCE = files("chiiki_stats") / "reference"
 SSDSE_A = "ssdse-a-2023"
 MUNICIPAL = "/api/population?level=municipality&period=2020&indicators=population.total"
 # SSDSE-A municipalities the 0.1% simplified N03 boundaries have no polygon for: small islands
-# (利島村, 青ヶ島村, 上島町, 姫島村, 渡嘉敷村, 座間味村, 粟国村) and rings collapsed to a line.
+# (利島村, 青ヶ島村, 上島町, 姫島村, 渡嘉敷村, 座間味村, 粟国村) and rings collapsed to a line
+# (大治町, 向日市, 太地町, 日吉津村).
 WITHOUT_POLYGON = [
     "13362",
     "13402",
