@@ -1,8 +1,9 @@
 """``format=topojson``: the municipal or ward map as one quantised TopoJSON topology.
 
-Neighbouring municipalities share their borders as arcs, so the topology is about a third of
-the GeoJSON's size (gzip: 116 kB against 158 kB for the whole country). The values sit on each
-geometry's ``properties``; ``metadata`` and ``attribution`` are as in the GeoJSON answer.
+Neighbouring municipalities share their borders as arcs and the coordinates stay quantised
+integers, so the whole country's map is 695 kB against the GeoJSON's 1,066 kB (gzip: 168 kB
+against 216 kB). Only the arcs the features use are sent. The values sit on each geometry's
+``properties``; ``metadata`` and ``attribution`` are as in the GeoJSON answer.
 """
 
 from __future__ import annotations
