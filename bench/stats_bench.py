@@ -9,7 +9,10 @@ access token:
   request at a time, so the latencies are the service's work plus the gateway's;
 - cached: the same queries again, spread over ``BENCH_CONNECTIONS`` connections by ``wrk`` (a Lua
   script rotates through them), answered from Redis;
-- revalidated: ``If-None-Match`` with the current ETag, answered 304 without a body.
+- revalidated: ``If-None-Match`` with the current ETag, answered 304 without a body;
+- map sizes: the whole-country municipal layer (and Tokyo's, and the wards) as GeoJSON and
+  TopoJSON, bytes on the wire with ``Accept-Encoding: gzip`` (the service compresses; the
+  gateway passes the body through) against the 400 kB budget, and the uncached time to build it.
 
 Percentiles come from wrk's own histogram when wrk is installed, else from a small asyncio client
 (less precise: it shares the CPU with what it measures). Numbers depend on the machine: compare
@@ -125,6 +128,8 @@ def test_stats_benchmark(stack: Stack, admin_headers: Callable[[], dict[str, str
     with httpx.Client(base_url=gateway, timeout=30) as client:
         etag = client.get(probe, headers=admin_headers()).headers["etag"]
         sizes = [len(client.get(url, headers=admin_headers()).content) for url in every_url]
+    with httpx.Client(base_url=gateway, timeout=60) as client:
+        maps = _map_sizes(client, admin_headers)
     cached_alone = _load(gateway, every_url, token, connections=1)
     cached_one = _load(gateway, [probe], token)
     cached = _load(gateway, every_url, token)
@@ -148,7 +153,12 @@ def test_stats_benchmark(stack: Stack, admin_headers: Callable[[], dict[str, str
         ("revalidated, one query (If-None-Match -> 304)", revalidated),
     ):
         print(f"  {name:<58} {p50:>8.2f} {p95:>8.2f} {p99:>8.2f} {rps:>7.0f}")
+    print("\nmap layers (population.total, 2020), bytes on the wire with gzip:")
+    print(f"  {'layer':<58} {'raw kB':>8} {'gzip kB':>8} {'ms':>8}")
+    for name, (raw, wire, ms) in maps.items():
+        print(f"  {name:<58} {raw / 1000:>8.0f} {wire / 1000:>8.0f} {ms:>8.0f}")
     results = {
+        "maps": maps,
         "uncached": uncached,
         "cached_alone": cached_alone,
         "cached_one": cached_one,
@@ -187,6 +197,40 @@ def _publish_tables(gateway: str, headers: Callable[[], dict[str, str]]) -> None
                 return
             assert time.monotonic() < deadline, "the tables were not applied"
             time.sleep(0.5)
+
+
+MAP_BUDGET_BYTES = 400_000
+MAP_LAYERS = {
+    "municipalities, whole country, geojson": "level=municipality&format=geojson",
+    "municipalities, whole country, topojson": "level=municipality&format=topojson",
+    "municipalities of Tokyo (parent=13000), geojson": "level=municipality&parent=13000"
+    "&format=geojson",
+    "designated cities' wards, topojson": "level=ward&format=topojson",
+    "prefectures, geojson": "level=prefecture&format=geojson",
+}
+
+
+def _map_sizes(
+    client: httpx.Client, headers: Callable[[], dict[str, str]]
+) -> dict[str, tuple[int, int, float]]:
+    """Per map layer: the body's size, its gzip size on the wire and the uncached time (ms)."""
+    sizes = {}
+    for name, query in MAP_LAYERS.items():
+        url = f"/api/population?period=2020&indicators=population.total&{query}"
+        begun = time.perf_counter()
+        with client.stream("GET", url, headers={**headers(), "Accept-Encoding": "gzip"}) as r:
+            body = r.read()
+            wire = r.num_bytes_downloaded
+        elapsed = (time.perf_counter() - begun) * 1000
+        assert r.status_code == 200, (url, body[:300])
+        assert r.headers.get("content-encoding") == "gzip", url
+        sizes[name] = (len(body), wire, elapsed)
+    for name in (
+        "municipalities, whole country, geojson",
+        "municipalities, whole country, topojson",
+    ):
+        assert sizes[name][1] <= MAP_BUDGET_BYTES, (name, sizes[name])
+    return sizes
 
 
 def _sequential(

@@ -36,6 +36,7 @@ ROUTES = {
     "/api/regions": "stats",
     "/api/indicators": "stats",
     "/api/datasets": "stats",
+    "/api/boundaries/municipality": "stats",
     "/api/ingest/runs": "ingest",
     "/api/forecasts": "analytics",
     "/api/analytics/trends": "analytics",

@@ -128,6 +128,46 @@ def test_a_map_layer_compressed_on_the_wire(
     assert ranks == list(range(1, 48))
 
 
+def test_the_municipal_map_through_the_gateway(
+    loaded: None, gateway: httpx.Client, admin_headers: Callable[[], dict[str, str]]
+) -> None:
+    params = {"level": "municipality", "period": "2020", "indicators": "population.total"}
+    answer = gateway.get("/api/population", params=params, headers=admin_headers()).json()
+    response = gateway.get(
+        "/api/population",
+        params={**params, "format": "topojson"},
+        headers={**admin_headers(), "Accept-Encoding": "gzip"},
+    )
+    assert response.status_code == 200
+    assert response.headers["content-type"] == "application/topo+json"
+    assert response.headers["content-encoding"] == "gzip"
+    assert response.num_bytes_downloaded <= 400_000
+    topology = response.json()
+    geometries = topology["objects"]["regions"]["geometries"]
+    assert len(geometries) == 1736
+    boundaries = topology["metadata"]["boundaries"]
+    assert len(boundaries["regions_without_polygon"]) == 11
+    assert boundaries["polygons_without_data"] == [f"0169{n}" for n in range(5, 10)] + ["01700"]
+    drawn = {g["id"]: g["properties"] for g in geometries}
+    for region in answer["regions"]:
+        if region["code"] in drawn:
+            cell = region["values"]["population.total"]
+            assert drawn[region["code"]]["value"] == cell["value"]
+            assert drawn[region["code"]]["rank"] == cell["rank"]
+    alone = gateway.get("/api/boundaries/municipality", headers=admin_headers())
+    assert alone.status_code == 200
+    assert alone.headers["cache-control"] == "private, max-age=86400"
+    again = gateway.get(
+        "/api/boundaries/municipality",
+        headers={**admin_headers(), "If-None-Match": alone.headers["etag"]},
+    )
+    assert again.status_code == 304
+    wrong = gateway.get("/api/population", params={"format": "topojson"}, headers=admin_headers())
+    assert wrong.status_code == 422
+    assert wrong.headers["content-type"] == "application/problem+json"
+    assert wrong.json()["errors"][0]["field"] == "query.format"
+
+
 def test_comparison_for_chartjs(
     loaded: None, gateway: httpx.Client, admin_headers: Callable[[], dict[str, str]]
 ) -> None:

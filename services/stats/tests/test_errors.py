@@ -131,8 +131,19 @@ async def test_unknown_things_are_404_naming_them(
             {"query.format": "'geojson' is not available here (use one of: json, csv, chartjs)"},
         ),
         (
-            "/api/population?level=municipality&format=geojson",
+            "/api/regions?level=municipality&format=geojson",
             {"query.format": "geojson has prefecture polygons only: use level=prefecture"},
+        ),
+        (
+            "/api/livability?level=prefecture&format=topojson",
+            {
+                "query.format": "topojson has municipal and ward boundaries only: "
+                "use format=geojson for prefectures"
+            },
+        ),
+        (
+            "/api/regions?format=topojson",
+            {"query.format": "'topojson' is not available here (use one of: json, csv, geojson)"},
         ),
         (
             "/api/population?level=city",

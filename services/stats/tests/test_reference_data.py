@@ -19,7 +19,13 @@ REFERENCE = SERVICE / "src" / "chiiki_stats" / "reference"
 BUILDER = SERVICE / "scripts" / "build_reference.py"
 TABLES = SERVICE.parent / "ingest" / "recordings" / "tables"
 SHARED = SERVICE.parents[2] / "shared" / "data"
-OUTPUTS = ("regions.csv", "prefectures.geojson", "indicators.yaml")
+OUTPUTS = (
+    "regions.csv",
+    "prefectures.geojson",
+    "municipalities.topojson",
+    "wards.topojson",
+    "indicators.yaml",
+)
 
 
 @cache
@@ -232,3 +238,59 @@ def test_builder_is_byte_reproducible(tmp_path: Path) -> None:
         first = (tmp_path / "first" / name).read_bytes()
         assert first == (tmp_path / "second" / name).read_bytes()
         assert first == (REFERENCE / name).read_bytes(), f"{name} is stale: rerun the builder"
+
+
+def _topology(name: str) -> dict[str, Any]:
+    return json.loads((REFERENCE / name).read_text(encoding="utf-8"))
+
+
+def test_municipal_boundaries_cover_the_municipalities() -> None:
+    levels = {code: row["level"] for code, row in regions().items()}
+    for name, level, count in (
+        ("municipalities.topojson", "municipality", 1736),
+        ("wards.topojson", "ward", 175),
+    ):
+        topology = _topology(name)
+        assert topology["release"] == "N03-21_210101"
+        geometries = topology["objects"]["regions"]["geometries"]
+        codes = [geometry["id"] for geometry in geometries]
+        assert codes == sorted(set(codes))
+        assert len(codes) == count
+        assert all(g["properties"] == {"code": g["id"]} for g in geometries)
+        assert {levels.get(code, "unknown") for code in codes} <= {level, "unknown"}
+        used = {i if i >= 0 else ~i for g in geometries for i in _flat(g["arcs"])}
+        assert used == set(range(len(topology["arcs"])))
+    assert (REFERENCE / "municipalities.topojson").stat().st_size < 450_000
+
+
+def _flat(arcs: Any) -> list[int]:
+    return [arcs] if isinstance(arcs, int) else [i for item in arcs for i in _flat(item)]
+
+
+# Municipalities whose polygon the 0.1% simplification emptied (no geometry, or a ring that
+# collapsed to one arc out and back).
+EMPTIED = [
+    *("13362", "13402", "23424", "26208", "30422", "31384"),
+    *("38356", "44322", "47354", "47355", "47356"),
+]
+
+
+@pytest.mark.skipif(not SHARED.is_dir(), reason="shared data folder not present")
+def test_municipal_boundaries_against_the_shared_file() -> None:
+    """Every coded geometry of the N03 file is kept but the emptied ones, listed exactly."""
+    for name, source, level in (
+        ("municipalities.topojson", "smri_municipalities_designated_city_s0001.topojson", "m"),
+        ("wards.topojson", "smri_municipalities_wards_s0001.topojson", "ward"),
+    ):
+        shipped = json.loads((SHARED / "geo" / source).read_text(encoding="utf-8"))
+        (collection,) = shipped["objects"].values()
+        coded = {g["properties"]["N03_007"] for g in collection["geometries"]} - {None}
+        if level == "ward":
+            coded = {code for code in coded if regions().get(code, {}).get("level") == "ward"}
+        else:
+            coded = {code for code in coded if regions().get(code, {}).get("level") != "ward"}
+        kept = {g["id"] for g in _topology(name)["objects"]["regions"]["geometries"]}
+        dropped = sorted(coded - kept)
+        expected = EMPTIED if level == "m" else []
+        assert kept <= coded
+        assert dropped == expected

@@ -45,6 +45,11 @@ async def test_reference_data_is_loaded_once(runtime) -> None:
             await session.scalar(select(func.count()).select_from(model))
             for model in (Region, Indicator, IndicatorSource)
         ]
-    assert set(hashes) == {"regions", "indicators"}
+    assert set(hashes) == {
+        "regions",
+        "indicators",
+        "boundaries.municipality",
+        "boundaries.ward",
+    }
     assert again == loaded_at
     assert counts == [4086, 52, 77]

@@ -10,6 +10,8 @@ SSDSE_A = "municipality/ssdse_A_2023_municipality_utf8.csv"
 LOCALGOV = "municipality/code4fukui_localgovjp_municipalities.csv"
 PREFECTURES = "prefecture/code4fukui_prefjp.csv"
 BOUNDARIES = "geo/smri_prefectures_s0001.geojson"
+MUNICIPAL_BOUNDARIES = "geo/smri_municipalities_designated_city_s0001.topojson"
+WARD_BOUNDARIES = "geo/smri_municipalities_wards_s0001.topojson"
 
 
 def read_json(path: Path) -> Any:

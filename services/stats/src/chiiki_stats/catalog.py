@@ -10,7 +10,10 @@ from collections.abc import Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from decimal import Decimal
 from graphlib import CycleError, TopologicalSorter
-from typing import Any
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    from chiiki_stats.boundaries import Boundary
 
 # Indicators counted in these units add up over areas: a nation's value is the sum of its
 # prefectures' values. Rates, shares, prices, temperatures and per-household amounts do not.
@@ -242,8 +245,10 @@ class RegionIndex:
 
 @dataclass(frozen=True)
 class Reference:
-    """What every request reads: the catalog, the regions, and the hash that versions both."""
+    """What every request reads: the catalog, the regions, the boundaries of the levels with a
+    map, and the hash that versions them all."""
 
     catalog: Catalog
     regions: RegionIndex
     content_hash: str
+    boundaries: Mapping[str, Boundary] = field(default_factory=dict)

@@ -105,7 +105,7 @@ class Context:
         )
 
         async def make() -> Any:
-            return render(await produce(), fmt)
+            return render(await produce(), fmt, self.reference)
 
         return await cached_response(
             self.request, self.cache, digest=digest, cache_control=self.cache_control, produce=make

@@ -273,7 +273,8 @@ class LivabilityIndex(Result):
             "weights": self.scores.weights(),
             "method": METHOD,
         }
-        return GeoLayer(properties, metadata, self.scores.attribution)
+        parent = self.scores.parent.code if self.scores.parent else None
+        return GeoLayer(properties, metadata, self.scores.attribution, self.scores.level, parent)
 
 
 @dataclass

@@ -1,7 +1,7 @@
 """Tables of the stats service, all in the ``stats`` schema.
 
-Reference data (regions, the indicator catalog) is loaded from the package by ``reference.py``;
-datasets, series and observations arrive from the bus (``consumer.py``).
+Reference data (regions, the indicator catalog, boundaries) is loaded from the package by
+``reference.py``; datasets, series and observations arrive from the bus (``consumer.py``).
 """
 
 from __future__ import annotations
@@ -127,6 +127,18 @@ class ReferenceState(Base):
 
     name: Mapped[str] = mapped_column(String(32), primary_key=True)
     content_hash: Mapped[str] = mapped_column(String(80))
+    loaded_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), server_default=func.now())
+
+
+class Boundary(Base):
+    """The boundary topology (TopoJSON, quantised) of a region level, with its release."""
+
+    __tablename__ = "boundaries"
+
+    level: Mapped[str] = mapped_column(String(16), primary_key=True)
+    release: Mapped[str] = mapped_column(String(32))
+    content_hash: Mapped[str] = mapped_column(String(80))
+    topology: Mapped[dict[str, Any]] = mapped_column(JSONB)
     loaded_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), server_default=func.now())
 
 

@@ -232,7 +232,8 @@ class CrossSection(Result):
             "year": self.year,
             "indicators": [indicator.summary() for indicator in self.indicators],
         }
-        return GeoLayer(properties, metadata, self.attribution)
+        parent = self.parent.code if self.parent else None
+        return GeoLayer(properties, metadata, self.attribution, self.level, parent)
 
 
 def _value(cell: Cell | None) -> float | int | None:

@@ -1,4 +1,5 @@
-"""Reference data: the region list and the indicator catalog, shipped in the package.
+"""Reference data: the region list, the indicator catalog and the boundaries, shipped in the
+package.
 
 ``ensure_reference_data`` runs when the API (or a worker) starts. It compares the content hash of
 each packaged file with the one last loaded and reloads only what changed, under an advisory lock
@@ -13,6 +14,7 @@ from __future__ import annotations
 import csv
 import hashlib
 import io
+import json
 from decimal import Decimal
 from importlib.resources import files
 from typing import Any
@@ -23,6 +25,7 @@ from sqlalchemy import delete, insert, select, text
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from chiiki_stats.boundaries import LEVEL_FILES, Boundary
 from chiiki_stats.catalog import (
     Catalog,
     IndicatorDef,
@@ -31,12 +34,17 @@ from chiiki_stats.catalog import (
     RegionInfo,
     Source,
 )
+from chiiki_stats.models import Boundary as BoundaryRow
 from chiiki_stats.models import Indicator, IndicatorSource, ReferenceState, Region
 
 logger = structlog.get_logger(__name__)
 
 REFERENCE = files("chiiki_stats") / "reference"
-FILES = {"regions": "regions.csv", "indicators": "indicators.yaml"}
+FILES = {
+    "regions": "regions.csv",
+    "indicators": "indicators.yaml",
+    **{f"boundaries.{level}": filename for level, filename in LEVEL_FILES.items()},
+}
 _LOCK = "chiiki_stats.reference"
 
 
@@ -61,8 +69,10 @@ async def ensure_reference_data(session: AsyncSession) -> dict[str, str]:
             continue
         if name == "regions":
             await _load_regions(session, data)
-        else:
+        elif name == "indicators":
             await _load_indicators(session, data)
+        else:
+            await _load_boundary(session, name.removeprefix("boundaries."), data, hashes[name])
         await session.execute(
             pg_insert(ReferenceState)
             .values(name=name, content_hash=hashes[name])
@@ -187,6 +197,31 @@ async def _load_indicators(session: AsyncSession, data: bytes) -> None:
     await session.execute(insert(IndicatorSource), sources)
 
 
+async def _load_boundary(session: AsyncSession, level: str, data: bytes, digest: str) -> None:
+    topology = json.loads(data)
+    row = {
+        "level": level,
+        "release": topology["release"],
+        "content_hash": digest,
+        "topology": topology,
+    }
+    await session.execute(
+        pg_insert(BoundaryRow)
+        .values(**row)
+        .on_conflict_do_update(
+            index_elements=[BoundaryRow.level], set_={**row, "loaded_at": text("now()")}
+        )
+    )
+
+
+async def read_boundaries(session: AsyncSession) -> dict[str, Boundary]:
+    """The boundary topology of each level, as the database holds them."""
+    rows = (await session.execute(select(BoundaryRow))).scalars()
+    return {
+        row.level: Boundary(row.level, row.release, row.content_hash, row.topology) for row in rows
+    }
+
+
 async def read_catalog(session: AsyncSession) -> Catalog:
     """The indicator catalog as the database holds it."""
     indicator_rows = (
@@ -268,5 +303,8 @@ async def load_reference(session: AsyncSession) -> Reference:
     """Bring the database's reference data up to the package's and read it into memory."""
     hashes = await ensure_reference_data(session)
     return Reference(
-        await read_catalog(session), await read_regions(session), combined_hash(hashes)
+        await read_catalog(session),
+        await read_regions(session),
+        combined_hash(hashes),
+        await read_boundaries(session),
     )

@@ -1,4 +1,4 @@
-"""Output formats of the data endpoints: JSON (default), CSV, Chart.js and GeoJSON.
+"""Output formats of the data endpoints: JSON (default), CSV, Chart.js, GeoJSON and TopoJSON.
 
 A service returns a ``Result``; ``render`` turns it into bytes in the format the caller asked
 for. Each route declares which formats make sense for it (a single region's time series has no
@@ -8,9 +8,13 @@ map), and asking for another is a 422.
 from __future__ import annotations
 
 from enum import StrEnum
+from typing import TYPE_CHECKING
 
 from chiiki_shared.cache import Rendered
 from chiiki_stats.formats.base import ChartData, GeoLayer, Result, Table
+
+if TYPE_CHECKING:
+    from chiiki_stats.catalog import Reference
 
 
 class Format(StrEnum):
@@ -18,27 +22,38 @@ class Format(StrEnum):
     CSV = "csv"
     CHARTJS = "chartjs"
     GEOJSON = "geojson"
+    TOPOJSON = "topojson"
 
 
 ALL_FORMATS = frozenset(Format)
+MAPS = frozenset({Format.GEOJSON, Format.TOPOJSON})
 NO_MAP = frozenset({Format.JSON, Format.CSV, Format.CHARTJS})
 TABULAR = frozenset({Format.JSON, Format.CSV})
 
 
-def render(result: Result, fmt: Format) -> Rendered:
-    from chiiki_stats.formats import chartjs, csv, geojson, json
+def render(result: Result, fmt: Format, reference: Reference) -> Rendered:
+    from chiiki_stats.formats import chartjs, csv, geojson, json, topojson
 
     if fmt is Format.CSV:
         return csv.render(result.table(), result.name)
     if fmt is Format.CHARTJS:
         return chartjs.render(result.chartjs())
     if fmt is Format.GEOJSON:
-        return geojson.render(result.geo())
+        layer = result.geo()
+        if layer.level == "prefecture":
+            return geojson.render(layer)
+        known = reference.regions.by_code
+        return geojson.render_boundary(layer, reference.boundaries[layer.level], known)
+    if fmt is Format.TOPOJSON:
+        layer = result.geo()
+        known = reference.regions.by_code
+        return topojson.render(layer, reference.boundaries[layer.level], known)
     return json.render(result.json())
 
 
 __all__ = [
     "ALL_FORMATS",
+    "MAPS",
     "NO_MAP",
     "TABULAR",
     "ChartData",

@@ -27,11 +27,14 @@ class ChartData:
 
 @dataclass(frozen=True)
 class GeoLayer:
-    """Feature properties per prefecture code, and what the collection says about itself."""
+    """Feature properties per region code (in the answer's order), and what the collection says
+    about itself. ``level`` picks the boundaries; ``parent`` bounds the map to one region."""
 
     properties: dict[str, dict[str, Any]]
     metadata: dict[str, Any] = field(default_factory=dict)
     attribution: list[str] = field(default_factory=list)
+    level: str = "prefecture"
+    parent: str | None = None
 
 
 class Result:

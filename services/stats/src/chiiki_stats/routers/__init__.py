@@ -6,6 +6,7 @@ from __future__ import annotations
 from fastapi import APIRouter
 
 from chiiki_stats.routers import (
+    boundaries,
     comparison,
     datasets,
     indicators,
@@ -18,6 +19,7 @@ from chiiki_stats.routers import (
 
 ROUTERS: list[APIRouter] = [
     regions.router,
+    boundaries.router,
     indicators.router,
     population.router,
     livability.router,

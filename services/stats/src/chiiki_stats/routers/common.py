@@ -8,12 +8,12 @@ from fastapi import APIRouter, Depends, Query, Request
 
 from chiiki_shared.errors import UnprocessableInput
 from chiiki_shared.security import read_principal
-from chiiki_stats.deps import REGION_CODE
+from chiiki_stats.deps import REGION_CODE, Problems
 from chiiki_stats.formats import Format, Result
 
 FORMAT_DOC = (
-    "json (default), csv, chartjs (Chart.js data object) or geojson (prefecture polygons with "
-    "the values as properties), where the route offers it"
+    "json (default), csv, chartjs (Chart.js data object), geojson (polygons with the values as "
+    "properties) or topojson (municipal and ward maps), where the route offers it"
 )
 LANG_DOC = "Language of labels in csv, chartjs and geojson output: ja (default) or en"
 YEAR_DOC = (
@@ -33,14 +33,29 @@ ParentQuery = Annotated[
 ]
 
 GEO_LEVEL_ONLY = "geojson has prefecture polygons only: use level=prefecture"
+TOPO_LEVELS_ONLY = (
+    "topojson has municipal and ward boundaries only: use format=geojson for prefectures"
+)
+
+
+def check_map_format(problems: Problems, output: Format, level: str) -> None:
+    """Maps: GeoJSON for every level, TopoJSON for municipalities and wards."""
+    if output is Format.TOPOJSON and level == "prefecture":
+        problems.add("format", TOPO_LEVELS_ONLY)
 
 
 PROBLEM = {"application/problem+json": {}}
 RESPONSES: dict[int | str, dict[str, Any]] = {
     200: {
-        "description": "The answer, in the format asked for (json, csv, chartjs, geojson). "
+        "description": "The answer, in the format asked for "
+        "(json, csv, chartjs, geojson, topojson). "
         "Carries ETag, Cache-Control and X-Cache (HIT, MISS or BYPASS when Redis is down).",
-        "content": {"application/json": {}, "text/csv": {}, "application/geo+json": {}},
+        "content": {
+            "application/json": {},
+            "text/csv": {},
+            "application/geo+json": {},
+            "application/topo+json": {},
+        },
     },
     304: {"description": "If-None-Match named the current ETag: nothing changed"},
     401: {"description": "No valid access token", "content": PROBLEM},

@@ -16,12 +16,12 @@ from chiiki_stats.deps import QUERY_LEVELS, ContextDep, Problems, require_region
 from chiiki_stats.formats import ALL_FORMATS, NO_MAP, Format
 from chiiki_stats.periods import YearSpan
 from chiiki_stats.routers.common import (
-    GEO_LEVEL_ONLY,
     FormatQuery,
     LangQuery,
     LevelQuery,
     ParentQuery,
     YearQuery,
+    check_map_format,
     params_of,
     path_region,
     ready,
@@ -157,8 +157,7 @@ async def livability_index(
     problems, chosen_level, span, given = _common(request, level, period, allowed)
     parent_code = problems.region_code("parent", parent)
     output = problems.format(fmt, ALL_FORMATS)
-    if output is Format.GEOJSON and chosen_level != "prefecture":
-        problems.add("format", GEO_LEVEL_ONLY)
+    check_map_format(problems, output, chosen_level)
     language = problems.choice("lang", lang, ("ja", "en"), "ja")
     problems.done()
     _check_weights(problems, ctx.reference, given)

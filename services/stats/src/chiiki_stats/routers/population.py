@@ -14,10 +14,9 @@ from chiiki_stats.deps import (
     require_indicators,
     require_regions,
 )
-from chiiki_stats.formats import ALL_FORMATS, NO_MAP, Format
+from chiiki_stats.formats import ALL_FORMATS, NO_MAP
 from chiiki_stats.periods import YearSpan
 from chiiki_stats.routers.common import (
-    GEO_LEVEL_ONLY,
     FormatQuery,
     FromQuery,
     LangQuery,
@@ -25,6 +24,7 @@ from chiiki_stats.routers.common import (
     ParentQuery,
     ToQuery,
     YearQuery,
+    check_map_format,
     params_of,
     path_region,
     stats_router,
@@ -133,8 +133,7 @@ async def population_cross_section(
     span = problems.years(period, None, None)
     requested = _indicators(problems)
     output = problems.format(fmt, ALL_FORMATS)
-    if output is Format.GEOJSON and chosen_level != "prefecture":
-        problems.add("format", GEO_LEVEL_ONLY)
+    check_map_format(problems, output, chosen_level)
     language = problems.choice("lang", lang, ("ja", "en"), "ja")
     problems.done()
     reference = ctx.reference

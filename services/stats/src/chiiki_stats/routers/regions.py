@@ -53,7 +53,7 @@ def region_query(
         if after is None:
             problems.add("cursor", "not a cursor this endpoint issued")
         query = regions.RegionQuery(**{**query.__dict__, "after": after})
-    output = problems.format(fmt, set(Format))
+    output = problems.format(fmt, {Format.JSON, Format.CSV, Format.GEOJSON})
     if output is Format.GEOJSON and chosen != "prefecture":
         problems.add("format", GEO_LEVEL_ONLY)
     if output is Format.CHARTJS:

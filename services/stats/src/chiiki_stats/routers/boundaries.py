@@ -1,0 +1,102 @@
+"""``/api/boundaries/{level}``: the geometry of a map layer alone, for clients that join the
+values themselves (MapLibre feature-state by the numeric ``id``, values from the JSON answer).
+
+The body depends only on the boundary release, so it is rendered once per process and sent with
+a strong ETag (the boundary's content hash) and a long ``Cache-Control``: a browser fetches it
+once per release and revalidates it at most daily.
+"""
+
+from __future__ import annotations
+
+from typing import Annotated, Any
+
+from fastapi import Path, Request, Response
+
+from chiiki_shared.deps import get_runtime
+from chiiki_stats.boundaries import Boundary
+from chiiki_stats.catalog import Reference
+from chiiki_stats.config import StatsSettings
+from chiiki_stats.deps import Problems
+from chiiki_stats.formats import MAPS, Format, json
+from chiiki_stats.formats import geojson as geojson_format
+from chiiki_stats.formats import topojson as topojson_format
+from chiiki_stats.routers.common import FormatQuery, stats_router
+
+router = stats_router("boundaries")
+MAX_AGE_SECONDS = 86_400
+_RENDERED: dict[tuple[str, str], bytes] = {}
+
+
+def _properties(reference: Reference, boundary: Boundary) -> dict[str, dict[str, Any]]:
+    properties = {}
+    for code in boundary.codes:
+        region = reference.regions.by_code.get(code)
+        properties[code] = {
+            "code": code,
+            "name_ja": region.name_ja if region else None,
+            "name_en": region.name_en if region else None,
+        }
+    return properties
+
+
+def _body(reference: Reference, boundary: Boundary, fmt: Format) -> bytes:
+    key = (boundary.content_hash, fmt.value)
+    if key not in _RENDERED:
+        properties = _properties(reference, boundary)
+        metadata = {
+            "level": boundary.level,
+            "release": boundary.release,
+            "version": boundary.content_hash,
+            "features": len(boundary.codes),
+        }
+        if fmt is Format.TOPOJSON:
+            document = boundary.subset(boundary.codes, properties)
+        else:
+            geometries = boundary.geometries()
+            document = {
+                "type": "FeatureCollection",
+                "features": [
+                    {
+                        "type": "Feature",
+                        "id": int(code),
+                        "properties": properties[code],
+                        "geometry": geometries[code],
+                    }
+                    for code in boundary.codes
+                ],
+            }
+        document["metadata"] = metadata
+        document["attribution"] = [geojson_format.BOUNDARY_ATTRIBUTION]
+        _RENDERED[key] = json.dumps(document)
+    return _RENDERED[key]
+
+
+@router.get(
+    "/api/boundaries/{level}",
+    summary="The municipal or ward boundaries alone (TopoJSON or GeoJSON), one body per release",
+)
+async def boundaries(
+    request: Request,
+    level: Annotated[str, Path(description="municipality or ward")],
+    fmt: FormatQuery = None,
+) -> Response:
+    problems = Problems(request, {"format"})
+    runtime = get_runtime(request)
+    reference = runtime.extras["reference"]
+    assert isinstance(reference, Reference)
+    boundary = reference.boundaries.get(level)
+    if boundary is None:
+        levels = ", ".join(sorted(reference.boundaries))
+        problems.add_path("level", f"{level!r} has no boundaries here (use one of: {levels})")
+    output = problems.format(fmt or Format.TOPOJSON.value, MAPS)
+    problems.done()
+    assert boundary is not None
+    settings = runtime.settings
+    assert isinstance(settings, StatsSettings)
+    scope = "public" if settings.anonymous_read else "private"
+    etag = f'"{boundary.content_hash.removeprefix("sha256:")}-{output.value}"'
+    headers = {"ETag": etag, "Cache-Control": f"{scope}, max-age={MAX_AGE_SECONDS}"}
+    if etag in request.headers.get("if-none-match", ""):
+        return Response(status_code=304, headers=headers)
+    media_type = topojson_format.MEDIA_TYPE if output is Format.TOPOJSON else "application/geo+json"
+    return Response(_body(reference, boundary, output), media_type=media_type, headers=headers)
