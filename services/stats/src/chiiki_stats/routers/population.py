@@ -14,7 +14,7 @@ from chiiki_stats.deps import (
     require_indicators,
     require_regions,
 )
-from chiiki_stats.formats import ALL_FORMATS, NO_MAP
+from chiiki_stats.formats import ALL_FORMATS, NO_MAP, Format
 from chiiki_stats.periods import YearSpan
 from chiiki_stats.routers.common import (
     FormatQuery,
