@@ -6,6 +6,8 @@ cannot cross event loops, so each loop builds its own ``Runtime``.
 
 from __future__ import annotations
 
+import asyncio
+import contextlib
 from dataclasses import dataclass, field
 
 from redis.asyncio import Redis
@@ -17,6 +19,8 @@ from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
 
 from chiiki_shared.db import create_engine, create_session_factory
 from chiiki_shared.settings import ServiceSettings
+
+CLOSE_TIMEOUT_SECONDS = 5
 
 REDIS_TIMEOUT_SECONDS = 2.0
 # A pooled connection idle this long is PINGed before use, and a command that fails on a dead
@@ -59,8 +63,11 @@ class Runtime:
         return cls(settings, engine, create_session_factory(engine), redis)
 
     async def close(self) -> None:
-        await self.redis.aclose()
-        await self.engine.dispose()
+        # Bounded: a shutdown while Redis or PostgreSQL is unreachable must still end.
+        with contextlib.suppress(TimeoutError):
+            await asyncio.wait_for(self.redis.aclose(), timeout=CLOSE_TIMEOUT_SECONDS)
+        with contextlib.suppress(TimeoutError):
+            await asyncio.wait_for(self.engine.dispose(), timeout=CLOSE_TIMEOUT_SECONDS)
 
     def redis_key(self, *parts: str) -> str:
         """A Redis key under the platform's prefix and this service's name."""
