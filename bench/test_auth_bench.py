@@ -22,20 +22,14 @@ import re
 import shutil
 import statistics
 import subprocess
-import tempfile
 import time
 import uuid
-from collections.abc import Iterator
-from contextlib import contextmanager
-from pathlib import Path
 
 import httpx
 
 from chiiki_auth.config import AuthSettings
 from chiiki_auth.passwords import Passwords
-from chiiki_devstack import gateway as nginx_gateway
-from chiiki_devstack.config import StackSettings
-from chiiki_devstack.pytest_plugin import free_port
+from chiiki_devstack.pytest_plugin import second_gateway
 from chiiki_devstack.stack import Stack
 
 DURATION_SECONDS = int(os.environ.get("BENCH_SECONDS", "5"))
@@ -55,9 +49,11 @@ def test_auth_benchmark(stack: Stack) -> None:
 
     results: dict[str, tuple[float, float, float]] = {}
     with (
-        _gateway(ANONYMOUS_READ="true", GATEWAY_AUTH_CACHE="5s") as anonymous,
-        _gateway(GATEWAY_AUTH_CACHE="5s") as cached,
-        _gateway(GATEWAY_AUTH_CACHE="0s") as uncached,
+        second_gateway(
+            GATEWAY_WORKERS="1", ANONYMOUS_READ="true", GATEWAY_AUTH_CACHE="5s"
+        ) as anonymous,
+        second_gateway(GATEWAY_WORKERS="1", GATEWAY_AUTH_CACHE="5s") as cached,
+        second_gateway(GATEWAY_WORKERS="1", GATEWAY_AUTH_CACHE="0s") as uncached,
     ):
         scenarios = {
             "no token check (anonymous read)": (f"{anonymous}{PROBE}", None),
@@ -164,32 +160,3 @@ async def _python_load(url: str, token: str | None, seconds: int) -> tuple[float
         elapsed = time.perf_counter() - started
     timings.sort()
     return len(timings) / elapsed, timings[len(timings) // 2], timings[int(len(timings) * 0.99)]
-
-
-@contextmanager
-def _gateway(**overrides: str) -> Iterator[str]:
-    """An nginx in front of the stack's services, rendered with these settings."""
-    run_dir = Path(tempfile.mkdtemp(prefix="chiiki-bench-"))
-    run_dir.chmod(0o711)
-    port = free_port()
-    settings = StackSettings(RUN_DIR=run_dir, GATEWAY_PORT=port, GATEWAY_WORKERS=1, **overrides)
-    config = nginx_gateway.render(settings)
-    argv = [nginx_gateway.nginx_binary(), "-p", str(config.parent), "-c", str(config)]
-    error_log = str(settings.log_dir / "gateway-error.log")
-    process = subprocess.Popen(  # noqa: S603 - our own nginx, fixed arguments
-        [*argv, "-e", error_log], stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL
-    )
-    url = f"http://127.0.0.1:{port}"
-    try:
-        deadline = time.monotonic() + 10
-        while time.monotonic() < deadline:
-            try:
-                httpx.get(f"{url}/api/health", timeout=1)
-                break
-            except httpx.HTTPError:
-                time.sleep(0.1)
-        yield url
-    finally:
-        process.terminate()
-        process.wait(timeout=10)
-        shutil.rmtree(run_dir, ignore_errors=True)
