@@ -70,7 +70,9 @@ def render(settings: StackSettings) -> Path:
         error_log=logs / "gateway-error.log",
         access_log=logs / "gateway-access.log",
         njs_module=njs,
-        brotli=brotli_modules(njs),
+        # A configured module path means nginx runs elsewhere (a container): brotli is then
+        # not assumed, since this machine's modules say nothing about that nginx's.
+        brotli=[] if settings.njs_module else brotli_modules(njs),
         frontend_dist=settings.frontend_dist.resolve(),
         gateway_dir=settings.gateway_dir or GATEWAY_DIR,
         upstreams={name: settings.upstream_address(name) for name in SERVICES},
@@ -82,6 +84,7 @@ def render(settings: StackSettings) -> Path:
         auth_cache=settings.gateway_auth_cache,
         anonymous_read=settings.anonymous_read,
         trusted_proxies=settings.gateway_trusted_proxies,
+        cors_origins=settings.cors_allowed_origins,
     )
     path = run_dir / "nginx.conf"
     path.write_text(text)
