@@ -13,6 +13,9 @@ if ! have_nginx || ! have_njs; then
     echo "installing nginx and its njs module from Debian's packages"
     apt-get update -qq
     DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends nginx libnginx-mod-http-js >/dev/null
+    # Brotli for the dashboard's files, when the distribution has it (gzip otherwise).
+    DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends \
+      libnginx-mod-http-brotli-filter libnginx-mod-http-brotli-static >/dev/null 2>&1 || true
   else
     echo "nginx with the njs module is required: apt-get install nginx libnginx-mod-http-js" >&2
     exit 1
