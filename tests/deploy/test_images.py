@@ -97,3 +97,17 @@ def test_dockerignore_keeps_tests_and_local_state_out() -> None:
     assert "**" in ignored  # nothing is sent unless listed with "!"
     for pattern in ("**/tests/", "**/.venv/", "**/.run/", "**/.env"):
         assert pattern in ignored
+
+
+def test_everything_the_dockerfile_copies_is_in_the_build_context() -> None:
+    """.dockerignore sends nothing unless listed: every COPY source must be listed."""
+    lines = (ROOT / ".dockerignore").read_text().splitlines()
+    included = {line[1:].rstrip("/") for line in lines if line.startswith("!")}
+    sources = re.findall(r"^COPY (?!--from)(\S+)", DOCKERFILE.read_text(), re.MULTILINE)
+    assert sources
+    for source in sources:
+        source = source.rstrip("/")
+        assert any(
+            source == pattern or source.startswith(f"{pattern}/") or Path(source).match(pattern)
+            for pattern in included
+        ), source
