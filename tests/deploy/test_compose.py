@@ -130,3 +130,17 @@ def test_every_chiiki_container_builds_its_roles_image() -> None:
             role = image.removeprefix("chiiki-").removesuffix(":dev")
             assert spec["build"]["target"] == role, name
             assert spec["build"]["dockerfile"] == "deploy/Dockerfile", name
+
+
+def test_the_gateway_renderer_gets_real_settings_and_existing_upstreams() -> None:
+    stack_settings = {field.alias for field in StackSettings.model_fields.values()}
+    env = COMPOSE["services"]["gateway-config"]["environment"]
+    assert set(env) <= stack_settings, set(env) - stack_settings
+    for service in SERVICES:
+        host, port = env[f"{service.upper()}_UPSTREAM"].split(":")
+        assert host in COMPOSE["services"]
+        assert (
+            COMPOSE["services"][host]["command"][-3:-2] == [port]
+            or port in COMPOSE["services"][host]["command"]
+        )
+    assert COMPOSE["services"]["gateway"]["ports"][0].endswith(f":{env['GATEWAY_PORT']}")

@@ -588,3 +588,20 @@ def test_prod_images_are_pinned_release_tags() -> None:
             image = container["image"]
             assert image.startswith("registry.example.org/chiiki/"), (name, image)
             assert not image.endswith((":latest", ":dev")), (name, image)
+
+
+def test_the_gateway_renderer_gets_real_settings_and_existing_upstreams() -> None:
+    stack_settings = {field.alias for field in StackSettings.model_fields.values()}
+    deployment = by_kind("overlays/prod", "Deployment")["gateway"]
+    [render_config] = pod_spec(deployment)["initContainers"]
+    env = {item["name"]: item["value"] for item in render_config["env"]}
+    assert set(env) <= stack_settings, set(env) - stack_settings
+    assert render_config["command"][-1] == "render-gateway"
+    services = by_kind("overlays/prod", "Service")
+    for service in SERVICES:
+        host, port = env[f"{service.upper()}_UPSTREAM"].split(":")
+        assert int(port) in {p["port"] for p in services[host]["spec"]["ports"]}
+    [nginx] = pod_spec(deployment)["containers"]
+    assert {p["containerPort"] for p in nginx["ports"]} == {int(env["GATEWAY_PORT"])}
+    assert "/gateway/nginx/nginx.conf" in " ".join(nginx["command"])
+    assert env["RUN_DIR"] == "/gateway"  # the volume both containers mount
