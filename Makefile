@@ -20,8 +20,9 @@ $(VENV)/.synced: requirements.lock
 install: $(VENV)/.synced ## Create the virtual environment from requirements.lock (and nginx when root)
 
 .PHONY: lock
-lock: ## Re-pin every dependency into requirements.lock
+lock: ## Re-pin every dependency into requirements.lock (and each image's deploy/images/<role>.lock)
 	$(UV) pip compile requirements.in --generate-hashes --no-emit-index-url --python-version 3.11 -o requirements.lock -q
+	UV=$(UV) deploy/images/lock.sh
 
 .PHONY: up
 up: install ## Start the whole stack in the background and wait until it is healthy
