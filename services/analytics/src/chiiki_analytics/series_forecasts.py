@@ -151,7 +151,8 @@ async def prefecture_codes(client: StatsClient) -> list[str]:
 # again on the newer data at once: the new version's announcement brings the task back only for
 # the indicators of the dataset that changed, so waiting for it could leave the series unstored
 # until the next version. After storing, the versions are read again: a version published
-# meanwhile, or a slower worker replacing the fit with an older one, means another round.
+# meanwhile (or a slower worker storing its older fit over this one, which that worker's own
+# check then catches) means another round.
 FIT_ATTEMPTS = 3
 
 
@@ -164,26 +165,36 @@ async def _precompute_region(
 ) -> dict[str, int]:
     stored: set[int] = set()
     skipped: set[int] = set()
-    for attempt in range(FIT_ATTEMPTS + 1):
-        before = await client.dataset_versions()
+    versions = await client.dataset_versions()
+    for _ in range(FIT_ATTEMPTS):
         wanted = [h for h in horizons if h not in skipped]
-        todo = await _out_of_date(session_factory, indicator, region, wanted, before)
-        if not todo or attempt == FIT_ATTEMPTS:
-            break
+        todo = await _out_of_date(session_factory, indicator, region, wanted, versions)
+        if not todo:
+            return _counts(horizons, stored, skipped, unsettled=set())
         panel = await load_panel(client, indicator, [region])
         bodies = await _fit(panel, indicator, region, todo)
         skipped |= set(todo) - set(bodies)
-        if await client.dataset_versions() == before:
-            await _store(session_factory, panel, indicator, region, bodies, before)
-            stored |= set(bodies)
-    if todo:
-        logger.warning("series_data_kept_changing", indicator=indicator, region=region)
-    kept = stored - set(todo)
+        fitted_on, versions = versions, await client.dataset_versions()
+        if versions != fitted_on:
+            continue
+        await _store(session_factory, panel, indicator, region, bodies, versions)
+        stored |= set(bodies)
+        versions = await client.dataset_versions()
+        if versions == fitted_on:
+            return _counts(horizons, stored, skipped, unsettled=set())
+    logger.warning("series_data_kept_changing", indicator=indicator, region=region)
+    return _counts(horizons, stored, skipped, unsettled=set(todo) - skipped)
+
+
+def _counts(
+    horizons: list[int], stored: set[int], skipped: set[int], *, unsettled: set[int]
+) -> dict[str, int]:
+    kept = stored - skipped - unsettled
     return {
         "stored": len(kept),
-        "up-to-date": len(horizons) - len(kept) - len(skipped) - len(todo),
+        "up-to-date": len(horizons) - len(kept) - len(skipped) - len(unsettled),
         "skipped": len(skipped),
-        "changed": len(todo),
+        "changed": len(unsettled),
     }
 
 
