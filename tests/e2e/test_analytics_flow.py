@@ -131,12 +131,6 @@ def check_stored_series_is_the_fit(gateway: httpx.Client, headers: dict[str, str
     return stored.content
 
 
-# Quarantined, not removed: 1 of 3 full CI runs timed out waiting for the stored series forecast,
-# most likely because a fit that sees a dataset version change (the catalog still loading at
-# start-up) is discarded and nothing fits again until the next version. To be fixed at the cause.
-@pytest.mark.xfail(
-    strict=False, reason="stored series forecast can be discarded by a racing publish"
-)
 def test_the_worker_precomputes_and_recomputes_on_new_data(
     gateway: httpx.Client, admin_headers, publish
 ) -> None:

@@ -2,9 +2,13 @@
 data version they were fitted on; ETags and 304s; a fit on demand for unusual parameters."""
 
 import asyncio
+from collections.abc import Awaitable, Callable
 
+import httpx
 import pytest
+from sqlalchemy import delete
 
+from chiiki_analytics import repository
 from chiiki_analytics.config import AnalyticsSettings
 from chiiki_analytics.models import DatasetVersion, SeriesForecast
 from chiiki_analytics.series_forecasts import is_current, precompute_series
@@ -52,8 +56,18 @@ async def test_the_stored_answer_is_byte_for_byte_the_fitted_one(api, login, sto
     forget_cached_answers()
     fitted = await get(api, login, "vital.deaths")
     assert (fitted.headers["x-forecast-source"], fitted.headers["x-cache"]) == ("fitted", "MISS")
-    assert await store("vital.deaths", [TOKYO]) == {"stored": 1, "up-to-date": 0, "skipped": 0}
-    assert await store("vital.deaths", [TOKYO]) == {"stored": 0, "up-to-date": 1, "skipped": 0}
+    assert await store("vital.deaths", [TOKYO]) == {
+        "stored": 1,
+        "up-to-date": 0,
+        "skipped": 0,
+        "changed": 0,
+    }
+    assert await store("vital.deaths", [TOKYO]) == {
+        "stored": 0,
+        "up-to-date": 1,
+        "skipped": 0,
+        "changed": 0,
+    }
     forget_cached_answers()
     stored = await get(api, login, "vital.deaths")
     assert (stored.headers["x-forecast-source"], stored.headers["x-cache"]) == ("stored", "MISS")
@@ -135,6 +149,87 @@ async def test_a_new_data_version_is_never_answered_with_the_stored_forecast(
     latest = await get(api, login, "vital.births")
     assert latest.headers["x-forecast-source"] == "fitted"
     assert latest.json()["history"][-1]["period"] == 2020
+
+
+class PublishDuringTheFit(httpx.AsyncBaseTransport):
+    """Stats in-process; when the worker fetches the series' data for the first time, ``publish``
+    runs first, so stats' versions change between the fit's two reads of them."""
+
+    def __init__(self, inner: httpx.AsyncBaseTransport, publish: Callable[[], Awaitable[None]]):
+        self.inner, self.publish, self.published = inner, publish, False
+
+    async def handle_async_request(self, request: httpx.Request) -> httpx.Response:
+        if request.url.path == "/api/comparison" and not self.published:
+            self.published = True
+            await self.publish()
+        return await self.inner.handle_async_request(request)
+
+
+async def publish_census(stats_app, feed, **keep) -> list[str]:
+    """Publish the census table (or the cells ``keep`` accepts) and hand its announcement to
+    analytics as the bus would; the indicators analytics then asks the worker to recompute."""
+    status, messages = await feed.publish(
+        stats_app.state.runtime, *feed.messages("census-c01-1920-2015", **keep)
+    )
+    assert status == "applied", status
+    (announcement,) = [payload for name, payload in messages if name == "analytics.dataset_updated"]
+    return await asyncio.to_thread(dataset_updated, announcement)
+
+
+async def test_a_fit_that_sees_a_new_version_is_made_again_on_it(
+    api, login, analytics_app, stats_app, feed
+) -> None:
+    """The race that lost stored series: a dataset that does not hold the indicator (the census,
+    for births) publishes while a series is fitted. The fit is discarded, and that version's
+    announcement never asks for births again, so the worker refits on the newer data at once."""
+    sessions = analytics_app[0].state.runtime.sessions
+    async with sessions.begin() as session:
+        await session.execute(
+            delete(SeriesForecast).where(
+                SeriesForecast.indicator == "vital.births", SeriesForecast.region_code == "01000"
+            )
+        )
+    recomputed: list[list[str]] = []
+
+    async def census_up_to_2010() -> None:
+        recomputed.append(
+            await publish_census(stats_app, feed, keep=lambda cell: cell["time"] < "2015")
+        )
+
+    racing = StatsClient(
+        httpx.AsyncClient(
+            base_url="http://stats",
+            transport=PublishDuringTheFit(httpx.ASGITransport(app=stats_app), census_up_to_2010),
+        ),
+        login("analytics-worker", "admin")["Authorization"],
+    )
+    try:
+        counts = await precompute_series(
+            sessions, racing, "vital.births", horizons=[5], regions=["01000"]
+        )
+        assert len(recomputed) == 1
+        assert "vital.births" not in recomputed[0]
+        assert counts == {"stored": 1, "up-to-date": 0, "skipped": 0, "changed": 0}
+        async with sessions() as session:
+            stored = await repository.series_forecast(session, "vital.births", "01000", 5)
+        assert stored is not None
+        assert stored.versions == await racing.dataset_versions()
+        forget_cached_answers()
+        answer = await get(api, login, "vital.births", region="01000")
+        assert answer.headers["x-forecast-source"] == "stored"
+        assert answer.content == stored.body.encode()
+        # Idempotent: a redelivered task finds it up to date.
+        again = await precompute_series(
+            sessions, racing, "vital.births", horizons=[5], regions=["01000"]
+        )
+        assert again == {"stored": 0, "up-to-date": 1, "skipped": 0, "changed": 0}
+    finally:
+        await racing.aclose()
+        await publish_census(stats_app, feed)
+    forget_cached_answers()
+    # The census restored: a dataset that cannot feed births, so the stored answer still holds.
+    restored = await get(api, login, "vital.births", region="01000")
+    assert restored.headers["x-forecast-source"] == "stored"
 
 
 def row(versions: dict[str, int], data_version: str = "ssdse-b-2023@2") -> SeriesForecast:

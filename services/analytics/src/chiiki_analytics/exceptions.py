@@ -15,6 +15,10 @@ class ForecastsPending(ApiError):
     status, code, title = 503, "forecasts-pending", "Forecasts not computed yet"
 
 
+class DataKeptChanging(Exception):
+    """Stats published new versions during every fit of a series: the task is retried later."""
+
+
 @contextmanager
 def data_problems() -> Iterator[None]:
     """Turn what the data cannot support into a 422 saying why."""

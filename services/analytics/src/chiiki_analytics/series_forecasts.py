@@ -20,7 +20,7 @@ from fastapi import Request, Response
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from chiiki_analytics import repository
-from chiiki_analytics.data import COMPONENTS, load_panel, parse_data_version
+from chiiki_analytics.data import COMPONENTS, Panel, load_panel, parse_data_version
 from chiiki_analytics.forecasts import forecast_one, forecast_panel, render
 from chiiki_analytics.models import DatasetVersion, SeriesForecast
 from chiiki_analytics.stats_client import StatsClient
@@ -133,8 +133,9 @@ async def precompute_series(
 ) -> dict[str, int]:
     """Fit and store the series of ``indicator`` in ``regions`` (every prefecture when None) for
     ``horizons`` where the stored one is missing or out of date; counts of what was ``stored``,
-    ``up-to-date`` and ``skipped``."""
-    counts = {"stored": 0, "up-to-date": 0, "skipped": 0}
+    ``up-to-date``, ``skipped`` (the data cannot support it) and ``changed`` (the data kept
+    changing while it was fitted, FIT_ATTEMPTS times: left for the task's retry)."""
+    counts = {"stored": 0, "up-to-date": 0, "skipped": 0, "changed": 0}
     for region in regions if regions is not None else await prefecture_codes(client):
         outcome = await _precompute_region(session_factory, client, indicator, region, horizons)
         for key, count in outcome.items():
@@ -146,6 +147,15 @@ async def prefecture_codes(client: StatsClient) -> list[str]:
     return [region.code for region in await client.prefectures()]
 
 
+# A fit during which a dataset version changed is not kept (it may mix versions) and is made
+# again on the newer data at once: the new version's announcement brings the task back only for
+# the indicators of the dataset that changed, so waiting for it could leave the series unstored
+# until the next version. After storing, the versions are read again: a version published
+# meanwhile (or a slower worker storing its older fit over this one, which that worker's own
+# check then catches) means another round.
+FIT_ATTEMPTS = 3
+
+
 async def _precompute_region(
     session_factory: async_sessionmaker[AsyncSession],
     client: StatsClient,
@@ -153,32 +163,79 @@ async def _precompute_region(
     region: str,
     horizons: list[int],
 ) -> dict[str, int]:
-    before = await client.dataset_versions()
+    stored: set[int] = set()
+    skipped: set[int] = set()
+    versions = await client.dataset_versions()
+    for _ in range(FIT_ATTEMPTS):
+        wanted = [h for h in horizons if h not in skipped]
+        todo = await _out_of_date(session_factory, indicator, region, wanted, versions)
+        if not todo:
+            return _counts(horizons, stored, skipped, unsettled=set())
+        panel = await load_panel(client, indicator, [region])
+        bodies = await _fit(panel, indicator, region, todo)
+        skipped |= set(todo) - set(bodies)
+        fitted_on, versions = versions, await client.dataset_versions()
+        if versions != fitted_on:
+            continue
+        await _store(session_factory, panel, indicator, region, bodies, versions)
+        stored |= set(bodies)
+        versions = await client.dataset_versions()
+        if versions == fitted_on:
+            return _counts(horizons, stored, skipped, unsettled=set())
+    logger.warning("series_data_kept_changing", indicator=indicator, region=region)
+    return _counts(horizons, stored, skipped, unsettled=set(todo) - skipped)
+
+
+def _counts(
+    horizons: list[int], stored: set[int], skipped: set[int], *, unsettled: set[int]
+) -> dict[str, int]:
+    kept = stored - skipped - unsettled
+    return {
+        "stored": len(kept),
+        "up-to-date": len(horizons) - len(kept) - len(skipped) - len(unsettled),
+        "skipped": len(skipped),
+        "changed": len(unsettled),
+    }
+
+
+async def _out_of_date(
+    session_factory: async_sessionmaker[AsyncSession],
+    indicator: str,
+    region: str,
+    horizons: list[int],
+    current: Mapping[str, int],
+) -> list[int]:
     async with session_scope(session_factory) as session:
         announced = await repository.dataset_versions(session)
-        todo = [
+        return [
             h
             for h in horizons
             if not _up_to_date(
-                await repository.series_forecast(session, indicator, region, h), before, announced
+                await repository.series_forecast(session, indicator, region, h), current, announced
             )
         ]
-    counts = {"stored": 0, "up-to-date": len(horizons) - len(todo), "skipped": 0}
-    if not todo:
-        return counts
-    panel = await load_panel(client, indicator, [region])
+
+
+async def _fit(panel: Panel, indicator: str, region: str, horizons: list[int]) -> dict[int, bytes]:
+    """The rendered answers; a horizon the data cannot support is left out (a request fits it
+    and says why)."""
     bodies: dict[int, bytes] = {}
-    for horizon in todo:
+    for horizon in horizons:
         try:
             bodies[horizon] = render(await forecast_panel(panel, region, horizon, None))
-        except ApiError as exc:  # the data cannot support it: a request fits and says why
+        except ApiError as exc:
             logger.info("series_not_stored", indicator=indicator, region=region, reason=str(exc))
-            counts["skipped"] += 1
-    # Data published while fitting: these fits may mix versions; the announcement of the new
-    # version brings this task back.
-    if await client.dataset_versions() != before:
-        counts["skipped"] += len(bodies)
-        return counts
+    return bodies
+
+
+async def _store(
+    session_factory: async_sessionmaker[AsyncSession],
+    panel: Panel,
+    indicator: str,
+    region: str,
+    bodies: dict[int, bytes],
+    versions: dict[str, int],
+) -> None:
     async with session_scope(session_factory) as session:
         for horizon, body in bodies.items():
             await repository.store_series_forecast(
@@ -187,11 +244,9 @@ async def _precompute_region(
                 region=region,
                 horizon=horizon,
                 data_version=panel.data_version,
-                versions=before,
+                versions=versions,
                 body=body.decode(),
             )
-    counts["stored"] += len(bodies)
-    return counts
 
 
 def _up_to_date(

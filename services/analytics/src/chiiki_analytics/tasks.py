@@ -18,6 +18,7 @@ from pydantic import BaseModel, ConfigDict, Field
 
 from chiiki_analytics import jobs, repository
 from chiiki_analytics.config import AnalyticsSettings
+from chiiki_analytics.exceptions import DataKeptChanging
 from chiiki_analytics.messaging import DATASET_UPDATED, PRECOMPUTE_FORECASTS, RUN_JOB, send
 from chiiki_analytics.series_forecasts import precompute_series
 from chiiki_analytics.service_auth import service_authorization
@@ -98,10 +99,11 @@ def dataset_updated(payload: dict[str, Any]) -> list[str]:
     return recompute
 
 
-# Stats not answering is worth waiting for; anything else is logged as the task's failure.
+# Stats not answering, or its data changing under every fit, is worth waiting for; anything else
+# is logged as the task's failure. A retry redoes only what is out of date.
 @shared_task(
     name=PRECOMPUTE_FORECASTS,
-    autoretry_for=(ServiceUnavailable,),
+    autoretry_for=(ServiceUnavailable, DataKeptChanging),
     retry_backoff=5,
     max_retries=5,
 )
@@ -112,22 +114,32 @@ def precompute_forecasts(payload: dict[str, Any]) -> str:
     settings = AnalyticsSettings()
 
     async def work(runtime: Runtime, client: StatsClient) -> tuple[str, dict[str, int]]:
-        outcome = await precompute(
-            runtime.sessions,
-            client,
-            indicator,
-            horizon=settings.precompute_horizon,
-            stale_after=settings.job_stale_seconds,
-        )
+        async def the_map() -> str:
+            return await precompute(
+                runtime.sessions,
+                client,
+                indicator,
+                horizon=settings.precompute_horizon,
+                stale_after=settings.job_stale_seconds,
+            )
+
+        outcome = await the_map()
         if outcome == "unknown-indicator":
             return outcome, {}
         series = await precompute_series(
             runtime.sessions, client, indicator, horizons=settings.stored_horizons
         )
+        # The map was made from the data of the task's start. A version published since may
+        # have been announced before this indicator had a run (so without asking for it): made
+        # now, or "up-to-date" when nothing changed.
+        if await the_map() == "computed":
+            outcome = "computed"
         return outcome, series
 
     outcome, series = run_async(work)
     logger.info("forecasts_precomputed", indicator=indicator, outcome=outcome, series=series)
+    if series.get("changed"):
+        raise DataKeptChanging(f"{series['changed']} series of {indicator} could not be stored")
     return outcome
 
 
