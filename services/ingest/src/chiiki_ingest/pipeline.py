@@ -405,7 +405,6 @@ class Pipeline:
         run_id, dimensions = str(run.id), content.layout.dimensions
         for index, cells in publishing.batches(content.rows, size, start=first):
             self.bus.send(
-                publishing.APPLY_BATCH,
                 publishing.apply_batch_message(
                     run_id=run_id,
                     stats_data_id=run.stats_data_id,
@@ -437,7 +436,7 @@ class Pipeline:
                 published_at=sa.func.now(),
                 max_rss_bytes=peak_rss_bytes(),
             )
-        self.bus.send(publishing.PUBLISH_VERSION, message)
+        self.bus.send(message)
         logger.info(
             "ingest.version_published",
             run_id=run_id,

@@ -14,7 +14,6 @@ from __future__ import annotations
 
 import base64
 import binascii
-import hashlib
 import json
 from collections.abc import AsyncIterator, Mapping
 from dataclasses import dataclass, replace
@@ -35,6 +34,7 @@ from chiiki_shared.audit.chain import (
 )
 from chiiki_shared.audit.schema import audit_schema, audit_tables
 from chiiki_shared.errors import ApiError
+from chiiki_shared.locks import xact_lock
 
 MAX_PAGE = 200
 
@@ -106,8 +106,6 @@ class AuditLog:
         self.schema = audit_schema(service)
         tables = audit_tables(self.schema)
         self.table, self.head = tables.events, tables.head
-        digest = hashlib.sha256(f"chiiki-audit:{self.schema}".encode()).digest()
-        self.lock_key = int.from_bytes(digest[:8], "big", signed=True)
 
     async def record(
         self,
@@ -125,7 +123,7 @@ class AuditLog:
         origin = origin or Origin()
         if origin.request_id is None:
             origin = Origin(origin.client_ip, correlation_id.get())
-        await session.execute(text("SELECT pg_advisory_xact_lock(:key)"), {"key": self.lock_key})
+        await xact_lock(session, "chiiki_shared.audit", self.schema)
         head = (await session.execute(select(self.head.c.seq, self.head.c.hash))).first()
         # Taken after the lock, so times follow the order of the chain.
         occurred_at = await session.scalar(text("SELECT clock_timestamp()"))
