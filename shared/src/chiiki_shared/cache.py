@@ -97,7 +97,7 @@ class QueryCache:
         except (RedisError, OSError) as exc:
             self._failed("get", exc)
             return None
-        return Rendered.unpack(data) if data else None
+        return Rendered.unpack(data) if isinstance(data, bytes) and data else None
 
     async def set(self, digest: str, rendered: Rendered) -> None:
         if not self.available:

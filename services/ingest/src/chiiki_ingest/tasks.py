@@ -52,7 +52,7 @@ def ping() -> str:
 
 
 @shared_task(name="ingest.run_ingestion", bind=True)
-def run_ingestion(self: Task, payload: dict[str, Any]) -> str:
+def run_ingestion(self: Task[Any, Any], payload: dict[str, Any]) -> str:
     """Execute or resume one run (``{"run_id": ...}``); safe to deliver twice."""
     message = RunIngestion.receive(payload)
     if message is None:
@@ -62,7 +62,9 @@ def run_ingestion(self: Task, payload: dict[str, Any]) -> str:
 
 
 @shared_task(name="ingest.schedule_catalog", bind=True)
-def schedule_catalog(self: Task, payload: dict[str, Any] | None = None) -> dict[str, list[str]]:
+def schedule_catalog(
+    self: Task[Any, Any], payload: dict[str, Any] | None = None
+) -> dict[str, list[str]]:
     """Enqueue every enabled catalog entry on ``schedule`` (default ``daily``)."""
     schedule = (payload or {}).get("schedule", catalog.DAILY)
 
@@ -78,7 +80,9 @@ def schedule_catalog(self: Task, payload: dict[str, Any] | None = None) -> dict[
 
 
 @shared_task(name="ingest.bootstrap_catalog", bind=True)
-def bootstrap_catalog(self: Task, payload: dict[str, Any] | None = None) -> dict[str, list[str]]:
+def bootstrap_catalog(
+    self: Task[Any, Any], payload: dict[str, Any] | None = None
+) -> dict[str, list[str]]:
     """Enqueue every enabled catalog entry that has no version in stats yet (``make up``)."""
 
     async def work(runtime: Runtime) -> dict[str, list[str]]:
@@ -195,7 +199,9 @@ def version_rejected(payload: dict[str, Any]) -> str:
 
 
 @shared_task(name="ingest.recover_runs", bind=True)
-def recover_runs(self: Task, payload: dict[str, Any] | None = None) -> dict[str, list[str]]:
+def recover_runs(
+    self: Task[Any, Any], payload: dict[str, Any] | None = None
+) -> dict[str, list[str]]:
     """Resume runs whose worker was lost, re-send runs nobody picked up, and fail runs stats never
     answered. Runs from beat every ``INGEST_RECOVERY_INTERVAL_SECONDS``."""
 

@@ -499,7 +499,10 @@ async def _write_observations(
     ]
     connection = await session.connection()
     raw = await connection.get_raw_connection()
-    await raw.driver_connection.copy_records_to_table(
+    driver = raw.driver_connection
+    if driver is None:
+        raise RuntimeError("the connection was closed before COPY")
+    await driver.copy_records_to_table(
         Observation.__tablename__,
         schema_name=Observation.__table__.schema,
         columns=OBSERVATION_COLUMNS,

@@ -65,7 +65,7 @@ class Attempts:
 
     def wait_countdown(self, settings: StatsSettings) -> float:
         """2, 4, 8... seconds (at most ``publish_retry_max_seconds``)."""
-        grown = settings.publish_retry_seconds * 2**self.waits
+        grown = settings.publish_retry_seconds * 2.0**self.waits
         return min(grown, settings.publish_retry_max_seconds)
 
     def last_wait(self, settings: StatsSettings) -> bool:
@@ -77,7 +77,9 @@ class Attempts:
 
 
 @shared_task(name=PublishVersion.TASK, bind=True, max_retries=None)
-def publish_version(self: Task, payload: dict[str, Any], waits: int = 0, errors: int = 0) -> str:
+def publish_version(
+    self: Task[Any, Any], payload: dict[str, Any], waits: int = 0, errors: int = 0
+) -> str:
     """Apply the run's batches as the dataset's next version, then tell ingest and analytics.
 
     ``waits`` and ``errors`` are not part of the contract: they travel only in the retries this

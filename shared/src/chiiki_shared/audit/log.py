@@ -15,13 +15,13 @@ from __future__ import annotations
 import base64
 import binascii
 import json
-from collections.abc import AsyncIterator, Mapping
+from collections.abc import AsyncIterator, Callable, Mapping
 from dataclasses import dataclass, replace
 from datetime import datetime
 from typing import Any
 
 from asgi_correlation_id import correlation_id
-from sqlalchemy import insert, select, text
+from sqlalchemy import ColumnElement, insert, select, text
 from sqlalchemy.engine import Row
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncSession
 
@@ -150,7 +150,7 @@ class AuditLog:
         """Newest first; ``next_cursor`` continues after the last item, ``None`` at the end."""
         columns = self.table.c
         statement = select(self.table).order_by(columns.seq.desc()).limit(limit + 1)
-        conditions = [
+        conditions: list[tuple[Any, Callable[[Any], ColumnElement[bool]]]] = [
             (query.actor, lambda v: columns.actor_id == v),
             (query.action, lambda v: columns.action == v),
             (query.target_type, lambda v: columns.target_type == v),
