@@ -58,9 +58,10 @@ migration: install ## Autogenerate a migration: make migration SERVICE=auth MSG=
 	@$(STACK) migration $(SERVICE) "$(MSG)"
 
 .PHONY: lint
-lint: install ## ruff check and ruff format --check
+lint: install ## ruff check, ruff format --check and mypy (strict, see pyproject.toml)
 	$(VENV)/bin/ruff check .
 	$(VENV)/bin/ruff format --check .
+	$(VENV)/bin/mypy
 
 .PHONY: format
 format: install ## Format and fix what ruff can

@@ -36,4 +36,4 @@ async def publish(runtime: Runtime, batches: list[dict], payload: dict) -> tuple
             await consumer.stage_batch(session, batch)
     async with session_scope(runtime.sessions) as session:
         outcome = await consumer.publish_version(session, payload)
-    return outcome.status, outcome.messages
+    return outcome.status, [(message.TASK, message.payload()) for message in outcome.messages]

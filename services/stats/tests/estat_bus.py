@@ -1,4 +1,5 @@
-"""Bus payloads built from the recorded e-Stat tables, exactly as docs/bus-contract.md says.
+"""Bus payloads built from the recorded e-Stat tables with the contract's models
+(``chiiki_shared.contracts``), as ingest builds them.
 
 Tests (and the benchmark) use it to feed the stats service the way ingest does, without
 importing ingest: parse a complete getStatsData body, cut its cells into batches of at most
@@ -16,6 +17,8 @@ from dataclasses import dataclass
 from functools import cache
 from pathlib import Path
 from typing import Any
+
+from chiiki_shared.contracts import ApplyBatch, PublishVersion
 
 REPOSITORY = Path(__file__).resolve().parents[3]
 TABLES = REPOSITORY / "services" / "ingest" / "recordings" / "tables"
@@ -71,28 +74,30 @@ class Table:
         chunks = [self.cells[start : start + size] for start in range(0, len(self.cells), size)]
         chunks = chunks or [[]]
         return [
-            {
-                "run_id": run_id,
-                "stats_data_id": self.stats_data_id,
-                "batch_index": index,
-                "batch_count": len(chunks),
-                "dimensions": self.dimensions,
-                "cells": chunk,
-            }
+            ApplyBatch(
+                run_id=uuid.UUID(run_id),
+                stats_data_id=self.stats_data_id,
+                batch_index=index,
+                batch_count=len(chunks),
+                dimensions=self.dimensions,
+                cells=chunk,
+            ).payload()
             for index, chunk in enumerate(chunks)
         ]
 
     def publish(self, run_id: str, batch_count: int) -> dict[str, Any]:
-        return {
-            "run_id": run_id,
-            "stats_data_id": self.stats_data_id,
-            "content_hash": self.content_hash,
-            "batch_count": batch_count,
-            "cell_count": len(self.cells),
-            "table": self.table,
-            "classes": self.classes,
-            "notes": self.notes,
-        }
+        return PublishVersion.model_validate(
+            {
+                "run_id": run_id,
+                "stats_data_id": self.stats_data_id,
+                "content_hash": self.content_hash,
+                "batch_count": batch_count,
+                "cell_count": len(self.cells),
+                "table": self.table,
+                "classes": self.classes,
+                "notes": self.notes,
+            }
+        ).payload()
 
     def messages(
         self, run_id: str | None = None, size: int = BATCH_SIZE

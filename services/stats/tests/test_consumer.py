@@ -11,6 +11,7 @@ from sqlalchemy import func, select, text
 
 from chiiki_shared.db import session_scope
 from chiiki_stats import consumer, tasks
+from chiiki_stats.config import StatsSettings
 from chiiki_stats.models import Dataset, DatasetVersion, Observation, Series, StagedBatch
 
 C01 = "census-c01-1920-2015"
@@ -41,6 +42,11 @@ async def stage_all(runtime, batches: list[dict[str, Any]]) -> list[str]:
         async with session_scope(runtime.sessions) as session:
             statuses.append(await consumer.stage_batch(session, batch))
     return statuses
+
+
+def sent(outcome: consumer.PublishOutcome) -> list[tuple[str, dict[str, Any]]]:
+    """The messages the task would send, as they go on the bus: task name and JSON payload."""
+    return [(message.TASK, message.payload()) for message in outcome.messages]
 
 
 async def publish(
@@ -124,8 +130,8 @@ async def test_the_same_content_again_changes_nothing(loaded, runtime, estat) ->
     await stage_all(runtime, batches)
     outcome = await publish(runtime, payload)
     assert (outcome.status, outcome.version) == ("unchanged", before)
-    assert outcome.messages[0][0] == "ingest.version_applied"
-    assert outcome.messages[0][1]["version"] == before
+    assert sent(outcome)[0][0] == "ingest.version_applied"
+    assert sent(outcome)[0][1]["version"] == before
     # Its batches are gone, and delivering the publish again answers the same.
     assert (
         await scalar(
@@ -156,7 +162,7 @@ async def test_a_new_version_replaces_the_old_and_redelivery_is_a_no_op(
     await stage_all(runtime, list(reversed(batches)))  # any order
     outcome = await publish(runtime, payload)
     assert (outcome.status, outcome.version) == ("applied", before + 1)
-    applied, updated = outcome.messages
+    applied, updated = sent(outcome)
     assert applied[0] == "ingest.version_applied"
     assert applied[1]["run_id"] == payload["run_id"]
     assert applied[1]["cell_count"] == len(older.cells) == 2880 - 48 * 3
@@ -188,7 +194,7 @@ async def test_a_new_version_replaces_the_old_and_redelivery_is_a_no_op(
     # A redelivered publish and redelivered batches of an applied run change nothing.
     again = await publish(runtime, payload)
     assert (again.status, again.version) == ("already", before + 1)
-    assert again.messages == [applied]
+    assert sent(again) == [applied]
     assert await stage_all(runtime, batches[:1]) == ["ignored"]
 
     # The full table again is the next version.
@@ -262,10 +268,15 @@ async def test_missing_batches_wait_then_reject(runtime, estat) -> None:
     outcome = await publish(runtime, payload, final=True)
     assert outcome.status == "rejected"
     assert outcome.reason == f"only {len(batches) - 1} of {len(batches)} batches arrived"
-    assert outcome.messages == [
+    assert sent(outcome) == [
         (
             "ingest.version_rejected",
-            {"run_id": payload["run_id"], "stats_data_id": C01, "reason": outcome.reason},
+            {
+                "schema_version": 1,
+                "run_id": payload["run_id"],
+                "stats_data_id": C01,
+                "reason": outcome.reason,
+            },
         )
     ]
     assert (
@@ -313,7 +324,7 @@ async def test_malformed_payloads_are_refused_without_staging(runtime) -> None:
         assert await consumer.stage_batch(session, {"cells": "nonsense"}) == "invalid"
     outcome = await publish(runtime, {"run_id": str(uuid.uuid4()), "stats_data_id": "x"})
     assert outcome.status == "rejected"
-    assert outcome.messages[0][0] == "ingest.version_rejected"
+    assert sent(outcome)[0][0] == "ingest.version_rejected"
 
 
 async def test_the_apply_batch_task_function_stages(runtime, estat) -> None:
@@ -378,3 +389,75 @@ def test_a_real_worker_applies_versions_and_answers_on_the_bus(
         ("analytics.dataset_updated", first["version"]),
         ("analytics.dataset_updated", second["version"]),
     ]
+
+
+def test_waiting_for_batches_does_not_use_up_the_error_retries() -> None:
+    settings = StatsSettings(publish_max_retries=5)
+    waited = tasks.Attempts(waits=3)
+    # Three waits are not three errors: the first database error after them is retried...
+    assert waited.may_retry_error()
+    assert not waited.last_wait(settings)
+    # ...until that budget of its own is spent, and missing batches reject only after the waits.
+    assert not tasks.Attempts(waits=0, errors=tasks.ERROR_RETRIES).may_retry_error()
+    assert tasks.Attempts(waits=5).last_wait(settings)
+    assert [tasks.Attempts(waits=n).wait_countdown(settings) for n in range(7)] == [
+        2.0,
+        4.0,
+        8.0,
+        16.0,
+        32.0,
+        60.0,
+        60.0,
+    ]
+
+
+def waiters(connection, key: tuple[int, int]) -> int:
+    return connection.execute(
+        "SELECT count(*) FROM pg_locks WHERE locktype = 'advisory' AND NOT granted"
+        " AND classid = %s::oid AND objid = %s::bigint::oid AND objsubid = 2",
+        (key[0], key[1] & 0xFFFFFFFF),
+    ).fetchone()[0]
+
+
+def test_a_database_error_after_waiting_for_batches_is_retried(
+    loaded, platform, estat, monkeypatch
+) -> None:
+    """A publish that already waited three times for its batches meets a database error (its
+    statement times out behind a lock held here): it is retried and applied, not rejected."""
+    import psycopg
+    from celery.contrib.testing.worker import start_worker
+
+    from chiiki_shared.locks import lock_key
+    from chiiki_stats.worker import celery_app
+
+    monkeypatch.setenv("STATS_PUBLISH_RETRY_SECONDS", "0.2")
+    monkeypatch.setenv("DB_STATEMENT_TIMEOUT_MS", "500")
+    batches, payload = estat.table(C01).where(lambda c: c["time"] <= "1980000000").messages()
+    key = lock_key(consumer.DATASETS, C01)
+    with (
+        psycopg.connect(platform.admin_url, autocommit=True) as watcher,
+        psycopg.connect(platform.admin_url) as holder,
+    ):
+        holder.execute("SELECT pg_advisory_xact_lock(%s, %s)", key)
+        with start_worker(celery_app, queues=["stats"], perform_ping_check=False, pool="solo"):
+            for batch in batches:
+                celery_app.send_task("stats.apply_batch", args=[batch])
+            celery_app.send_task("stats.publish_version", args=[payload], kwargs={"waits": 3})
+            deadline = time.monotonic() + 60
+            while waiters(watcher, key) == 0:  # the publish waits for the lock...
+                assert time.monotonic() < deadline, "publish_version never waited for the lock"
+                time.sleep(0.02)
+            while waiters(watcher, key) == 1:  # ...until its statement times out
+                assert time.monotonic() < deadline, "the lock wait never timed out"
+                time.sleep(0.02)
+            holder.rollback()  # the database is back: the retry can apply the version
+            (answer,) = replies(celery_app, "ingest", {payload["run_id"]}, 1)
+            # The full table is current again for the other tests.
+            batches, full = estat.table(C01).messages()
+            for batch in batches:
+                celery_app.send_task("stats.apply_batch", args=[batch])
+            celery_app.send_task("stats.publish_version", args=[full])
+            (restored,) = replies(celery_app, "ingest", {full["run_id"]}, 1)
+        replies(celery_app, "analytics", {C01}, 2)
+    assert (answer[0], answer[1]["cell_count"]) == ("ingest.version_applied", payload["cell_count"])
+    assert restored[0] == "ingest.version_applied"

@@ -9,14 +9,17 @@ is bound to every log line the worker writes for it.
 
 from __future__ import annotations
 
+from dataclasses import dataclass, field
 from typing import Any
 
+import anyio
 import structlog
 from asgi_correlation_id import correlation_id
 from celery import Celery, signals
 from kombu import Queue
 from kombu.exceptions import KombuError
 
+from chiiki_shared.contracts import BusMessage
 from chiiki_shared.observability import new_request_id
 from chiiki_shared.runtime import REDIS_HEALTH_CHECK_SECONDS, REDIS_TIMEOUT_SECONDS
 from chiiki_shared.settings import ServiceSettings
@@ -95,6 +98,32 @@ def warm_producer(app: Celery) -> bool:
         logger.warning("bus_warm_up_failed", error=type(exc).__name__)
         return False
     return True
+
+
+def send(app: Celery, message: BusMessage) -> None:
+    """Send ``message`` to its task, by name, as its one JSON argument."""
+    app.send_task(message.TASK, args=[message.payload()])
+
+
+@dataclass
+class Outbox:
+    """Messages collected during a transaction, sent once it has committed: a message never
+    announces what a rollback undid (``task_runtime.TaskRuntime.transaction``, the ingest API)."""
+
+    messages: list[BusMessage] = field(default_factory=list)
+
+    def add(self, message: BusMessage) -> None:
+        self.messages.append(message)
+
+    def flush(self, app: Celery) -> None:
+        messages, self.messages = self.messages, []
+        for message in messages:
+            send(app, message)
+
+    async def flush_async(self, app: Celery) -> None:
+        """From an event loop: sending talks to Redis synchronously, so it runs in a thread."""
+        if self.messages:
+            await anyio.to_thread.run_sync(self.flush, app)
 
 
 @signals.before_task_publish.connect

@@ -97,7 +97,7 @@ class QueryCache:
         except (RedisError, OSError) as exc:
             self._failed("get", exc)
             return None
-        return Rendered.unpack(data) if data else None
+        return Rendered.unpack(data) if isinstance(data, bytes) and data else None
 
     async def set(self, digest: str, rendered: Rendered) -> None:
         if not self.available:
@@ -113,7 +113,8 @@ def query_cache(runtime: Runtime) -> QueryCache:
     cache = runtime.extras.get(RUNTIME_KEY)
     if cache is None:
         settings = runtime.settings
-        assert isinstance(settings, CachedServiceSettings)
+        if not isinstance(settings, CachedServiceSettings):
+            raise TypeError("the query cache needs CachedServiceSettings")
         cache = QueryCache(
             runtime.redis,
             key=runtime.redis_key,
@@ -121,7 +122,8 @@ def query_cache(runtime: Runtime) -> QueryCache:
             retry_after=settings.cache_retry_after_seconds,
         )
         runtime.extras[RUNTIME_KEY] = cache
-    assert isinstance(cache, QueryCache)
+    if not isinstance(cache, QueryCache):
+        raise TypeError(f"runtime.extras[{RUNTIME_KEY!r}] is not a QueryCache")
     return cache
 
 

@@ -72,4 +72,4 @@ async def schema_exists(engine: AsyncEngine, schema: str) -> bool:
             text("SELECT 1 FROM information_schema.schemata WHERE schema_name = :schema"),
             {"schema": schema},
         )
-    return found == 1
+    return bool(found == 1)

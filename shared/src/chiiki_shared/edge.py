@@ -70,7 +70,9 @@ def _printable(name: str) -> str:
     return name[:100]
 
 
-def _text_error(field: str, value: str, *, multi_line: bool, max_length: int) -> dict | None:
+def _text_error(
+    field: str, value: str, *, multi_line: bool, max_length: int
+) -> dict[str, Any] | None:
     char = forbidden_character(value, multi_line=multi_line)
     if char is not None:
         return {
@@ -151,7 +153,7 @@ def _strings(document: Any) -> Iterator[tuple[str, str]]:
             raise _too_deep()
         if isinstance(value, dict):
             # A key is checked as a string at its member's place, just before its value.
-            items = []
+            items: list[tuple[Any, str, int]] = []
             for key, item in value.items():
                 field = f"{place}.{_printable(key)}"
                 items.extend(((key, field, depth), (item, field, depth + 1)))
@@ -166,7 +168,7 @@ def _strings(document: Any) -> Iterator[tuple[str, str]]:
 def _media_type(scope: Scope) -> str | None:
     for key, value in scope.get("headers", []):
         if key == b"content-type":
-            return value.decode("latin-1").split(";", 1)[0].strip().lower()
+            return bytes(value).decode("latin-1").split(";", 1)[0].strip().lower()
     return None
 
 

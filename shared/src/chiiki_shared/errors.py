@@ -143,8 +143,15 @@ def problem_response(
     return JSONResponse(body, status_code=status, headers=headers, media_type=PROBLEM_MEDIA_TYPE)
 
 
+def _unexpected(exc: Exception) -> TypeError:
+    """A handler called for an exception it is not registered for (Starlette types every
+    handler's exception as ``Exception``)."""
+    return TypeError(f"no handler for {type(exc).__name__} here")
+
+
 async def _api_error(request: Request, exc: Exception) -> JSONResponse:
-    assert isinstance(exc, ApiError)
+    if not isinstance(exc, ApiError):
+        raise _unexpected(exc)
     return problem_response(
         request,
         status=exc.status,
@@ -163,7 +170,8 @@ _DEFAULT_DETAILS = {
 
 
 async def _http_error(request: Request, exc: Exception) -> JSONResponse:
-    assert isinstance(exc, StarletteHTTPException)
+    if not isinstance(exc, StarletteHTTPException):
+        raise _unexpected(exc)
     phrase = HTTPStatus(exc.status_code).phrase
     detail = exc.detail if isinstance(exc.detail, str) and exc.detail != phrase else None
     if detail is None:
@@ -180,7 +188,8 @@ async def _http_error(request: Request, exc: Exception) -> JSONResponse:
 
 
 async def _validation_error(request: Request, exc: Exception) -> JSONResponse:
-    assert isinstance(exc, RequestValidationError)
+    if not isinstance(exc, RequestValidationError):
+        raise _unexpected(exc)
     fields = [
         {
             "field": ".".join(str(part) for part in error["loc"]),

@@ -57,7 +57,7 @@ def _service_adder(service: str) -> Processor:
 class _StdoutHandler(logging.StreamHandler):  # type: ignore[type-arg]
     """Writes to whatever ``sys.stdout`` is at the time, so redirected output is honoured."""
 
-    @property  # type: ignore[override]
+    @property
     def stream(self) -> Any:
         return sys.stdout
 

@@ -465,7 +465,8 @@ class RevocationList:
 
     async def _read(self, keys: tuple[str, ...]) -> list[bytes | None]:
         try:
-            return await self.redis.mget(keys)
+            values = await self.redis.mget(keys)
+            return [value.encode() if isinstance(value, str) else value for value in values]
         except (RedisError, OSError) as exc:
             raise DependencyUnavailable(
                 "redis", "Token revocations cannot be checked right now"
@@ -528,7 +529,7 @@ def get_token_guard(request: Request) -> TokenGuard:
 
 def _guard_of(runtime: Any) -> TokenGuard:
     guard = runtime.extras.get(GUARD_EXTRA)
-    if guard is None:
+    if not isinstance(guard, TokenGuard):
         guard = TokenGuard.for_settings(runtime.settings, runtime.redis)
         runtime.extras[GUARD_EXTRA] = guard
     return guard

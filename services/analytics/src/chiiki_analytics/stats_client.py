@@ -196,7 +196,8 @@ class StatsClient:
                 f"The stats service {cause}; try again shortly", code="stats-unavailable"
             ) from exc
         if response.status_code == 200:
-            return response.json()
+            body: dict[str, Any] = response.json()
+            return body
         raise _translate(response)
 
 

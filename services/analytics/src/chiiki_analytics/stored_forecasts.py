@@ -124,7 +124,8 @@ async def precompute(
         raise
     async with session_scope(session_factory) as session:
         run = await session.get(ForecastRun, run_id)
-        assert run is not None
+        if run is None:  # only a concurrent delete of the run it just created
+            raise LookupError(f"forecast run {run_id} vanished")
         await repository.store_forecasts(
             session,
             run,

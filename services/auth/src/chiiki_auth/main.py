@@ -38,7 +38,8 @@ async def start_auth(runtime: Runtime) -> None:
     """Load the keys (refusing to start without one outside development), build what requests
     share, and create the bootstrap admin and clients when configured and missing."""
     settings = runtime.settings
-    assert isinstance(settings, AuthSettings)
+    if not isinstance(settings, AuthSettings):
+        raise TypeError("the auth service runs with AuthSettings")
     keys = load_key_ring(settings)
     common_passwords()  # loaded once, now, so no request pays for it and a bad file fails here
     rebuilder = DenylistRebuilder(

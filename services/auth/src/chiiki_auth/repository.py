@@ -78,7 +78,8 @@ class UserRepository:
     async def tokens_not_before_since(self, cutoff: datetime) -> list[tuple[uuid.UUID, datetime]]:
         """Users whose tokens before some moment after ``cutoff`` are refused, with that moment."""
         query = select(User.id, User.tokens_not_before).where(User.tokens_not_before > cutoff)
-        return [(row[0], row[1]) for row in await self.session.execute(query)]
+        rows = await self.session.execute(query)
+        return [(row[0], row[1]) for row in rows if row[1] is not None]
 
     async def lock_active_admins(self) -> list[User]:
         """Every enabled admin, locked until the transaction ends (the last-admin rule)."""
@@ -187,7 +188,8 @@ class SessionRepository:
     async def revoked_since(self, cutoff: datetime) -> list[tuple[uuid.UUID, datetime]]:
         """Sessions revoked after ``cutoff``, with the moment they were."""
         query = select(Session.id, Session.revoked_at).where(Session.revoked_at > cutoff)
-        return [(row[0], row[1]) for row in await self.session.execute(query)]
+        rows = await self.session.execute(query)
+        return [(row[0], row[1]) for row in rows if row[1] is not None]
 
     async def touch(
         self, session_id: uuid.UUID, now: datetime, *, user_agent: str | None, client_ip: str
@@ -252,7 +254,7 @@ class SettingsRepository:
                 .values(document=document, version=UserSettings.version + 1, updated_at=func.now())
                 .execution_options(synchronize_session=False)
             )
-        stored = await self.session.scalar(statement.returning(UserSettings))
+        stored: UserSettings | None = await self.session.scalar(statement.returning(UserSettings))
         if stored is not None:
             await self.session.refresh(stored)
         return stored

@@ -1,23 +1,30 @@
 """Celery tasks of the auth service, named ``auth.<verb>_<noun>``.
 
-asyncpg connections cannot cross event loops, so a task that needs the database runs its work in
-a fresh loop with a fresh ``Runtime`` (engine and Redis client), closed before the task returns.
+Each task runs its async work on the worker process's event loop and runtime
+(``chiiki_shared.task_runtime``), in one transaction.
 """
 
 from __future__ import annotations
 
-import asyncio
 from typing import Any
 
 import structlog
-from celery import shared_task
+from celery import Celery, shared_task
 
 from chiiki_auth.config import AuthSettings
 from chiiki_auth.service import purge_ended_sessions
-from chiiki_shared.db import session_scope
-from chiiki_shared.runtime import Runtime
+from chiiki_shared.task_runtime import TaskRuntime
 
 logger = structlog.get_logger(__name__)
+
+
+def _app() -> Celery:
+    from chiiki_auth.worker import celery_app
+
+    return celery_app
+
+
+RUNTIME = TaskRuntime(AuthSettings, _app)
 
 
 @shared_task(name="auth.ping")
@@ -32,15 +39,6 @@ def purge_sessions(payload: dict[str, Any] | None = None) -> dict[str, int]:
     """Delete sessions (and their refresh tokens) that ended longer ago than the retention.
     Idempotent: a second run finds nothing more to delete. Sent hourly by the beat, by name."""
     settings = AuthSettings()
-
-    async def work() -> dict[str, int]:
-        runtime = Runtime.open(settings)
-        try:
-            async with session_scope(runtime.sessions) as session:
-                return await purge_ended_sessions(session, settings)
-        finally:
-            await runtime.close()
-
-    deleted = asyncio.run(work())
+    deleted = RUNTIME.transaction(lambda session, _: purge_ended_sessions(session, settings))
     logger.info("auth.sessions_purged", retention_days=settings.session_retention_days, **deleted)
     return deleted

@@ -10,7 +10,8 @@ from fastapi import Depends, Request
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from chiiki_ingest.config import IngestSettings
-from chiiki_ingest.messaging import CeleryBus, Outbox
+from chiiki_ingest.messaging import CeleryBus
+from chiiki_shared.bus import Outbox
 from chiiki_shared.db import session_scope
 from chiiki_shared.deps import get_runtime
 
@@ -32,7 +33,7 @@ async def get_unit_of_work(request: Request) -> AsyncIterator[UnitOfWork]:
     outbox = Outbox()
     async with session_scope(runtime.sessions) as session:
         yield UnitOfWork(session, outbox)
-    await outbox.flush_async(get_bus(request))
+    await outbox.flush_async(get_bus(request).app)
 
 
 def get_bus(request: Request) -> CeleryBus:

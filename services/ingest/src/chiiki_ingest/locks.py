@@ -1,4 +1,5 @@
-"""One worker at a time per dataset: a PostgreSQL session-level advisory lock.
+"""One worker at a time per dataset: a PostgreSQL session-level advisory lock
+(``chiiki_shared.locks``).
 
 Why not a Redis lock with a TTL: a TTL must be longer than the longest silence of a healthy run
 (e-Stat retries back off for minutes) yet short enough that a killed worker does not block the
@@ -13,57 +14,20 @@ unique index on ``runs``; the two together make a redelivered or duplicated task
 
 from __future__ import annotations
 
-import zlib
-from collections.abc import AsyncIterator
-from contextlib import asynccontextmanager
+from contextlib import AbstractAsyncContextManager
 
-from sqlalchemy import text
 from sqlalchemy.ext.asyncio import AsyncEngine
 
-# The first key of every ingest lock, so ingest's locks cannot meet another service's.
-LOCK_SPACE = zlib.crc32(b"chiiki_ingest.dataset") & 0x7FFFFFFF
+from chiiki_shared import locks
+
+DATASETS = "chiiki_ingest.dataset"
 
 
-def _int4(value: int) -> int:
-    return value - 2**32 if value >= 2**31 else value
-
-
-def lock_key(stats_data_id: str) -> tuple[int, int]:
-    return LOCK_SPACE, _int4(zlib.crc32(stats_data_id.encode()))
-
-
-@asynccontextmanager
-async def dataset_lock(engine: AsyncEngine, stats_data_id: str) -> AsyncIterator[bool]:
-    """``True`` while this process holds the dataset's lock, ``False`` when another one does.
-
-    The lock is taken on a connection of its own, which is closed (not returned to the pool)
-    afterwards, so the lock can never outlive this block on a pooled connection.
-    """
-    space, key = lock_key(stats_data_id)
-    connection = await engine.connect()
-    try:
-        held = bool(
-            await connection.scalar(
-                text("SELECT pg_try_advisory_lock(:space, :key)"), {"space": space, "key": key}
-            )
-        )
-        await connection.commit()
-        yield held
-    finally:
-        await connection.invalidate()
-        await connection.close()
+def dataset_lock(engine: AsyncEngine, stats_data_id: str) -> AbstractAsyncContextManager[bool]:
+    """``True`` while this process holds the dataset's lock, ``False`` when another one does."""
+    return locks.session_lock(engine, DATASETS, stats_data_id)
 
 
 async def is_locked(engine: AsyncEngine, stats_data_id: str) -> bool:
-    """Whether some session holds the dataset's lock (for operators and tests)."""
-    space, key = lock_key(stats_data_id)
-    async with engine.connect() as connection:
-        found = await connection.scalar(
-            text(
-                "SELECT count(*) FROM pg_locks WHERE locktype = 'advisory' AND granted"
-                " AND classid = (:space)::oid AND objid = (:key)::bigint::oid"
-                " AND objsubid = 2"
-            ),
-            {"space": space, "key": key & 0xFFFFFFFF},
-        )
-    return bool(found)
+    """Whether some worker holds the dataset's lock (for the recovery sweep and tests)."""
+    return await locks.is_locked(engine, DATASETS, stats_data_id)

@@ -1,15 +1,25 @@
-"""Sending tasks on the bus: by name, one JSON object each, and only after the commit that makes
-them true (a run is committed as queued before its task is sent)."""
+"""Sending tasks on the bus: validated messages by name (``chiiki_shared.contracts``), and only
+after the commit that makes them true (a run is committed as queued before its task is sent,
+through ``chiiki_shared.bus.Outbox``)."""
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
-from typing import Any
+import uuid
+from dataclasses import dataclass
+from typing import ClassVar
 
-import anyio
 from celery import Celery
 
-RUN_INGESTION = "ingest.run_ingestion"
+from chiiki_shared import bus
+from chiiki_shared.contracts import BusMessage
+
+
+class RunIngestion(BusMessage):
+    """Execute or resume one run (ingest's own task)."""
+
+    TASK: ClassVar[str] = "ingest.run_ingestion"
+
+    run_id: uuid.UUID
 
 
 @dataclass
@@ -18,25 +28,5 @@ class CeleryBus:
 
     app: Celery
 
-    def send(self, task: str, payload: dict[str, Any]) -> None:
-        self.app.send_task(task, args=[payload])
-
-
-@dataclass
-class Outbox:
-    """Messages collected during a transaction, sent once it has committed."""
-
-    messages: list[tuple[str, dict[str, Any]]] = field(default_factory=list)
-
-    def add(self, task: str, payload: dict[str, Any]) -> None:
-        self.messages.append((task, payload))
-
-    def flush(self, bus: CeleryBus) -> None:
-        messages, self.messages = self.messages, []
-        for task, payload in messages:
-            bus.send(task, payload)
-
-    async def flush_async(self, bus: CeleryBus) -> None:
-        """From an event loop: sending talks to Redis synchronously, so it runs in a thread."""
-        if self.messages:
-            await anyio.to_thread.run_sync(self.flush, bus)
+    def send(self, message: BusMessage) -> None:
+        bus.send(self.app, message)

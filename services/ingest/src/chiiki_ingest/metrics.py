@@ -161,7 +161,8 @@ async def take_snapshot(runtime: Runtime) -> Snapshot:
             .where(succeeded)
             .group_by(Run.stats_data_id)
         ):
-            snapshot.last_success[stats_data_id] = at.timestamp()
+            if at is not None:
+                snapshot.last_success[stats_data_id] = at.timestamp()
     return snapshot
 
 

@@ -136,11 +136,12 @@ class Pipeline:
                 return "finished-meanwhile"
             if run.phase == RunPhase.APPLYING.value:
                 return "awaiting-stats"
-            exhausted = run.attempt >= self.settings.max_attempts
+            attempts = run.attempt
+            exhausted = attempts >= self.settings.max_attempts
             if not exhausted:
                 run = await runs.start(session, run_id, self.worker)
         if exhausted:
-            message = f"gave up after {run.attempt} attempts (the worker was lost each time)"
+            message = f"gave up after {attempts} attempts (the worker was lost each time)"
             await self.fail(run_id, "attempts-exhausted", message)
             return "failed"
         if run is None:
@@ -225,7 +226,7 @@ class Pipeline:
                 run.stats_data_id,
                 run.filters,
                 start_index=len(records),
-                start_position=records[-1].next_key if records else 1,
+                start_position=(records[-1].next_key or 1) if records else 1,
                 dimensions=normaliser.dimensions if normaliser else (),
             )
             async for fetched in pages:
@@ -405,7 +406,6 @@ class Pipeline:
         run_id, dimensions = str(run.id), content.layout.dimensions
         for index, cells in publishing.batches(content.rows, size, start=first):
             self.bus.send(
-                publishing.APPLY_BATCH,
                 publishing.apply_batch_message(
                     run_id=run_id,
                     stats_data_id=run.stats_data_id,
@@ -437,7 +437,7 @@ class Pipeline:
                 published_at=sa.func.now(),
                 max_rss_bytes=peak_rss_bytes(),
             )
-        self.bus.send(publishing.PUBLISH_VERSION, message)
+        self.bus.send(message)
         logger.info(
             "ingest.version_published",
             run_id=run_id,

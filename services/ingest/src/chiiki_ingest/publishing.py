@@ -8,22 +8,22 @@ from __future__ import annotations
 
 import hashlib
 import json
+import uuid
 from collections.abc import Iterator, Sequence
 from typing import Any, Protocol
 
 from chiiki_ingest.cells import Content
 from chiiki_ingest.estat import Dimension, TableInfo
 from chiiki_ingest.quality import Row
-
-APPLY_BATCH = "stats.apply_batch"
-PUBLISH_VERSION = "stats.publish_version"
-ESTAT_ATTRIBUTION = "出典：政府統計の総合窓口(e-Stat)"
+from chiiki_shared import contracts
+from chiiki_shared.contracts import ApplyBatch, BusMessage, PublishVersion
+from chiiki_shared.contracts.publishing import ESTAT_ATTRIBUTION
 
 
 class Bus(Protocol):
-    """Sends one task by name with one JSON object (``celery_app.send_task`` underneath)."""
+    """Sends one message to its task by name (``celery_app.send_task`` underneath)."""
 
-    def send(self, task: str, payload: dict[str, Any]) -> None: ...
+    def send(self, message: BusMessage) -> None: ...
 
 
 def content_hash(dimensions: Sequence[str], sorted_rows: Sequence[Row]) -> str:
@@ -47,7 +47,9 @@ def batch_count(cells: int, size: int) -> int:
     return max(1, -(-cells // size))
 
 
-def batches(sorted_rows: Sequence[Row], size: int, start: int = 0) -> Iterator[tuple[int, list]]:
+def batches(
+    sorted_rows: Sequence[Row], size: int, start: int = 0
+) -> Iterator[tuple[int, list[list[Any]]]]:
     """(batch_index, cells) from batch ``start`` on."""
     for index in range(start, batch_count(len(sorted_rows), size)):
         yield index, [list(row) for row in sorted_rows[index * size : (index + 1) * size]]
@@ -61,15 +63,15 @@ def apply_batch_message(
     batch_count: int,
     dimensions: Sequence[str],
     cells: list[list[Any]],
-) -> dict[str, Any]:
-    return {
-        "run_id": run_id,
-        "stats_data_id": stats_data_id,
-        "batch_index": batch_index,
-        "batch_count": batch_count,
-        "dimensions": list(dimensions),
-        "cells": cells,
-    }
+) -> ApplyBatch:
+    return ApplyBatch(
+        run_id=uuid.UUID(run_id),
+        stats_data_id=stats_data_id,
+        batch_index=batch_index,
+        batch_count=batch_count,
+        dimensions=list(dimensions),
+        cells=cells,
+    )
 
 
 def publish_version_message(
@@ -80,48 +82,48 @@ def publish_version_message(
     batch_count: int,
     content: Content,
     attribution: str | None,
-) -> dict[str, Any]:
-    return {
-        "run_id": run_id,
-        "stats_data_id": stats_data_id,
-        "content_hash": content_hash,
-        "batch_count": batch_count,
-        "cell_count": len(content.rows),
-        "table": table_message(content.table, attribution),
-        "classes": [class_message(dimension) for dimension in content.dimensions],
-        "notes": [{"mark": mark, "meaning": meaning} for mark, meaning in content.notes.items()],
-    }
+) -> PublishVersion:
+    return PublishVersion(
+        run_id=uuid.UUID(run_id),
+        stats_data_id=stats_data_id,
+        content_hash=content_hash,
+        batch_count=batch_count,
+        cell_count=len(content.rows),
+        table=table_message(content.table, attribution),
+        classes=[class_message(dimension) for dimension in content.dimensions],
+        notes=[
+            contracts.Note(mark=mark, meaning=meaning) for mark, meaning in content.notes.items()
+        ],
+    )
 
 
-def table_message(table: TableInfo | None, attribution: str | None) -> dict[str, Any]:
+def table_message(table: TableInfo | None, attribution: str | None) -> contracts.TableInfo:
     """TABLE_INF as the contract's ``table``; texts e-Stat left out are empty, dates ISO."""
-
-    def iso(value: Any) -> str | None:
-        return value.isoformat() if value is not None else None
-
-    return {
-        "title": (table.title if table else "") or "",
-        "statistics_name": (table.statistics_name if table else "") or "",
-        "organisation": (table.gov_org if table else "") or "",
-        "survey_date": table.survey_date if table else None,
-        "open_date": iso(table.open_date) if table else None,
-        "updated_date": iso(table.updated_date) if table else None,
-        "attribution": attribution or ESTAT_ATTRIBUTION,
-    }
+    if table is None:
+        return contracts.TableInfo(attribution=attribution or ESTAT_ATTRIBUTION)
+    return contracts.TableInfo(
+        title=table.title or "",
+        statistics_name=table.statistics_name or "",
+        organisation=table.gov_org or "",
+        survey_date=table.survey_date,
+        open_date=table.open_date.isoformat() if table.open_date is not None else None,
+        updated_date=table.updated_date.isoformat() if table.updated_date is not None else None,
+        attribution=attribution or ESTAT_ATTRIBUTION,
+    )
 
 
-def class_message(dimension: Dimension) -> dict[str, Any]:
-    return {
-        "id": dimension.id,
-        "name": dimension.name,
-        "items": [
-            {
-                "code": item.code,
-                "name": item.name,
-                "level": None if item.level is None else str(item.level),
-                "parent_code": item.parent_code,
-                "unit": item.unit,
-            }
+def class_message(dimension: Dimension) -> contracts.ClassInfo:
+    return contracts.ClassInfo(
+        id=dimension.id,
+        name=dimension.name,
+        items=[
+            contracts.ClassItem(
+                code=item.code,
+                name=item.name,
+                level=None if item.level is None else str(item.level),
+                parent_code=item.parent_code,
+                unit=item.unit,
+            )
             for item in dimension.items
         ],
-    }
+    )

@@ -20,23 +20,6 @@ from chiiki_ingest.models import CatalogEntry, QualityFinding, Run
 RunStatusName = Literal["queued", "running", "succeeded", "failed", "blocked"]
 Filters = dict[str, str | list[str]]
 
-# -- bus answers (docs/bus-contract.md) -------------------------------------------------------
-
-
-class VersionApplied(BaseModel):
-    run_id: uuid.UUID
-    stats_data_id: str
-    version: int
-    cell_count: int
-    applied_at: datetime | None = None
-
-
-class VersionRejected(BaseModel):
-    run_id: uuid.UUID
-    stats_data_id: str
-    reason: str
-
-
 # -- runs -------------------------------------------------------------------------------------
 
 

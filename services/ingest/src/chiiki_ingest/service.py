@@ -14,10 +14,11 @@ from chiiki_ingest import repository, runs
 from chiiki_ingest.audit import AUDIT_LOG, entry_snapshot, run_snapshot
 from chiiki_ingest.catalog import EntrySpec
 from chiiki_ingest.config import IngestSettings
-from chiiki_ingest.messaging import RUN_INGESTION, Outbox
+from chiiki_ingest.messaging import RunIngestion
 from chiiki_ingest.models import CatalogEntry, QualityFinding, Run, RunStatus
 from chiiki_ingest.schemas import CatalogEntryUpdate, RunCreate
 from chiiki_shared.audit import Actor, Origin
+from chiiki_shared.bus import Outbox
 from chiiki_shared.errors import Conflict, NotFound, UnprocessableInput
 
 RETRYABLE = (RunStatus.FAILED, RunStatus.BLOCKED)
@@ -65,7 +66,7 @@ async def enqueue_run(
         retry_of=retry_of,
         source_url=settings.estat_api_base_url,
     )
-    outbox.add(RUN_INGESTION, {"run_id": str(run.id)})
+    outbox.add(RunIngestion(run_id=run.id))
     return run
 
 

@@ -1,33 +1,33 @@
 """Celery tasks of the ingest service, named ``ingest.<verb>_<noun>``, each taking one JSON object.
 
-asyncpg connections cannot cross event loops, so every task runs its work in a fresh loop with a
-fresh ``Runtime`` (engine and Redis client) that is closed before the task returns.
+Every task runs its async work on the worker process's event loop and runtime
+(``chiiki_shared.task_runtime``); messages leave only after the transaction that makes them true
+committed (``chiiki_shared.bus.Outbox``). A payload the contract does not allow is logged and
+dropped.
 """
 
 from __future__ import annotations
 
-import asyncio
-import uuid
-from collections.abc import Awaitable, Callable
 from datetime import UTC, datetime, timedelta
 from functools import cache
-from typing import Any, TypeVar
+from typing import Any
 
 import structlog
-from celery import shared_task
+from celery import Celery, Task, shared_task
 
 from chiiki_ingest import alerts, catalog, repository, runs, service
 from chiiki_ingest.config import IngestSettings
 from chiiki_ingest.locks import is_locked
-from chiiki_ingest.messaging import RUN_INGESTION, CeleryBus, Outbox
+from chiiki_ingest.messaging import CeleryBus, RunIngestion
 from chiiki_ingest.models import Run, RunStatus, VersionStatus
 from chiiki_ingest.pipeline import Pipeline
-from chiiki_ingest.schemas import VersionApplied, VersionRejected
+from chiiki_shared.bus import Outbox
+from chiiki_shared.contracts import VersionApplied, VersionRejected
 from chiiki_shared.db import session_scope
 from chiiki_shared.runtime import Runtime
+from chiiki_shared.task_runtime import TaskRuntime
 
 logger = structlog.get_logger(__name__)
-T = TypeVar("T")
 
 
 @cache
@@ -35,15 +35,13 @@ def get_settings() -> IngestSettings:
     return IngestSettings()
 
 
-def run_async(work: Callable[[Runtime], Awaitable[T]]) -> T:
-    async def main() -> T:
-        runtime = Runtime.open(get_settings())
-        try:
-            return await work(runtime)
-        finally:
-            await runtime.close()
+def _app() -> Celery:
+    from chiiki_ingest.worker import celery_app
 
-    return asyncio.run(main())
+    return celery_app
+
+
+RUNTIME = TaskRuntime(get_settings, _app)
 
 
 @shared_task(name="ingest.ping")
@@ -54,15 +52,19 @@ def ping() -> str:
 
 
 @shared_task(name="ingest.run_ingestion", bind=True)
-def run_ingestion(self: Any, payload: dict[str, Any]) -> str:
+def run_ingestion(self: Task[Any, Any], payload: dict[str, Any]) -> str:
     """Execute or resume one run (``{"run_id": ...}``); safe to deliver twice."""
-    run_id = uuid.UUID(str(payload["run_id"]))
+    message = RunIngestion.receive(payload)
+    if message is None:
+        return "invalid"
     bus = CeleryBus(self.app)
-    return run_async(lambda runtime: Pipeline(runtime, get_settings(), bus).run(run_id))
+    return RUNTIME.run(lambda runtime: Pipeline(runtime, get_settings(), bus).run(message.run_id))
 
 
 @shared_task(name="ingest.schedule_catalog", bind=True)
-def schedule_catalog(self: Any, payload: dict[str, Any] | None = None) -> dict[str, list[str]]:
+def schedule_catalog(
+    self: Task[Any, Any], payload: dict[str, Any] | None = None
+) -> dict[str, list[str]]:
     """Enqueue every enabled catalog entry on ``schedule`` (default ``daily``)."""
     schedule = (payload or {}).get("schedule", catalog.DAILY)
 
@@ -72,13 +74,15 @@ def schedule_catalog(self: Any, payload: dict[str, Any] | None = None) -> dict[s
             entries = await repository.entries_on_schedule(session, schedule)
         return await _enqueue(runtime, self.app, [e.stats_data_id for e in entries], "schedule")
 
-    result = run_async(work)
+    result = RUNTIME.run(work)
     logger.info("ingest.catalog_scheduled", schedule=schedule, **result)
     return result
 
 
 @shared_task(name="ingest.bootstrap_catalog", bind=True)
-def bootstrap_catalog(self: Any, payload: dict[str, Any] | None = None) -> dict[str, list[str]]:
+def bootstrap_catalog(
+    self: Task[Any, Any], payload: dict[str, Any] | None = None
+) -> dict[str, list[str]]:
     """Enqueue every enabled catalog entry that has no version in stats yet (``make up``)."""
 
     async def work(runtime: Runtime) -> dict[str, list[str]]:
@@ -87,13 +91,13 @@ def bootstrap_catalog(self: Any, payload: dict[str, Any] | None = None) -> dict[
             entries = await repository.entries_without_version(session)
         return await _enqueue(runtime, self.app, [e.stats_data_id for e in entries], "bootstrap")
 
-    result = run_async(work)
+    result = RUNTIME.run(work)
     logger.info("ingest.catalog_bootstrapped", **result)
     return result
 
 
 async def _enqueue(
-    runtime: Runtime, app: Any, stats_data_ids: list[str], trigger: str
+    runtime: Runtime, app: Celery, stats_data_ids: list[str], trigger: str
 ) -> dict[str, list[str]]:
     queued, skipped = [], []
     outbox = Outbox()
@@ -107,14 +111,16 @@ async def _enqueue(
             skipped.append(stats_data_id)
             continue
         queued.append(str(run.id))
-    await outbox.flush_async(CeleryBus(app))
+    await outbox.flush_async(app)
     return {"queued": queued, "skipped_active": skipped}
 
 
 @shared_task(name="ingest.version_applied")
 def version_applied(payload: dict[str, Any]) -> str:
     """Stats made the run's version current: the run succeeded (idempotent)."""
-    answer = VersionApplied.model_validate(payload)
+    answer = VersionApplied.receive(payload)
+    if answer is None:
+        return "invalid"
 
     async def work(runtime: Runtime) -> str:
         settings = get_settings()
@@ -151,7 +157,7 @@ def version_applied(payload: dict[str, Any]) -> str:
         logger.info("ingest.version_applied", run_id=str(answer.run_id), outcome=outcome)
         return outcome
 
-    return run_async(work)
+    return RUNTIME.run(work)
 
 
 def _applied_values(run: Run, answer: VersionApplied) -> dict[str, Any]:
@@ -167,7 +173,9 @@ def _applied_values(run: Run, answer: VersionApplied) -> dict[str, Any]:
 @shared_task(name="ingest.version_rejected")
 def version_rejected(payload: dict[str, Any]) -> str:
     """Stats refused the version: the run failed and the dataset keeps its current version."""
-    answer = VersionRejected.model_validate(payload)
+    answer = VersionRejected.receive(payload)
+    if answer is None:
+        return "invalid"
 
     async def work(runtime: Runtime) -> str:
         settings = get_settings()
@@ -187,11 +195,13 @@ def version_rejected(payload: dict[str, Any]) -> str:
         await alerts.alert_run_failed(settings, failed)
         return "failed"
 
-    return run_async(work)
+    return RUNTIME.run(work)
 
 
 @shared_task(name="ingest.recover_runs", bind=True)
-def recover_runs(self: Any, payload: dict[str, Any] | None = None) -> dict[str, list[str]]:
+def recover_runs(
+    self: Task[Any, Any], payload: dict[str, Any] | None = None
+) -> dict[str, list[str]]:
     """Resume runs whose worker was lost, re-send runs nobody picked up, and fail runs stats never
     answered. Runs from beat every ``INGEST_RECOVERY_INTERVAL_SECONDS``."""
 
@@ -216,7 +226,7 @@ def recover_runs(self: Any, payload: dict[str, Any] | None = None) -> dict[str, 
                         failed.append(done)
                     continue
                 await repository.mark_resent(session, run.id)
-                outbox.add(RUN_INGESTION, {"run_id": str(run.id)})
+                outbox.add(RunIngestion(run_id=run.id))
                 result["resent"].append(str(run.id))
             deadline = now - timedelta(seconds=settings.apply_timeout_seconds)
             for run in await repository.runs_past_apply_deadline(session, deadline):
@@ -227,13 +237,13 @@ def recover_runs(self: Any, payload: dict[str, Any] | None = None) -> dict[str, 
                 done = await runs.fail(session, run.id, runs.APPLY_TIMEOUT, message)
                 if done is not None:
                     failed.append(done)
-        await outbox.flush_async(CeleryBus(self.app))
+        await outbox.flush_async(self.app)
         for run in failed:
             result["failed"].append(str(run.id))
             await alerts.alert_run_failed(settings, run)
         return result
 
-    result = run_async(work)
+    result = RUNTIME.run(work)
     if result["resent"] or result["failed"]:
         logger.warning("ingest.runs_recovered", **result)
     return result

@@ -30,7 +30,8 @@ class Boundary:
         return [geometry["id"] for geometry in self._collection()]
 
     def _collection(self) -> list[dict[str, Any]]:
-        return self.topology["objects"]["regions"]["geometries"]
+        geometries: list[dict[str, Any]] = self.topology["objects"]["regions"]["geometries"]
+        return geometries
 
     def geometries(self) -> dict[str, dict[str, Any]]:
         """GeoJSON geometry per code, decoded once."""

@@ -26,15 +26,17 @@ from sqlalchemy import delete, func, insert, select, text, update
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from chiiki_stats.contract import (
-    DATASET_UPDATED,
-    VERSION_APPLIED,
-    VERSION_REJECTED,
-    BatchPayload,
+from chiiki_shared.contracts import (
+    ApplyBatch,
+    BusMessage,
     ClassInfo,
-    PublishPayload,
-    rejection,
+    DatasetUpdated,
+    PublishVersion,
+    VersionApplied,
+    VersionRejected,
+    describe,
 )
+from chiiki_shared.locks import xact_lock
 from chiiki_stats.models import (
     Dataset,
     DatasetVersion,
@@ -49,6 +51,7 @@ from chiiki_stats.reference import load_catalog
 
 logger = structlog.get_logger(__name__)
 
+DATASETS = "chiiki_stats.dataset"
 NON_SERIES_DIMENSIONS = frozenset({"area", "time"})
 OBSERVATION_COLUMNS = (
     "series_id",
@@ -62,8 +65,6 @@ OBSERVATION_COLUMNS = (
     "unit",
 )
 
-Message = tuple[str, dict[str, Any]]
-
 
 @dataclass
 class PublishOutcome:
@@ -72,7 +73,7 @@ class PublishOutcome:
 
     status: str
     version: int | None = None
-    messages: list[Message] = field(default_factory=list)
+    messages: list[BusMessage] = field(default_factory=list)
     reason: str | None = None
 
 
@@ -95,7 +96,7 @@ async def stage_batch(session: AsyncSession, raw: dict[str, Any], *, ttl_hours: 
         )
     )
     try:
-        batch = BatchPayload.model_validate(raw)
+        batch = ApplyBatch.model_validate(raw)
     except ValidationError as exc:
         return await _stage_invalid(session, raw, exc)
     if await _version_of_run(session, str(batch.run_id)) is not None:
@@ -122,13 +123,10 @@ async def stage_batch(session: AsyncSession, raw: dict[str, Any], *, ttl_hours: 
 
 async def _stage_invalid(session: AsyncSession, raw: dict[str, Any], exc: ValidationError) -> str:
     """Remember why a batch was refused, so publishing its run is rejected with that reason."""
-    reason = "; ".join(
-        f"{'.'.join(str(part) for part in error['loc']) or 'payload'}: {error['msg']}"
-        for error in exc.errors()[:5]
-    )
+    reason = describe(exc)
     logger.warning("batch_invalid", reason=reason, run_id=raw.get("run_id"))
     try:
-        identity = BatchPayload.model_validate(
+        identity = ApplyBatch.model_validate(
             {**raw, "dimensions": ["area"], "cells": [], "batch_count": raw.get("batch_count")}
         )
     except (ValidationError, TypeError):
@@ -164,15 +162,13 @@ async def publish_version(
 ) -> PublishOutcome:
     """Turn the staged batches of a run into the dataset's next version, in this transaction."""
     try:
-        payload = PublishPayload.model_validate(raw)
+        payload = PublishVersion.model_validate(raw)
     except ValidationError as exc:
         reason = f"invalid publish_version payload: {exc.errors()[0]['msg']}"
-        return PublishOutcome("rejected", reason=reason, messages=_rejected(raw, reason))
+        logger.warning("bus_message_rejected", task=PublishVersion.TASK, errors=describe(exc))
+        return PublishOutcome("rejected", reason=reason, messages=rejections(raw, reason))
     run_id = str(payload.run_id)
-    await session.execute(
-        text("SELECT pg_advisory_xact_lock(hashtext(:key))"),
-        {"key": f"chiiki_stats.dataset:{payload.stats_data_id}"},
-    )
+    await xact_lock(session, DATASETS, payload.stats_data_id)
     applied = await _version_of_run(session, run_id)
     if applied is not None:
         version, applied_at = applied
@@ -182,12 +178,12 @@ async def publish_version(
     except Rejected as exc:
         await _drop_staged(session, payload)
         logger.warning("version_rejected", run_id=run_id, reason=exc.reason)
-        return PublishOutcome("rejected", reason=exc.reason, messages=_rejected(raw, exc.reason))
+        return PublishOutcome("rejected", reason=exc.reason, messages=rejections(raw, exc.reason))
     return outcome
 
 
 async def _publish(
-    session: AsyncSession, payload: PublishPayload, final_attempt: bool, timeout_ms: int
+    session: AsyncSession, payload: PublishVersion, final_attempt: bool, timeout_ms: int
 ) -> PublishOutcome:
     current = await session.get(Dataset, payload.stats_data_id, with_for_update=True)
     if current is not None and current.content_hash == payload.content_hash:
@@ -275,13 +271,8 @@ async def _publish(
         version,
         [
             _applied_message(payload, version, applied_at),
-            (
-                DATASET_UPDATED,
-                {
-                    "stats_data_id": payload.stats_data_id,
-                    "version": version,
-                    "indicators": indicators,
-                },
+            DatasetUpdated(
+                stats_data_id=payload.stats_data_id, version=version, indicators=indicators
             ),
         ],
     )
@@ -391,7 +382,7 @@ def _series_info(
 
 async def _write_dataset(
     session: AsyncSession,
-    payload: PublishPayload,
+    payload: PublishVersion,
     version: int,
     applied_at: datetime,
     *,
@@ -420,7 +411,7 @@ async def _write_dataset(
         await session.execute(insert(Dataset).values(id=payload.stats_data_id, **values))
 
 
-async def _write_dimensions(session: AsyncSession, payload: PublishPayload) -> None:
+async def _write_dimensions(session: AsyncSession, payload: PublishVersion) -> None:
     dataset_id = payload.stats_data_id
     await session.execute(delete(Dimension).where(Dimension.dataset_id == dataset_id))
     await session.execute(
@@ -508,7 +499,10 @@ async def _write_observations(
     ]
     connection = await session.connection()
     raw = await connection.get_raw_connection()
-    await raw.driver_connection.copy_records_to_table(
+    driver = raw.driver_connection
+    if driver is None:
+        raise RuntimeError("the connection was closed before COPY")
+    await driver.copy_records_to_table(
         Observation.__tablename__,
         schema_name=Observation.__table__.schema,
         columns=OBSERVATION_COLUMNS,
@@ -516,7 +510,7 @@ async def _write_observations(
     )
 
 
-async def _drop_staged(session: AsyncSession, payload: PublishPayload) -> None:
+async def _drop_staged(session: AsyncSession, payload: PublishVersion) -> None:
     await session.execute(delete(StagedBatch).where(StagedBatch.run_id == payload.run_id))
 
 
@@ -531,20 +525,25 @@ async def _version_of_run(session: AsyncSession, run_id: str) -> tuple[int, date
     return (row.version, row.applied_at) if row else None
 
 
-def _applied_message(payload: PublishPayload, version: int, applied_at: datetime) -> Message:
-    return (
-        VERSION_APPLIED,
-        {
-            "run_id": str(payload.run_id),
-            "stats_data_id": payload.stats_data_id,
-            "version": version,
-            "cell_count": payload.cell_count,
-            "applied_at": applied_at.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%SZ"),
-        },
+def _applied_message(payload: PublishVersion, version: int, applied_at: datetime) -> VersionApplied:
+    return VersionApplied.of(
+        payload.run_id,
+        payload.stats_data_id,
+        version,
+        payload.cell_count,
+        applied_at.astimezone(UTC),
     )
 
 
-def _rejected(raw: dict[str, Any], reason: str) -> list[Message]:
+def rejections(raw: object, reason: str) -> list[BusMessage]:
+    """The rejection to send, when ``raw`` names a run to send it for (else only logged)."""
     if not isinstance(raw, dict) or not raw.get("run_id"):
         return []
-    return [(VERSION_REJECTED, rejection(raw, reason))]
+    answer = VersionRejected.receive(
+        {
+            "run_id": raw.get("run_id"),
+            "stats_data_id": raw.get("stats_data_id"),
+            "reason": reason[:2000],
+        }
+    )
+    return [answer] if answer is not None else []

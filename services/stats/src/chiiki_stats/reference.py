@@ -25,6 +25,7 @@ from sqlalchemy import delete, insert, select, text
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from chiiki_shared.locks import xact_lock
 from chiiki_stats.boundaries import LEVEL_FILES, Boundary
 from chiiki_stats.catalog import (
     Catalog,
@@ -58,7 +59,7 @@ def content_hash(data: bytes) -> str:
 
 async def ensure_reference_data(session: AsyncSession) -> dict[str, str]:
     """Load whichever reference file changed since it was last loaded; return their hashes."""
-    await session.execute(text("SELECT pg_advisory_xact_lock(hashtext(:name))"), {"name": _LOCK})
+    await xact_lock(session, _LOCK, "reference")
     rows = await session.execute(select(ReferenceState.name, ReferenceState.content_hash))
     stored = {row.name: row.content_hash for row in rows}
     hashes: dict[str, str] = {}

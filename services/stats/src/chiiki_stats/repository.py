@@ -59,7 +59,7 @@ async def dataset_states(session: AsyncSession) -> dict[str, DatasetState]:
 
 async def indicator_rows(
     session: AsyncSession, codes: Sequence[str], regions: Sequence[str], span: YearSpan
-) -> Sequence[Row[Any]]:
+) -> Sequence[Row[*tuple[Any, ...]]]:
     """The published values of the direct sources of ``codes`` for ``regions`` in ``span``."""
     statement = (
         select(
@@ -222,7 +222,7 @@ async def observation_page(
     time_codes: Sequence[str] = (),
     after: tuple[int, str, str] | None,
     limit: int,
-) -> Sequence[Row[Any]]:
+) -> Sequence[Row[*tuple[Any, ...]]]:
     """Up to ``limit`` observations in (series, area, time) order, after the cursor ``after``."""
     statement = select(
         Observation.series_id,
@@ -261,7 +261,7 @@ async def observation_page(
 
 async def pyramid_rows(
     session: AsyncSession, dataset_id: str, region: str, span: YearSpan
-) -> Sequence[Row[Any]]:
+) -> Sequence[Row[*tuple[Any, ...]]]:
     """Every cell of a sex x age table for one region and the years of ``span``."""
     statement = (
         select(

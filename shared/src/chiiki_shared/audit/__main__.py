@@ -26,7 +26,8 @@ def service_settings(service: str) -> ServiceSettings:
         (ServiceSettings,),
         {"service_name": service, "model_config": config, "__annotations__": {}},
     )
-    return settings_class()
+    settings: ServiceSettings = settings_class()
+    return settings
 
 
 async def verify(settings: ServiceSettings) -> Verdict:

@@ -14,15 +14,14 @@ from __future__ import annotations
 
 import base64
 import binascii
-import hashlib
 import json
-from collections.abc import AsyncIterator, Mapping
+from collections.abc import AsyncIterator, Callable, Mapping
 from dataclasses import dataclass, replace
 from datetime import datetime
 from typing import Any
 
 from asgi_correlation_id import correlation_id
-from sqlalchemy import insert, select, text
+from sqlalchemy import ColumnElement, insert, select, text
 from sqlalchemy.engine import Row
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncSession
 
@@ -35,6 +34,7 @@ from chiiki_shared.audit.chain import (
 )
 from chiiki_shared.audit.schema import audit_schema, audit_tables
 from chiiki_shared.errors import ApiError
+from chiiki_shared.locks import xact_lock
 
 MAX_PAGE = 200
 
@@ -106,8 +106,6 @@ class AuditLog:
         self.schema = audit_schema(service)
         tables = audit_tables(self.schema)
         self.table, self.head = tables.events, tables.head
-        digest = hashlib.sha256(f"chiiki-audit:{self.schema}".encode()).digest()
-        self.lock_key = int.from_bytes(digest[:8], "big", signed=True)
 
     async def record(
         self,
@@ -125,7 +123,7 @@ class AuditLog:
         origin = origin or Origin()
         if origin.request_id is None:
             origin = Origin(origin.client_ip, correlation_id.get())
-        await session.execute(text("SELECT pg_advisory_xact_lock(:key)"), {"key": self.lock_key})
+        await xact_lock(session, "chiiki_shared.audit", self.schema)
         head = (await session.execute(select(self.head.c.seq, self.head.c.hash))).first()
         # Taken after the lock, so times follow the order of the chain.
         occurred_at = await session.scalar(text("SELECT clock_timestamp()"))
@@ -152,7 +150,7 @@ class AuditLog:
         """Newest first; ``next_cursor`` continues after the last item, ``None`` at the end."""
         columns = self.table.c
         statement = select(self.table).order_by(columns.seq.desc()).limit(limit + 1)
-        conditions = [
+        conditions: list[tuple[Any, Callable[[Any], ColumnElement[bool]]]] = [
             (query.actor, lambda v: columns.actor_id == v),
             (query.action, lambda v: columns.action == v),
             (query.target_type, lambda v: columns.target_type == v),

@@ -113,7 +113,8 @@ def ddl(service: str) -> Sequence[str]:
 
     schema = audit_schema(service)
     tables = audit_tables(schema)
-    dialect = postgresql.dialect()
+    # SQLAlchemy leaves its dialect constructors unannotated.
+    dialect = postgresql.dialect()  # type: ignore[no-untyped-call]
     statements = [
         str(CreateTable(table, if_not_exists=True).compile(dialect=dialect))
         for table in (tables.events, tables.head)

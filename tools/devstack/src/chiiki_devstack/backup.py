@@ -19,6 +19,7 @@ import subprocess
 from collections.abc import Sequence
 from datetime import UTC, datetime
 from pathlib import Path
+from typing import Any
 
 import psycopg
 from psycopg import sql
@@ -35,7 +36,7 @@ class BackupFailed(RuntimeError):
     pass
 
 
-def backup(admin_url: str, services: Sequence[ServiceSettings], target: Path) -> dict:
+def backup(admin_url: str, services: Sequence[ServiceSettings], target: Path) -> dict[str, Any]:
     """Dump every service's schema into ``target`` (created; must not hold a backup yet)."""
     if (target / MANIFEST).exists():
         raise BackupFailed(f"{target} already holds a backup")
@@ -67,7 +68,7 @@ def backup(admin_url: str, services: Sequence[ServiceSettings], target: Path) ->
     return manifest
 
 
-def restore(admin_url: str, services: Sequence[ServiceSettings], source: Path) -> dict:
+def restore(admin_url: str, services: Sequence[ServiceSettings], source: Path) -> dict[str, Any]:
     """Restore the backup in ``source`` into ``admin_url``'s database, which must hold none of
     the services' tables (it is created when missing)."""
     manifest = read_manifest(source, services)
@@ -105,10 +106,10 @@ def restore(admin_url: str, services: Sequence[ServiceSettings], source: Path) -
     return manifest
 
 
-def read_manifest(source: Path, services: Sequence[ServiceSettings]) -> dict:
+def read_manifest(source: Path, services: Sequence[ServiceSettings]) -> dict[str, Any]:
     """The backup's manifest, once every dump it names is present and intact."""
     try:
-        manifest = json.loads((source / MANIFEST).read_text())
+        manifest: dict[str, Any] = json.loads((source / MANIFEST).read_text())
     except (OSError, ValueError) as exc:
         raise BackupFailed(f"{source} holds no readable {MANIFEST}: {exc}") from exc
     for settings in services:

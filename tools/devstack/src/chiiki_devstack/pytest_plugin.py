@@ -25,6 +25,7 @@ from contextlib import AbstractAsyncContextManager, ExitStack, asynccontextmanag
 from dataclasses import dataclass
 from pathlib import Path
 from types import ModuleType
+from typing import Any
 from uuid import uuid4
 
 import httpx
@@ -190,7 +191,9 @@ async def serve_app(app: FastAPI) -> AsyncIterator[httpx.AsyncClient]:
 
 
 @pytest.fixture(scope="session")
-def app_client(platform: Platform) -> Callable[[FastAPI], AbstractAsyncContextManager]:
+def app_client(
+    platform: Platform,
+) -> Callable[[FastAPI], AbstractAsyncContextManager[httpx.AsyncClient]]:
     """``async with app_client(create_app()) as client:`` — the app runs against this run's DB."""
     return serve_app
 
@@ -312,7 +315,7 @@ def delete_redis_keys(settings: ServiceSettings, pattern: str) -> None:
 
 def log_lines(
     stack: Stack, process: str, needle: str, *, event: str | None = None, within: float = 30
-) -> list[dict]:
+) -> list[dict[str, Any]]:
     """The JSON lines of ``process``'s log that contain ``needle`` (and are ``event``), waiting
     up to ``within`` seconds for them to be written."""
     path = stack.settings.log_dir / f"{process}.log"
@@ -350,7 +353,7 @@ def second_gateway(**overrides: str) -> Iterator[str]:
     run_dir = Path(tempfile.mkdtemp(prefix="chiiki-gw-"))
     run_dir.chmod(0o711)
     port = free_port()
-    settings = StackSettings(RUN_DIR=run_dir, GATEWAY_PORT=port, **overrides)
+    settings = StackSettings.model_validate({"RUN_DIR": run_dir, "GATEWAY_PORT": port, **overrides})
     config = gateway.render(settings)
     error_log = str(settings.log_dir / "gateway-error.log")
     process = subprocess.Popen(  # noqa: S603 - our nginx, our config

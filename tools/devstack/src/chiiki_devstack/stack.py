@@ -187,7 +187,8 @@ class Stack:
             descriptor = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
             with os.fdopen(descriptor, "w") as file:
                 json.dump(record, file)
-        return json.loads(path.read_text())
+        clients: dict[str, dict[str, object]] = json.loads(path.read_text())
+        return clients
 
     def service_client_env(self) -> dict[str, str]:
         """The auth service's AUTH_BOOTSTRAP_CLIENTS and each worker's own id and secret."""
@@ -343,7 +344,7 @@ class Stack:
             replies = app.control.ping(timeout=1.0)
         finally:
             app.close()
-        answered = {node for reply in replies for node in reply}
+        answered = {node for reply in replies or [] for node in reply}
         return all(self.worker_node(service) in answered for service in SERVICES)
 
     def _wait(self, what: str, ready: Callable[[], bool], watched: Collection[str]) -> None:

@@ -32,7 +32,7 @@ class Backtest:
 
     @property
     def scaled_errors(self) -> np.ndarray:
-        return np.abs(self.errors) / self.scales[:, None]
+        return np.asarray(np.abs(self.errors) / self.scales[:, None])
 
     @property
     def error_count(self) -> int:

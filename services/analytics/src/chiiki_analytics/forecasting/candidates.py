@@ -92,7 +92,7 @@ class LogLinear(Model):
         return self
 
     def predict(self, horizon: int) -> np.ndarray:
-        return np.exp(_line(self.regression, self.n, horizon))
+        return np.asarray(np.exp(_line(self.regression, self.n, horizon)))
 
 
 # Smoothing parameters searched by one-step-ahead squared error; a coarse grid is enough for
@@ -212,7 +212,7 @@ def _time(count: int, start: int = 0) -> np.ndarray:
 def _line(regression: LinearRegression, start: int, count: int) -> np.ndarray:
     """The fitted line at the next ``count`` times, from its coefficients (sklearn's
     ``predict`` re-validates its input each call, which dominates on series this short)."""
-    return regression.intercept_ + regression.coef_[0] * _time(count, start).ravel()
+    return np.asarray(regression.intercept_ + regression.coef_[0] * _time(count, start).ravel())
 
 
 BASELINES: tuple[type[Model], ...] = (LastValue, Drift)

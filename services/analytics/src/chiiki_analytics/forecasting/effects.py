@@ -22,7 +22,7 @@ applied to every comparison-pool region as if it were treated (a permutation p-v
 from __future__ import annotations
 
 import math
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 
 import numpy as np
@@ -242,7 +242,7 @@ def _aligned_pool(treated: History, donors: Mapping[str, History]) -> dict[str, 
 
 def _indexed(values: np.ndarray, pre: int, relative: bool) -> np.ndarray:
     base = values[:pre].mean()
-    return values / base if relative else values - base
+    return np.asarray(values / base if relative else values - base)
 
 
 def _did(treated: np.ndarray, pool: Mapping[str, np.ndarray], pre: int, relative: bool) -> _Did:
@@ -287,7 +287,9 @@ def _space_placebo(
 # -- shared --------------------------------------------------------------------------------------
 
 
-def _placebo(pre_history: History, estimator) -> tuple[Placebo | None, str | None]:
+def _placebo(
+    pre_history: History, estimator: Callable[[History, int], Estimate]
+) -> tuple[Placebo | None, str | None]:
     """Run ``estimator`` with a fake start in the middle of the pre-period."""
     fake_index = math.ceil(len(pre_history) / 2)
     if fake_index < MIN_PLACEBO_PRE or len(pre_history) - fake_index < MIN_POST:

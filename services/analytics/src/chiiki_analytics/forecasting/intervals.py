@@ -32,7 +32,7 @@ class Calibration:
     methods: dict[float, str]
 
     def half_width(self, level: float, horizon: int, scale: float) -> float:
-        return scale * horizon**self.gamma * self.quantiles[level]
+        return float(scale * horizon**self.gamma * self.quantiles[level])
 
 
 def calibrate(errors: np.ndarray, scales: np.ndarray) -> Calibration:

@@ -85,9 +85,9 @@ def evenly_spaced_tail(
     """
     observed = sorted(p for p, v in points.items() if v is not None and np.isfinite(v))
     run = _tail_run(observed)
-    values = np.array([float(points[p]) for p in run], dtype=float)  # type: ignore[arg-type]
+    values = np.array([points[p] for p in run], dtype=np.float64)
     aligned = {
-        name: np.array([float(series[p]) for p in run], dtype=float)  # type: ignore[arg-type]
+        name: np.array([series[p] for p in run], dtype=np.float64)
         for name, series in (components or {}).items()
         if all(series.get(p) is not None for p in run)
     }

@@ -74,7 +74,7 @@ def cagr(history: History) -> float | None:
     years = history.last_period - history.periods[0]
     if years <= 0 or first <= 0 or last <= 0:
         return None
-    return ((last / first) ** (1 / years) - 1) * 100
+    return float(((last / first) ** (1 / years) - 1) * 100)
 
 
 def trend(history: History) -> Trend:

@@ -144,7 +144,9 @@ class Answerer:
             raise NotRecorded(f"no unnarrowed metadata recorded for {stats_data_id}")
         return self._unknown("GET_META_INFO", stats_data_id)
 
-    async def _meta_sections(self, stats_data_id: str) -> tuple[dict, list[dict]] | None:
+    async def _meta_sections(
+        self, stats_data_id: str
+    ) -> tuple[dict[str, Any], list[dict[str, Any]]] | None:
         source = self._store.source(stats_data_id)
         if source is not None and source.is_full:
             inf = await anyio.to_thread.run_sync(self._store.section, stats_data_id, "TABLE_INF")

@@ -42,7 +42,7 @@ class Column:
     key: str
     labels: list[str | None] = field(default_factory=lambda: [None])
     fragments: list[str] = field(default_factory=lambda: [""])
-    index: array = field(default_factory=lambda: array("I"))
+    index: array[int] = field(default_factory=lambda: array("I"))
     _codes: dict[str, int] = field(default_factory=dict)
 
     def add(self, row: int, label: str) -> None:

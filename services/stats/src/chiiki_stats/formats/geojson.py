@@ -41,9 +41,10 @@ def render(layer: GeoLayer) -> Rendered:
         keys.extend(key for key in properties if key not in keys)
     features = []
     for feature in prefecture_features():
-        properties = layer.properties.get(feature["code"])
-        if properties is None:
-            properties = {"code": feature["code"], **dict.fromkeys(keys)}
+        found = layer.properties.get(feature["code"])
+        properties = (
+            found if found is not None else {"code": feature["code"], **dict.fromkeys(keys)}
+        )
         features.append(
             {
                 "type": "Feature",
