@@ -20,7 +20,8 @@ SERVICES = ("auth", "stats", "ingest", "analytics")
 
 def _load(name: str) -> ModuleType:
     spec = importlib.util.spec_from_file_location(f"contract_{name}", CONTRACT / f"{name}.py")
-    assert spec is not None and spec.loader is not None
+    assert spec is not None
+    assert spec.loader is not None
     module = importlib.util.module_from_spec(spec)
     sys.modules[spec.name] = module
     spec.loader.exec_module(module)
@@ -57,7 +58,7 @@ def test_the_checked_in_client_is_the_generated_one(fresh: dict[str, Path], serv
 def test_the_finder_sees_unknown_answers_and_parameters() -> None:
     """The check itself can fail: an open object answer and an untyped parameter are found,
     a typed answer and the open headers every answer has are not."""
-    source = '''export interface paths {}
+    source = """export interface paths {}
 export interface components {
     schemas: {
         Open: {
@@ -117,5 +118,5 @@ export interface operations {
         };
     };
 }
-'''
+"""
     assert unknowns.unknowns(source) == ["open_get: parameters", "open_get: 200 -> Open"]
