@@ -68,6 +68,11 @@ format: install ## Format and fix what ruff can
 	$(VENV)/bin/ruff format .
 	$(VENV)/bin/ruff check --fix .
 
+.PHONY: client
+client: install ## Regenerate frontend/src/api/generated/*.ts from the services' OpenAPI documents
+	@test -x tools/contract/node_modules/.bin/openapi-typescript || npm ci --prefix tools/contract --no-audit --no-fund
+	$(PYTHON) tools/contract/generate.py
+
 .PHONY: test
 test: lint ## Lint, then every test (unit, integration, end to end)
 	$(VENV)/bin/pytest $(PYTEST_ARGS)

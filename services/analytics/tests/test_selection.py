@@ -24,8 +24,12 @@ def test_ties_go_to_the_baseline() -> None:
 
 def test_a_series_too_short_is_refused() -> None:
     short = History(tuple(range(2000, 2006)), np.arange(6.0))
-    with pytest.raises(SeriesTooShort, match=r"has 6 evenly spaced observations; .* at least 7"):
+    with pytest.raises(
+        SeriesTooShort, match=r"has 6 evenly spaced observations; .* at least 7"
+    ) as e:
         select_model(short, 1)
+    # One condition, one code: a short series is the API's insufficient-data like any other.
+    assert e.value.code == "insufficient-data"
 
 
 def test_demanding_models_are_tried_only_with_enough_origins(real) -> None:

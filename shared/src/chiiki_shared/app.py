@@ -17,6 +17,7 @@ from chiiki_shared.docs import docs_router
 from chiiki_shared.edge import InputGuard, single_valued_query
 from chiiki_shared.errors import install_error_handlers, name_http_dependency
 from chiiki_shared.health import Check, health_router
+from chiiki_shared.known_query import known_query_only
 from chiiki_shared.logging import configure_logging
 from chiiki_shared.observability import install_observability
 from chiiki_shared.openapi import install_problem_schema
@@ -36,7 +37,10 @@ def create_service_app(
     on_shutdown: Sequence[Hook] = (),
     readiness_checks: dict[str, Check] | None = None,
     version: str = "0.1.0",
+    reject_unknown_query: bool = False,
 ) -> FastAPI:
+    """The service's app; ``reject_unknown_query`` answers 422 to query parameters no route
+    parameter names (``chiiki_shared.known_query``)."""
     service = settings.service_name
     configure_logging(service, level=settings.log_level, fmt=settings.log_format)
 
@@ -62,7 +66,10 @@ def create_service_app(
         # Served by docs_router instead: from our own files, with a Content-Security-Policy.
         docs_url=None,
         redoc_url=None,
-        dependencies=[Depends(single_valued_query)],
+        dependencies=[
+            Depends(single_valued_query),
+            *([Depends(known_query_only)] if reject_unknown_query else []),
+        ],
     )
     install_error_handlers(app)
     name_http_dependency(settings.auth_internal_url, "auth")

@@ -8,10 +8,11 @@ from __future__ import annotations
 
 import asyncio
 from collections.abc import Awaitable, Callable
-from typing import Any
+from typing import Any, Literal
 
 from fastapi import APIRouter, Request
 from fastapi.responses import JSONResponse
+from pydantic import BaseModel
 
 from chiiki_shared.db import schema_exists
 from chiiki_shared.errors import PROBLEM_MEDIA_TYPE, problem_body
@@ -45,15 +46,35 @@ async def _run_check(check: Check, runtime: Runtime) -> str | None:
     return None
 
 
+class CheckResult(BaseModel):
+    status: Literal["ok", "failed"]
+    error: str | None = None
+
+
+class Readiness(BaseModel):
+    status: Literal["ok"]
+    service: str
+    checks: dict[str, CheckResult]
+
+
+class Liveness(BaseModel):
+    status: Literal["ok"]
+    service: str
+
+
 def health_router(checks: dict[str, Check] | None = None) -> APIRouter:
     router = APIRouter(tags=["health"])
     all_checks = checks or DEFAULT_CHECKS
 
     @router.get("/healthz", summary="The process is alive")
-    async def healthz(request: Request) -> dict[str, str]:
-        return {"status": "ok", "service": request.app.state.runtime.settings.service_name}
+    async def healthz(request: Request) -> Liveness:
+        return Liveness(status="ok", service=request.app.state.runtime.settings.service_name)
 
-    @router.get("/readyz", summary="The service's dependencies answer")
+    @router.get(
+        "/readyz",
+        summary="The service's dependencies answer",
+        responses={200: {"model": Readiness}},
+    )
     async def readyz(request: Request) -> JSONResponse:
         runtime: Runtime = request.app.state.runtime
         names = list(all_checks)

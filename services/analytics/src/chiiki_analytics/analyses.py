@@ -5,6 +5,7 @@ from __future__ import annotations
 import asyncio
 from typing import Any
 
+from chiiki_analytics.answers import AnomalyDocument, TrendDocument
 from chiiki_analytics.data import Panel, load_panel
 from chiiki_analytics.exceptions import data_problems
 from chiiki_analytics.forecasting import anomalies, trends
@@ -28,10 +29,11 @@ ANOMALY_METHOD = (
 )
 
 
-async def trend_of(client: StatsClient, indicator: str, region: str) -> dict[str, Any]:
+async def trend_of(client: StatsClient, indicator: str, region: str) -> TrendDocument:
     panel = await load_panel(client, indicator, [region])
     with data_problems():
-        return await asyncio.to_thread(_trend_document, panel, region)
+        document = await asyncio.to_thread(_trend_document, panel, region)
+    return TrendDocument.model_validate(document)
 
 
 def _trend_document(panel: Panel, region: str) -> dict[str, Any]:
@@ -66,10 +68,11 @@ def _trend_document(panel: Panel, region: str) -> dict[str, Any]:
     }
 
 
-async def anomalies_of(client: StatsClient, indicator: str) -> dict[str, Any]:
+async def anomalies_of(client: StatsClient, indicator: str) -> AnomalyDocument:
     panel = await load_panel(client, indicator, None)
     with data_problems():
-        return await asyncio.to_thread(_anomaly_document, panel)
+        document = await asyncio.to_thread(_anomaly_document, panel)
+    return AnomalyDocument.model_validate(document)
 
 
 def _relative(indicator: IndicatorInfo, panel: Panel) -> bool:

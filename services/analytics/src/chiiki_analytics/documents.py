@@ -22,6 +22,21 @@ INTERVAL_METHOD = (
 )
 
 
+class IndicatorRef(BaseModel):
+    code: str
+    name_ja: str
+    name_en: str
+    unit: str | None
+    unit_en: str | None
+
+
+class RegionRef(BaseModel):
+    code: str
+    level: str | None = Field(default=None, description="prefecture, municipality...")
+    name_ja: str
+    name_en: str
+
+
 class Interval(BaseModel):
     lower: float
     upper: float
@@ -75,8 +90,8 @@ class CalibrationOut(BaseModel):
 
 
 class ForecastDocument(BaseModel):
-    indicator: dict[str, Any]
-    region: dict[str, Any]
+    indicator: IndicatorRef
+    region: RegionRef
     as_of: int | None
     data_version: str
     history: list[HistoryPoint]

@@ -153,4 +153,4 @@ async def _execute(
         policy = await repository.get_policy(session, uuid.UUID(params["policy_id"]))
     if policy is None:
         raise NotFound("The policy was deleted", extra={"resource": "policy"})
-    return await policy_effects.effect(client, policy)
+    return (await policy_effects.effect(client, policy)).model_dump(mode="json", by_alias=True)

@@ -12,6 +12,7 @@ from chiiki_analytics.router import ROUTERS
 from chiiki_analytics.stats_client import StatsClient
 from chiiki_shared.app import create_service_app
 from chiiki_shared.bus import warm_producer
+from chiiki_shared.head import answer_head
 from chiiki_shared.runtime import Runtime
 from chiiki_shared.security import warm_token_guard
 
@@ -43,7 +44,7 @@ def create_app(
         if isinstance(client, StatsClient):
             await client.aclose()
 
-    return create_service_app(
+    app = create_service_app(
         settings,
         title="Chiiki analytics",
         description=(
@@ -52,7 +53,10 @@ def create_app(
         routers=ROUTERS,
         on_startup=[open_stats, warm_token_guard, warm_bus],
         on_shutdown=[close_stats],
+        reject_unknown_query=True,
     )
+    answer_head(app)
+    return app
 
 
 app = create_app()

@@ -9,6 +9,7 @@ from __future__ import annotations
 import asyncio
 from typing import Any
 
+from chiiki_analytics.answers import PolicyEffect
 from chiiki_analytics.data import Panel, load_panel
 from chiiki_analytics.forecasting import effects
 from chiiki_analytics.forecasting.errors import InsufficientData
@@ -27,7 +28,7 @@ EFFECT_METHOD = (
 )
 
 
-async def effect(client: StatsClient, policy: Policy) -> dict[str, Any]:
+async def effect(client: StatsClient, policy: Policy) -> PolicyEffect:
     """Each target indicator's estimated effect; 422 when none can be estimated."""
     region = await client.region(policy.region_code)
     # Comparison regions are other prefectures, so only a prefecture gets the whole panel.
@@ -49,14 +50,16 @@ async def effect(client: StatsClient, policy: Policy) -> dict[str, Any]:
             title="The data cannot support this",
             extra={"indicators": reasons},
         )
-    return {
-        "policy": read(policy).model_dump(mode="json"),
-        "region": region.summary(),
-        "start_period": policy.start_period,
-        "method": EFFECT_METHOD,
-        "indicators": results,
-        "attribution": list(dict.fromkeys(a for p in panels for a in p.attribution)),
-    }
+    return PolicyEffect.model_validate(
+        {
+            "policy": read(policy),
+            "region": region.summary(),
+            "start_period": policy.start_period,
+            "method": EFFECT_METHOD,
+            "indicators": results,
+            "attribution": list(dict.fromkeys(a for p in panels for a in p.attribution)),
+        }
+    )
 
 
 def _indicator_effect(panel: Panel, region: str, start: int) -> dict[str, Any]:

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import asyncio
 import uuid
-from typing import Annotated, Any
+from typing import Annotated
 
 from fastapi import APIRouter, BackgroundTasks, Query, Request, Response, status
 
@@ -21,6 +21,12 @@ from chiiki_analytics import (
     repository,
     series_forecasts,
     stored_forecasts,
+)
+from chiiki_analytics.answers import (
+    AnomalyDocument,
+    PolicyEffect,
+    PrefectureForecasts,
+    TrendDocument,
 )
 from chiiki_analytics.config import AnalyticsSettings
 from chiiki_analytics.deps import SessionDep, StatsDep
@@ -113,7 +119,7 @@ async def prefecture_forecasts(
     runtime: RuntimeDep,
     indicator: IndicatorQuery,
     period: Annotated[int, Query(ge=1800, le=2200, description="The year forecast")],
-) -> dict[str, Any]:
+) -> PrefectureForecasts:
     async def request_precompute() -> None:
         # One request per indicator and minute reaches the worker, however many readers wait.
         key = runtime.redis_key("precompute-requested", indicator)
@@ -131,7 +137,7 @@ async def prefecture_forecasts(
 )
 async def trend(
     _: ReadAccess, stats: StatsDep, indicator: IndicatorQuery, region: RegionQuery
-) -> dict[str, Any]:
+) -> TrendDocument:
     return await analyses.trend_of(stats, indicator, region)
 
 
@@ -139,7 +145,7 @@ async def trend(
     "/api/analytics/anomalies",
     summary="Prefectures whose latest change is unusual against their history and their peers",
 )
-async def anomalies(_: ReadAccess, stats: StatsDep, indicator: IndicatorQuery) -> dict[str, Any]:
+async def anomalies(_: ReadAccess, stats: StatsDep, indicator: IndicatorQuery) -> AnomalyDocument:
     return await analyses.anomalies_of(stats, indicator)
 
 
@@ -211,7 +217,7 @@ async def delete_policy(principal: CurrentUser, session: SessionDep, policy_id: 
 )
 async def policy_effect(
     principal: CurrentUser, session: SessionDep, stats: StatsDep, policy_id: uuid.UUID
-) -> dict[str, Any]:
+) -> PolicyEffect:
     policy = await policies.visible(session, principal, policy_id)
     return await policy_effects.effect(stats, policy)
 

@@ -4,11 +4,12 @@ from __future__ import annotations
 
 import uuid
 from datetime import datetime
-from typing import Annotated, Any, Literal
+from typing import Annotated, Literal
 
 from pydantic import AfterValidator, BaseModel, ConfigDict, Field, StringConstraints
 
 from chiiki_analytics.forecasts import DEFAULT_HORIZON, MAX_HORIZON
+from chiiki_shared.json_value import JsonValue
 from chiiki_shared.limits import MULTI_LINE, SINGLE_LINE
 
 RegionCode = Annotated[
@@ -119,10 +120,12 @@ JobRequest = Annotated[
 class JobRead(BaseModel):
     id: uuid.UUID
     kind: str
-    params: dict[str, Any]
+    params: dict[str, JsonValue]
     status: Literal["queued", "running", "succeeded", "failed"]
-    result: dict[str, Any] | None
-    error: dict[str, Any] | None
+    result: dict[str, JsonValue] | None = Field(
+        description="When succeeded: the document the matching GET route answers"
+    )
+    error: dict[str, JsonValue] | None = Field(description="When failed: a problem document")
     created_at: datetime
     started_at: datetime | None
     finished_at: datetime | None

@@ -10,6 +10,7 @@ from typing import Any
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from chiiki_analytics import repository
+from chiiki_analytics.answers import PrefectureForecasts
 from chiiki_analytics.data import load_panel, parse_data_version
 from chiiki_analytics.exceptions import ForecastsPending
 from chiiki_analytics.forecasts import forecast_all
@@ -29,7 +30,7 @@ async def stored_for_period(
     period: int,
     *,
     request_precompute: Callable[[], Awaitable[None]],
-) -> dict[str, Any]:
+) -> PrefectureForecasts:
     """Every prefecture's stored forecast of ``indicator`` for ``period``: a read, no model fit.
 
     Before the first computation the worker is asked for one and the answer is 503.
@@ -51,15 +52,17 @@ async def stored_for_period(
             f"({run.horizon} periods ahead of each region's data)",
             code="period-out-of-range",
         )
-    return {
-        "indicator": run.indicator_info,
-        "period": period,
-        "data_version": run.data_version,
-        "computed_at": run.finished_at,
-        "stale": await _is_stale(session, run),
-        "regions": [_at_period(stored, point) for stored, point in rows],
-        "attribution": run.attribution or [],
-    }
+    return PrefectureForecasts.model_validate(
+        {
+            "indicator": run.indicator_info,
+            "period": period,
+            "data_version": run.data_version,
+            "computed_at": run.finished_at,
+            "stale": await _is_stale(session, run),
+            "regions": [_at_period(stored, point) for stored, point in rows],
+            "attribution": run.attribution or [],
+        }
+    )
 
 
 def _at_period(stored: StoredForecast, point: StoredForecastPoint | None) -> dict[str, Any]:

@@ -22,6 +22,7 @@ from chiiki_shared.app import create_service_app
 from chiiki_shared.audit.api import audit_router
 from chiiki_shared.db import session_scope
 from chiiki_shared.errors import dependency_of
+from chiiki_shared.head import answer_head
 from chiiki_shared.runtime import Runtime
 from chiiki_shared.security import (
     GUARD_EXTRA,
@@ -118,7 +119,7 @@ async def stop_auth(runtime: Runtime) -> None:
 
 
 def create_app(settings: AuthSettings | None = None) -> FastAPI:
-    return create_service_app(
+    app = create_service_app(
         settings or AuthSettings(),
         title="Chiiki auth",
         description=(
@@ -128,7 +129,10 @@ def create_app(settings: AuthSettings | None = None) -> FastAPI:
         routers=[router, audit_router(AUDIT_LOG, "/api/auth"), internal_router],
         on_startup=[start_auth],
         on_shutdown=[stop_auth],
+        reject_unknown_query=True,
     )
+    answer_head(app)
+    return app
 
 
 app = create_app()

@@ -25,6 +25,7 @@ from chiiki_auth.schemas import (
     ClientRead,
     ClientSecretRead,
     ClientTokenResponse,
+    Jwks,
     LoginRequest,
     MeUpdate,
     PasswordChange,
@@ -391,7 +392,11 @@ async def rotate_client_secret(
     return _with_secret(rotated, response)
 
 
-@router.get("/.well-known/jwks.json", summary="The public keys that verify access tokens")
+@router.get(
+    "/.well-known/jwks.json",
+    summary="The public keys that verify access tokens",
+    responses={200: {"model": Jwks}},
+)
 async def jwks(components: ComponentsDep) -> JSONResponse:
     return JSONResponse(
         components.keys.jwks(datetime.now(UTC)),

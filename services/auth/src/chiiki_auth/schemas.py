@@ -5,12 +5,13 @@ from __future__ import annotations
 import unicodedata
 import uuid
 from datetime import datetime
-from typing import Annotated, Any, Literal
+from typing import Annotated, Literal
 
 from email_validator import EmailNotValidError, validate_email
 from pydantic import AfterValidator, BaseModel, ConfigDict, Field, model_validator
 
 from chiiki_auth.models import Client, User
+from chiiki_shared.json_value import JsonValue
 from chiiki_shared.limits import NonNegInt32
 from chiiki_shared.security import SCOPES
 
@@ -97,13 +98,13 @@ class PasswordChange(BaseModel):
 
 class SettingsRead(BaseModel):
     version: int = Field(description="0 until settings are first saved")
-    settings: dict[str, Any]
+    settings: dict[str, JsonValue]
     updated_at: datetime | None
 
 
 class SettingsWrite(BaseModel):
     version: NonNegInt32 = Field(description="The version this change is based on (0 for none)")
-    settings: dict[str, Any]
+    settings: dict[str, JsonValue]
 
 
 class SessionRead(BaseModel):
@@ -185,3 +186,21 @@ class ClientTokenResponse(BaseModel):
     token_type: Literal["Bearer"] = "Bearer"  # noqa: S105 - the OAuth2 token type
     expires_in: int = Field(description="Seconds the access token is valid")
     scope: str = Field(description="The granted scopes, space-separated")
+
+
+class PublicJwk(BaseModel):
+    """An EC public key (RFC 7517/7518) that verifies access tokens."""
+
+    model_config = ConfigDict(extra="allow")
+
+    kty: str = Field(examples=["EC"])
+    crv: str = Field(examples=["P-256"])
+    x: str
+    y: str
+    kid: str
+    use: str = Field(examples=["sig"])
+    alg: str = Field(examples=["ES256"])
+
+
+class Jwks(BaseModel):
+    keys: list[PublicJwk]

@@ -14,6 +14,7 @@ from chiiki_shared.app import create_service_app
 from chiiki_shared.audit.api import audit_router
 from chiiki_shared.bus import create_celery_app
 from chiiki_shared.db import session_scope
+from chiiki_shared.head import answer_head
 from chiiki_shared.runtime import Runtime
 
 logger = structlog.get_logger("chiiki_ingest")
@@ -41,7 +42,7 @@ async def sync_catalog(runtime: Runtime) -> None:
 
 
 def create_app(settings: IngestSettings | None = None) -> FastAPI:
-    return create_service_app(
+    app = create_service_app(
         settings or IngestSettings(),
         title="Chiiki ingestion",
         description=(
@@ -52,7 +53,10 @@ def create_app(settings: IngestSettings | None = None) -> FastAPI:
         routers=[router, audit_router(AUDIT_LOG, "/api/ingest")],
         on_startup=[open_bus, sync_catalog, metrics.start],
         on_shutdown=[metrics.stop, close_bus],
+        reject_unknown_query=True,
     )
+    answer_head(app)
+    return app
 
 
 app = create_app()

@@ -16,6 +16,7 @@ from chiiki_ingest.catalog import (
     check_schedule,
 )
 from chiiki_ingest.models import CatalogEntry, QualityFinding, Run
+from chiiki_shared.json_value import JsonValue
 
 RunStatusName = Literal["queued", "running", "succeeded", "failed", "blocked"]
 Filters = dict[str, str | list[str]]
@@ -82,7 +83,7 @@ class FindingRead(BaseModel):
     severity: Literal["block", "warn"]
     count: int
     message: str
-    samples: list[Any]
+    samples: list[JsonValue]
 
 
 class RunSummary(BaseModel):

@@ -7,6 +7,7 @@ from starlette.middleware.gzip import GZipMiddleware
 
 from chiiki_shared.app import create_service_app
 from chiiki_shared.db import session_scope
+from chiiki_shared.head import answer_head
 from chiiki_shared.runtime import Runtime
 from chiiki_stats.config import StatsSettings
 from chiiki_stats.reference import load_reference
@@ -32,6 +33,7 @@ def create_app(settings: StatsSettings | None = None) -> FastAPI:
     )
     # GeoJSON and municipal cross-sections are large and compress about tenfold.
     app.add_middleware(GZipMiddleware, minimum_size=2048)
+    answer_head(app)
     return app
 
 

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from datetime import UTC, datetime
-from typing import Annotated, Any
+from typing import Annotated
 from urllib.parse import urlencode
 
 from asgi_correlation_id import correlation_id
@@ -13,6 +13,7 @@ from pydantic import BaseModel
 from chiiki_shared.audit.chain import Actor, AuditEvent, Origin
 from chiiki_shared.audit.log import MAX_PAGE, AuditLog, AuditQuery
 from chiiki_shared.deps import SessionDep, client_ip
+from chiiki_shared.json_value import JsonValue
 from chiiki_shared.security import AdminUser, Principal
 
 
@@ -37,8 +38,8 @@ class AuditEventRead(BaseModel):
     action: str
     target_type: str
     target_id: str
-    before: Any
-    after: Any
+    before: JsonValue
+    after: JsonValue
     client_ip: str | None
     request_id: str | None
     prev_hash: str

@@ -14,7 +14,8 @@ class InsufficientData(ValueError):
 
 
 class SeriesTooShort(InsufficientData):
-    code = "series-too-short"
+    """Too few values: the same condition for a client as any other lack of data, so the same
+    code (``insufficient-data``); the message says how many values were needed."""
 
 
 class PeriodOutOfRange(InsufficientData):
