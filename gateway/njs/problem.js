@@ -110,6 +110,23 @@ function authUnavailable(r) {
 
 function notFound(r) { send(r, 404); }
 
+// A path of the dashboard with no file (a hashed asset of another build, say) and no fallback.
+var NOT_IN_DASHBOARD = 'The dashboard has no file at this path.';
+
+// The dashboard's paths when FRONTEND_DIST holds no build (no index.html): never cached, so
+// the app shows as soon as it is built.
+function frontendNotBuilt(r) {
+    var answer = body(r, 503, 'The dashboard is not built: `make up` builds it '
+        + '(npm --prefix frontend ci && npm --prefix frontend run build), '
+        + 'or set FRONTEND_DIST to a folder holding a build.');
+    answer.code = 'frontend-not-built';
+    answer.type = '/problems/frontend-not-built';
+    answer.title = 'Frontend not built';
+    r.headersOut['Content-Type'] = 'application/problem+json';
+    r.headersOut['Cache-Control'] = 'no-store';
+    r.return(503, JSON.stringify(answer));
+}
+
 // The service a failed proxying was for, as the location named it ($chiiki_service).
 function serviceDetail(r, status) {
     var service = r.variables.chiiki_service;
@@ -126,6 +143,9 @@ function serviceDetail(r, status) {
 function gatewayError(r) {
     var status = Number(r.uri.split('/').pop());
     var detail = status >= 502 && status <= 504 ? serviceDetail(r, status) : undefined;
+    if (status === 404 && requestPath(r).indexOf('/api/') !== 0) {
+        detail = NOT_IN_DASHBOARD;
+    }
     if (status === 405 || status === 501) {
         r.headersOut.Allow = 'GET, HEAD, POST, PUT, PATCH, DELETE, OPTIONS';
     }
@@ -134,4 +154,5 @@ function gatewayError(r) {
 
 export default {
     body, send, notFound, gatewayError, unauthorized, forbidden, authUnavailable,
+    frontendNotBuilt,
 };

@@ -136,7 +136,7 @@ def test_identity_headers_from_clients_are_stripped(
     assert line["user_id"] == admin_id
 
 
-@pytest.mark.parametrize("path", ["/api/nowhere", "/api", "/", "/api/authx"])
+@pytest.mark.parametrize("path", ["/api/nowhere", "/api", "/api/", "/metrics", "/api/authx"])
 def test_unknown_paths_are_json_404(gateway: httpx.Client, path: str) -> None:
     body = assert_problem(gateway.get(path), 404, "not-found")
     assert body["instance"] == path

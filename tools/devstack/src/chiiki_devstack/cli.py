@@ -69,9 +69,14 @@ def new_migration(service: str, message: str) -> None:
 
 
 def up(stack: Stack) -> None:
+    from chiiki_devstack import frontend
+
+    # Before anything starts: a failed build stops make up with npm's own words.
+    built = frontend.ensure_built(stack.settings)
     restarted = stack.up(load_demo_data=True)
     url = stack.settings.gateway_url
     print(f"Chiiki is up. Gateway: {url}")
+    print(f"  app:      {url}/  ({built})")
     if restarted:
         print(f"  restarted after a crash: {', '.join(restarted)}")
     print(f"  health:   {url}/api/health")

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from pathlib import Path
 from typing import Annotated
 
@@ -12,6 +13,9 @@ from chiiki_shared.client_address import parse_trusted_proxies
 
 REPO_ROOT = Path(__file__).resolve().parents[4]
 SERVICES = ("auth", "stats", "ingest", "analytics")
+# A browser's Origin header: scheme, host and optional port, lower case, nothing else ("*" and
+# paths are refused, so the gateway's exact match can never allow more than was meant).
+ORIGIN = re.compile(r"https?://(?:[a-z0-9-]+(?:\.[a-z0-9-]+)*|\[[0-9a-f:.]+\])(?::\d{1,5})?")
 
 
 class StackSettings(BaseSettings):
@@ -28,6 +32,13 @@ class StackSettings(BaseSettings):
     # networks, comma-separated): none by default, so the client is the connection's peer.
     gateway_trusted_proxies: Annotated[list[str], NoDecode] = Field(
         default_factory=list, alias="GATEWAY_TRUSTED_PROXIES"
+    )
+    # The built dashboard the gateway serves at / (npm run build in frontend/).
+    frontend_dist: Path = Field(default=REPO_ROOT / "frontend" / "dist", alias="FRONTEND_DIST")
+    # Origins (scheme://host[:port], comma-separated) whose pages may call the API: Vite's dev
+    # server in development. None by default, and then no CORS headers at all.
+    cors_allowed_origins: Annotated[list[str], NoDecode] = Field(
+        default_factory=list, alias="CORS_ALLOWED_ORIGINS"
     )
     service_host: str = Field(default="127.0.0.1", alias="SERVICE_HOST")
     auth_port: int = Field(default=8101, alias="AUTH_PORT")
@@ -62,6 +73,15 @@ class StackSettings(BaseSettings):
     @classmethod
     def _parse_trusted_proxies(cls, value: object) -> list[str]:
         return parse_trusted_proxies(value or "")  # type: ignore[arg-type]
+
+    @field_validator("cors_allowed_origins", mode="before")
+    @classmethod
+    def _parse_origins(cls, value: object) -> list[str]:
+        origins = [part.strip() for part in str(value or "").split(",") if part.strip()]
+        for origin in origins:
+            if not ORIGIN.fullmatch(origin):
+                raise ValueError(f"not an origin (scheme://host[:port]): {origin!r}")
+        return origins
 
     @property
     def log_dir(self) -> Path:

@@ -16,6 +16,8 @@ NJS_MODULE_CANDIDATES = (
     Path("/usr/lib64/nginx/modules/ngx_http_js_module.so"),
     Path("/usr/local/nginx/modules/ngx_http_js_module.so"),
 )
+# nginx's brotli modules (Debian: libnginx-mod-http-brotli-filter and -static), used when there.
+BROTLI_MODULES = ("ngx_http_brotli_filter_module.so", "ngx_http_brotli_static_module.so")
 INSTALL_HINT = (
     "nginx with the njs module is required: on Debian/Ubuntu run "
     "`apt-get install nginx libnginx-mod-http-js` (make up does this itself when run as root)."
@@ -42,6 +44,12 @@ def njs_module(configured: Path | None = None) -> Path:
     raise GatewayUnavailable(INSTALL_HINT)
 
 
+def brotli_modules(njs: Path) -> list[Path]:
+    """Both brotli modules beside the njs module, or none (nginx then compresses with gzip)."""
+    found = [njs.parent / name for name in BROTLI_MODULES]
+    return found if all(path.exists() for path in found) else []
+
+
 def render(settings: StackSettings) -> Path:
     """Write the rendered config under the run folder and return its path."""
     run_dir = settings.run_dir / "nginx"
@@ -55,12 +63,15 @@ def render(settings: StackSettings) -> Path:
         keep_trailing_newline=True,
         autoescape=False,  # noqa: S701 - nginx configuration, not HTML
     ).get_template("nginx.conf.j2")
+    njs = njs_module(settings.njs_module)
     text = template.render(
         worker_processes=settings.gateway_workers,
         run_dir=run_dir,
         error_log=logs / "gateway-error.log",
         access_log=logs / "gateway-access.log",
-        njs_module=njs_module(settings.njs_module),
+        njs_module=njs,
+        brotli=brotli_modules(njs),
+        frontend_dist=settings.frontend_dist.resolve(),
         gateway_dir=settings.gateway_dir or GATEWAY_DIR,
         upstreams={name: settings.upstream_address(name) for name in SERVICES},
         listen_host=settings.gateway_host,

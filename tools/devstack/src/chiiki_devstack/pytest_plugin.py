@@ -498,3 +498,22 @@ def admin_headers(stack: Stack) -> Callable[[], dict[str, str]]:
         return {"Authorization": f"Bearer {cached['token']}"}
 
     return headers
+
+
+@pytest.fixture(scope="session")
+def frontend_gateway_url(stack: Stack) -> str:
+    """The session stack's gateway URL, with the dashboard built into its FRONTEND_DIST (once
+    per session, and only when the build is missing or older than frontend/'s sources, as make
+    up does); skipped in a checkout without frontend/."""
+    from chiiki_devstack import frontend
+
+    if not frontend.is_app():
+        pytest.skip("no frontend/ app in this checkout")
+    try:
+        frontend.ensure_built(stack.settings)
+    except frontend.FrontendBuildFailed as exc:
+        pytest.fail(str(exc), pytrace=False)
+    index = stack.settings.frontend_dist / "index.html"
+    if not index.exists():
+        pytest.fail(f"no build to serve: {index} is missing", pytrace=False)
+    return stack.settings.gateway_url
