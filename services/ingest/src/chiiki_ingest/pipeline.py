@@ -22,7 +22,7 @@ import structlog
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from chiiki_ingest import alerts, publishing, repository, runs
-from chiiki_ingest.catalog import severity_overrides
+from chiiki_ingest.catalog import DEFAULT_MAX_SHRINK, severity_overrides
 from chiiki_ingest.cells import Content, Normaliser, sort_rows
 from chiiki_ingest.config import IngestSettings
 from chiiki_ingest.estat import (
@@ -48,9 +48,11 @@ from chiiki_ingest.quality import (
     JumpRule,
     Report,
     SeriesView,
+    Served,
     Severity,
     check_against_previous,
     check_table,
+    check_volume,
     severities,
 )
 from chiiki_ingest.source import FetchedPage, SourceProblem, fetch_pages, stored_page
@@ -87,6 +89,7 @@ class Options:
     time_dimension: str = "time"
     attribution: str | None = None
     quality: dict[str, str] | None = None
+    max_shrink: float = DEFAULT_MAX_SHRINK
 
     @classmethod
     def of(cls, entry: CatalogEntry | None) -> Options:
@@ -97,6 +100,7 @@ class Options:
             entry.time_dimension,
             entry.attribution,
             severity_overrides(entry.quality),
+            entry.max_shrink,
         )
 
     def normaliser_options(self) -> dict[str, Any]:
@@ -183,6 +187,9 @@ class Pipeline:
                 "total_seconds": time.monotonic() - started,
             }
             return await self._unchanged(run, content, digest, current, report, timings)
+        if current is not None:
+            served = Served(current.version, current.cell_count)
+            check_volume(len(content.rows), served, options.max_shrink, run.allow_shrink, report)
         previous = await self._previous(current, options)
         if previous is not None:
             view = SeriesView.of(content.layout, content.rows)

@@ -52,6 +52,7 @@ async def create(
     filters: dict[str, Any] | None = None,
     retry_of: uuid.UUID | None = None,
     source_url: str | None = None,
+    allow_shrink: bool = False,
 ) -> Run:
     """A new queued run; ``ActiveRunExists`` when the dataset has one already."""
     run = Run(
@@ -60,6 +61,7 @@ async def create(
         status=RunStatus.QUEUED.value,
         trigger=trigger,
         filters=filters or {},
+        allow_shrink=allow_shrink,
         retry_of=retry_of,
         source_url=source_url,
         progress={},

@@ -51,6 +51,11 @@ class RunCreate(BaseModel):
         description="e-Stat narrowing parameters; the version published holds only these cells",
         examples=[{"cdArea": "13000"}],
     )
+    allow_shrink: bool = Field(
+        default=False,
+        description="publish even when the table has more than its max_shrink fewer cells than "
+        "the served version (the volume_drop check then warns instead of blocking)",
+    )
 
     @field_validator("filters")
     @classmethod
@@ -112,6 +117,7 @@ class RunSummary(BaseModel):
     attempt: int
     retry_of: uuid.UUID | None
     filters: Filters
+    allow_shrink: bool = False
     counts: Counts
     content_hash: str | None
     version: int | None = Field(description="stats' version of the dataset this run produced")
@@ -172,6 +178,7 @@ def _summary_fields(run: Run) -> dict[str, Any]:
         "attempt": run.attempt,
         "retry_of": run.retry_of,
         "filters": run.filters or {},
+        "allow_shrink": run.allow_shrink,
         "counts": Counts(
             pages=run.page_count,
             cells=run.cell_count,
@@ -245,6 +252,7 @@ class CatalogEntryUpdate(BaseModel):
     time_dimension: str | None = Field(default=None, pattern=DIMENSION)
     filters: Filters | None = None
     quality: dict[str, Literal["block", "warn"]] | None = None
+    max_shrink: float | None = Field(default=None, ge=0, le=1)
 
     @field_validator("schedule")
     @classmethod
@@ -275,6 +283,7 @@ class CatalogEntryRead(BaseModel):
     time_dimension: str
     filters: Filters
     quality: dict[str, str]
+    max_shrink: float
     origin: Literal["catalog", "api"]
     created_at: datetime
     updated_at: datetime
@@ -295,6 +304,7 @@ class CatalogEntryRead(BaseModel):
             time_dimension=entry.time_dimension,
             filters=entry.filters or {},
             quality=entry.quality or {},
+            max_shrink=entry.max_shrink,
             origin=entry.origin,  # type: ignore[arg-type]
             created_at=entry.created_at,
             updated_at=entry.updated_at,

@@ -52,6 +52,7 @@ async def enqueue_run(
     trigger: str,
     filters: dict[str, Any] | None = None,
     retry_of: uuid.UUID | None = None,
+    allow_shrink: bool = False,
 ) -> Run:
     """Create a queued run and put its task in the outbox; ``runs.ActiveRunExists`` if busy."""
     if filters is None:
@@ -64,6 +65,7 @@ async def enqueue_run(
         filters=filters,
         retry_of=retry_of,
         source_url=settings.estat_api_base_url,
+        allow_shrink=allow_shrink,
     )
     outbox.add(RUN_INGESTION, {"run_id": str(run.id)})
     return run
@@ -89,7 +91,13 @@ async def create_run(
     filters = request.filters if "filters" in request.model_fields_set else None
     try:
         run = await enqueue_run(
-            session, outbox, settings, request.stats_data_id, trigger="api", filters=filters
+            session,
+            outbox,
+            settings,
+            request.stats_data_id,
+            trigger="api",
+            filters=filters,
+            allow_shrink=request.allow_shrink,
         )
     except runs.ActiveRunExists as error:
         raise _active_conflict(error) from None
@@ -145,6 +153,7 @@ async def retry_run(
             trigger="retry",
             filters=dict(original.filters or {}),
             retry_of=original.id,
+            allow_shrink=original.allow_shrink,
         )
     except runs.ActiveRunExists as error:
         raise _active_conflict(error) from None

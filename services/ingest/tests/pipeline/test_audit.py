@@ -57,6 +57,7 @@ def entry(stats_data_id: str, **fields) -> dict:
         "time_dimension": "time",
         "filters": {},
         "quality": {},
+        "max_shrink": 0.1,
         **fields,
     }
 
@@ -124,6 +125,7 @@ async def test_runs_started_and_retried_are_recorded(api: Api, source: Source, u
                 "status": "queued",
                 "trigger": "api",
                 "filters": {},
+                "allow_shrink": False,
                 "retry_of": None,
             },
             started,
@@ -142,6 +144,7 @@ async def test_runs_started_and_retried_are_recorded(api: Api, source: Source, u
                 "status": "queued",
                 "trigger": "retry",
                 "filters": {},
+                "allow_shrink": False,
                 "retry_of": failed["id"],
             },
             retried,
