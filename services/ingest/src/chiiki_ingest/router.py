@@ -39,15 +39,23 @@ async def list_catalog(uow: UnitOfWorkDep) -> CatalogList:
     return CatalogList(items=[CatalogEntryRead.of(*view) for view in views])
 
 
-@router.post("/catalog", status_code=201, summary="Add a table to the catalog")
+@router.post(
+    "/catalog",
+    status_code=201,
+    summary="Add a table to the catalog (checked against its getMetaInfo first)",
+    responses={422: {"description": "unknown table, or a dimension, code or level it lacks"}},
+)
 async def add_catalog_entry(
     body: CatalogEntryCreate,
     uow: UnitOfWorkDep,
+    settings: SettingsDep,
     response: Response,
     admin: AdminUser,
     origin: OriginDep,
 ) -> CatalogEntryRead:
-    entry = await service.add_entry(uow.session, body, actor=actor_of(admin), origin=origin)
+    entry = await service.add_entry(
+        uow.session, settings, body, actor=actor_of(admin), origin=origin
+    )
     response.headers["Location"] = f"/api/ingest/catalog/{entry.stats_data_id}"
     return CatalogEntryRead.of(*await service.catalog_entry_view(uow.session, entry))
 
@@ -63,11 +71,12 @@ async def update_catalog_entry(
     stats_data_id: StatsDataId,
     body: CatalogEntryUpdate,
     uow: UnitOfWorkDep,
+    settings: SettingsDep,
     admin: AdminUser,
     origin: OriginDep,
 ) -> CatalogEntryRead:
     entry = await service.update_entry(
-        uow.session, stats_data_id, body, actor=actor_of(admin), origin=origin
+        uow.session, settings, stats_data_id, body, actor=actor_of(admin), origin=origin
     )
     return CatalogEntryRead.of(*await service.catalog_entry_view(uow.session, entry))
 

@@ -10,7 +10,7 @@ from pydantic import ValidationError
 from sqlalchemy import func
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from chiiki_ingest import repository, runs
+from chiiki_ingest import repository, runs, tablecheck
 from chiiki_ingest.audit import AUDIT_LOG, entry_snapshot, run_snapshot
 from chiiki_ingest.catalog import EntrySpec
 from chiiki_ingest.config import IngestSettings
@@ -184,11 +184,21 @@ async def get_entry(session: AsyncSession, stats_data_id: str) -> CatalogEntry:
     return entry
 
 
+# Changing these makes the entry name other parts of the table: checked against its metadata again.
+CHECKED_FIELDS = frozenset({"area_dimension", "time_dimension", "filters"})
+
+
 async def add_entry(
-    session: AsyncSession, spec: EntrySpec, *, actor: Actor, origin: Origin
+    session: AsyncSession,
+    settings: IngestSettings,
+    spec: EntrySpec,
+    *,
+    actor: Actor,
+    origin: Origin,
 ) -> CatalogEntry:
     if await repository.get_entry(session, spec.stats_data_id) is not None:
         raise EntryExists(f"{spec.stats_data_id} is already in the catalog; update it instead.")
+    await tablecheck.verify(settings, spec)
     entry = CatalogEntry(**spec.model_dump(mode="json"), origin="api")
     session.add(entry)
     await session.flush()
@@ -219,6 +229,7 @@ async def _audit_entry(
 
 async def update_entry(
     session: AsyncSession,
+    settings: IngestSettings,
     stats_data_id: str,
     patch: CatalogEntryUpdate,
     *,
@@ -234,6 +245,8 @@ async def update_entry(
             "The catalog entry would not be valid.",
             extra={"errors": _field_errors(error)},
         ) from None
+    if CHECKED_FIELDS & patch.model_fields_set:
+        await tablecheck.verify(settings, merged)
     for field, value in merged.model_dump(mode="json").items():
         setattr(entry, field, value)
     entry.updated_at = func.now()

@@ -201,7 +201,7 @@ async def test_the_api_is_for_admins_only(api: Api) -> None:
     )
 
 
-async def test_the_catalog_is_listed_added_to_and_updated(api: Api, unique) -> None:
+async def test_the_catalog_is_listed_added_to_and_updated(api: Api, source: Source, unique) -> None:
     listed = (await api.admin.get("/api/ingest/catalog")).json()["items"]
     demo = {entry["stats_data_id"]: entry for entry in listed}
     census = demo["census-c01-1920-2015"]
@@ -213,6 +213,7 @@ async def test_the_catalog_is_listed_added_to_and_updated(api: Api, unique) -> N
     assert census["quality"] == {"unknown_region": "block"}
 
     stats_data_id = unique("catalog")
+    source.copy("census-c01-1920-2015", stats_data_id)  # entries are checked with getMetaInfo
     created = await api.admin.post(
         "/api/ingest/catalog",
         json={"stats_data_id": stats_data_id, "title": "テスト", "schedule": "0 4 * * 1"},
@@ -250,6 +251,7 @@ async def test_the_catalog_is_listed_added_to_and_updated(api: Api, unique) -> N
         ({"quality": {"jump": "ignore"}}, "body.quality.jump"),
         ({"area_dimension": "time"}, "body"),
         ({"stats_data_id": "other"}, "body.stats_data_id"),
+        ({"max_shrink": 1.5}, "body.max_shrink"),
     ],
 )
 async def test_invalid_catalog_updates_are_422(api: Api, patch: dict, field: str) -> None:
