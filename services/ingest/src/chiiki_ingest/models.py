@@ -47,6 +47,7 @@ class RunStatus(StrEnum):
     SUCCEEDED = "succeeded"
     FAILED = "failed"
     BLOCKED = "blocked"
+    CANCELLED = "cancelled"
 
 
 class RunPhase(StrEnum):
@@ -141,6 +142,10 @@ class Run(Base):
     finished_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
     # Refreshed while a worker holds the run (and when recovery re-sends it).
     heartbeat_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    # A rollback run publishes this version's stored pages again (no source request).
+    restores_version: Mapped[int | None] = mapped_column(Integer)
+    # Set by POST /runs/{id}/cancel; the worker stops at its next page or batch boundary.
+    cancel_requested_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
 
     __table_args__ = (
         CheckConstraint(f"status IN ({_values(RunStatus)})", name="status"),

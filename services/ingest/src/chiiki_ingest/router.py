@@ -16,6 +16,7 @@ from chiiki_ingest.schemas import (
     CatalogEntryRead,
     CatalogEntryUpdate,
     CatalogList,
+    RollbackRequest,
     RunAccepted,
     RunCreate,
     RunDetail,
@@ -142,6 +143,50 @@ async def retry_run(
 ) -> RunAccepted:
     run = await service.retry_run(
         uow.session, uow.outbox, settings, run_id, actor=actor_of(admin), origin=origin
+    )
+    response.headers["Location"] = f"/api/ingest/runs/{run.id}"
+    return RunAccepted.of(run)
+
+
+@router.post(
+    "/runs/{run_id}/cancel",
+    status_code=202,
+    summary="Cancel a queued run, or stop a running one at its next page or batch",
+    responses={409: {"description": "the run is final or already applying its version"}},
+)
+async def cancel_run(
+    run_id: uuid.UUID, uow: UnitOfWorkDep, admin: AdminUser, origin: OriginDep
+) -> RunDetail:
+    run = await service.cancel_run(uow.session, run_id, actor=actor_of(admin), origin=origin)
+    return RunDetail.of_run(run, await repository.findings_of(uow.session, run.id))
+
+
+@router.post(
+    "/catalog/{stats_data_id}/rollback",
+    status_code=202,
+    summary="Serve an earlier version again (a run publishing its stored pages)",
+    responses={
+        404: {"description": "no such entry or applied version"},
+        409: {"description": "the version is current or no longer kept, or a run is active"},
+    },
+)
+async def rollback(
+    stats_data_id: StatsDataId,
+    body: RollbackRequest,
+    uow: UnitOfWorkDep,
+    settings: SettingsDep,
+    response: Response,
+    admin: AdminUser,
+    origin: OriginDep,
+) -> RunAccepted:
+    run = await service.rollback(
+        uow.session,
+        uow.outbox,
+        settings,
+        stats_data_id,
+        body.version,
+        actor=actor_of(admin),
+        origin=origin,
     )
     response.headers["Location"] = f"/api/ingest/runs/{run.id}"
     return RunAccepted.of(run)

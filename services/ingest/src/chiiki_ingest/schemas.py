@@ -17,7 +17,7 @@ from chiiki_ingest.catalog import (
 )
 from chiiki_ingest.models import CatalogEntry, QualityFinding, Run
 
-RunStatusName = Literal["queued", "running", "succeeded", "failed", "blocked"]
+RunStatusName = Literal["queued", "running", "succeeded", "failed", "blocked", "cancelled"]
 Filters = dict[str, str | list[str]]
 
 # -- bus answers (docs/bus-contract.md) -------------------------------------------------------
@@ -84,6 +84,12 @@ class Progress(BaseModel):
     batch_count: int | None = None
     fetched_percent: float | None = None
     published_percent: float | None = None
+    # While the source is retried: the attempt coming, the error of the last one, when it starts.
+    source_attempt: int | None = None
+    source_max_attempts: int | None = None
+    next_attempt_at: datetime | None = None
+    last_error: str | None = None
+    source_retries: int = 0
 
 
 class Timings(BaseModel):
@@ -124,6 +130,10 @@ class RunSummary(BaseModel):
     error: ErrorInfo | None
     queued_at: datetime
     finished_at: datetime | None
+    cancel_requested_at: datetime | None = None
+    restores_version: int | None = Field(
+        default=None, description="a rollback run: the version whose stored pages it publishes"
+    )
 
     @classmethod
     def of(cls, run: Run) -> RunSummary:
@@ -193,6 +203,8 @@ def _summary_fields(run: Run) -> dict[str, Any]:
         else None,
         "queued_at": run.queued_at,
         "finished_at": run.finished_at,
+        "cancel_requested_at": run.cancel_requested_at,
+        "restores_version": run.restores_version,
     }
 
 
@@ -205,12 +217,19 @@ def _progress(raw: dict[str, Any]) -> Progress:
     return progress
 
 
+class RollbackRequest(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    version: int = Field(ge=1, le=2**31 - 1, description="the applied version to serve again")
+
+
 class RunAccepted(BaseModel):
     id: uuid.UUID
     stats_data_id: str
     status: RunStatusName
     trigger: str
     retry_of: uuid.UUID | None = None
+    restores_version: int | None = None
     queued_at: datetime
     href: str
 
@@ -222,6 +241,7 @@ class RunAccepted(BaseModel):
             status=run.status,  # type: ignore[arg-type]
             trigger=run.trigger,
             retry_of=run.retry_of,
+            restores_version=run.restores_version,
             queued_at=run.queued_at,
             href=f"/api/ingest/runs/{run.id}",
         )

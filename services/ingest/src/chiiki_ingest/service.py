@@ -20,7 +20,7 @@ from chiiki_ingest.schemas import CatalogEntryUpdate, RunCreate
 from chiiki_shared.audit import Actor, Origin
 from chiiki_shared.errors import Conflict, NotFound, UnprocessableInput
 
-RETRYABLE = (RunStatus.FAILED, RunStatus.BLOCKED)
+RETRYABLE = (RunStatus.FAILED, RunStatus.BLOCKED, RunStatus.CANCELLED)
 
 
 class ActiveRunConflict(Conflict):
@@ -33,6 +33,22 @@ class RunNotFound(NotFound):
 
 class RunNotRetryable(Conflict):
     code, title = "run-not-retryable", "Run cannot be retried"
+
+
+class RunNotCancellable(Conflict):
+    code, title = "run-not-cancellable", "Run cannot be cancelled"
+
+
+class VersionNotFound(NotFound):
+    code, title = "version-not-found", "No such applied version"
+
+
+class VersionIsCurrent(Conflict):
+    code, title = "version-is-current", "The version is already served"
+
+
+class VersionNotRetained(Conflict):
+    code, title = "version-not-retained", "The version's pages are no longer kept"
 
 
 class EntryNotFound(NotFound):
@@ -53,6 +69,7 @@ async def enqueue_run(
     filters: dict[str, Any] | None = None,
     retry_of: uuid.UUID | None = None,
     allow_shrink: bool = False,
+    restores_version: int | None = None,
 ) -> Run:
     """Create a queued run and put its task in the outbox; ``runs.ActiveRunExists`` if busy."""
     if filters is None:
@@ -66,6 +83,7 @@ async def enqueue_run(
         retry_of=retry_of,
         source_url=settings.estat_api_base_url,
         allow_shrink=allow_shrink,
+        restores_version=restores_version,
     )
     outbox.add(RUN_INGESTION, {"run_id": str(run.id)})
     return run
@@ -158,6 +176,77 @@ async def retry_run(
     except runs.ActiveRunExists as error:
         raise _active_conflict(error) from None
     await _audit_run(session, run, "run.retried", actor, origin)
+    return run
+
+
+async def cancel_run(
+    session: AsyncSession, run_id: uuid.UUID, *, actor: Actor, origin: Origin
+) -> Run:
+    """Cancel a queued run, or ask a running one to stop at its next page or batch."""
+    cancelled = await runs.request_cancel(session, run_id)
+    if cancelled is None:
+        run = await repository.get_run(session, run_id)
+        if run is None:
+            raise RunNotFound(f"No run {run_id}.")
+        raise RunNotCancellable(
+            f"Run {run_id} is {run.status} ({run.phase}); only queued runs and running runs "
+            "that have not handed their version to stats can be cancelled.",
+            extra={"run_status": run.status, "phase": run.phase},
+        )
+    await _audit_run(session, cancelled, "run.cancelled", actor, origin)
+    return cancelled
+
+
+async def rollback(
+    session: AsyncSession,
+    outbox: Outbox,
+    settings: IngestSettings,
+    stats_data_id: str,
+    version: int,
+    *,
+    actor: Actor,
+    origin: Origin,
+) -> Run:
+    """A run that publishes an earlier version's stored pages again (no source request): stats
+    then serves that content as its next version, and both histories keep every step."""
+    await get_entry(session, stats_data_id)
+    wanted = await repository.applied_version(session, stats_data_id, version)
+    if wanted is None:
+        raise VersionNotFound(f"{stats_data_id} has no applied version {version}.")
+    current = await repository.latest_applied(session, stats_data_id)
+    if current is not None and current.version == version:
+        raise VersionIsCurrent(f"Version {version} of {stats_data_id} is the one served.")
+    if not await repository.pages_retained(session, wanted.run_id):
+        raise VersionNotRetained(
+            f"The pages of version {version} are gone (the newest {settings.retention_versions} "
+            "versions are kept: INGEST_RETENTION_VERSIONS); ingest the table again instead.",
+            extra={"retention_versions": settings.retention_versions},
+        )
+    source = await repository.get_run(session, wanted.run_id)
+    try:
+        run = await enqueue_run(
+            session,
+            outbox,
+            settings,
+            stats_data_id,
+            trigger="rollback",
+            filters=dict(source.filters or {}) if source else {},
+            allow_shrink=True,  # going back to fewer cells is what was asked for
+            restores_version=version,
+        )
+    except runs.ActiveRunExists as error:
+        raise _active_conflict(error) from None
+    await repository.copy_pages(session, wanted.run_id, run.id)
+    await AUDIT_LOG.record(
+        session,
+        actor=actor,
+        action="catalog.version_rolled_back",
+        target_type="catalog_entry",
+        target_id=stats_data_id,
+        before={"version": current.version if current else None},
+        after={"version": version, "run_id": str(run.id)},
+        origin=origin,
+    )
     return run
 
 

@@ -4,6 +4,7 @@ problem bodies of 401/403/404/409/422, and the run metrics on /metrics."""
 from __future__ import annotations
 
 import asyncio
+import re
 import time
 import uuid
 from datetime import UTC, datetime, timedelta
@@ -286,7 +287,14 @@ async def test_run_outcomes_are_metrics(api: Api, source: Source, unique) -> Non
         assert time.monotonic() < deadline, text
         await asyncio.sleep(0.1)
 
-    assert 'ingest_runs_total{status="succeeded"}' in text
+    assert "# TYPE ingest_runs gauge" in text
+    assert 'ingest_runs{status="succeeded"}' in text
+    assert 'ingest_runs{status="cancelled"}' in text
+    assert "# TYPE ingest_runs_created_total counter" in text
+    assert "ingest_runs_total" not in text  # a "counter" that went down when runs moved on
+    created = re.search(r"^ingest_runs_created_total (\d+)\.0$", text, re.MULTILINE)
+    assert created is not None
+    assert int(created.group(1)) >= 1
     assert f'ingest_cells_published_total{{stats_data_id="{stats_data_id}"}} 2880.0' in text
     assert f'ingest_last_success_timestamp_seconds{{stats_data_id="{stats_data_id}"}}' in text
     today = datetime.now(UTC).astimezone(_tokyo()).date().isoformat()
