@@ -1,7 +1,7 @@
 """The ingest service's audit log of admin actions (``ingest_audit.events``).
 
 Actions recorded here: ``catalog.entry_created``, ``catalog.entry_changed``, ``run.triggered``,
-``run.retried``, ``run.cancelled``, ``catalog.version_rolled_back``.
+``run.retried``, ``run.cancelled``, ``catalog.version_rolled_back``, ``catalog.entry_deleted``.
 """
 
 from __future__ import annotations

@@ -82,6 +82,19 @@ async def update_catalog_entry(
     return CatalogEntryRead.of(*await service.catalog_entry_view(uow.session, entry))
 
 
+@router.delete(
+    "/catalog/{stats_data_id}",
+    status_code=204,
+    summary="Delete a catalog entry nothing was published from",
+    responses={409: {"description": "the entry has a published version (disable it) or a run"}},
+)
+async def delete_catalog_entry(
+    stats_data_id: StatsDataId, uow: UnitOfWorkDep, admin: AdminUser, origin: OriginDep
+) -> Response:
+    await service.delete_entry(uow.session, stats_data_id, actor=actor_of(admin), origin=origin)
+    return Response(status_code=204)
+
+
 @router.post(
     "/runs",
     status_code=202,

@@ -51,6 +51,10 @@ class VersionNotRetained(Conflict):
     code, title = "version-not-retained", "The version's pages are no longer kept"
 
 
+class EntryHasVersions(Conflict):
+    code, title = "catalog-entry-has-versions", "Catalog entry has published versions"
+
+
 class EntryNotFound(NotFound):
     code, title = "catalog-entry-not-found", "Catalog entry not found"
 
@@ -355,3 +359,37 @@ def _field_errors(error: ValidationError) -> list[dict[str, str]]:
         }
         for item in error.errors()
     ]
+
+
+async def delete_entry(
+    session: AsyncSession, stats_data_id: str, *, actor: Actor, origin: Origin
+) -> None:
+    """Only an entry nothing was published from: otherwise stats serves its data, and the entry
+    is what explains where that came from; such an entry is disabled instead."""
+    entry = await get_entry(session, stats_data_id)
+    current = await repository.versions_of(session, stats_data_id)
+    if current["version"] is not None:
+        raise EntryHasVersions(
+            f"{stats_data_id} has published version {current['version']}; disable it instead "
+            '(PATCH {"enabled": false}).',
+            extra={"current_version": current["version"]},
+        )
+    active = await runs.active_run_id(session, stats_data_id)
+    if active is not None:
+        raise ActiveRunConflict(
+            f"{stats_data_id} has an active run ({active}); cancel it first.",
+            extra={"active_run_id": str(active)},
+        )
+    before = entry_snapshot(entry)
+    await session.delete(entry)
+    await session.flush()
+    await AUDIT_LOG.record(
+        session,
+        actor=actor,
+        action="catalog.entry_deleted",
+        target_type="catalog_entry",
+        target_id=stats_data_id,
+        before=before,
+        after=None,
+        origin=origin,
+    )
