@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import gzip
 import json
 import re
 import time
@@ -12,6 +13,7 @@ import httpx
 import pytest
 
 from chiiki_ingest.replay.encoding import dumps
+from chiiki_ingest.replay.tables import read_section
 
 RAW = Path(__file__).resolve().parents[1] / "recordings" / "raw"
 CENSUS = "getStatsData_v3.0_0003445099_census2020_all_areas_raw.json"
@@ -583,3 +585,20 @@ async def test_reset_fault_drops_the_connection_mid_body(http, replay):
 
 async def test_health(replay):
     assert replay.control.get("/health").json() == {"status": "ok"}
+
+
+def test_meta_sections_are_read_from_json_written_with_spaces(tmp_path: Path) -> None:
+    # A table file written by json.dumps (", " and ": ") is as valid as e-Stat's compact one:
+    # getMetaInfo must answer from it, not report it unrecorded.
+    tables = Path(__file__).resolve().parents[1] / "recordings" / "tables"
+    document = json.loads(gzip.decompress((tables / "census-c01-1920-2015.json.gz").read_bytes()))
+    path = tmp_path / "spaced.json.gz"
+    path.write_bytes(gzip.compress(json.dumps(document).encode()))
+
+    inf = read_section(path, "TABLE_INF")
+    objs = read_section(path, "CLASS_INF")
+
+    assert inf is not None
+    assert objs is not None
+    assert inf["@id"] == document["GET_STATS_DATA"]["STATISTICAL_DATA"]["TABLE_INF"]["@id"]
+    assert [o["@id"] for o in objs["CLASS_OBJ"]] == ["tab", "cat01", "area", "time"]

@@ -1,7 +1,7 @@
 """The ingest service's audit log of admin actions (``ingest_audit.events``).
 
 Actions recorded here: ``catalog.entry_created``, ``catalog.entry_changed``, ``run.triggered``,
-``run.retried``.
+``run.retried``, ``run.cancelled``, ``catalog.version_rolled_back``, ``catalog.entry_deleted``.
 """
 
 from __future__ import annotations
@@ -26,6 +26,7 @@ def entry_snapshot(entry: CatalogEntry) -> dict[str, Any]:
         "time_dimension": entry.time_dimension,
         "filters": entry.filters or {},
         "quality": entry.quality or {},
+        "max_shrink": entry.max_shrink,
     }
 
 
@@ -35,5 +36,6 @@ def run_snapshot(run: Run) -> dict[str, Any]:
         "status": run.status,
         "trigger": run.trigger,
         "filters": run.filters or {},
+        "allow_shrink": run.allow_shrink,
         "retry_of": str(run.retry_of) if run.retry_of else None,
     }

@@ -25,6 +25,8 @@ from chiiki_ingest.estat import filter_params
 from chiiki_ingest.quality import ADJUSTABLE, Check, Severity
 
 DAILY = "daily"
+# A run may publish at most 10 % fewer cells than the served version unless it allows more.
+DEFAULT_MAX_SHRINK = 0.1
 MANUAL = "manual"
 # As stats accepts them (e-Stat ids are 10 digits; built tables have short names).
 STATS_DATA_ID = r"^[A-Za-z0-9][A-Za-z0-9_.-]{0,31}$"
@@ -80,6 +82,12 @@ class EntrySpec(BaseModel):
     quality: dict[str, Literal["block", "warn"]] = Field(
         default_factory=dict, description="severity overrides, e.g. {jump: block}"
     )
+    max_shrink: float = Field(
+        default=DEFAULT_MAX_SHRINK,
+        ge=0,
+        le=1,
+        description="largest fall in cells from the served version a run may publish (0.1: 10 %)",
+    )
 
     @field_validator("schedule")
     @classmethod
@@ -107,7 +115,11 @@ class EntrySpec(BaseModel):
         return self
 
     def spec_hash(self) -> str:
-        text = json.dumps(self.model_dump(mode="json"), sort_keys=True, ensure_ascii=False)
+        # An entry at the default max_shrink hashes as before the field existed, so adding it
+        # did not make every file entry look edited (which would undo admins' API changes).
+        unset = {"max_shrink"} if self.max_shrink == DEFAULT_MAX_SHRINK else set()
+        fields = self.model_dump(mode="json", exclude=unset)
+        text = json.dumps(fields, sort_keys=True, ensure_ascii=False)
         return "sha256:" + hashlib.sha256(text.encode()).hexdigest()
 
     def row_values(self) -> dict[str, Any]:

@@ -50,6 +50,8 @@ class IngestSettings(ServiceSettings):
     raw_page_max_bytes: int = Field(default=64 * 1024 * 1024, ge=1024)
     # Raw pages kept per dataset besides those of its current version and of unfinished runs.
     raw_pages_keep_runs: int = Field(default=2, ge=0)
+    # Applied versions per dataset whose raw pages are kept, so a rollback can publish them again.
+    retention_versions: int = Field(default=5, ge=1)
 
     # A running run holds a lease its worker renews every heartbeat; once it has run out (and the
     # dataset's lock is free: the worker is gone, see locks.py) the sweep resumes the run.

@@ -40,6 +40,7 @@ FINAL = (RunStatus.SUCCEEDED.value, RunStatus.FAILED.value, RunStatus.BLOCKED.va
 @dataclass
 class Snapshot:
     taken_at: float
+    created: int = 0
     by_status: dict[str, int] = field(default_factory=dict)
     by_day: dict[tuple[str, str], int] = field(default_factory=dict)
     duration_buckets: list[int] = field(default_factory=list)
@@ -60,9 +61,14 @@ class RunMetrics(Collector):
         snapshot = self.snapshot
         if snapshot is None:
             return
-        runs = CounterMetricFamily("ingest_runs", "Ingestion runs by status", labels=["status"])
-        for status in ("queued", "running", *FINAL):
-            runs.add_metric([status], snapshot.by_status.get(status, 0))
+        # A run moves between statuses (queued -> running -> ..., even failed -> succeeded when
+        # stats answers late): the count per status is a gauge; only the runs created only grow.
+        yield CounterMetricFamily(
+            "ingest_runs_created", "Runs created, by any trigger", value=snapshot.created
+        )
+        runs = GaugeMetricFamily("ingest_runs", "Runs by their current status", labels=["status"])
+        for status in RunStatus:
+            runs.add_metric([status.value], snapshot.by_status.get(status.value, 0))
         yield runs
         daily = GaugeMetricFamily(
             "ingest_runs_finished_by_day",
@@ -127,6 +133,7 @@ async def take_snapshot(runtime: Runtime) -> Snapshot:
             sa.select(Run.status, sa.func.count()).group_by(Run.status)
         ):
             snapshot.by_status[status] = count
+        snapshot.created = sum(snapshot.by_status.values())
         recent = Run.finished_at >= sa.func.now() - sa.text(f"interval '{DAYS} days'")
         for label, status, count in await session.execute(
             sa.select(day, Run.status, sa.func.count())

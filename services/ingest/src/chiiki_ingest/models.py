@@ -19,6 +19,7 @@ from sqlalchemy import (
     BigInteger,
     CheckConstraint,
     DateTime,
+    Float,
     ForeignKey,
     Identity,
     Index,
@@ -46,6 +47,7 @@ class RunStatus(StrEnum):
     SUCCEEDED = "succeeded"
     FAILED = "failed"
     BLOCKED = "blocked"
+    CANCELLED = "cancelled"
 
 
 class RunPhase(StrEnum):
@@ -86,6 +88,8 @@ class CatalogEntry(Base):
     time_dimension: Mapped[str] = mapped_column(String(16), server_default="time")
     filters: Mapped[dict[str, Any]] = mapped_column(JSONB, server_default=text("'{}'::jsonb"))
     quality: Mapped[dict[str, Any]] = mapped_column(JSONB, server_default=text("'{}'::jsonb"))
+    # The largest fall in cells from the served version a run may publish (0.1: 10 %).
+    max_shrink: Mapped[float] = mapped_column(Float, server_default=text("0.1"))
     # `catalog` entries come from catalog.yaml, `api` entries were added through the admin API.
     origin: Mapped[str] = mapped_column(String(16), server_default="api")
     # Hash of the catalog.yaml entry last applied: the file wins only when it changed since.
@@ -108,6 +112,8 @@ class Run(Base):
     phase: Mapped[str | None] = mapped_column(String(16))
     trigger: Mapped[str] = mapped_column(String(16))
     filters: Mapped[dict[str, Any]] = mapped_column(JSONB, server_default=text("'{}'::jsonb"))
+    # The admin accepts a version with fewer cells than ``max_shrink`` allows (volume_drop warns).
+    allow_shrink: Mapped[bool] = mapped_column(server_default=text("false"))
     retry_of: Mapped[uuid.UUID | None] = mapped_column(
         UUID(as_uuid=True), ForeignKey("runs.id", ondelete="SET NULL")
     )
@@ -136,6 +142,10 @@ class Run(Base):
     finished_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
     # Refreshed while a worker holds the run (and when recovery re-sends it).
     heartbeat_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    # A rollback run publishes this version's stored pages again (no source request).
+    restores_version: Mapped[int | None] = mapped_column(Integer)
+    # Set by POST /runs/{id}/cancel; the worker stops at its next page or batch boundary.
+    cancel_requested_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
 
     __table_args__ = (
         CheckConstraint(f"status IN ({_values(RunStatus)})", name="status"),

@@ -14,7 +14,9 @@ import resource
 import socket
 import time
 import uuid
+from contextlib import aclosing
 from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import sqlalchemy as sa
@@ -22,7 +24,7 @@ import structlog
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from chiiki_ingest import alerts, publishing, repository, runs
-from chiiki_ingest.catalog import severity_overrides
+from chiiki_ingest.catalog import DEFAULT_MAX_SHRINK, severity_overrides
 from chiiki_ingest.cells import Content, Normaliser, sort_rows
 from chiiki_ingest.config import IngestSettings
 from chiiki_ingest.estat import (
@@ -33,6 +35,7 @@ from chiiki_ingest.estat import (
     EStatServerError,
     EStatUnavailable,
 )
+from chiiki_ingest.estat.client import RetryNotice
 from chiiki_ingest.heartbeat import Heartbeat
 from chiiki_ingest.locks import dataset_lock
 from chiiki_ingest.models import (
@@ -43,14 +46,17 @@ from chiiki_ingest.models import (
     RunPage,
     RunPhase,
     RunStatus,
+    VersionStatus,
 )
 from chiiki_ingest.quality import (
     JumpRule,
     Report,
     SeriesView,
+    Served,
     Severity,
     check_against_previous,
     check_table,
+    check_volume,
     severities,
 )
 from chiiki_ingest.source import FetchedPage, SourceProblem, fetch_pages, stored_page
@@ -67,6 +73,16 @@ ERROR_CODES: tuple[tuple[type[Exception], str], ...] = (
     (EStatUnavailable, "estat-unavailable"),
     (EStatError, "estat-error"),
 )
+
+
+class Cancelled(Exception):
+    """An admin asked to cancel the run; raised at the next page or batch boundary."""
+
+
+def error_message(error: Exception) -> str:
+    """The error, naming the page of the source that failed when there was one."""
+    position = getattr(error, "start_position", None)
+    return f"page at startPosition {position}: {error}" if position else str(error)
 
 
 def error_code(error: Exception) -> str:
@@ -87,6 +103,7 @@ class Options:
     time_dimension: str = "time"
     attribution: str | None = None
     quality: dict[str, str] | None = None
+    max_shrink: float = DEFAULT_MAX_SHRINK
 
     @classmethod
     def of(cls, entry: CatalogEntry | None) -> Options:
@@ -97,6 +114,7 @@ class Options:
             entry.time_dimension,
             entry.attribution,
             severity_overrides(entry.quality),
+            entry.max_shrink,
         )
 
     def normaliser_options(self) -> dict[str, Any]:
@@ -150,10 +168,14 @@ class Pipeline:
         log.info("ingest.run_started", phase=run.phase, trigger=run.trigger)
         with Heartbeat(self.settings, run_id):
             try:
+                if run.cancel_requested_at is not None:
+                    raise Cancelled
                 outcome = await self._execute(run)
+            except Cancelled:
+                outcome = await self._cancel(run_id)
             except (EStatError, SourceProblem) as error:
                 log.warning("ingest.run_source_error", error_type=type(error).__name__)
-                await self.fail(run_id, error_code(error), str(error))
+                await self.fail(run_id, error_code(error), error_message(error))
                 outcome = "failed"
             except Exception as error:
                 log.exception("ingest.run_crashed")
@@ -184,6 +206,9 @@ class Pipeline:
                 "total_seconds": time.monotonic() - started,
             }
             return await self._unchanged(run, content, digest, current, report, timings)
+        if current is not None:
+            served = Served(current.version, current.cell_count)
+            check_volume(len(content.rows), served, options.max_shrink, run.allow_shrink, report)
         previous = await self._previous(current, options)
         if previous is not None:
             view = SeriesView.of(content.layout, content.rows)
@@ -228,16 +253,78 @@ class Pipeline:
                 start_index=len(records),
                 start_position=(records[-1].next_key or 1) if records else 1,
                 dimensions=normaliser.dimensions if normaliser else (),
+                on_retry=self._retry_recorder(run),
             )
-            async for fetched in pages:
-                await self._store(run.id, fetched)
-                if normaliser is None:
-                    normaliser = Normaliser(fetched.page, report, **options.normaliser_options())
-                normaliser.add_page(fetched.page)
-                del fetched
+            # Closed at once when the run stops early (a cancel), not whenever it is collected.
+            async with aclosing(pages):
+                async for fetched in pages:
+                    await self._store(run.id, fetched)
+                    if normaliser is None:
+                        normaliser = Normaliser(
+                            fetched.page, report, **options.normaliser_options()
+                        )
+                    normaliser.add_page(fetched.page)
+                    del fetched
         if normaliser is None:
             raise SourceProblem("no-data", f"no pages for {run.stats_data_id}")
         return normaliser.content
+
+    def _retry_recorder(self, run: Run) -> Any:
+        """What the run's API shows while the source is retried: the attempt coming, the error
+        of the one that failed and when the next starts (kept: ``source_retries``)."""
+        retries = int((run.progress or {}).get("source_retries") or 0)
+
+        async def record(notice: RetryNotice) -> None:
+            nonlocal retries
+            retries += 1
+            at = datetime.now(UTC) + timedelta(seconds=notice.wait_seconds)
+            where = f" at startPosition {notice.start_position}" if notice.start_position else ""
+            async with self.session() as session:
+                await runs.record_progress(
+                    session,
+                    run.id,
+                    source_attempt=notice.attempt + 1,
+                    source_max_attempts=notice.max_attempts,
+                    last_error=f"{notice.endpoint}{where}, attempt {notice.attempt} of "
+                    f"{notice.max_attempts}: {notice.error}",
+                    next_attempt_at=at.isoformat(),
+                    source_retries=retries,
+                )
+
+        return record
+
+    async def _stop_if_cancelled(self, run_id: uuid.UUID) -> None:
+        """A page or batch boundary: what was done so far stays committed."""
+        async with self.session() as session:
+            asked = await runs.cancel_requested(session, run_id)
+        if asked:
+            raise Cancelled
+
+    async def _cancel(self, run_id: uuid.UUID) -> str:
+        """End a run an admin cancelled: nothing was sent to stats to apply, so the served
+        version stays as it was; batches stats may have staged are never published."""
+        async with self.session() as session:
+            cancelled = await runs.finish(
+                session,
+                run_id,
+                RunStatus.CANCELLED,
+                error_code=runs.CANCELLED,
+                error="cancelled by an admin; stopped at a page or batch boundary",
+                page_count=await self._page_count(session, run_id),
+                max_rss_bytes=peak_rss_bytes(),
+            )
+            await repository.answer_version(
+                session, run_id, VersionStatus.REJECTED, reason="run cancelled"
+            )
+            if cancelled is not None:
+                await repository.prune_pages(
+                    session,
+                    cancelled.stats_data_id,
+                    self.settings.raw_pages_keep_runs,
+                    keep_versions=self.settings.retention_versions,
+                )
+        logger.info("ingest.run_cancelled", run_id=str(run_id))
+        return "cancelled"
 
     async def _store(self, run_id: uuid.UUID, fetched: FetchedPage) -> None:
         compressed = fetched.compressed()
@@ -270,7 +357,10 @@ class Pipeline:
                 pages_fetched=fetched.index + 1,
                 cells_fetched=cells_before + len(page.cells),
                 cells_total=page.total_number,
+                source_attempt=None,
+                next_attempt_at=None,
             )
+        await self._stop_if_cancelled(run_id)
 
     async def _previous(
         self, current: DatasetVersion | None, options: Options
@@ -333,7 +423,10 @@ class Pipeline:
                 max_rss_bytes=peak_rss_bytes(),
             )
             await repository.prune_pages(
-                session, run.stats_data_id, self.settings.raw_pages_keep_runs
+                session,
+                run.stats_data_id,
+                self.settings.raw_pages_keep_runs,
+                keep_versions=self.settings.retention_versions,
             )
         logger.info("ingest.run_unchanged", run_id=str(run.id), version=current.version)
         return "unchanged"
@@ -357,7 +450,10 @@ class Pipeline:
             )
             findings = await repository.findings_of(session, run.id)
             await repository.prune_pages(
-                session, run.stats_data_id, self.settings.raw_pages_keep_runs
+                session,
+                run.stats_data_id,
+                self.settings.raw_pages_keep_runs,
+                keep_versions=self.settings.retention_versions,
             )
         if finished is not None:
             await alerts.alert_run_failed(self.settings, finished, findings)
@@ -405,6 +501,7 @@ class Pipeline:
         first = int((advanced.progress or {}).get("batches_sent", 0))
         run_id, dimensions = str(run.id), content.layout.dimensions
         for index, cells in publishing.batches(content.rows, size, start=first):
+            await self._stop_if_cancelled(run.id)
             self.bus.send(
                 publishing.apply_batch_message(
                     run_id=run_id,
@@ -427,16 +524,21 @@ class Pipeline:
             content=content,
             attribution=options.attribution,
         )
-        # Recorded before the message leaves: stats may answer before this worker goes on.
+        # Recorded before the message leaves: stats may answer before this worker goes on. Only
+        # if no cancel came first: from `applying` on, a cancel is refused (one row, one order).
         async with self.session() as session:
-            await runs.advance(
+            applying = await runs.advance(
                 session,
                 run.id,
                 RunPhase.APPLYING,
+                runs.NOT_CANCELLED,
                 timings={"publish_seconds": time.monotonic() - started},
                 published_at=sa.func.now(),
                 max_rss_bytes=peak_rss_bytes(),
             )
+        if applying is None:
+            await self._stop_if_cancelled(run.id)
+            return "finished-meanwhile"
         self.bus.send(message)
         logger.info(
             "ingest.version_published",
@@ -462,7 +564,10 @@ class Pipeline:
             failed = await runs.fail(session, run_id, code, message)
             if failed is not None:
                 await repository.prune_pages(
-                    session, failed.stats_data_id, self.settings.raw_pages_keep_runs
+                    session,
+                    failed.stats_data_id,
+                    self.settings.raw_pages_keep_runs,
+                    keep_versions=self.settings.retention_versions,
                 )
         if failed is not None:
             await alerts.alert_run_failed(self.settings, failed)

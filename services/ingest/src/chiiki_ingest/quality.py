@@ -13,9 +13,13 @@ Over the whole table (``check_table``, ``check_against_previous``):
 - ``unit_change``: a series whose unit differs between its periods, or from the previous version.
 - ``jump``: a new or revised value whose change from the period before is implausible next to the
   series' history in the previous version (robust z-score from the median absolute deviation).
+- ``volume_drop``: the table has more than the catalog entry's ``max_shrink`` fewer cells than the
+  served version (a narrowed ad-hoc run would silently replace the whole table); it blocks unless
+  the run allows the shrink, and then warns.
 
 Structural checks always block: cells that break them cannot be published faithfully. The others
-have a default severity that a catalog entry may change (``quality: {jump: block}``).
+have a default severity that a catalog entry may change (``quality: {jump: block}``); the volume
+guard is set by ``max_shrink`` and a run's ``allow_shrink`` instead.
 """
 
 from __future__ import annotations
@@ -43,6 +47,7 @@ class Check(StrEnum):
     UNKNOWN_REGION = "unknown_region"
     UNIT_CHANGE = "unit_change"
     JUMP = "jump"
+    VOLUME_DROP = "volume_drop"
 
 
 STRUCTURAL = frozenset(
@@ -57,8 +62,9 @@ DEFAULT_SEVERITIES: Mapping[Check, Severity] = {
     Check.UNKNOWN_REGION: Severity.WARN,
     Check.UNIT_CHANGE: Severity.BLOCK,
     Check.JUMP: Severity.WARN,
+    Check.VOLUME_DROP: Severity.BLOCK,
 }
-ADJUSTABLE = frozenset(DEFAULT_SEVERITIES) - STRUCTURAL
+ADJUSTABLE = frozenset(DEFAULT_SEVERITIES) - STRUCTURAL - {Check.VOLUME_DROP}
 MESSAGES: Mapping[Check, str] = {
     Check.SHAPE: "cells whose dimensions differ from the table's CLASS_INF",
     Check.UNKNOWN_CODE: "cells with a code that CLASS_INF does not list for its dimension",
@@ -68,6 +74,7 @@ MESSAGES: Mapping[Check, str] = {
     Check.UNKNOWN_REGION: "cells whose area code is not a region the platform knows",
     Check.UNIT_CHANGE: "series whose unit changed (between periods or since the previous version)",
     Check.JUMP: "new or revised values with an implausible change from the period before",
+    Check.VOLUME_DROP: "fewer cells than the served version, by more than max_shrink allows",
 }
 MAX_SAMPLES = 10
 # 1.4826 * MAD estimates the standard deviation of normally distributed changes.
@@ -183,6 +190,36 @@ def check_table(layout: Layout, sorted_rows: Sequence[Row], total: int, report: 
             )
         previous = row
     _check_units_within(layout, sorted_rows, report)
+
+
+@dataclass(frozen=True)
+class Served:
+    """The version stats serves now, as the volume guard needs it."""
+
+    version: int | None
+    cell_count: int
+
+
+def check_volume(
+    cells: int, served: Served | None, max_shrink: float, allow_shrink: bool, report: Report
+) -> None:
+    """A fall in cells beyond ``max_shrink`` (a fraction of the served version's cells)."""
+    if served is None or served.cell_count == 0 or cells >= served.cell_count:
+        return
+    shrink = (served.cell_count - cells) / served.cell_count
+    if shrink <= max_shrink:
+        return
+    if allow_shrink:
+        report.severities[Check.VOLUME_DROP] = Severity.WARN
+    sample = {
+        "cells": cells,
+        "served_cells": served.cell_count,
+        "served_version": served.version,
+        "shrink": round(shrink, 4),
+        "max_shrink": max_shrink,
+        "allow_shrink": allow_shrink,
+    }
+    report.add(Check.VOLUME_DROP, sample, count=served.cell_count - cells)
 
 
 def _series_key(row: Row, width: int, time_index: int | None) -> Row:

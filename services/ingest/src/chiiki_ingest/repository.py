@@ -150,17 +150,19 @@ async def store_page(session: AsyncSession, page: RunPage) -> None:
     await session.execute(statement)
 
 
-async def prune_pages(session: AsyncSession, stats_data_id: str, keep_runs: int) -> int:
+async def prune_pages(
+    session: AsyncSession, stats_data_id: str, keep_runs: int, *, keep_versions: int = 1
+) -> int:
     """Drop the page bodies of a dataset's finished runs, except the newest ``keep_runs`` runs and
-    the run of its current version (the next run's jump check reads that one). Rows stay."""
-    current = await latest_applied(session, stats_data_id)
+    the runs of its newest ``keep_versions`` applied versions (the current one for the next run's
+    jump check, the others for rollbacks). Rows stay."""
+    kept = list(await session.scalars(_newest_applied_runs(stats_data_id, keep_versions)))
     newest = (
         sa.select(Run.id)
         .where(Run.stats_data_id == stats_data_id)
         .order_by(Run.queued_at.desc())
         .limit(keep_runs)
     )
-    kept = [current.run_id] if current else []
     finished = sa.select(Run.id).where(
         Run.stats_data_id == stats_data_id,
         Run.status.not_in([s.value for s in ACTIVE_STATUSES]),
@@ -205,6 +207,41 @@ async def findings_of(session: AsyncSession, run_id: uuid.UUID) -> list[QualityF
     return list(rows)
 
 
+def _newest_applied_runs(stats_data_id: str, count: int) -> sa.Select:
+    return (
+        sa.select(DatasetVersion.run_id)
+        .where(
+            DatasetVersion.stats_data_id == stats_data_id,
+            DatasetVersion.status == VersionStatus.APPLIED.value,
+        )
+        .order_by(DatasetVersion.answered_at.desc().nulls_last(), DatasetVersion.version.desc())
+        .limit(count)
+    )
+
+
+async def copy_pages(session: AsyncSession, source: uuid.UUID, target: uuid.UUID) -> int:
+    """Give run ``target`` the stored pages of run ``source`` (a rollback reads them as its own)."""
+    columns = [c.name for c in RunPage.__table__.columns if c.name not in ("run_id", "fetched_at")]
+    selected = sa.select(
+        sa.literal(target, RunPage.run_id.type), *[RunPage.__table__.c[n] for n in columns]
+    )
+    result = await session.execute(
+        sa.insert(RunPage).from_select(
+            ["run_id", *columns], selected.where(RunPage.run_id == source)
+        )
+    )
+    return int(result.rowcount or 0)  # type: ignore[attr-defined]
+
+
+async def pages_retained(session: AsyncSession, run_id: uuid.UUID) -> bool:
+    """Whether every page of the run is still stored, up to the last one."""
+    records = await page_records(session, run_id)
+    missing = await session.scalar(
+        sa.select(sa.func.count()).where(RunPage.run_id == run_id, RunPage.body.is_(None))
+    )
+    return bool(records) and records[-1].next_key is None and not missing
+
+
 # -- versions -----------------------------------------------------------------------------------
 
 
@@ -217,6 +254,18 @@ async def latest_applied(session: AsyncSession, stats_data_id: str) -> DatasetVe
         )
         .order_by(DatasetVersion.answered_at.desc().nulls_last(), DatasetVersion.version.desc())
         .limit(1)
+    )
+
+
+async def applied_version(
+    session: AsyncSession, stats_data_id: str, version: int
+) -> DatasetVersion | None:
+    return await session.scalar(
+        sa.select(DatasetVersion).where(
+            DatasetVersion.stats_data_id == stats_data_id,
+            DatasetVersion.version == version,
+            DatasetVersion.status == VersionStatus.APPLIED.value,
+        )
     )
 
 

@@ -16,6 +16,7 @@ from chiiki_ingest.schemas import (
     CatalogEntryRead,
     CatalogEntryUpdate,
     CatalogList,
+    RollbackRequest,
     RunAccepted,
     RunCreate,
     RunDetail,
@@ -39,15 +40,23 @@ async def list_catalog(uow: UnitOfWorkDep) -> CatalogList:
     return CatalogList(items=[CatalogEntryRead.of(*view) for view in views])
 
 
-@router.post("/catalog", status_code=201, summary="Add a table to the catalog")
+@router.post(
+    "/catalog",
+    status_code=201,
+    summary="Add a table to the catalog (checked against its getMetaInfo first)",
+    responses={422: {"description": "unknown table, or a dimension, code or level it lacks"}},
+)
 async def add_catalog_entry(
     body: CatalogEntryCreate,
     uow: UnitOfWorkDep,
+    settings: SettingsDep,
     response: Response,
     admin: AdminUser,
     origin: OriginDep,
 ) -> CatalogEntryRead:
-    entry = await service.add_entry(uow.session, body, actor=actor_of(admin), origin=origin)
+    entry = await service.add_entry(
+        uow.session, settings, body, actor=actor_of(admin), origin=origin
+    )
     response.headers["Location"] = f"/api/ingest/catalog/{entry.stats_data_id}"
     return CatalogEntryRead.of(*await service.catalog_entry_view(uow.session, entry))
 
@@ -63,13 +72,27 @@ async def update_catalog_entry(
     stats_data_id: StatsDataId,
     body: CatalogEntryUpdate,
     uow: UnitOfWorkDep,
+    settings: SettingsDep,
     admin: AdminUser,
     origin: OriginDep,
 ) -> CatalogEntryRead:
     entry = await service.update_entry(
-        uow.session, stats_data_id, body, actor=actor_of(admin), origin=origin
+        uow.session, settings, stats_data_id, body, actor=actor_of(admin), origin=origin
     )
     return CatalogEntryRead.of(*await service.catalog_entry_view(uow.session, entry))
+
+
+@router.delete(
+    "/catalog/{stats_data_id}",
+    status_code=204,
+    summary="Delete a catalog entry nothing was published from",
+    responses={409: {"description": "the entry has a published version (disable it) or a run"}},
+)
+async def delete_catalog_entry(
+    stats_data_id: StatsDataId, uow: UnitOfWorkDep, admin: AdminUser, origin: OriginDep
+) -> Response:
+    await service.delete_entry(uow.session, stats_data_id, actor=actor_of(admin), origin=origin)
+    return Response(status_code=204)
 
 
 @router.post(
@@ -133,6 +156,50 @@ async def retry_run(
 ) -> RunAccepted:
     run = await service.retry_run(
         uow.session, uow.outbox, settings, run_id, actor=actor_of(admin), origin=origin
+    )
+    response.headers["Location"] = f"/api/ingest/runs/{run.id}"
+    return RunAccepted.of(run)
+
+
+@router.post(
+    "/runs/{run_id}/cancel",
+    status_code=202,
+    summary="Cancel a queued run, or stop a running one at its next page or batch",
+    responses={409: {"description": "the run is final or already applying its version"}},
+)
+async def cancel_run(
+    run_id: uuid.UUID, uow: UnitOfWorkDep, admin: AdminUser, origin: OriginDep
+) -> RunDetail:
+    run = await service.cancel_run(uow.session, run_id, actor=actor_of(admin), origin=origin)
+    return RunDetail.of_run(run, await repository.findings_of(uow.session, run.id))
+
+
+@router.post(
+    "/catalog/{stats_data_id}/rollback",
+    status_code=202,
+    summary="Serve an earlier version again (a run publishing its stored pages)",
+    responses={
+        404: {"description": "no such entry or applied version"},
+        409: {"description": "the version is current or no longer kept, or a run is active"},
+    },
+)
+async def rollback(
+    stats_data_id: StatsDataId,
+    body: RollbackRequest,
+    uow: UnitOfWorkDep,
+    settings: SettingsDep,
+    response: Response,
+    admin: AdminUser,
+    origin: OriginDep,
+) -> RunAccepted:
+    run = await service.rollback(
+        uow.session,
+        uow.outbox,
+        settings,
+        stats_data_id,
+        body.version,
+        actor=actor_of(admin),
+        origin=origin,
     )
     response.headers["Location"] = f"/api/ingest/runs/{run.id}"
     return RunAccepted.of(run)

@@ -2,6 +2,7 @@
 answer from stats or the recovery task can never move a run along an edge that is not here.
 
     queued ──start──> running ──(checks block)──────────────> blocked
+       │ ──(cancel)──> cancelled <──(cancel asked; next page or batch, before applying)──┐
        │                 │ ──(same content hash)───────────> succeeded (outcome: unchanged)
        │                 │ ──(published; stats applied)────> succeeded (outcome: published)
        └──(lost)──┐      │ ──(error, stats rejected, attempts used up, no answer)──> failed
@@ -28,6 +29,7 @@ from chiiki_ingest.models import ACTIVE_STATUSES, Run, RunPhase, RunStatus
 ACTIVE_INDEX = "uq_runs_one_active_per_dataset"
 # Set when stats did not answer in time; a late `version_applied` may still end such a run well.
 APPLY_TIMEOUT = "apply-timeout"
+CANCELLED = "cancelled"
 
 
 class ActiveRunExists(Exception):
@@ -52,6 +54,8 @@ async def create(
     filters: dict[str, Any] | None = None,
     retry_of: uuid.UUID | None = None,
     source_url: str | None = None,
+    allow_shrink: bool = False,
+    restores_version: int | None = None,
 ) -> Run:
     """A new queued run; ``ActiveRunExists`` when the dataset has one already."""
     run = Run(
@@ -60,6 +64,8 @@ async def create(
         status=RunStatus.QUEUED.value,
         trigger=trigger,
         filters=filters or {},
+        allow_shrink=allow_shrink,
+        restores_version=restores_version,
         retry_of=retry_of,
         source_url=source_url,
         progress={},
@@ -128,7 +134,7 @@ async def advance(
     session: AsyncSession,
     run_id: uuid.UUID,
     phase: RunPhase,
-    *,
+    *conditions: Any,
     timings: dict[str, float] | None = None,
     **values: Any,
 ) -> Run | None:
@@ -139,7 +145,38 @@ async def advance(
         run_id,
         [RunStatus.RUNNING],
         {"phase": phase.value, "heartbeat_at": sa.func.now(), **values},
+        *conditions,
     )
+
+
+NOT_CANCELLED = Run.cancel_requested_at.is_(None)
+
+
+async def request_cancel(session: AsyncSession, run_id: uuid.UUID) -> Run | None:
+    """A queued run is cancelled at once; a running one is marked, and its worker stops at the
+    next page or batch. ``None`` when the run is final or already applying (stats has it all:
+    the version will be served, so there is nothing left to stop)."""
+    queued = Run.status == RunStatus.QUEUED.value
+    now = sa.func.now()
+    return await _transition(
+        session,
+        run_id,
+        ACTIVE_STATUSES,
+        {
+            "cancel_requested_at": sa.func.coalesce(Run.cancel_requested_at, now),
+            "status": sa.case((queued, RunStatus.CANCELLED.value), else_=Run.status),
+            "phase": sa.case((queued, RunPhase.DONE.value), else_=Run.phase),
+            "finished_at": sa.case((queued, now), else_=Run.finished_at),
+            "error_code": sa.case((queued, CANCELLED), else_=Run.error_code),
+            "error": sa.case((queued, "cancelled before it started"), else_=Run.error),
+        },
+        sa.func.coalesce(Run.phase, "") != RunPhase.APPLYING.value,
+    )
+
+
+async def cancel_requested(session: AsyncSession, run_id: uuid.UUID) -> bool:
+    asked = await session.scalar(sa.select(Run.cancel_requested_at).where(Run.id == run_id))
+    return asked is not None
 
 
 async def record_progress(session: AsyncSession, run_id: uuid.UUID, **progress: Any) -> None:

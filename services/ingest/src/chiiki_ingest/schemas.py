@@ -18,7 +18,7 @@ from chiiki_ingest.catalog import (
 from chiiki_ingest.models import CatalogEntry, QualityFinding, Run
 from chiiki_shared.json_value import JsonValue
 
-RunStatusName = Literal["queued", "running", "succeeded", "failed", "blocked"]
+RunStatusName = Literal["queued", "running", "succeeded", "failed", "blocked", "cancelled"]
 Filters = dict[str, str | list[str]]
 
 # -- runs -------------------------------------------------------------------------------------
@@ -34,6 +34,11 @@ class RunCreate(BaseModel):
         default_factory=dict,
         description="e-Stat narrowing parameters; the version published holds only these cells",
         examples=[{"cdArea": "13000"}],
+    )
+    allow_shrink: bool = Field(
+        default=False,
+        description="publish even when the table has more than its max_shrink fewer cells than "
+        "the served version (the volume_drop check then warns instead of blocking)",
     )
 
     @field_validator("filters")
@@ -63,6 +68,12 @@ class Progress(BaseModel):
     batch_count: int | None = None
     fetched_percent: float | None = None
     published_percent: float | None = None
+    # While the source is retried: the attempt coming, the error of the last one, when it starts.
+    source_attempt: int | None = None
+    source_max_attempts: int | None = None
+    next_attempt_at: datetime | None = None
+    last_error: str | None = None
+    source_retries: int = 0
 
 
 class Timings(BaseModel):
@@ -96,12 +107,17 @@ class RunSummary(BaseModel):
     attempt: int
     retry_of: uuid.UUID | None
     filters: Filters
+    allow_shrink: bool = False
     counts: Counts
     content_hash: str | None
     version: int | None = Field(description="stats' version of the dataset this run produced")
     error: ErrorInfo | None
     queued_at: datetime
     finished_at: datetime | None
+    cancel_requested_at: datetime | None = None
+    restores_version: int | None = Field(
+        default=None, description="a rollback run: the version whose stored pages it publishes"
+    )
 
     @classmethod
     def of(cls, run: Run) -> RunSummary:
@@ -156,6 +172,7 @@ def _summary_fields(run: Run) -> dict[str, Any]:
         "attempt": run.attempt,
         "retry_of": run.retry_of,
         "filters": run.filters or {},
+        "allow_shrink": run.allow_shrink,
         "counts": Counts(
             pages=run.page_count,
             cells=run.cell_count,
@@ -170,6 +187,8 @@ def _summary_fields(run: Run) -> dict[str, Any]:
         else None,
         "queued_at": run.queued_at,
         "finished_at": run.finished_at,
+        "cancel_requested_at": run.cancel_requested_at,
+        "restores_version": run.restores_version,
     }
 
 
@@ -182,12 +201,19 @@ def _progress(raw: dict[str, Any]) -> Progress:
     return progress
 
 
+class RollbackRequest(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    version: int = Field(ge=1, le=2**31 - 1, description="the applied version to serve again")
+
+
 class RunAccepted(BaseModel):
     id: uuid.UUID
     stats_data_id: str
     status: RunStatusName
     trigger: str
     retry_of: uuid.UUID | None = None
+    restores_version: int | None = None
     queued_at: datetime
     href: str
 
@@ -199,6 +225,7 @@ class RunAccepted(BaseModel):
             status=run.status,  # type: ignore[arg-type]
             trigger=run.trigger,
             retry_of=run.retry_of,
+            restores_version=run.restores_version,
             queued_at=run.queued_at,
             href=f"/api/ingest/runs/{run.id}",
         )
@@ -229,6 +256,7 @@ class CatalogEntryUpdate(BaseModel):
     time_dimension: str | None = Field(default=None, pattern=DIMENSION)
     filters: Filters | None = None
     quality: dict[str, Literal["block", "warn"]] | None = None
+    max_shrink: float | None = Field(default=None, ge=0, le=1)
 
     @field_validator("schedule")
     @classmethod
@@ -259,6 +287,7 @@ class CatalogEntryRead(BaseModel):
     time_dimension: str
     filters: Filters
     quality: dict[str, str]
+    max_shrink: float
     origin: Literal["catalog", "api"]
     created_at: datetime
     updated_at: datetime
@@ -279,6 +308,7 @@ class CatalogEntryRead(BaseModel):
             time_dimension=entry.time_dimension,
             filters=entry.filters or {},
             quality=entry.quality or {},
+            max_shrink=entry.max_shrink,
             origin=entry.origin,  # type: ignore[arg-type]
             created_at=entry.created_at,
             updated_at=entry.updated_at,

@@ -10,7 +10,7 @@ from pydantic import ValidationError
 from sqlalchemy import func
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from chiiki_ingest import repository, runs
+from chiiki_ingest import repository, runs, tablecheck
 from chiiki_ingest.audit import AUDIT_LOG, entry_snapshot, run_snapshot
 from chiiki_ingest.catalog import EntrySpec
 from chiiki_ingest.config import IngestSettings
@@ -21,7 +21,7 @@ from chiiki_shared.audit import Actor, Origin
 from chiiki_shared.bus import Outbox
 from chiiki_shared.errors import Conflict, NotFound, UnprocessableInput
 
-RETRYABLE = (RunStatus.FAILED, RunStatus.BLOCKED)
+RETRYABLE = (RunStatus.FAILED, RunStatus.BLOCKED, RunStatus.CANCELLED)
 
 
 class ActiveRunConflict(Conflict):
@@ -34,6 +34,26 @@ class RunNotFound(NotFound):
 
 class RunNotRetryable(Conflict):
     code, title = "run-not-retryable", "Run cannot be retried"
+
+
+class RunNotCancellable(Conflict):
+    code, title = "run-not-cancellable", "Run cannot be cancelled"
+
+
+class VersionNotFound(NotFound):
+    code, title = "version-not-found", "No such applied version"
+
+
+class VersionIsCurrent(Conflict):
+    code, title = "version-is-current", "The version is already served"
+
+
+class VersionNotRetained(Conflict):
+    code, title = "version-not-retained", "The version's pages are no longer kept"
+
+
+class EntryHasVersions(Conflict):
+    code, title = "catalog-entry-has-versions", "Catalog entry has published versions"
 
 
 class EntryNotFound(NotFound):
@@ -53,6 +73,8 @@ async def enqueue_run(
     trigger: str,
     filters: dict[str, Any] | None = None,
     retry_of: uuid.UUID | None = None,
+    allow_shrink: bool = False,
+    restores_version: int | None = None,
 ) -> Run:
     """Create a queued run and put its task in the outbox; ``runs.ActiveRunExists`` if busy."""
     if filters is None:
@@ -65,6 +87,8 @@ async def enqueue_run(
         filters=filters,
         retry_of=retry_of,
         source_url=settings.estat_api_base_url,
+        allow_shrink=allow_shrink,
+        restores_version=restores_version,
     )
     outbox.add(RunIngestion(run_id=run.id))
     return run
@@ -90,7 +114,13 @@ async def create_run(
     filters = request.filters if "filters" in request.model_fields_set else None
     try:
         run = await enqueue_run(
-            session, outbox, settings, request.stats_data_id, trigger="api", filters=filters
+            session,
+            outbox,
+            settings,
+            request.stats_data_id,
+            trigger="api",
+            filters=filters,
+            allow_shrink=request.allow_shrink,
         )
     except runs.ActiveRunExists as error:
         raise _active_conflict(error) from None
@@ -146,10 +176,82 @@ async def retry_run(
             trigger="retry",
             filters=dict(original.filters or {}),
             retry_of=original.id,
+            allow_shrink=original.allow_shrink,
         )
     except runs.ActiveRunExists as error:
         raise _active_conflict(error) from None
     await _audit_run(session, run, "run.retried", actor, origin)
+    return run
+
+
+async def cancel_run(
+    session: AsyncSession, run_id: uuid.UUID, *, actor: Actor, origin: Origin
+) -> Run:
+    """Cancel a queued run, or ask a running one to stop at its next page or batch."""
+    cancelled = await runs.request_cancel(session, run_id)
+    if cancelled is None:
+        run = await repository.get_run(session, run_id)
+        if run is None:
+            raise RunNotFound(f"No run {run_id}.")
+        raise RunNotCancellable(
+            f"Run {run_id} is {run.status} ({run.phase}); only queued runs and running runs "
+            "that have not handed their version to stats can be cancelled.",
+            extra={"run_status": run.status, "phase": run.phase},
+        )
+    await _audit_run(session, cancelled, "run.cancelled", actor, origin)
+    return cancelled
+
+
+async def rollback(
+    session: AsyncSession,
+    outbox: Outbox,
+    settings: IngestSettings,
+    stats_data_id: str,
+    version: int,
+    *,
+    actor: Actor,
+    origin: Origin,
+) -> Run:
+    """A run that publishes an earlier version's stored pages again (no source request): stats
+    then serves that content as its next version, and both histories keep every step."""
+    await get_entry(session, stats_data_id)
+    wanted = await repository.applied_version(session, stats_data_id, version)
+    if wanted is None:
+        raise VersionNotFound(f"{stats_data_id} has no applied version {version}.")
+    current = await repository.latest_applied(session, stats_data_id)
+    if current is not None and current.version == version:
+        raise VersionIsCurrent(f"Version {version} of {stats_data_id} is the one served.")
+    if not await repository.pages_retained(session, wanted.run_id):
+        raise VersionNotRetained(
+            f"The pages of version {version} are gone (the newest {settings.retention_versions} "
+            "versions are kept: INGEST_RETENTION_VERSIONS); ingest the table again instead.",
+            extra={"retention_versions": settings.retention_versions},
+        )
+    source = await repository.get_run(session, wanted.run_id)
+    try:
+        run = await enqueue_run(
+            session,
+            outbox,
+            settings,
+            stats_data_id,
+            trigger="rollback",
+            filters=dict(source.filters or {}) if source else {},
+            allow_shrink=True,  # going back to fewer cells is what was asked for
+            restores_version=version,
+        )
+    except runs.ActiveRunExists as error:
+        raise _active_conflict(error) from None
+    await repository.copy_pages(session, wanted.run_id, run.id)
+    await AUDIT_LOG.record(
+        session,
+        actor=actor,
+        action="catalog.version_rolled_back",
+        target_type="catalog_entry",
+        target_id=stats_data_id,
+        before={"version": current.version if current else None},
+        after={"version": version, "run_id": str(run.id)},
+        origin=origin,
+    )
     return run
 
 
@@ -176,11 +278,21 @@ async def get_entry(session: AsyncSession, stats_data_id: str) -> CatalogEntry:
     return entry
 
 
+# Changing these makes the entry name other parts of the table: checked against its metadata again.
+CHECKED_FIELDS = frozenset({"area_dimension", "time_dimension", "filters"})
+
+
 async def add_entry(
-    session: AsyncSession, spec: EntrySpec, *, actor: Actor, origin: Origin
+    session: AsyncSession,
+    settings: IngestSettings,
+    spec: EntrySpec,
+    *,
+    actor: Actor,
+    origin: Origin,
 ) -> CatalogEntry:
     if await repository.get_entry(session, spec.stats_data_id) is not None:
         raise EntryExists(f"{spec.stats_data_id} is already in the catalog; update it instead.")
+    await tablecheck.verify(settings, spec)
     entry = CatalogEntry(**spec.model_dump(mode="json"), origin="api")
     session.add(entry)
     await session.flush()
@@ -211,6 +323,7 @@ async def _audit_entry(
 
 async def update_entry(
     session: AsyncSession,
+    settings: IngestSettings,
     stats_data_id: str,
     patch: CatalogEntryUpdate,
     *,
@@ -226,6 +339,8 @@ async def update_entry(
             "The catalog entry would not be valid.",
             extra={"errors": _field_errors(error)},
         ) from None
+    if CHECKED_FIELDS & patch.model_fields_set:
+        await tablecheck.verify(settings, merged)
     for field, value in merged.model_dump(mode="json").items():
         setattr(entry, field, value)
     entry.updated_at = func.now()
@@ -245,3 +360,37 @@ def _field_errors(error: ValidationError) -> list[dict[str, str]]:
         }
         for item in error.errors()
     ]
+
+
+async def delete_entry(
+    session: AsyncSession, stats_data_id: str, *, actor: Actor, origin: Origin
+) -> None:
+    """Only an entry nothing was published from: otherwise stats serves its data, and the entry
+    is what explains where that came from; such an entry is disabled instead."""
+    entry = await get_entry(session, stats_data_id)
+    current = await repository.versions_of(session, stats_data_id)
+    if current["version"] is not None:
+        raise EntryHasVersions(
+            f"{stats_data_id} has published version {current['version']}; disable it instead "
+            '(PATCH {"enabled": false}).',
+            extra={"current_version": current["version"]},
+        )
+    active = await runs.active_run_id(session, stats_data_id)
+    if active is not None:
+        raise ActiveRunConflict(
+            f"{stats_data_id} has an active run ({active}); cancel it first.",
+            extra={"active_run_id": str(active)},
+        )
+    before = entry_snapshot(entry)
+    await session.delete(entry)
+    await session.flush()
+    await AUDIT_LOG.record(
+        session,
+        actor=actor,
+        action="catalog.entry_deleted",
+        target_type="catalog_entry",
+        target_id=stats_data_id,
+        before=before,
+        after=None,
+        origin=origin,
+    )

@@ -19,6 +19,7 @@ import httpx
 from chiiki_ingest.cells import parse_page
 from chiiki_ingest.config import IngestSettings
 from chiiki_ingest.estat import Dimension, EStatClient, EStatError, StatsDataPage
+from chiiki_ingest.estat.client import RetryHook
 
 
 class SourceProblem(Exception):
@@ -72,7 +73,9 @@ class FetchedPage:
         return hashlib.sha256(self.body).hexdigest()
 
 
-def client_for(settings: IngestSettings, recorder: BodyRecorder) -> EStatClient:
+def client_for(
+    settings: IngestSettings, recorder: BodyRecorder, on_retry: RetryHook | None = None
+) -> EStatClient:
     return EStatClient(
         settings.estat_api_base_url,
         settings.estat_app_id.get_secret_value(),
@@ -81,6 +84,7 @@ def client_for(settings: IngestSettings, recorder: BodyRecorder) -> EStatClient:
         max_retry_seconds=settings.estat_max_retry_seconds,
         page_size=settings.page_size,
         transport=recorder,
+        on_retry=on_retry,
     )
 
 
@@ -92,11 +96,12 @@ async def fetch_pages(
     start_index: int = 0,
     start_position: int = 1,
     dimensions: tuple[Dimension, ...] = (),
+    on_retry: RetryHook | None = None,
 ) -> AsyncIterator[FetchedPage]:
     """Pages from ``start_position`` on; ``dimensions`` come from page 0 when resuming."""
     recorder = BodyRecorder()
     index, position = start_index, start_position
-    async with client_for(settings, recorder) as client:
+    async with client_for(settings, recorder, on_retry) as client:
         while True:
             page = await client.get_stats_data(
                 stats_data_id,

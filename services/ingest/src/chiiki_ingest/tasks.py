@@ -151,7 +151,12 @@ def version_applied(payload: dict[str, Any]) -> str:
                 if done is None:
                     done = await runs.succeed_late(session, run.id, outcome="published", **values)
                 outcome = "succeeded" if done is not None else f"already-{run.status}"
-            await repository.prune_pages(session, run.stats_data_id, settings.raw_pages_keep_runs)
+            await repository.prune_pages(
+                session,
+                run.stats_data_id,
+                settings.raw_pages_keep_runs,
+                keep_versions=settings.retention_versions,
+            )
         if outcome == "mismatch" and done is not None:
             await alerts.alert_run_failed(settings, done)
         logger.info("ingest.version_applied", run_id=str(answer.run_id), outcome=outcome)
@@ -188,7 +193,10 @@ def version_rejected(payload: dict[str, Any]) -> str:
             )
             if failed is not None:
                 await repository.prune_pages(
-                    session, failed.stats_data_id, settings.raw_pages_keep_runs
+                    session,
+                    failed.stats_data_id,
+                    settings.raw_pages_keep_runs,
+                    keep_versions=settings.retention_versions,
                 )
         if failed is None:
             return "not-active"

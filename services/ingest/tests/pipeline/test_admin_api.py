@@ -4,6 +4,7 @@ problem bodies of 401/403/404/409/422, and the run metrics on /metrics."""
 from __future__ import annotations
 
 import asyncio
+import re
 import time
 import uuid
 from datetime import UTC, datetime, timedelta
@@ -201,7 +202,7 @@ async def test_the_api_is_for_admins_only(api: Api) -> None:
     )
 
 
-async def test_the_catalog_is_listed_added_to_and_updated(api: Api, unique) -> None:
+async def test_the_catalog_is_listed_added_to_and_updated(api: Api, source: Source, unique) -> None:
     listed = (await api.admin.get("/api/ingest/catalog")).json()["items"]
     demo = {entry["stats_data_id"]: entry for entry in listed}
     census = demo["census-c01-1920-2015"]
@@ -213,6 +214,7 @@ async def test_the_catalog_is_listed_added_to_and_updated(api: Api, unique) -> N
     assert census["quality"] == {"unknown_region": "block"}
 
     stats_data_id = unique("catalog")
+    source.copy("census-c01-1920-2015", stats_data_id)  # entries are checked with getMetaInfo
     created = await api.admin.post(
         "/api/ingest/catalog",
         json={"stats_data_id": stats_data_id, "title": "テスト", "schedule": "0 4 * * 1"},
@@ -250,6 +252,7 @@ async def test_the_catalog_is_listed_added_to_and_updated(api: Api, unique) -> N
         ({"quality": {"jump": "ignore"}}, "body.quality.jump"),
         ({"area_dimension": "time"}, "body"),
         ({"stats_data_id": "other"}, "body.stats_data_id"),
+        ({"max_shrink": 1.5}, "body.max_shrink"),
     ],
 )
 async def test_invalid_catalog_updates_are_422(api: Api, patch: dict, field: str) -> None:
@@ -284,7 +287,14 @@ async def test_run_outcomes_are_metrics(api: Api, source: Source, unique) -> Non
         assert time.monotonic() < deadline, text
         await asyncio.sleep(0.1)
 
-    assert 'ingest_runs_total{status="succeeded"}' in text
+    assert "# TYPE ingest_runs gauge" in text
+    assert 'ingest_runs{status="succeeded"}' in text
+    assert 'ingest_runs{status="cancelled"}' in text
+    assert "# TYPE ingest_runs_created_total counter" in text
+    assert "ingest_runs_total" not in text  # a "counter" that went down when runs moved on
+    created = re.search(r"^ingest_runs_created_total (\d+)\.0$", text, re.MULTILINE)
+    assert created is not None
+    assert int(created.group(1)) >= 1
     assert f'ingest_cells_published_total{{stats_data_id="{stats_data_id}"}} 2880.0' in text
     assert f'ingest_last_success_timestamp_seconds{{stats_data_id="{stats_data_id}"}}' in text
     today = datetime.now(UTC).astimezone(_tokyo()).date().isoformat()

@@ -57,12 +57,16 @@ def entry(stats_data_id: str, **fields) -> dict:
         "time_dimension": "time",
         "filters": {},
         "quality": {},
+        "max_shrink": 0.1,
         **fields,
     }
 
 
-async def test_catalog_changes_are_recorded_with_before_and_after(api: Api, unique) -> None:
+async def test_catalog_changes_are_recorded_with_before_and_after(
+    api: Api, source: Source, unique
+) -> None:
     stats_data_id = unique("audit-catalog")
+    source.copy("census-c01-1920-2015", stats_data_id)  # entries are checked with getMetaInfo
     created = await api.admin.post(
         "/api/ingest/catalog",
         json={"stats_data_id": stats_data_id, "title": "監査"},
@@ -124,6 +128,7 @@ async def test_runs_started_and_retried_are_recorded(api: Api, source: Source, u
                 "status": "queued",
                 "trigger": "api",
                 "filters": {},
+                "allow_shrink": False,
                 "retry_of": None,
             },
             started,
@@ -142,6 +147,7 @@ async def test_runs_started_and_retried_are_recorded(api: Api, source: Source, u
                 "status": "queued",
                 "trigger": "retry",
                 "filters": {},
+                "allow_shrink": False,
                 "retry_of": failed["id"],
             },
             retried,
@@ -149,13 +155,17 @@ async def test_runs_started_and_retried_are_recorded(api: Api, source: Source, u
     ]
 
 
-async def test_the_ingest_audit_log_is_admin_only_and_pages(api: Api, unique) -> None:
+async def test_the_ingest_audit_log_is_admin_only_and_pages(
+    api: Api, source: Source, unique
+) -> None:
     assert_problem(await api.anonymous.get("/api/ingest/audit"), 401, "authentication-required")
     user = await api.anonymous.get("/api/ingest/audit", headers=api.user_headers)
     assert_problem(user, 403, "forbidden")
 
     stats_data_id = unique("audit-page")
-    await api.admin.post("/api/ingest/catalog", json={"stats_data_id": stats_data_id})
+    source.copy("census-c01-1920-2015", stats_data_id)
+    created = await api.admin.post("/api/ingest/catalog", json={"stats_data_id": stats_data_id})
+    assert created.status_code == 201, created.text
     for schedule in ("0 1 * * *", "0 2 * * *", "0 3 * * *"):
         patched = await api.admin.patch(
             f"/api/ingest/catalog/{stats_data_id}", json={"schedule": schedule}
@@ -187,9 +197,12 @@ async def test_the_ingest_audit_log_is_admin_only_and_pages(api: Api, unique) ->
     ],
 )
 async def test_the_ingest_role_cannot_change_audit_rows(
-    api: Api, settings: IngestSettings, unique, statement: str
+    api: Api, source: Source, settings: IngestSettings, unique, statement: str
 ) -> None:
-    await api.admin.post("/api/ingest/catalog", json={"stats_data_id": unique("audit-role")})
+    stats_data_id = unique("audit-role")
+    source.copy("census-c01-1920-2015", stats_data_id)
+    created = await api.admin.post("/api/ingest/catalog", json={"stats_data_id": stats_data_id})
+    assert created.status_code == 201, created.text
     url = settings.service_database_url.set(drivername="postgresql")
     with psycopg.connect(url.render_as_string(hide_password=False), autocommit=True) as conn:
         count = conn.execute("SELECT count(*) FROM ingest_audit.events").fetchone()[0]

@@ -12,11 +12,13 @@ import logging
 import os
 import re
 import time
-from collections.abc import AsyncIterator, Iterable, Mapping
+from collections.abc import AsyncIterator, Awaitable, Callable, Iterable, Mapping
+from dataclasses import dataclass
 from typing import Any, Self
 
 import httpx
 import structlog
+from tenacity import RetryCallState
 
 from chiiki_ingest.estat import normalise
 from chiiki_ingest.estat.errors import (
@@ -64,6 +66,21 @@ def _install_log_redaction() -> None:
             logger.addFilter(_RedactingFilter())
 
 
+@dataclass(frozen=True)
+class RetryNotice:
+    """An attempt failed and another follows after ``wait_seconds`` (for whoever watches)."""
+
+    endpoint: str
+    start_position: int | None
+    attempt: int
+    max_attempts: int
+    error: str
+    wait_seconds: float
+
+
+RetryHook = Callable[[RetryNotice], Awaitable[None]]
+
+
 class EStatClient:
     """e-Stat API client. Use as `async with`; one instance shares one connection pool."""
 
@@ -79,6 +96,7 @@ class EStatClient:
         backoff_initial: float = 1.0,
         backoff_max: float = 60.0,
         transport: httpx.AsyncBaseTransport | None = None,
+        on_retry: RetryHook | None = None,
     ) -> None:
         app_id = app_id if app_id is not None else os.environ.get("ESTAT_APP_ID", "")
         if not app_id:
@@ -87,6 +105,7 @@ class EStatClient:
         self._app_id = Secret(app_id)
         self.page_size = _checked_page_size(page_size)
         self._retry = RetryPolicy(max_attempts, max_retry_seconds, backoff_initial, backoff_max)
+        self._on_retry = on_retry
         self._http = httpx.AsyncClient(timeout=timeout, transport=transport)
         _install_log_redaction()
 
@@ -126,7 +145,11 @@ class EStatClient:
         params["startPosition"] = str(start_position)
         params["limit"] = str(_checked_page_size(limit or self.page_size))
         params["metaGetFlg"] = "Y" if meta else "N"
-        body = await self._call("getStatsData", params)
+        try:
+            body = await self._call("getStatsData", params)
+        except EStatError as error:
+            error.start_position = start_position
+            raise
         return normalise.parse_stats_data(body, known_dimensions)
 
     async def iter_stats_data(
@@ -167,7 +190,7 @@ class EStatClient:
     async def _call(self, endpoint: str, params: dict[str, str]) -> dict[str, Any]:
         attempts = 0
         try:
-            async for attempt in self._retry.retrying():
+            async for attempt in self._retry.retrying(self._before_sleep(endpoint, params)):
                 with attempt:
                     attempts += 1
                     return await self._attempt(endpoint, params, attempts)
@@ -175,6 +198,30 @@ class EStatClient:
             message = f"e-Stat {endpoint} failed after {attempts} attempts: {failure.summary}"
             raise EStatUnavailable(message, endpoint=endpoint, attempts=attempts) from None
         raise AssertionError("unreachable: tenacity either returns or raises")
+
+    def _before_sleep(
+        self, endpoint: str, params: dict[str, str]
+    ) -> Callable[[RetryCallState], Awaitable[None]] | None:
+        hook = self._on_retry
+        if hook is None:
+            return None
+        position = params.get("startPosition")
+
+        async def notify(state: RetryCallState) -> None:
+            error = state.outcome.exception() if state.outcome else None
+            summary = error.summary if isinstance(error, Retryable) else str(error)
+            await hook(
+                RetryNotice(
+                    endpoint=endpoint,
+                    start_position=int(position) if position else None,
+                    attempt=state.attempt_number,
+                    max_attempts=self._retry.max_attempts,
+                    error=summary,
+                    wait_seconds=float(state.upcoming_sleep),
+                )
+            )
+
+        return notify
 
     async def _attempt(self, endpoint: str, params: dict[str, str], attempt: int) -> dict[str, Any]:
         fields = _log_fields(endpoint, params, attempt)

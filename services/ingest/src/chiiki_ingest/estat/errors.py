@@ -12,12 +12,14 @@ from __future__ import annotations
 
 
 class EStatError(Exception):
-    """Base class; `endpoint` names the API function (getStatsData, ...)."""
+    """Base class; `endpoint` names the API function (getStatsData, ...) and `start_position`
+    the page of getStatsData that failed."""
 
     def __init__(self, message: str, *, endpoint: str | None = None) -> None:
         super().__init__(message)
         self.message = message
         self.endpoint = endpoint
+        self.start_position: int | None = None
 
 
 class EStatAuthError(EStatError):

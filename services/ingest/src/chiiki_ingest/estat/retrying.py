@@ -7,6 +7,7 @@ before a wait that would carry the whole call past `max_retry_seconds`.
 
 from __future__ import annotations
 
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from email.utils import parsedate_to_datetime
@@ -48,8 +49,12 @@ class RetryPolicy:
     backoff_initial: float
     backoff_max: float
 
-    def retrying(self) -> AsyncRetrying:
+    def retrying(
+        self, before_sleep: Callable[[RetryCallState], Awaitable[None]] | None = None
+    ) -> AsyncRetrying:
+        extra = {"before_sleep": before_sleep} if before_sleep is not None else {}
         return AsyncRetrying(
+            **extra,
             stop=stop_after_attempt(self.max_attempts) | stop_before_delay(self.max_retry_seconds),
             wait=_WaitHonouringRetryAfter(self.backoff_initial, self.backoff_max),
             retry=retry_if_exception_type(Retryable),

@@ -182,7 +182,10 @@ def _decode_after(decoder: json.JSONDecoder, text: str, marker: str) -> dict[str
     at = text.find(marker)
     if at < 0:
         return None
+    # JSON allows whitespace after the colon (``json.dumps`` writes one): raw_decode does not.
     start = at + len(marker)
+    while start < len(text) and text[start].isspace():
+        start += 1
     try:
         value, _ = decoder.raw_decode(text, start)
     except json.JSONDecodeError:
