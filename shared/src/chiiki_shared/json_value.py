@@ -13,5 +13,5 @@ from typing_extensions import TypeAliasType
 
 JsonValue = TypeAliasType(  # type: ignore[misc]
     "JsonValue",
-    Union[str, int, float, bool, list["JsonValue"], dict[str, "JsonValue"], None],  # noqa: UP007
+    Union[str, int, float, bool, list["JsonValue"], dict[str, "JsonValue"], None],  # type: ignore[misc]  # noqa: UP007
 )

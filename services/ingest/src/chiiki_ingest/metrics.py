@@ -82,8 +82,8 @@ class RunMetrics(Collector):
         )
         for day in sorted({day for day, _ in snapshot.by_day}):
             counts = {s: snapshot.by_day.get((day, s), 0) for s in FINAL}
-            for status, count in counts.items():
-                daily.add_metric([day, status], count)
+            for final_status, count in counts.items():
+                daily.add_metric([day, final_status], count)
             finished = sum(counts.values())
             if finished:
                 ratio.add_metric([day], counts[RunStatus.SUCCEEDED.value] / finished)

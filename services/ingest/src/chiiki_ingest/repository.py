@@ -207,7 +207,7 @@ async def findings_of(session: AsyncSession, run_id: uuid.UUID) -> list[QualityF
     return list(rows)
 
 
-def _newest_applied_runs(stats_data_id: str, count: int) -> sa.Select:
+def _newest_applied_runs(stats_data_id: str, count: int) -> sa.Select[uuid.UUID]:
     return (
         sa.select(DatasetVersion.run_id)
         .where(

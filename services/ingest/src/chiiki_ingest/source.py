@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import gzip
 import hashlib
-from collections.abc import AsyncIterator
+from collections.abc import AsyncGenerator
 from dataclasses import dataclass
 from typing import Any
 
@@ -97,7 +97,7 @@ async def fetch_pages(
     start_position: int = 1,
     dimensions: tuple[Dimension, ...] = (),
     on_retry: RetryHook | None = None,
-) -> AsyncIterator[FetchedPage]:
+) -> AsyncGenerator[FetchedPage, None]:
     """Pages from ``start_position`` on; ``dimensions`` come from page 0 when resuming."""
     recorder = BodyRecorder()
     index, position = start_index, start_position

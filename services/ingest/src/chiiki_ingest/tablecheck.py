@@ -146,7 +146,9 @@ def _within(level: int, text: str) -> bool:
     return (not low or level >= int(low)) and (not high or level <= int(high))
 
 
-def _error(field: str, message: str, kind: str = "unknown_dimension", unknown: Any = None) -> dict:
+def _error(
+    field: str, message: str, kind: str = "unknown_dimension", unknown: Any = None
+) -> dict[str, Any]:
     error: dict[str, Any] = {"field": field, "message": message, "type": kind}
     if unknown:
         error["unknown"] = unknown

@@ -52,9 +52,8 @@ class RetryPolicy:
     def retrying(
         self, before_sleep: Callable[[RetryCallState], Awaitable[None]] | None = None
     ) -> AsyncRetrying:
-        extra = {"before_sleep": before_sleep} if before_sleep is not None else {}
         return AsyncRetrying(
-            **extra,
+            before_sleep=before_sleep,
             stop=stop_after_attempt(self.max_attempts) | stop_before_delay(self.max_retry_seconds),
             wait=_WaitHonouringRetryAfter(self.backoff_initial, self.backoff_max),
             retry=retry_if_exception_type(Retryable),
