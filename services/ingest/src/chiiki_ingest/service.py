@@ -74,6 +74,7 @@ async def enqueue_run(
     retry_of: uuid.UUID | None = None,
     allow_shrink: bool = False,
     restores_version: int | None = None,
+    dry_run: bool = False,
 ) -> Run:
     """Create a queued run and put its task in the outbox; ``runs.ActiveRunExists`` if busy."""
     if filters is None:
@@ -88,6 +89,7 @@ async def enqueue_run(
         source_url=settings.estat_api_base_url,
         allow_shrink=allow_shrink,
         restores_version=restores_version,
+        dry_run=dry_run,
     )
     outbox.add(RUN_INGESTION, {"run_id": str(run.id)})
     return run
@@ -120,6 +122,7 @@ async def create_run(
             trigger="api",
             filters=filters,
             allow_shrink=request.allow_shrink,
+            dry_run=request.dry_run,
         )
     except runs.ActiveRunExists as error:
         raise _active_conflict(error) from None
@@ -176,6 +179,7 @@ async def retry_run(
             filters=dict(original.filters or {}),
             retry_of=original.id,
             allow_shrink=original.allow_shrink,
+            dry_run=original.dry_run,
         )
     except runs.ActiveRunExists as error:
         raise _active_conflict(error) from None
