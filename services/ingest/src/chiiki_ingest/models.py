@@ -142,6 +142,8 @@ class Run(Base):
     finished_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
     # Refreshed while a worker holds the run (and when recovery re-sends it).
     heartbeat_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    # A dry run fetches and checks, then ends without publishing (outcome `checked`).
+    dry_run: Mapped[bool] = mapped_column(server_default=text("false"))
     # A rollback run publishes this version's stored pages again (no source request).
     restores_version: Mapped[int | None] = mapped_column(Integer)
     # Set by POST /runs/{id}/cancel; the worker stops at its next page or batch boundary.

@@ -221,6 +221,8 @@ class Pipeline:
             "blocking_count": report.count(Severity.BLOCK),
         }
         checked = time.monotonic()
+        if run.dry_run and not report.blocked:
+            return await self._checked(run, report, counts, checked - fetched)
         if report.blocked:
             return await self._blocked(run, report, counts, checked - fetched)
         return await self._publish(run, content, digest, options, report, counts, checked - fetched)
@@ -455,9 +457,34 @@ class Pipeline:
                 self.settings.raw_pages_keep_runs,
                 keep_versions=self.settings.retention_versions,
             )
-        if finished is not None:
+        if finished is not None and not run.dry_run:  # a dry run's findings are its answer
             await alerts.alert_run_failed(self.settings, finished, findings)
         return "blocked"
+
+    async def _checked(
+        self, run: Run, report: Report, counts: dict[str, Any], check_seconds: float
+    ) -> str:
+        """A dry run that would publish: its report is recorded, nothing leaves for stats."""
+        async with self.session() as session:
+            await repository.replace_findings(session, run.id, report.findings())
+            await runs.finish(
+                session,
+                run.id,
+                RunStatus.SUCCEEDED,
+                outcome="checked",
+                page_count=await self._page_count(session, run.id),
+                timings={"check_seconds": check_seconds},
+                max_rss_bytes=peak_rss_bytes(),
+                **counts,
+            )
+            await repository.prune_pages(
+                session,
+                run.stats_data_id,
+                self.settings.raw_pages_keep_runs,
+                keep_versions=self.settings.retention_versions,
+            )
+        logger.info("ingest.run_checked", run_id=str(run.id), dataset=run.stats_data_id)
+        return "checked"
 
     async def _publish(
         self,

@@ -56,6 +56,7 @@ async def create(
     source_url: str | None = None,
     allow_shrink: bool = False,
     restores_version: int | None = None,
+    dry_run: bool = False,
 ) -> Run:
     """A new queued run; ``ActiveRunExists`` when the dataset has one already."""
     run = Run(
@@ -66,6 +67,7 @@ async def create(
         filters=filters or {},
         allow_shrink=allow_shrink,
         restores_version=restores_version,
+        dry_run=dry_run,
         retry_of=retry_of,
         source_url=source_url,
         progress={},

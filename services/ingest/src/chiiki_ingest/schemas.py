@@ -40,6 +40,11 @@ class RunCreate(BaseModel):
         description="publish even when the table has more than its max_shrink fewer cells than "
         "the served version (the volume_drop check then warns instead of blocking)",
     )
+    dry_run: bool = Field(
+        default=False,
+        description="fetch and check only: the run ends `checked` (or `blocked`), nothing is "
+        "published",
+    )
 
     @field_validator("filters")
     @classmethod
@@ -103,11 +108,12 @@ class RunSummary(BaseModel):
     status: RunStatusName
     phase: str | None
     trigger: str
-    outcome: Literal["published", "unchanged"] | None
+    outcome: Literal["published", "unchanged", "checked"] | None
     attempt: int
     retry_of: uuid.UUID | None
     filters: Filters
     allow_shrink: bool = False
+    dry_run: bool = False
     counts: Counts
     content_hash: str | None
     version: int | None = Field(description="stats' version of the dataset this run produced")
@@ -173,6 +179,7 @@ def _summary_fields(run: Run) -> dict[str, Any]:
         "retry_of": run.retry_of,
         "filters": run.filters or {},
         "allow_shrink": run.allow_shrink,
+        "dry_run": run.dry_run,
         "counts": Counts(
             pages=run.page_count,
             cells=run.cell_count,

@@ -75,6 +75,7 @@ async def enqueue_run(
     retry_of: uuid.UUID | None = None,
     allow_shrink: bool = False,
     restores_version: int | None = None,
+    dry_run: bool = False,
 ) -> Run:
     """Create a queued run and put its task in the outbox; ``runs.ActiveRunExists`` if busy."""
     if filters is None:
@@ -89,6 +90,7 @@ async def enqueue_run(
         source_url=settings.estat_api_base_url,
         allow_shrink=allow_shrink,
         restores_version=restores_version,
+        dry_run=dry_run,
     )
     outbox.add(RunIngestion(run_id=run.id))
     return run
@@ -121,6 +123,7 @@ async def create_run(
             trigger="api",
             filters=filters,
             allow_shrink=request.allow_shrink,
+            dry_run=request.dry_run,
         )
     except runs.ActiveRunExists as error:
         raise _active_conflict(error) from None
@@ -177,6 +180,7 @@ async def retry_run(
             filters=dict(original.filters or {}),
             retry_of=original.id,
             allow_shrink=original.allow_shrink,
+            dry_run=original.dry_run,
         )
     except runs.ActiveRunExists as error:
         raise _active_conflict(error) from None
