@@ -180,6 +180,44 @@ def test_the_municipal_map_through_the_gateway(
     assert wrong.json()["errors"][0]["field"] == "query.format"
 
 
+def test_one_prefectures_municipalities_and_a_citys_wards_as_geojson(
+    loaded: None, gateway: httpx.Client, admin_headers: Callable[[], dict[str, str]]
+) -> None:
+    params = {"period": "2020", "indicators": "population.total", "format": "geojson"}
+    tokyo = gateway.get(
+        "/api/population",
+        params={**params, "level": "municipality", "parent": "13000"},
+        headers=admin_headers(),
+    )
+    assert tokyo.status_code == 200
+    assert tokyo.headers["content-type"] == "application/geo+json"
+    features = {f["properties"]["code"]: f["properties"] for f in tokyo.json()["features"]}
+    assert len(features) == 60
+    assert all(code.startswith("13") for code in features)
+    # SSDSE-A-2023 (../shared/data/municipality): 世田谷区 943,664.
+    assert features["13112"]["value"] == 943664
+    boundaries = tokyo.json()["metadata"]["boundaries"]
+    assert boundaries["regions_without_polygon"] == ["13362", "13402"]
+    assert boundaries["polygons_without_data"] == []
+    # A designated city is whole at the municipal level and drawn as its wards at the ward level.
+    sapporo = gateway.get(
+        "/api/population",
+        params={**params, "level": "ward", "parent": "01100"},
+        headers=admin_headers(),
+    ).json()
+    codes = [f["properties"]["code"] for f in sapporo["features"]]
+    assert codes == [f"0110{n}" for n in range(1, 10)] + ["01110"]
+    assert sapporo["metadata"]["boundaries"]["level"] == "ward"
+    hokkaido = gateway.get(
+        "/api/population",
+        params={**params, "level": "municipality", "parent": "01000"},
+        headers=admin_headers(),
+    ).json()
+    cities = {f["properties"]["code"]: f["properties"] for f in hokkaido["features"]}
+    assert cities["01100"]["value"] == 1973395  # SSDSE-A-2023: 札幌市 1,973,395
+    assert "01101" not in cities
+
+
 def test_comparison_for_chartjs(
     loaded: None, gateway: httpx.Client, admin_headers: Callable[[], dict[str, str]]
 ) -> None:
