@@ -131,3 +131,25 @@ async def test_json_never_holds_nan(loaded, client, path: str) -> None:
     response = await client.get(path)
     assert response.status_code == 200
     json.loads(response.text, parse_constant=lambda name: pytest.fail(f"{name} in {path}"))
+
+
+async def test_csv_with_bom_opens_in_japanese_excel(loaded, client) -> None:
+    url = "/api/population/13000?period=2020&indicators=population.total&format=csv"
+    plain = await client.get(url)
+    with_bom = await client.get(url + "&bom=true")
+    assert with_bom.status_code == plain.status_code == 200
+    assert not plain.content.startswith(b"\xef\xbb\xbf")
+    assert with_bom.content == b"\xef\xbb\xbf" + plain.content
+    assert with_bom.headers["etag"] != plain.headers["etag"]
+    # bom says nothing to JSON: the same answer, the same ETag.
+    json_url = "/api/population/13000?period=2020&indicators=population.total"
+    as_json, json_bom = await client.get(json_url), await client.get(json_url + "&bom=true")
+    assert json_bom.headers["etag"] == as_json.headers["etag"]
+
+
+async def test_a_lang_that_changes_nothing_keeps_the_etag(loaded, client) -> None:
+    ja = await client.get("/api/kpi?region=13000&lang=ja")
+    en = await client.get("/api/kpi?region=13000&lang=en")
+    assert ja.status_code == en.status_code == 200
+    assert en.headers["etag"] == ja.headers["etag"]
+    assert en.content == ja.content

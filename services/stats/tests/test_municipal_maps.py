@@ -222,12 +222,12 @@ async def test_boundaries_alone_with_a_strong_etag(client) -> None:
     assert wrong.json()["errors"] == [
         {
             "field": "path.level",
-            "message": "'prefecture' has no boundaries here (use one of: municipality, ward)",
-            "type": "value_error",
+            "message": "Input should be 'municipality' or 'ward'",
+            "type": "literal_error",
         },
         {
             "field": "query.format",
-            "message": "'csv' is not available here (use one of: geojson, topojson)",
-            "type": "enum",
+            "message": "Input should be 'geojson' or 'topojson'",
+            "type": "literal_error",
         },
     ]

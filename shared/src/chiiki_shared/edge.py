@@ -25,6 +25,7 @@ from urllib.parse import parse_qsl
 
 from fastapi import Request
 from fastapi.dependencies.models import Dependant
+from pydantic import BaseModel
 from starlette.responses import JSONResponse
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
@@ -268,17 +269,25 @@ def _is_sequence(annotation: Any) -> bool:
     return origin in _SEQUENCES or annotation in _SEQUENCES
 
 
+def _single_valued(alias: str, annotation: Any) -> set[str]:
+    """A parameter's single-valued names: itself, or the fields of a query-parameter model."""
+    if isinstance(annotation, type) and issubclass(annotation, BaseModel):
+        return {
+            field.alias or name
+            for name, field in annotation.model_fields.items()
+            if not _is_sequence(field.annotation)
+        }
+    return set() if _is_sequence(annotation) else {alias}
+
+
 def single_valued_names(dependant: Dependant) -> frozenset[str]:
     """The query parameters of a route (its dependencies' included) that take one value."""
     names: set[str] = set()
     pending = [dependant]
     while pending:
         current = pending.pop()
-        names.update(
-            field.alias
-            for field in current.query_params
-            if not _is_sequence(field.field_info.annotation)
-        )
+        for field in current.query_params:
+            names.update(_single_valued(field.alias, field.field_info.annotation))
         pending.extend(current.dependencies)
     return frozenset(names)
 

@@ -11,7 +11,7 @@ from typing import Any
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from chiiki_shared.errors import Conflict
+from chiiki_shared.errors import Conflict, NotFound
 from chiiki_stats import repository
 from chiiki_stats.catalog import Catalog
 from chiiki_stats.formats import Result, Table
@@ -85,9 +85,30 @@ class DatasetDetail(Result):
         return self.document
 
 
+def not_found(stats_data_id: str) -> NotFound:
+    return NotFound(
+        f"No dataset {stats_data_id}",
+        extra={"resource": "dataset", "missing": [stats_data_id]},
+    )
+
+
+async def _dataset(session: AsyncSession, stats_data_id: str) -> Dataset:
+    dataset = await repository.get_dataset(session, stats_data_id)
+    if dataset is None:
+        raise not_found(stats_data_id)
+    return dataset
+
+
+async def dimension_ids(session: AsyncSession, stats_data_id: str) -> list[str]:
+    """The ids of a dataset's dimensions (``tab``, ``cat01``..., ``area``, ``time``)."""
+    dimensions = await repository.dimensions(session, [stats_data_id])
+    return [dimension["id"] for dimension in dimensions.get(stats_data_id, [])]
+
+
 async def dataset_detail(
-    session: AsyncSession, dataset: Dataset, catalog: Catalog
+    session: AsyncSession, stats_data_id: str, catalog: Catalog
 ) -> DatasetDetail:
+    dataset = await _dataset(session, stats_data_id)
     dimensions = (await repository.dimensions(session, [dataset.id])).get(dataset.id, [])
     items = await repository.dimension_items(session, dataset.id)
     for dimension in dimensions:
@@ -159,8 +180,9 @@ class ObservationPage(Result):
 
 
 async def observations(
-    session: AsyncSession, dataset: Dataset, dimension_ids: Sequence[str], query: ObservationQuery
+    session: AsyncSession, stats_data_id: str, dimension_ids: Sequence[str], query: ObservationQuery
 ) -> ObservationPage:
+    dataset = await _dataset(session, stats_data_id)
     if query.after is not None and query.after[0] != dataset.version:
         raise Conflict(
             f"Dataset {dataset.id} changed to version {dataset.version} since this cursor was "

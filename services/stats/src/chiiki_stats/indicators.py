@@ -46,6 +46,11 @@ class IndicatorList(Result):
         )
 
 
+def categories(catalog: Catalog) -> list[str]:
+    """The catalog's categories, in its order."""
+    return list(dict.fromkeys(indicator.category for indicator in catalog))
+
+
 def list_indicators(catalog: Catalog, category: str | None, search: str | None) -> IndicatorList:
     needle = search.casefold() if search else None
     items = [

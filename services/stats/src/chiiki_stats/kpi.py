@@ -3,13 +3,16 @@ against five years earlier, the region's rank among its level, and a short spark
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from typing import Any
 
-from chiiki_stats.catalog import IndicatorDef, RegionInfo
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from chiiki_stats.catalog import IndicatorDef, Reference, RegionInfo
 from chiiki_stats.formats import Result, Table
-from chiiki_stats.values import Cell, number, point
+from chiiki_stats.periods import Period, YearSpan
+from chiiki_stats.values import Cell, Evaluator, number, point, ranks, sources_in, yearly_values
 
 HEADLINE = (
     "population.total",
@@ -24,6 +27,8 @@ HEADLINE = (
 MAX_INDICATORS = 12
 SPARKLINE_POINTS = 10
 MAX_SPARKLINE_POINTS = 50
+ALL_YEARS = YearSpan(1800, 2200)
+RANKED_LEVELS = ("prefecture", "municipality", "ward")
 
 
 @dataclass
@@ -127,3 +132,47 @@ class Kpis(Result):
                 ]
             )
         return Table(columns, rows)
+
+
+async def kpis(
+    session: AsyncSession,
+    reference: Reference,
+    region: RegionInfo,
+    codes: list[str],
+    points: int,
+    notes: Mapping[str, Mapping[str, str]],
+    attribute: Callable[[set[str]], list[str]],
+) -> Kpis:
+    """The cards of ``codes`` for ``region``, ranked among the regions of its level."""
+    evaluator = Evaluator(reference.catalog, reference.regions)
+    values = await yearly_values(session, evaluator, codes, [region.code], ALL_YEARS)
+    cards = [
+        Card(reference.catalog[code], values[code].get(region.code, {}), None, 0, points)
+        for code in codes
+    ]
+    if region.level in RANKED_LEVELS:
+        peers = [peer.code for peer in reference.regions.at_level(region.level)]
+        await _rank(session, evaluator, cards, region.code, peers)
+    return Kpis(region, cards, notes, attribute(sources_in(values)))
+
+
+async def _rank(
+    session: AsyncSession, evaluator: Evaluator, cards: list[Card], code: str, peers: list[str]
+) -> None:
+    """Each card's rank among ``peers`` in the year and kind of year of its latest value, all
+    cards from one read of the peers' cells."""
+    latest = {card.indicator.code: card.latest for card in cards if card.latest is not None}
+    if not latest:
+        return
+    years = [cell.period.year for cell in latest.values()]
+    cells = await evaluator.cells(session, list(latest), peers, YearSpan(min(years), max(years)))
+    for card in cards:
+        cell = latest.get(card.indicator.code)
+        if cell is None:
+            continue
+        period = Period(cell.period.kind, cell.period.year)
+        section = cells.get(card.indicator.code, {})
+        found = {peer: section.get(peer, {}).get(period) for peer in peers}
+        ranked = ranks({peer: c.value if c else None for peer, c in found.items()})
+        card.rank = ranked.get(code)
+        card.ranked = sum(1 for value in ranked.values() if value is not None)

@@ -12,6 +12,7 @@ from chiiki_shared.runtime import Runtime
 from chiiki_stats.config import StatsSettings
 from chiiki_stats.reference import load_reference
 from chiiki_stats.router import router
+from chiiki_stats.schemas import install_answer_schemas
 
 
 async def load_reference_data(runtime: Runtime) -> None:
@@ -31,6 +32,7 @@ def create_app(settings: StatsSettings | None = None) -> FastAPI:
         routers=[router],
         on_startup=[load_reference_data],
     )
+    install_answer_schemas(app)
     # GeoJSON and municipal cross-sections are large and compress about tenfold.
     app.add_middleware(GZipMiddleware, minimum_size=2048)
     answer_head(app)

@@ -31,11 +31,11 @@ NO_MAP = frozenset({Format.JSON, Format.CSV, Format.CHARTJS})
 TABULAR = frozenset({Format.JSON, Format.CSV})
 
 
-def render(result: Result, fmt: Format, reference: Reference) -> Rendered:
+def render(result: Result, fmt: Format, reference: Reference, *, bom: bool = False) -> Rendered:
     from chiiki_stats.formats import chartjs, csv, geojson, json, topojson
 
     if fmt is Format.CSV:
-        return csv.render(result.table(), result.name)
+        return csv.render(result.table(), result.name, bom=bom)
     if fmt is Format.CHARTJS:
         return chartjs.render(result.chartjs())
     if fmt is Format.GEOJSON:

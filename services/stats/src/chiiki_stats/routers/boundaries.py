@@ -10,17 +10,19 @@ from __future__ import annotations
 
 from typing import Annotated, Any
 
-from fastapi import Path, Request, Response
+from fastapi import Path, Query, Request, Response
 
 from chiiki_shared.deps import get_runtime
+from chiiki_shared.errors import NotFound
 from chiiki_stats.boundaries import Boundary
 from chiiki_stats.catalog import Reference
-from chiiki_stats.config import StatsSettings
-from chiiki_stats.deps import Problems
-from chiiki_stats.formats import MAPS, Format, json
+from chiiki_stats.deps import reference_of, settings_of
+from chiiki_stats.formats import Format, json
 from chiiki_stats.formats import geojson as geojson_format
 from chiiki_stats.formats import topojson as topojson_format
-from chiiki_stats.routers.common import FormatQuery, stats_router
+from chiiki_stats.params import BoundaryLevel, BoundaryQuery
+from chiiki_stats.routers.common import stats_router
+from chiiki_stats.schemas import answer
 
 router = stats_router("boundaries")
 MAX_AGE_SECONDS = 86_400
@@ -73,27 +75,24 @@ def _body(reference: Reference, boundary: Boundary, fmt: Format) -> bytes:
 
 @router.get(
     "/api/boundaries/{level}",
+    responses=answer(None, Format.GEOJSON, Format.TOPOJSON),
+    response_class=Response,
     summary="The municipal or ward boundaries alone (TopoJSON or GeoJSON), one body per release",
 )
 async def boundaries(
     request: Request,
-    level: Annotated[str, Path(description="municipality or ward")],
-    fmt: FormatQuery = None,
+    level: Annotated[BoundaryLevel, Path(description="municipality or ward")],
+    params: Annotated[BoundaryQuery, Query()],
 ) -> Response:
-    problems = Problems(request, {"format"})
     runtime = get_runtime(request)
-    reference = runtime.extras["reference"]
-    assert isinstance(reference, Reference)
+    reference = reference_of(runtime)
     boundary = reference.boundaries.get(level)
     if boundary is None:
-        levels = ", ".join(sorted(reference.boundaries))
-        problems.add_path("level", f"{level!r} has no boundaries here (use one of: {levels})")
-    output = problems.format(fmt or Format.TOPOJSON.value, MAPS)
-    problems.done()
-    assert boundary is not None
-    settings = runtime.settings
-    assert isinstance(settings, StatsSettings)
-    scope = "public" if settings.anonymous_read else "private"
+        raise NotFound(
+            f"No boundaries for {level}", extra={"resource": "boundary", "missing": [level]}
+        )
+    output = params.output
+    scope = "public" if settings_of(runtime).anonymous_read else "private"
     etag = f'"{boundary.content_hash.removeprefix("sha256:")}-{output.value}"'
     headers = {"ETag": etag, "Cache-Control": f"{scope}, max-age={MAX_AGE_SECONDS}"}
     if etag in request.headers.get("if-none-match", ""):

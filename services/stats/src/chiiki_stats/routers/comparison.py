@@ -4,22 +4,16 @@ from __future__ import annotations
 
 from typing import Annotated
 
-from fastapi import Query, Request, Response
+from fastapi import Query, Response
 
-from chiiki_stats import comparison
+from chiiki_stats import comparison, schemas
 from chiiki_stats.catalog import NATION
-from chiiki_stats.deps import ContextDep, Problems, require_indicators, require_regions
+from chiiki_stats.deps import ContextDep, require_indicators, require_regions
 from chiiki_stats.formats import NO_MAP
+from chiiki_stats.params import ComparisonQuery
 from chiiki_stats.periods import YearSpan
-from chiiki_stats.routers.common import (
-    FormatQuery,
-    FromQuery,
-    LangQuery,
-    ToQuery,
-    YearQuery,
-    params_of,
-    stats_router,
-)
+from chiiki_stats.routers.common import FOUND, params_of, stats_router
+from chiiki_stats.schemas import answer
 from chiiki_stats.values import Evaluator, sources_in, yearly_values
 
 router = stats_router("comparison")
@@ -28,52 +22,17 @@ ALL_YEARS = YearSpan(1800, 2200)
 
 @router.get(
     "/api/comparison",
+    responses=answer(schemas.Comparison, *NO_MAP) | FOUND,
     summary="Regions x indicators for a year or a range, with the nation alongside",
 )
-async def compare(
-    request: Request,
-    ctx: ContextDep,
-    regions: Annotated[
-        list[str] | None,
-        Query(description=f"Region codes, comma-separated (at most {comparison.MAX_REGIONS})"),
-    ] = None,
-    indicators: Annotated[
-        list[str] | None,
-        Query(
-            description=f"Indicator codes, comma-separated (at most {comparison.MAX_INDICATORS})"
-        ),
-    ] = None,
-    period: YearQuery = None,
-    first: FromQuery = None,
-    last: ToQuery = None,
-    national: Annotated[
-        str | None, Query(description="Add the nation's values: true (default) or false")
-    ] = None,
-    fmt: FormatQuery = None,
-    lang: LangQuery = None,
-) -> Response:
-    allowed = {"regions", "indicators", "period", "from", "to", "national", "format", "lang"}
-    problems = Problems(request, allowed)
-    region_codes = problems.list_of(
-        "regions", problems.region_code, limit=comparison.MAX_REGIONS, what="regions"
+async def compare(ctx: ContextDep, params: Annotated[ComparisonQuery, Query()]) -> Response:
+    region_codes, codes, span, language = (
+        params.regions,
+        params.indicators,
+        params.span,
+        params.lang,
     )
-    codes = problems.list_of(
-        "indicators",
-        problems.indicator_code,
-        limit=comparison.MAX_INDICATORS,
-        what="indicators",
-    )
-    if regions is None:
-        problems.required("regions", None)
-    if indicators is None:
-        problems.required("indicators", None)
-    span = problems.years(period, first, last)
-    with_nation = problems.choice("national", national, ("true", "false"), "true") == "true"
-    output = problems.format(fmt, NO_MAP)
-    language = problems.choice("lang", lang, ("ja", "en"), "ja")
-    problems.done()
-    assert region_codes is not None
-    assert codes is not None
+    with_nation = params.national
     chosen_regions = require_regions(ctx.reference, region_codes)
     require_indicators(ctx.reference, codes)
     catalog = ctx.reference.catalog
@@ -118,6 +77,6 @@ async def compare(
             lang=language,
         ),
         datasets=datasets,
-        fmt=output,
+        query=params,
         produce=produce,
     )

@@ -4,54 +4,55 @@ from __future__ import annotations
 
 from typing import Annotated
 
-from fastapi import Query, Request, Response
+from fastapi import Path, Query, Response
 
-from chiiki_stats import indicators
-from chiiki_stats.deps import ContextDep, Problems, require_indicators
-from chiiki_stats.formats import TABULAR, Format
-from chiiki_stats.routers.common import FormatQuery, ready, stats_router
+from chiiki_stats import indicators, schemas
+from chiiki_stats.deps import ContextDep, require_indicators
+from chiiki_stats.formats import TABULAR
+from chiiki_stats.params import IndicatorCode, IndicatorListQuery, JsonQuery, reject
+from chiiki_stats.routers.common import ready, stats_router
+from chiiki_stats.schemas import answer
 
 router = stats_router("indicators")
 
 
-@router.get("/api/indicators", summary="The indicator catalog, by category or search")
+@router.get(
+    "/api/indicators",
+    responses=answer(schemas.IndicatorList, *TABULAR),
+    summary="The indicator catalog, by category or search",
+)
 async def list_indicators(
-    request: Request,
-    ctx: ContextDep,
-    category: Annotated[str | None, Query(description="population, vital, health...")] = None,
-    q: Annotated[str | None, Query(description="Part of the code, names or definition")] = None,
-    fmt: FormatQuery = None,
+    ctx: ContextDep, params: Annotated[IndicatorListQuery, Query()]
 ) -> Response:
-    problems = Problems(request, {"category", "q", "format"})
-    output = problems.format(fmt, TABULAR)
-    categories = list(dict.fromkeys(indicator.category for indicator in ctx.reference.catalog))
-    chosen = problems.choice("category", category, categories, "") or None
-    problems.done()
-    search = q.strip() if q and q.strip() else None
+    catalog = ctx.reference.catalog
+    categories = indicators.categories(catalog)
+    if params.category is not None and params.category not in categories:
+        reject(("query", "category", f"{params.category!r} is not one of: {', '.join(categories)}"))
     return await ctx.respond(
         "indicators.list",
-        {"category": chosen, "q": search},
+        {"category": params.category, "q": params.search},
         datasets=[],
-        fmt=output,
-        produce=lambda: ready(indicators.list_indicators(ctx.reference.catalog, chosen, search)),
+        query=params,
+        produce=lambda: ready(indicators.list_indicators(catalog, params.category, params.search)),
     )
 
 
-@router.get("/api/indicators/{code}", summary="One indicator: definition, sources, formula")
+@router.get(
+    "/api/indicators/{code}",
+    responses=answer(schemas.IndicatorDetail),
+    summary="One indicator: definition, sources, formula",
+)
 async def get_indicator(
-    request: Request, ctx: ContextDep, code: str, fmt: FormatQuery = None
+    ctx: ContextDep,
+    code: Annotated[IndicatorCode, Path(description="Indicator code (e.g. population.total)")],
+    params: Annotated[JsonQuery, Query()],
 ) -> Response:
-    problems = Problems(request, {"format"})
-    output = problems.format(fmt, {Format.JSON})
-    if problems.indicator_code("code", code) is None:
-        problems.errors[-1]["field"] = "path.code"
-    problems.done()
     require_indicators(ctx.reference, [code])
     catalog = ctx.reference.catalog
     return await ctx.respond(
         "indicators.get",
         {"code": code},
         datasets=[source.dataset_id for source in catalog[code].sources if source.dataset_id],
-        fmt=output,
+        query=params,
         produce=lambda: ready(indicators.indicator_detail(catalog, code, ctx.datasets)),
     )

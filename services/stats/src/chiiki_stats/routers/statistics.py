@@ -4,32 +4,24 @@ from __future__ import annotations
 
 from typing import Annotated
 
-from fastapi import Query, Request, Response
+from fastapi import Query, Response
 
-from chiiki_stats import summary
+from chiiki_stats import schemas, summary
 from chiiki_stats.catalog import Reference, RegionInfo
-from chiiki_stats.deps import (
-    QUERY_LEVELS,
-    Context,
-    ContextDep,
-    Problems,
-    require_indicators,
-    require_regions,
-)
+from chiiki_stats.deps import Context, ContextDep, require_indicators, require_regions
 from chiiki_stats.formats import NO_MAP, TABULAR
-from chiiki_stats.periods import YearSpan
-from chiiki_stats.routers.common import (
-    FormatQuery,
-    FromQuery,
-    LangQuery,
-    LevelQuery,
-    ParentQuery,
-    ToQuery,
-    YearQuery,
-    params_of,
-    stats_router,
+from chiiki_stats.params import (
+    CorrelationQuery,
+    MovingAverageQuery,
+    ScopeQuery,
+    SeriesQuery,
+    SummaryQuery,
 )
+from chiiki_stats.periods import YearSpan
+from chiiki_stats.routers.common import FOUND, params_of, stats_router
+from chiiki_stats.schemas import answer
 from chiiki_stats.values import (
+    Cell,
     Evaluator,
     cross_section,
     latest_year,
@@ -40,33 +32,10 @@ from chiiki_stats.values import (
 
 router = stats_router("statistics")
 ALL_YEARS = YearSpan(1800, 2200)
-IndicatorQuery = Annotated[str | None, Query(description="Indicator code (required)")]
-RegionsQuery = Annotated[
-    list[str] | None,
-    Query(
-        description=f"Region codes instead of a level, comma-separated (at most "
-        f"{summary.MAX_REGIONS})"
-    ),
-]
-RegionQuery = Annotated[str | None, Query(description="Region code (required)")]
 
 
-def _scope(
-    problems: Problems, level: str | None, parent: str | None
-) -> tuple[str, str | None, list[str] | None]:
-    chosen_level = problems.choice("level", level, QUERY_LEVELS, "prefecture")
-    parent_code = problems.region_code("parent", parent)
-    explicit = problems.list_of(
-        "regions", problems.region_code, limit=summary.MAX_REGIONS, what="regions"
-    )
-    if explicit is not None and (level is not None or parent is not None):
-        problems.add("regions", "give either regions or level/parent, not both")
-    return chosen_level, parent_code, explicit
-
-
-def _regions(
-    reference: Reference, level: str, parent: str | None, explicit: list[str] | None
-) -> tuple[list[RegionInfo], RegionInfo | None]:
+def _regions(reference: Reference, scope: ScopeQuery) -> tuple[list[RegionInfo], RegionInfo | None]:
+    level, parent, explicit = scope.chosen_level, scope.parent, scope.regions
     if explicit is not None:
         return require_regions(reference, explicit), None
     parent_region = require_regions(reference, [parent])[0] if parent else None
@@ -75,27 +44,14 @@ def _regions(
 
 @router.get(
     "/api/statistics/summary",
+    responses=answer(schemas.Distribution, *TABULAR) | FOUND,
     summary="Count, mean, median, std, quartiles, min/max with regions, CV over regions",
 )
-async def distribution(
-    request: Request,
-    ctx: ContextDep,
-    indicator: IndicatorQuery = None,
-    level: LevelQuery = None,
-    parent: ParentQuery = None,
-    regions: RegionsQuery = None,
-    period: YearQuery = None,
-    fmt: FormatQuery = None,
-) -> Response:
-    problems = Problems(request, {"indicator", "level", "parent", "regions", "period", "format"})
-    code = problems.indicator_code("indicator", problems.required("indicator", indicator))
-    chosen_level, parent_code, explicit = _scope(problems, level, parent)
-    span = problems.years(period, None, None)
-    output = problems.format(fmt, TABULAR)
-    problems.done()
-    assert code is not None
+async def distribution(ctx: ContextDep, params: Annotated[SummaryQuery, Query()]) -> Response:
+    code, span, language = params.indicator, params.span, params.lang
+    chosen_level, parent_code, explicit = params.chosen_level, params.parent, params.regions
     require_indicators(ctx.reference, [code])
-    chosen, parent_region = _regions(ctx.reference, chosen_level, parent_code, explicit)
+    chosen, parent_region = _regions(ctx.reference, params)
     catalog = ctx.reference.catalog
     datasets = catalog.datasets_for([code])
     region_codes = [region.code for region in chosen]
@@ -113,7 +69,7 @@ async def distribution(
             chosen,
             values[code],
             ctx.attribution(sources_in(values)),
-            "ja",
+            language,
         )
 
     return await ctx.respond(
@@ -127,40 +83,21 @@ async def distribution(
             kinds=span.kinds if span else None,
         ),
         datasets=datasets,
-        fmt=output,
+        query=params,
         produce=produce,
     )
 
 
 @router.get(
     "/api/statistics/correlation",
+    responses=answer(schemas.Correlation, *NO_MAP) | FOUND,
     summary="Pearson and Spearman correlation of two indicators across regions",
 )
-async def correlation(
-    request: Request,
-    ctx: ContextDep,
-    x: Annotated[str | None, Query(description="First indicator (required)")] = None,
-    y: Annotated[str | None, Query(description="Second indicator (required)")] = None,
-    level: LevelQuery = None,
-    parent: ParentQuery = None,
-    regions: RegionsQuery = None,
-    period: YearQuery = None,
-    fmt: FormatQuery = None,
-    lang: LangQuery = None,
-) -> Response:
-    allowed = {"x", "y", "level", "parent", "regions", "period", "format", "lang"}
-    problems = Problems(request, allowed)
-    x_code = problems.indicator_code("x", problems.required("x", x))
-    y_code = problems.indicator_code("y", problems.required("y", y))
-    chosen_level, parent_code, explicit = _scope(problems, level, parent)
-    span = problems.years(period, None, None)
-    output = problems.format(fmt, NO_MAP)
-    language = problems.choice("lang", lang, ("ja", "en"), "ja")
-    problems.done()
-    assert x_code is not None
-    assert y_code is not None
+async def correlation(ctx: ContextDep, params: Annotated[CorrelationQuery, Query()]) -> Response:
+    x_code, y_code, span, language = params.x, params.y, params.span, params.lang
+    chosen_level, parent_code, explicit = params.chosen_level, params.parent, params.regions
     require_indicators(ctx.reference, [x_code, y_code])
-    chosen, parent_region = _regions(ctx.reference, chosen_level, parent_code, explicit)
+    chosen, parent_region = _regions(ctx.reference, params)
     catalog = ctx.reference.catalog
     datasets = catalog.datasets_for([x_code, y_code])
     region_codes = [region.code for region in chosen]
@@ -204,28 +141,9 @@ async def correlation(
             lang=language,
         ),
         datasets=datasets,
-        fmt=output,
+        query=params,
         produce=produce,
     )
-
-
-def _series_params(
-    request: Request,
-    indicator: str | None,
-    region: str | None,
-    first: str | None,
-    last: str | None,
-    fmt: str | None,
-    lang: str | None,
-    extra: set[str] = frozenset(),
-) -> tuple[Problems, str | None, str | None, YearSpan, object, str]:
-    problems = Problems(request, {"indicator", "region", "from", "to", "format", "lang", *extra})
-    code = problems.indicator_code("indicator", problems.required("indicator", indicator))
-    region_code = problems.region_code("region", problems.required("region", region))
-    span = problems.years(None, first, last) or ALL_YEARS
-    output = problems.format(fmt, NO_MAP)
-    language = problems.choice("lang", lang, ("ja", "en"), "ja")
-    return problems, code, region_code, span, output, language
 
 
 def _series_target(ctx: Context, code: str, region_code: str) -> RegionInfo:
@@ -237,7 +155,7 @@ def _series_target(ctx: Context, code: str, region_code: str) -> RegionInfo:
 
 async def _region_series(
     ctx: Context, code: str, region_code: str, span: YearSpan
-) -> tuple[dict, list]:
+) -> tuple[dict[int, Cell], list[str]]:
     """One indicator's yearly values for one region, with the attribution of their sources."""
     evaluator = Evaluator(ctx.reference.catalog, ctx.reference.regions)
     values = await yearly_values(ctx.session, evaluator, [code], [region_code], span)
@@ -246,24 +164,12 @@ async def _region_series(
 
 @router.get(
     "/api/statistics/growth",
+    responses=answer(schemas.Growth, *NO_MAP) | FOUND,
     summary="Year-over-year growth of an indicator for a region, and its CAGR",
 )
-async def growth(
-    request: Request,
-    ctx: ContextDep,
-    indicator: IndicatorQuery = None,
-    region: RegionQuery = None,
-    first: FromQuery = None,
-    last: ToQuery = None,
-    fmt: FormatQuery = None,
-    lang: LangQuery = None,
-) -> Response:
-    problems, code, region_code, span, output, language = _series_params(
-        request, indicator, region, first, last, fmt, lang
-    )
-    problems.done()
-    assert code is not None
-    assert region_code is not None
+async def growth(ctx: ContextDep, params: Annotated[SeriesQuery, Query()]) -> Response:
+    code, region_code, language = params.indicator, params.region, params.lang
+    span = params.span or ALL_YEARS
     chosen = _series_target(ctx, code, region_code)
 
     async def produce() -> summary.Growth:
@@ -276,35 +182,21 @@ async def growth(
             indicator=code, region=region_code, span=str(span), kinds=span.kinds, lang=language
         ),
         datasets=ctx.reference.catalog.datasets_for([code]),
-        fmt=output,
+        query=params,
         produce=produce,
     )
 
 
 @router.get(
     "/api/statistics/moving-average",
+    responses=answer(schemas.MovingAverage, *NO_MAP) | FOUND,
     summary="Moving average of an indicator for a region over a window of years",
 )
 async def moving_average(
-    request: Request,
-    ctx: ContextDep,
-    indicator: IndicatorQuery = None,
-    region: RegionQuery = None,
-    window: Annotated[
-        str | None, Query(description=f"Years per window, 2-{summary.MAX_WINDOW} (default 3)")
-    ] = None,
-    first: FromQuery = None,
-    last: ToQuery = None,
-    fmt: FormatQuery = None,
-    lang: LangQuery = None,
+    ctx: ContextDep, params: Annotated[MovingAverageQuery, Query()]
 ) -> Response:
-    problems, code, region_code, span, output, language = _series_params(
-        request, indicator, region, first, last, fmt, lang, {"window"}
-    )
-    size = problems.integer("window", window, 3, 2, summary.MAX_WINDOW)
-    problems.done()
-    assert code is not None
-    assert region_code is not None
+    code, region_code, language = params.indicator, params.region, params.lang
+    span, size = params.span or ALL_YEARS, params.window
     chosen = _series_target(ctx, code, region_code)
 
     async def produce() -> summary.MovingAverage:
@@ -323,6 +215,6 @@ async def moving_average(
             lang=language,
         ),
         datasets=ctx.reference.catalog.datasets_for([code]),
-        fmt=output,
+        query=params,
         produce=produce,
     )

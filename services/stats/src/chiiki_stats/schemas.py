@@ -1,0 +1,321 @@
+"""The answers of the stats routes, as OpenAPI schemas, one per answer and per media type.
+
+The routes render their answers themselves (``chiiki_stats.formats``, cached as bytes), so these
+models document them rather than validate them: each names the members an answer always has;
+members they do not name in detail (``extra="allow"``) are JSON objects whose parts the
+endpoint's documentation describes. ``answer(...)`` is a route's ``responses=``: JSON, and the
+other formats the route offers (Chart.js, CSV, GeoJSON, TopoJSON), each with its schema.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from fastapi import FastAPI
+from pydantic import BaseModel, ConfigDict, Field
+
+from chiiki_stats.formats import Format
+
+_REF = "#/components/schemas/{model}"
+
+
+class _Answer(BaseModel):
+    model_config = ConfigDict(extra="allow")
+
+
+class Region(_Answer):
+    code: str = Field(examples=["13000"])
+    level: str = Field(examples=["prefecture"])
+    name_ja: str = Field(examples=["東京都"])
+    name_en: str = Field(examples=["Tokyo"])
+
+
+class Indicator(_Answer):
+    code: str = Field(examples=["population.total"])
+    name_ja: str
+    name_en: str
+    category: str
+    unit: str
+    unit_en: str | None
+    higher_is_better: bool | None
+
+
+class Point(_Answer):
+    """One value and where it comes from; ``value`` is null where there is none."""
+
+    year: int | None
+    period: str | None = Field(description='"2020" (calendar year) or "FY2020" (fiscal year)')
+    time: str | None = Field(description="The e-Stat time code")
+    value: float | None
+    mark: str | None
+    mark_meaning: str | None
+    method: str | None
+    sources: list[str]
+
+
+Attribution = list[str]
+
+
+class RegionList(_Answer):
+    items: list[dict[str, Any]]
+    count: int
+    total: int
+    next_cursor: str | None
+
+
+class RegionDetail(_Answer):
+    code: str
+    level: str
+    name_ja: str
+    name_en: str
+    parent: Region | None
+    prefecture: Region | None
+    children: list[Region]
+
+
+class IndicatorList(_Answer):
+    items: list[dict[str, Any]]
+    count: int
+    categories: list[Any]
+
+
+class IndicatorDetail(_Answer):
+    code: str
+    additive: bool
+    sources: list[dict[str, Any]]
+    depends_on: list[Any]
+    used_by: list[Any]
+
+
+class PopulationIndicatorSeries(Indicator):
+    group: str | None
+    points: list[Point]
+
+
+class PopulationSeries(_Answer):
+    region: Region
+    years: list[int]
+    period_kinds: Any
+    indicators: list[PopulationIndicatorSeries]
+    attribution: Attribution
+
+
+class PopulationCrossSection(_Answer):
+    level: str
+    year: int | None
+    parent: Region | None
+    indicators: list[Indicator]
+    regions: list[dict[str, Any]]
+    attribution: Attribution
+
+
+class Pyramid(_Answer):
+    region: Region
+    dataset: str
+    sexes: list[dict[str, Any]]
+    years: list[int]
+    share_of: str
+    frames: list[dict[str, Any]]
+    attribution: Attribution
+
+
+class LivabilityIndex(_Answer):
+    level: str
+    year: int
+    parent: Region | None
+    method: Any
+    weights: Any
+    components: list[dict[str, Any]]
+    excluded: Any
+    regions: list[dict[str, Any]]
+    attribution: Attribution
+
+
+class RegionLivability(_Answer):
+    region: Region
+    level: str
+    year: int
+    score: float | None
+    rank: int | None
+    ranked_regions: int
+    coverage: float | None
+    method: Any
+    components: list[dict[str, Any]]
+    excluded: Any
+    attribution: Attribution
+
+
+class LivabilityComponents(_Answer):
+    method: Any
+    max_weight: float
+    components: list[dict[str, Any]]
+
+
+class ComparisonSeries(_Answer):
+    indicator: str
+    region: str
+    national: bool
+    points: list[Point]
+
+
+class Comparison(_Answer):
+    years: list[int]
+    regions: list[Region]
+    national: Region | None
+    indicators: list[Indicator]
+    series: list[ComparisonSeries]
+    attribution: Attribution
+
+
+class Kpis(_Answer):
+    region: Region
+    kpis: list[dict[str, Any]]
+    attribution: Attribution
+
+
+class Distribution(_Answer):
+    indicator: Indicator
+    year: int
+    scope: dict[str, Any]
+    statistics: dict[str, Any]
+    attribution: Attribution
+
+
+class Correlation(_Answer):
+    x: Indicator
+    y: Indicator
+    year: int
+    scope: dict[str, Any]
+    coefficients: dict[str, Any]
+    points: list[dict[str, Any]]
+    attribution: Attribution
+
+
+class Growth(_Answer):
+    indicator: Indicator
+    region: Region
+    points: list[dict[str, Any]]
+    cagr: Any
+    attribution: Attribution
+
+
+class MovingAverage(_Answer):
+    indicator: Indicator
+    region: Region
+    window: int
+    points: list[dict[str, Any]]
+    attribution: Attribution
+
+
+class DatasetList(_Answer):
+    items: list[dict[str, Any]]
+    count: int
+    notice: str
+
+
+class DatasetDetail(_Answer):
+    id: str
+    versions: list[Any]
+    indicators: list[Any]
+    notice: str
+
+
+class ObservationPage(_Answer):
+    dataset: str
+    version: int
+    dimensions: list[str]
+    items: list[dict[str, Any]]
+    count: int
+    next_cursor: str | None
+    notes: Any
+    attribution: Any
+
+
+# -- the other formats ---------------------------------------------------------------------------
+
+
+class ChartDataset(_Answer):
+    label: str
+    data: list[Any] = Field(description="Numbers (null for a gap) or {x, y} points")
+
+
+class ChartData(_Answer):
+    """``format=chartjs``: Chart.js's ``data`` object."""
+
+    labels: list[Any] = []
+    datasets: list[ChartDataset]
+
+
+class Feature(_Answer):
+    type: str = Field(examples=["Feature"])
+    properties: dict[str, Any] | None
+    geometry: dict[str, Any] | None
+
+
+class FeatureCollection(_Answer):
+    """``format=geojson``: RFC 7946, one feature per region with the values as properties."""
+
+    type: str = Field(examples=["FeatureCollection"])
+    features: list[Feature]
+
+
+class Topology(_Answer):
+    """``format=topojson``: a TopoJSON topology, the regions in ``objects.regions``."""
+
+    type: str = Field(examples=["Topology"])
+    objects: dict[str, Any]
+    arcs: list[Any]
+
+
+_REGISTERED: dict[str, type[BaseModel]] = {}
+_MEDIA: dict[Format, tuple[str, dict[str, Any] | type[BaseModel]]] = {
+    Format.CSV: ("text/csv", {"type": "string", "description": "RFC 4180 CSV, UTF-8"}),
+    Format.GEOJSON: ("application/geo+json", FeatureCollection),
+    Format.TOPOJSON: ("application/topo+json", Topology),
+}
+
+
+def _ref(model: type[BaseModel]) -> dict[str, str]:
+    _REGISTERED[model.__name__] = model
+    return {"$ref": _REF.format(model=model.__name__)}
+
+
+def answer(json_model: type[BaseModel] | None, *formats: Format) -> dict[int | str, Any]:
+    """``responses=`` of a route answering ``json_model`` as JSON and in ``formats`` too."""
+    content: dict[str, Any] = {}
+    if json_model is not None:
+        schema: dict[str, Any] = _ref(json_model)
+        if Format.CHARTJS in formats:
+            schema = {"anyOf": [schema, _ref(ChartData)]}
+        content["application/json"] = {"schema": schema}
+    for fmt in formats:
+        if fmt in _MEDIA:
+            media_type, described = _MEDIA[fmt]
+            schema = described if isinstance(described, dict) else _ref(described)
+            content[media_type] = {"schema": schema}
+    return {
+        200: {
+            "description": "The answer, in the format asked for (`format`). Carries ETag, "
+            "Cache-Control and X-Cache (HIT, MISS or BYPASS when Redis is down).",
+            "content": content,
+        },
+        304: {"description": "If-None-Match named the current ETag: nothing changed"},
+    }
+
+
+def install_answer_schemas(app: FastAPI) -> None:
+    """Add the answers' schemas to ``components.schemas`` of the app's OpenAPI document."""
+    generate = app.openapi
+
+    def openapi() -> dict[str, Any]:
+        if app.openapi_schema is None:
+            schema = generate()
+            schemas = schema.setdefault("components", {}).setdefault("schemas", {})
+            for name, model in _REGISTERED.items():
+                document = model.model_json_schema(ref_template=_REF)
+                schemas.update(document.pop("$defs", {}))
+                schemas[name] = document
+            app.openapi_schema = schema
+        return app.openapi_schema
+
+    app.openapi = openapi  # type: ignore[method-assign]

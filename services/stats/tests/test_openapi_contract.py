@@ -1,0 +1,91 @@
+"""The stats OpenAPI document is a typed contract: every parameter and every answer has a schema
+a client generator can use, and errors are Problem documents."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import pytest
+
+from chiiki_stats.main import create_app
+
+SPEC = create_app().openapi()
+OPERATIONS = [
+    (path, operation)
+    for path, item in SPEC["paths"].items()
+    if path.startswith("/api/")
+    for operation in item.values()
+]
+SCHEMAS = SPEC["components"]["schemas"]
+
+
+def _refs(schema: dict[str, Any]) -> list[str]:
+    if "$ref" in schema:
+        return [schema["$ref"].rsplit("/", 1)[1]]
+    return [ref for part in schema.get("anyOf", []) for ref in _refs(part)]
+
+
+def test_every_stats_route_is_documented() -> None:
+    assert len(OPERATIONS) == 20
+
+
+@pytest.mark.parametrize(("path", "operation"), OPERATIONS, ids=[p for p, _ in OPERATIONS])
+def test_every_answer_has_a_named_schema(path: str, operation: dict[str, Any]) -> None:
+    content = operation["responses"]["200"]["content"]
+    assert content, path
+    for media_type, described in content.items():
+        schema = described["schema"]
+        if media_type == "text/csv":
+            assert schema["type"] == "string"
+            continue
+        names = _refs(schema)
+        assert names, (path, media_type, schema)
+        assert all(name in SCHEMAS for name in names)
+
+
+@pytest.mark.parametrize(("path", "operation"), OPERATIONS, ids=[p for p, _ in OPERATIONS])
+def test_every_parameter_is_typed(path: str, operation: dict[str, Any]) -> None:
+    for parameter in operation["parameters"]:
+        schema = parameter["schema"]
+        kinds = [schema.get("type"), *(part.get("type") for part in schema.get("anyOf", []))]
+        assert any(kind not in (None, "null") for kind in kinds), (path, parameter)
+        if parameter["name"] in ("format", "lang", "level", "measure"):
+            closed = [schema, *schema.get("anyOf", [])]
+            assert any("enum" in part or "const" in part for part in closed), (path, parameter)
+
+
+@pytest.mark.parametrize(("path", "operation"), OPERATIONS, ids=[p for p, _ in OPERATIONS])
+def test_errors_are_problem_documents(path: str, operation: dict[str, Any]) -> None:
+    errors = {s: r for s, r in operation["responses"].items() if s[0] in "45"}
+    assert "422" in errors
+    assert "401" in errors
+    for response in errors.values():
+        assert response["content"] == {
+            "application/problem+json": {"schema": {"$ref": "#/components/schemas/Problem"}}
+        }
+    assert "HTTPValidationError" not in SCHEMAS
+
+
+def test_formats_per_route_are_closed_sets() -> None:
+    def formats(path: str) -> list[str]:
+        (parameter,) = [
+            p for p in SPEC["paths"][path]["get"]["parameters"] if p["name"] == "format"
+        ]
+        return parameter["schema"]["enum"]
+
+    assert formats("/api/population/{code}") == ["json", "csv", "chartjs"]
+    assert formats("/api/population") == ["json", "csv", "chartjs", "geojson", "topojson"]
+    assert formats("/api/regions") == ["json", "csv", "geojson"]
+    assert formats("/api/boundaries/{level}") == ["geojson", "topojson"]
+    series = SPEC["paths"]["/api/comparison"]["get"]["responses"]["200"]["content"]
+    assert _refs(series["application/json"]["schema"]) == ["Comparison", "ChartData"]
+    geo = SPEC["paths"]["/api/livability"]["get"]["responses"]["200"]["content"]
+    assert _refs(geo["application/geo+json"]["schema"]) == ["FeatureCollection"]
+    assert _refs(geo["application/topo+json"]["schema"]) == ["Topology"]
+
+
+def test_observations_filter_every_series_dimension() -> None:
+    from chiiki_stats.datasets import SERIES_DIMENSIONS
+    from chiiki_stats.params import ObservationQuery
+
+    assert set(SERIES_DIMENSIONS) <= set(ObservationQuery.model_fields)
