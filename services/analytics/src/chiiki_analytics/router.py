@@ -96,7 +96,8 @@ async def forecast(
     as_of: AsOfQuery = None,
 ) -> Response:
     settings = runtime.settings
-    assert isinstance(settings, AnalyticsSettings)
+    if not isinstance(settings, AnalyticsSettings):
+        raise TypeError("the analytics app runs with AnalyticsSettings")
     return await series_forecasts.respond(
         request,
         session,

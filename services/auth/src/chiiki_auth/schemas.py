@@ -81,7 +81,7 @@ class UserRead(BaseModel):
             id=user.id,
             email=user.email,
             display_name=user.display_name,
-            role=user.role,  # type: ignore[arg-type]
+            role=user.role,
             disabled=user.is_disabled,
             created_at=user.created_at,
         )

@@ -154,7 +154,7 @@ class RunDetail(RunSummary):
             quality=[
                 FindingRead(
                     check=f.check,
-                    severity=f.severity,  # type: ignore[arg-type]
+                    severity=f.severity,
                     count=f.count,
                     message=f.message,
                     samples=f.samples,
@@ -229,7 +229,7 @@ class RunAccepted(BaseModel):
         return cls(
             id=run.id,
             stats_data_id=run.stats_data_id,
-            status=run.status,  # type: ignore[arg-type]
+            status=run.status,
             trigger=run.trigger,
             retry_of=run.retry_of,
             restores_version=run.restores_version,
@@ -316,7 +316,7 @@ class CatalogEntryRead(BaseModel):
             filters=entry.filters or {},
             quality=entry.quality or {},
             max_shrink=entry.max_shrink,
-            origin=entry.origin,  # type: ignore[arg-type]
+            origin=entry.origin,
             created_at=entry.created_at,
             updated_at=entry.updated_at,
             current=CurrentVersion(**current),
