@@ -90,7 +90,7 @@ async def test_horizon_out_of_range_is_422(api, login, problem, horizon) -> None
     [
         (2030, "period-out-of-range", "as_of 2030 is outside the data (2009-2020)"),
         (2005, "period-out-of-range", "as_of 2005 is outside the data (2009-2020)"),
-        (2012, "series-too-short", "the series has 4 evenly spaced observations"),
+        (2012, "insufficient-data", "the series has 4 evenly spaced observations"),
     ],
 )
 async def test_as_of_outside_the_data_or_too_early_is_422(
@@ -174,3 +174,37 @@ async def test_stats_not_answering_is_503(platform, login, problem, trust_tokens
         response = await _forecast_with_stats_at(url, login, trust_tokens)
     body = problem(response, 503, "stats-unavailable")
     assert body["detail"] == "The stats service did not answer in time; try again shortly"
+
+
+async def test_analyses_carry_an_etag_answer_304_head_and_compress(api, login) -> None:
+    """Trends and anomalies answer like stats' data: ETag, Cache-Control, 304, gzip, HEAD."""
+    headers, params = login("a"), {"indicator": "migration.in"}
+    first = await api.get("/api/analytics/anomalies", params=params, headers=headers)
+    assert first.status_code == 200, first.text
+    etag = first.headers["etag"]
+    assert first.headers["cache-control"] == "private, no-cache"
+    again = await api.get(
+        "/api/analytics/anomalies",
+        params=params,
+        headers={**headers, "Accept-Encoding": "gzip"},
+    )
+    assert (again.headers["etag"], again.headers["x-cache"]) == (etag, "HIT")
+    assert again.headers["content-encoding"] == "gzip"
+    assert again.json() == first.json()
+    unchanged = await api.get(
+        "/api/analytics/anomalies", params=params, headers={**headers, "If-None-Match": etag}
+    )
+    assert (unchanged.status_code, unchanged.content) == (304, b"")
+    head = await api.head("/api/analytics/anomalies", params=params, headers=headers)
+    assert (head.status_code, head.content, head.headers["etag"]) == (200, b"", etag)
+    trend = await api.get(
+        "/api/analytics/trends", params={**params, "region": TOKYO}, headers=headers
+    )
+    assert trend.headers["etag"] not in ("", etag)
+
+
+async def test_unknown_query_parameters_are_refused(api, login, problem) -> None:
+    params = {"indicator": "migration.in", "regoin": TOKYO}
+    response = await api.get("/api/analytics/anomalies", params=params, headers=login("a"))
+    body = problem(response, 422, "validation-failed")
+    assert [e["field"] for e in body["errors"]] == ["query.regoin"]

@@ -38,7 +38,7 @@ async def test_a_user_creates_reads_changes_and_deletes_a_policy(api, login) -> 
 
     listed = (await api.get(BASE, headers=alice)).json()
     assert [p["id"] for p in listed["items"]] == [created["id"]]
-    assert listed["total"] == 1
+    assert listed["next"] is None
 
     assert (await api.delete(f"{BASE}/{created['id']}", headers=alice)).status_code == 204
     assert (await api.get(f"{BASE}/{created['id']}", headers=alice)).status_code == 404
@@ -52,10 +52,10 @@ async def test_users_see_only_their_own_and_admins_see_all(api, login, problem) 
     problem(await api.get(path, headers=bob), 404, "not-found")
     problem(await api.patch(path, json={"name": "mine now"}, headers=bob), 404, "not-found")
     problem(await api.delete(path, headers=bob), 404, "not-found")
-    assert (await api.get(BASE, headers=bob)).json()["total"] == 0
+    assert (await api.get(BASE, headers=bob)).json() == {"items": [], "next": None}
     everything = (await api.get(BASE, params={"limit": 200}, headers=admin)).json()
     assert policy["id"] in {p["id"] for p in everything["items"]}
-    assert (await api.get(BASE, params={"mine": "true"}, headers=admin)).json()["total"] == 0
+    assert (await api.get(BASE, params={"mine": "true"}, headers=admin)).json()["items"] == []
     renamed = await api.patch(path, json={"name": "Renamed by an admin"}, headers=admin)
     assert renamed.json()["name"] == "Renamed by an admin"
 
@@ -152,3 +152,18 @@ async def test_an_indicator_without_data_is_reported_beside_the_others(api, logi
     assert total["status"] == "estimated"
     assert density["status"] == "insufficient-data"
     assert density["reason"]
+
+
+async def test_policies_are_listed_by_cursor_newest_first(api, login, problem) -> None:
+    carol = login(f"carol-{uuid.uuid4()}")
+    made = [await create(api, carol) for _ in range(3)]
+    first = (await api.get(BASE, params={"limit": 2}, headers=carol)).json()
+    assert [p["id"] for p in first["items"]] == [made[2]["id"], made[1]["id"]]
+    assert first["next"].startswith(f"{BASE}?limit=2&cursor=")
+    second = (await api.get(first["next"], headers=carol)).json()
+    assert second == {"items": [made[0]], "next": None}
+    problem(
+        await api.get(BASE, params={"cursor": "bm90LWEtY3Vyc29y"}, headers=carol),
+        422,
+        "validation-failed",
+    )

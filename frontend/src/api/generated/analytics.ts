@@ -310,11 +310,6 @@ export interface components {
         ComparisonRegion: {
             /** Code */
             code: string;
-            /**
-             * Level
-             * @description prefecture, municipality...
-             */
-            level?: string | null;
             /** Name En */
             name_en: string;
             /** Name Ja */
@@ -611,16 +606,18 @@ export interface components {
              */
             policy_id: string;
         };
-        /** PolicyPage */
+        /**
+         * PolicyPage
+         * @description A page of policies, newest first.
+         */
         PolicyPage: {
             /** Items */
             items: components["schemas"]["PolicyRead"][];
-            /** Limit */
-            limit: number;
-            /** Offset */
-            offset: number;
-            /** Total */
-            total: number;
+            /**
+             * Next
+             * @description Relative URL of the next page (same filters), null on the last page
+             */
+            next: string | null;
         };
         /** PolicyRead */
         PolicyRead: {
@@ -792,11 +789,6 @@ export interface components {
         RegionRef: {
             /** Code */
             code: string;
-            /**
-             * Level
-             * @description prefecture, municipality...
-             */
-            level?: string | null;
             /** Name En */
             name_en: string;
             /** Name Ja */
@@ -901,7 +893,7 @@ export interface operations {
         };
         requestBody?: never;
         responses: {
-            /** @description Successful Response */
+            /** @description With ETag, Cache-Control and X-Cache; compressed when asked */
             200: {
                 headers: {
                     [name: string]: unknown;
@@ -909,6 +901,13 @@ export interface operations {
                 content: {
                     "application/json": components["schemas"]["AnomalyDocument"];
                 };
+            };
+            /** @description If-None-Match named the current ETag: nothing changed */
+            304: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
             };
             /** @description No valid access token */
             401: {
@@ -1105,9 +1104,10 @@ export interface operations {
     list_policies_api_analytics_policies_get: {
         parameters: {
             query?: {
+                /** @description Policies per page */
                 limit?: number;
-                /** @description Items to skip */
-                offset?: number;
+                /** @description From the previous page's next */
+                cursor?: string | null;
                 /** @description Admins: only their own policies */
                 mine?: boolean;
             };
@@ -1544,7 +1544,7 @@ export interface operations {
         };
         requestBody?: never;
         responses: {
-            /** @description Successful Response */
+            /** @description With ETag, Cache-Control and X-Cache; compressed when asked */
             200: {
                 headers: {
                     [name: string]: unknown;
@@ -1552,6 +1552,13 @@ export interface operations {
                 content: {
                     "application/json": components["schemas"]["TrendDocument"];
                 };
+            };
+            /** @description If-None-Match named the current ETag: nothing changed */
+            304: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
             };
             /** @description No valid access token */
             401: {

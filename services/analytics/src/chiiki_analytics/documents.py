@@ -32,7 +32,6 @@ class IndicatorRef(BaseModel):
 
 class RegionRef(BaseModel):
     code: str
-    level: str | None = Field(default=None, description="prefecture, municipality...")
     name_ja: str
     name_en: str
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 import anyio
 import httpx
 from fastapi import FastAPI
+from starlette.middleware.gzip import GZipMiddleware
 
 from chiiki_analytics.config import AnalyticsSettings
 from chiiki_analytics.deps import STATS_CLIENT
@@ -55,6 +56,8 @@ def create_app(
         on_shutdown=[close_stats],
         reject_unknown_query=True,
     )
+    # Anomalies and the map's forecasts list 47 prefectures: compressed like stats' answers.
+    app.add_middleware(GZipMiddleware, minimum_size=2048)
     answer_head(app)
     return app
 

@@ -8,6 +8,8 @@ from __future__ import annotations
 
 import asyncio
 import uuid
+from datetime import datetime
+from typing import Any
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
@@ -16,6 +18,7 @@ from chiiki_analytics.models import Policy
 from chiiki_analytics.schemas import PolicyCreate, PolicyRead, PolicyUpdate
 from chiiki_analytics.stats_client import StatsClient
 from chiiki_shared.errors import NotFound, UnprocessableInput
+from chiiki_shared.pagination import bad_cursor, decode_cursor
 from chiiki_shared.security import Principal
 
 
@@ -83,3 +86,41 @@ async def update(
     await session.flush()
     await session.refresh(policy)
     return policy
+
+
+async def page(
+    session: AsyncSession,
+    principal: Principal,
+    *,
+    mine: bool,
+    limit: int,
+    cursor: str | None,
+) -> tuple[list[PolicyRead], list[Any] | None]:
+    """A page of the policies ``principal`` may see (an admin: everyone's unless ``mine``) and
+    the sort key of its last one when more follow."""
+    owner = None if principal.is_admin and not mine else principal.user_id
+    after = None
+    if cursor is not None:
+        created, last_id = decode_cursor(cursor, length=2)
+        after = (_cursor_time(created), _cursor_id(last_id))
+    rows, more = await repository.list_policies(session, owner_id=owner, limit=limit, after=after)
+    last = [rows[-1].created_at.isoformat(), str(rows[-1].id)] if more and rows else None
+    return [read(policy) for policy in rows], last
+
+
+def _cursor_time(value: Any) -> datetime:
+    try:
+        return datetime.fromisoformat(value)
+    except (TypeError, ValueError):
+        raise bad_cursor() from None
+
+
+def _cursor_id(value: Any) -> uuid.UUID:
+    try:
+        return uuid.UUID(value)
+    except (TypeError, ValueError, AttributeError):
+        raise bad_cursor() from None
+
+
+async def delete(session: AsyncSession, principal: Principal, policy_id: uuid.UUID) -> None:
+    await repository.delete_policy(session, await visible(session, principal, policy_id))

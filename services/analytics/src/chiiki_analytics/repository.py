@@ -7,7 +7,7 @@ from collections.abc import Sequence
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
-from sqlalchemy import delete, func, or_, select, update
+from sqlalchemy import and_, delete, func, or_, select, update
 from sqlalchemy.dialects.postgresql import insert
 from sqlalchemy.ext.asyncio import AsyncSession
 
@@ -36,15 +36,28 @@ async def get_policy(session: AsyncSession, policy_id: uuid.UUID) -> Policy | No
 
 
 async def list_policies(
-    session: AsyncSession, *, owner_id: str | None, limit: int, offset: int
-) -> tuple[Sequence[Policy], int]:
-    """A page of policies (all of them when ``owner_id`` is None), newest first, and the total."""
+    session: AsyncSession,
+    *,
+    owner_id: str | None,
+    limit: int,
+    after: tuple[datetime, uuid.UUID] | None,
+) -> tuple[Sequence[Policy], bool]:
+    """Up to ``limit`` policies (everyone's when ``owner_id`` is None), newest first, after the
+    policy ``after`` names (its creation time and id); and whether more follow."""
     query = select(Policy)
     if owner_id is not None:
         query = query.where(Policy.owner_id == owner_id)
-    total = await session.scalar(select(func.count()).select_from(query.subquery())) or 0
-    page = query.order_by(Policy.created_at.desc(), Policy.id).limit(limit).offset(offset)
-    return (await session.scalars(page)).all(), total
+    if after is not None:
+        created, last_id = after
+        query = query.where(
+            or_(
+                Policy.created_at < created,
+                and_(Policy.created_at == created, Policy.id > last_id),
+            )
+        )
+    page = query.order_by(Policy.created_at.desc(), Policy.id).limit(limit + 1)
+    rows = (await session.scalars(page)).all()
+    return rows[:limit], len(rows) > limit
 
 
 async def delete_policy(session: AsyncSession, policy: Policy) -> None:

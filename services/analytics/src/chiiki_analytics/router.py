@@ -14,11 +14,11 @@ from fastapi import APIRouter, BackgroundTasks, Query, Request, Response, status
 
 from chiiki_analytics import (
     analyses,
+    conditional,
     forecasts,
     jobs,
     policies,
     policy_effects,
-    repository,
     series_forecasts,
     stored_forecasts,
 )
@@ -44,8 +44,8 @@ from chiiki_analytics.schemas import (
 )
 from chiiki_shared.cache import query_cache
 from chiiki_shared.deps import RedisDep, RuntimeDep
-from chiiki_shared.limits import NonNegInt64
 from chiiki_shared.openapi import problem_responses
+from chiiki_shared.pagination import next_link
 from chiiki_shared.security import CurrentUser, ReadAccess
 
 IndicatorQuery = Annotated[
@@ -132,22 +132,53 @@ async def prefecture_forecasts(
     )
 
 
+CONDITIONAL = {
+    200: {"description": "With ETag, Cache-Control and X-Cache; compressed when asked"},
+    304: {"description": "If-None-Match named the current ETag: nothing changed"},
+}
+
+
 @analyses_router.get(
     "/api/analytics/trends",
     summary="Changes, CAGR and trend breaks of one series",
+    response_model=TrendDocument,
+    responses=CONDITIONAL,
 )
 async def trend(
-    _: ReadAccess, stats: StatsDep, indicator: IndicatorQuery, region: RegionQuery
-) -> TrendDocument:
-    return await analyses.trend_of(stats, indicator, region)
+    request: Request,
+    _: ReadAccess,
+    stats: StatsDep,
+    runtime: RuntimeDep,
+    indicator: IndicatorQuery,
+    region: RegionQuery,
+) -> Response:
+    return await conditional.respond(
+        request,
+        runtime,
+        stats,
+        "trend",
+        {"indicator": indicator, "region": region},
+        lambda: analyses.trend_of(stats, indicator, region),
+    )
 
 
 @analyses_router.get(
     "/api/analytics/anomalies",
     summary="Prefectures whose latest change is unusual against their history and their peers",
+    response_model=AnomalyDocument,
+    responses=CONDITIONAL,
 )
-async def anomalies(_: ReadAccess, stats: StatsDep, indicator: IndicatorQuery) -> AnomalyDocument:
-    return await analyses.anomalies_of(stats, indicator)
+async def anomalies(
+    request: Request, _: ReadAccess, stats: StatsDep, runtime: RuntimeDep, indicator: IndicatorQuery
+) -> Response:
+    return await conditional.respond(
+        request,
+        runtime,
+        stats,
+        "anomalies",
+        {"indicator": indicator},
+        lambda: analyses.anomalies_of(stats, indicator),
+    )
 
 
 # -- policies -------------------------------------------------------------------------------------
@@ -155,19 +186,17 @@ async def anomalies(_: ReadAccess, stats: StatsDep, indicator: IndicatorQuery) -
 
 @policies_router.get("/api/analytics/policies", summary="Your policies (an admin's: everyone's)")
 async def list_policies(
+    request: Request,
     principal: CurrentUser,
     session: SessionDep,
-    limit: Annotated[int, Query(ge=1, le=200)] = 50,
-    offset: Annotated[NonNegInt64, Query(description="Items to skip")] = 0,
+    limit: Annotated[int, Query(ge=1, le=200, description="Policies per page")] = 50,
+    cursor: Annotated[
+        str | None, Query(max_length=200, description="From the previous page's next")
+    ] = None,
     mine: Annotated[bool, Query(description="Admins: only their own policies")] = False,
 ) -> PolicyPage:
-    owner = None if principal.is_admin and not mine else principal.user_id
-    items, total = await repository.list_policies(
-        session, owner_id=owner, limit=limit, offset=offset
-    )
-    return PolicyPage(
-        items=[policies.read(p) for p in items], total=total, limit=limit, offset=offset
-    )
+    items, last = await policies.page(session, principal, mine=mine, limit=limit, cursor=cursor)
+    return PolicyPage(items=items, next=next_link(request, last))
 
 
 @policies_router.post(
@@ -209,7 +238,7 @@ async def update_policy(
     summary="Stop tracking a policy",
 )
 async def delete_policy(principal: CurrentUser, session: SessionDep, policy_id: uuid.UUID) -> None:
-    await repository.delete_policy(session, await policies.visible(session, principal, policy_id))
+    await policies.delete(session, principal, policy_id)
 
 
 @policies_router.get(

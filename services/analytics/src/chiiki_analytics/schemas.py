@@ -11,6 +11,7 @@ from pydantic import AfterValidator, BaseModel, ConfigDict, Field, StringConstra
 from chiiki_analytics.forecasts import DEFAULT_HORIZON, MAX_HORIZON
 from chiiki_shared.json_value import JsonValue
 from chiiki_shared.limits import MULTI_LINE, SINGLE_LINE
+from chiiki_shared.pagination import Page
 
 RegionCode = Annotated[
     str, StringConstraints(pattern=r"^[0-9]{2}[0-9A-Z]{3}$", strip_whitespace=True)
@@ -74,11 +75,8 @@ class PolicyRead(BaseModel):
     updated_at: datetime
 
 
-class PolicyPage(BaseModel):
-    items: list[PolicyRead]
-    total: int
-    limit: int
-    offset: int
+class PolicyPage(Page[PolicyRead]):
+    """A page of policies, newest first."""
 
 
 # -- jobs -----------------------------------------------------------------------------------------

@@ -128,7 +128,7 @@ async def list_runs(
     offset: Annotated[NonNegInt64, Query(description="Items to skip")] = 0,
 ) -> RunList:
     where = repository.RunFilter(stats_data_id, tuple(status or ()), trigger, since, until)
-    rows, total = await repository.list_runs(uow.session, where, limit=limit, offset=offset)
+    rows, total = await service.list_runs(uow.session, where, limit=limit, offset=offset)
     return RunList(
         items=[RunSummary.of(run) for run in rows], total=total, limit=limit, offset=offset
     )

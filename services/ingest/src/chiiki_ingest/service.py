@@ -269,6 +269,14 @@ async def catalog_entry_view(
     return entry, current, await runs.active_run_id(session, entry.stats_data_id)
 
 
+async def list_runs(
+    session: AsyncSession, where: repository.RunFilter, *, limit: int, offset: int
+) -> tuple[list[Run], int]:
+    """A page of runs matching ``where``, newest first, and how many match."""
+    rows, total = await repository.list_runs(session, where, limit=limit, offset=offset)
+    return list(rows), total
+
+
 async def list_catalog(
     session: AsyncSession,
 ) -> list[tuple[CatalogEntry, dict[str, Any], uuid.UUID | None]]:
