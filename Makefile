@@ -70,7 +70,7 @@ format: install ## Format and fix what ruff can
 
 .PHONY: client
 client: install ## Regenerate frontend/src/api/generated/*.ts from the services' OpenAPI documents
-	@test -x tools/contract/node_modules/.bin/openapi-typescript || npm ci --prefix tools/contract --no-audit --no-fund
+	@test -x frontend/node_modules/.bin/openapi-typescript || npm ci --prefix frontend --no-audit --no-fund
 	$(PYTHON) tools/contract/generate.py
 
 .PHONY: test

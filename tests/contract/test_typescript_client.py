@@ -1,7 +1,7 @@
 """The TypeScript client the frontend uses is generated from each service's OpenAPI document,
 says what every operation takes and answers (no ``unknown``), and is checked in as generated.
 
-Regenerate with ``make client`` (needs ``npm ci --prefix tools/contract``)."""
+Regenerate with ``make client`` (needs ``npm ci --prefix frontend``)."""
 
 from __future__ import annotations
 
@@ -35,7 +35,7 @@ unknowns = _load("unknowns")
 @pytest.fixture(scope="module")
 def fresh(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Path]:
     if not generate.GENERATOR.exists():
-        pytest.fail("openapi-typescript is not installed: npm ci --prefix tools/contract")
+        pytest.fail("openapi-typescript is not installed: npm ci --prefix frontend")
     return generate.generate(tmp_path_factory.mktemp("client"))
 
 

@@ -10,3 +10,8 @@ const options = { baseUrl: location.origin, fetch: authorisedFetch };
 export const authApi = createClient<AuthPaths>(options);
 export const statsApi = createClient<StatsPaths>(options);
 export const analyticsApi = createClient<AnalyticsPaths>(options);
+
+// An indicator code the population routes accept (a closed set in the stats contract).
+export type PopulationIndicator = NonNullable<
+  NonNullable<StatsPaths["/api/population"]["get"]["parameters"]["query"]>["indicators"]
+>[number];

@@ -385,6 +385,33 @@ export interface paths {
 export type webhooks = Record<string, never>;
 export interface components {
     schemas: {
+        /**
+         * ChartData
+         * @description ``format=chartjs``: Chart.js's ``data`` object.
+         */
+        ChartData: {
+            /** Datasets */
+            datasets: components["schemas"]["ChartDataset"][];
+            /**
+             * Labels
+             * @default []
+             */
+            labels: unknown[];
+        } & {
+            [key: string]: unknown;
+        };
+        /** ChartDataset */
+        ChartDataset: {
+            /**
+             * Data
+             * @description Numbers (null for a gap) or {x, y} points
+             */
+            data: unknown[];
+            /** Label */
+            label: string;
+        } & {
+            [key: string]: unknown;
+        };
         /** CheckResult */
         CheckResult: {
             /** Error */
@@ -395,6 +422,253 @@ export interface components {
              */
             status: "ok" | "failed";
         };
+        /** Comparison */
+        Comparison: {
+            /** Attribution */
+            attribution: string[];
+            /** Indicators */
+            indicators: components["schemas"]["Indicator"][];
+            national: components["schemas"]["Region"] | null;
+            /** Regions */
+            regions: components["schemas"]["Region"][];
+            /** Series */
+            series: components["schemas"]["ComparisonSeries"][];
+            /** Years */
+            years: number[];
+        } & {
+            [key: string]: unknown;
+        };
+        /** ComparisonSeries */
+        ComparisonSeries: {
+            /** Indicator */
+            indicator: string;
+            /** National */
+            national: boolean;
+            /** Points */
+            points: components["schemas"]["Point"][];
+            /** Region */
+            region: string;
+        } & {
+            [key: string]: unknown;
+        };
+        /** Correlation */
+        Correlation: {
+            /** Attribution */
+            attribution: string[];
+            /** Coefficients */
+            coefficients: {
+                [key: string]: unknown;
+            };
+            /** Points */
+            points: {
+                [key: string]: unknown;
+            }[];
+            /** Scope */
+            scope: {
+                [key: string]: unknown;
+            };
+            x: components["schemas"]["Indicator"];
+            y: components["schemas"]["Indicator"];
+            /** Year */
+            year: number;
+        } & {
+            [key: string]: unknown;
+        };
+        /** DatasetDetail */
+        DatasetDetail: {
+            /** Id */
+            id: string;
+            /** Indicators */
+            indicators: unknown[];
+            /** Notice */
+            notice: string;
+            /** Versions */
+            versions: unknown[];
+        } & {
+            [key: string]: unknown;
+        };
+        /** DatasetList */
+        DatasetList: {
+            /** Count */
+            count: number;
+            /** Items */
+            items: {
+                [key: string]: unknown;
+            }[];
+            /** Notice */
+            notice: string;
+        } & {
+            [key: string]: unknown;
+        };
+        /** Distribution */
+        Distribution: {
+            /** Attribution */
+            attribution: string[];
+            indicator: components["schemas"]["Indicator"];
+            /** Scope */
+            scope: {
+                [key: string]: unknown;
+            };
+            /** Statistics */
+            statistics: {
+                [key: string]: unknown;
+            };
+            /** Year */
+            year: number;
+        } & {
+            [key: string]: unknown;
+        };
+        /** Feature */
+        Feature: {
+            /** Geometry */
+            geometry: {
+                [key: string]: unknown;
+            } | null;
+            /** Properties */
+            properties: {
+                [key: string]: unknown;
+            } | null;
+            /**
+             * Type
+             * @example Feature
+             */
+            type: string;
+        } & {
+            [key: string]: unknown;
+        };
+        /**
+         * FeatureCollection
+         * @description ``format=geojson``: RFC 7946, one feature per region with the values as properties.
+         */
+        FeatureCollection: {
+            /** Features */
+            features: components["schemas"]["Feature"][];
+            /**
+             * Type
+             * @example FeatureCollection
+             */
+            type: string;
+        } & {
+            [key: string]: unknown;
+        };
+        /** Growth */
+        Growth: {
+            /** Attribution */
+            attribution: string[];
+            /** Cagr */
+            cagr: unknown;
+            indicator: components["schemas"]["Indicator"];
+            /** Points */
+            points: {
+                [key: string]: unknown;
+            }[];
+            region: components["schemas"]["Region"];
+        } & {
+            [key: string]: unknown;
+        };
+        /** Indicator */
+        Indicator: {
+            /** Category */
+            category: string;
+            /**
+             * Code
+             * @example population.total
+             */
+            code: string;
+            /** Higher Is Better */
+            higher_is_better: boolean | null;
+            /** Name En */
+            name_en: string;
+            /** Name Ja */
+            name_ja: string;
+            /** Unit */
+            unit: string;
+            /** Unit En */
+            unit_en: string | null;
+        } & {
+            [key: string]: unknown;
+        };
+        /** IndicatorDetail */
+        IndicatorDetail: {
+            /** Additive */
+            additive: boolean;
+            /** Code */
+            code: string;
+            /** Depends On */
+            depends_on: unknown[];
+            /** Sources */
+            sources: {
+                [key: string]: unknown;
+            }[];
+            /** Used By */
+            used_by: unknown[];
+        } & {
+            [key: string]: unknown;
+        };
+        /** IndicatorList */
+        IndicatorList: {
+            /** Categories */
+            categories: unknown[];
+            /** Count */
+            count: number;
+            /** Items */
+            items: {
+                [key: string]: unknown;
+            }[];
+        } & {
+            [key: string]: unknown;
+        };
+        /** Kpis */
+        Kpis: {
+            /** Attribution */
+            attribution: string[];
+            /** Kpis */
+            kpis: {
+                [key: string]: unknown;
+            }[];
+            region: components["schemas"]["Region"];
+        } & {
+            [key: string]: unknown;
+        };
+        /** LivabilityComponents */
+        LivabilityComponents: {
+            /** Components */
+            components: {
+                [key: string]: unknown;
+            }[];
+            /** Max Weight */
+            max_weight: number;
+            /** Method */
+            method: unknown;
+        } & {
+            [key: string]: unknown;
+        };
+        /** LivabilityIndex */
+        LivabilityIndex: {
+            /** Attribution */
+            attribution: string[];
+            /** Components */
+            components: {
+                [key: string]: unknown;
+            }[];
+            /** Excluded */
+            excluded: unknown;
+            /** Level */
+            level: string;
+            /** Method */
+            method: unknown;
+            parent: components["schemas"]["Region"] | null;
+            /** Regions */
+            regions: {
+                [key: string]: unknown;
+            }[];
+            /** Weights */
+            weights: unknown;
+            /** Year */
+            year: number;
+        } & {
+            [key: string]: unknown;
+        };
         /** Liveness */
         Liveness: {
             /** Service */
@@ -404,6 +678,132 @@ export interface components {
              * @constant
              */
             status: "ok";
+        };
+        /** MovingAverage */
+        MovingAverage: {
+            /** Attribution */
+            attribution: string[];
+            indicator: components["schemas"]["Indicator"];
+            /** Points */
+            points: {
+                [key: string]: unknown;
+            }[];
+            region: components["schemas"]["Region"];
+            /** Window */
+            window: number;
+        } & {
+            [key: string]: unknown;
+        };
+        /** ObservationPage */
+        ObservationPage: {
+            /** Attribution */
+            attribution: unknown;
+            /** Count */
+            count: number;
+            /** Dataset */
+            dataset: string;
+            /** Dimensions */
+            dimensions: string[];
+            /** Items */
+            items: {
+                [key: string]: unknown;
+            }[];
+            /** Next Cursor */
+            next_cursor: string | null;
+            /** Notes */
+            notes: unknown;
+            /** Version */
+            version: number;
+        } & {
+            [key: string]: unknown;
+        };
+        /**
+         * Point
+         * @description One value and where it comes from; ``value`` is null where there is none.
+         */
+        Point: {
+            /** Mark */
+            mark: string | null;
+            /** Mark Meaning */
+            mark_meaning: string | null;
+            /** Method */
+            method: string | null;
+            /**
+             * Period
+             * @description "2020" (calendar year) or "FY2020" (fiscal year)
+             */
+            period: string | null;
+            /** Sources */
+            sources: string[];
+            /**
+             * Time
+             * @description The e-Stat time code
+             */
+            time: string | null;
+            /** Value */
+            value: number | null;
+            /** Year */
+            year: number | null;
+        } & {
+            [key: string]: unknown;
+        };
+        /** PopulationCrossSection */
+        PopulationCrossSection: {
+            /** Attribution */
+            attribution: string[];
+            /** Indicators */
+            indicators: components["schemas"]["Indicator"][];
+            /** Level */
+            level: string;
+            parent: components["schemas"]["Region"] | null;
+            /** Regions */
+            regions: {
+                [key: string]: unknown;
+            }[];
+            /** Year */
+            year: number | null;
+        } & {
+            [key: string]: unknown;
+        };
+        /** PopulationIndicatorSeries */
+        PopulationIndicatorSeries: {
+            /** Category */
+            category: string;
+            /**
+             * Code
+             * @example population.total
+             */
+            code: string;
+            /** Group */
+            group: string | null;
+            /** Higher Is Better */
+            higher_is_better: boolean | null;
+            /** Name En */
+            name_en: string;
+            /** Name Ja */
+            name_ja: string;
+            /** Points */
+            points: components["schemas"]["Point"][];
+            /** Unit */
+            unit: string;
+            /** Unit En */
+            unit_en: string | null;
+        } & {
+            [key: string]: unknown;
+        };
+        /** PopulationSeries */
+        PopulationSeries: {
+            /** Attribution */
+            attribution: string[];
+            /** Indicators */
+            indicators: components["schemas"]["PopulationIndicatorSeries"][];
+            /** Period Kinds */
+            period_kinds: unknown;
+            region: components["schemas"]["Region"];
+            /** Years */
+            years: number[];
+        } & {
+            [key: string]: unknown;
         };
         /**
          * Problem
@@ -454,6 +854,28 @@ export interface components {
             /** Type */
             type: string;
         };
+        /** Pyramid */
+        Pyramid: {
+            /** Attribution */
+            attribution: string[];
+            /** Dataset */
+            dataset: string;
+            /** Frames */
+            frames: {
+                [key: string]: unknown;
+            }[];
+            region: components["schemas"]["Region"];
+            /** Sexes */
+            sexes: {
+                [key: string]: unknown;
+            }[];
+            /** Share Of */
+            share_of: string;
+            /** Years */
+            years: number[];
+        } & {
+            [key: string]: unknown;
+        };
         /** Readiness */
         Readiness: {
             /** Checks */
@@ -468,6 +890,110 @@ export interface components {
              */
             status: "ok";
         };
+        /** Region */
+        Region: {
+            /**
+             * Code
+             * @example 13000
+             */
+            code: string;
+            /**
+             * Level
+             * @example prefecture
+             */
+            level: string;
+            /**
+             * Name En
+             * @example Tokyo
+             */
+            name_en: string;
+            /**
+             * Name Ja
+             * @example 東京都
+             */
+            name_ja: string;
+        } & {
+            [key: string]: unknown;
+        };
+        /** RegionDetail */
+        RegionDetail: {
+            /** Children */
+            children: components["schemas"]["Region"][];
+            /** Code */
+            code: string;
+            /** Level */
+            level: string;
+            /** Name En */
+            name_en: string;
+            /** Name Ja */
+            name_ja: string;
+            parent: components["schemas"]["Region"] | null;
+            prefecture: components["schemas"]["Region"] | null;
+        } & {
+            [key: string]: unknown;
+        };
+        /** RegionList */
+        RegionList: {
+            /** Count */
+            count: number;
+            /** Items */
+            items: {
+                [key: string]: unknown;
+            }[];
+            /** Next Cursor */
+            next_cursor: string | null;
+            /** Total */
+            total: number;
+        } & {
+            [key: string]: unknown;
+        };
+        /** RegionLivability */
+        RegionLivability: {
+            /** Attribution */
+            attribution: string[];
+            /** Components */
+            components: {
+                [key: string]: unknown;
+            }[];
+            /** Coverage */
+            coverage: number | null;
+            /** Excluded */
+            excluded: unknown;
+            /** Level */
+            level: string;
+            /** Method */
+            method: unknown;
+            /** Rank */
+            rank: number | null;
+            /** Ranked Regions */
+            ranked_regions: number;
+            region: components["schemas"]["Region"];
+            /** Score */
+            score: number | null;
+            /** Year */
+            year: number;
+        } & {
+            [key: string]: unknown;
+        };
+        /**
+         * Topology
+         * @description ``format=topojson``: a TopoJSON topology, the regions in ``objects.regions``.
+         */
+        Topology: {
+            /** Arcs */
+            arcs: unknown[];
+            /** Objects */
+            objects: {
+                [key: string]: unknown;
+            };
+            /**
+             * Type
+             * @example Topology
+             */
+            type: string;
+        } & {
+            [key: string]: unknown;
+        };
     };
     responses: never;
     parameters: never;
@@ -480,28 +1006,29 @@ export interface operations {
     boundaries_api_boundaries__level__get: {
         parameters: {
             query?: {
-                /** @description json (default), csv, chartjs (Chart.js data object), geojson (polygons with the values as properties) or topojson (municipal and ward maps), where the route offers it */
-                format?: string | null;
+                /** @description Language of labels (csv, chartjs, geojson): ja or en */
+                lang?: "ja" | "en";
+                /** @description csv: start with a UTF-8 byte order mark, so Excel reads it as UTF-8 */
+                bom?: boolean;
+                format?: "geojson" | "topojson";
             };
             header?: never;
             path: {
                 /** @description municipality or ward */
-                level: string;
+                level: "municipality" | "ward";
             };
             cookie?: never;
         };
         requestBody?: never;
         responses: {
-            /** @description The answer, in the format asked for (json, csv, chartjs, geojson, topojson). Carries ETag, Cache-Control and X-Cache (HIT, MISS or BYPASS when Redis is down). */
+            /** @description The answer, in the format asked for (`format`). Carries ETag, Cache-Control and X-Cache (HIT, MISS or BYPASS when Redis is down). */
             200: {
                 headers: {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/geo+json": unknown;
-                    "application/json": unknown;
-                    "application/topo+json": unknown;
-                    "text/csv": unknown;
+                    "application/geo+json": components["schemas"]["FeatureCollection"];
+                    "application/topo+json": components["schemas"]["Topology"];
                 };
             };
             /** @description If-None-Match named the current ETag: nothing changed */
@@ -520,7 +1047,7 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description An unknown region, indicator or dataset, named */
+            /** @description Not found */
             404: {
                 headers: {
                     [name: string]: unknown;
@@ -529,7 +1056,7 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description Malformed parameters, each listed in errors */
+            /** @description Invalid input, each problem listed in errors */
             422: {
                 headers: {
                     [name: string]: unknown;
@@ -560,23 +1087,21 @@ export interface operations {
     };
     compare_api_comparison_get: {
         parameters: {
-            query?: {
-                /** @description Region codes, comma-separated (at most 20) */
-                regions?: string[] | null;
-                /** @description Indicator codes, comma-separated (at most 10) */
-                indicators?: string[] | null;
-                /** @description A year: 2020 (calendar or fiscal year, as each source publishes it), CY2020 or FY2020 (only that kind) or an e-Stat year code (2020100000) */
+            query: {
+                /** @description Language of labels (csv, chartjs, geojson): ja or en */
+                lang?: "ja" | "en";
+                /** @description csv: start with a UTF-8 byte order mark, so Excel reads it as UTF-8 */
+                bom?: boolean;
                 period?: string | null;
                 /** @description First year of a range */
                 from?: string | null;
                 /** @description Last year of a range */
                 to?: string | null;
-                /** @description Add the nation's values: true (default) or false */
-                national?: string | null;
-                /** @description json (default), csv, chartjs (Chart.js data object), geojson (polygons with the values as properties) or topojson (municipal and ward maps), where the route offers it */
-                format?: string | null;
-                /** @description Language of labels in csv, chartjs and geojson output: ja (default) or en */
-                lang?: string | null;
+                regions: string[];
+                indicators: string[];
+                /** @description Add the nation's values: true or false */
+                national?: boolean;
+                format?: "json" | "csv" | "chartjs";
             };
             header?: never;
             path?: never;
@@ -584,16 +1109,14 @@ export interface operations {
         };
         requestBody?: never;
         responses: {
-            /** @description The answer, in the format asked for (json, csv, chartjs, geojson, topojson). Carries ETag, Cache-Control and X-Cache (HIT, MISS or BYPASS when Redis is down). */
+            /** @description The answer, in the format asked for (`format`). Carries ETag, Cache-Control and X-Cache (HIT, MISS or BYPASS when Redis is down). */
             200: {
                 headers: {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/geo+json": unknown;
-                    "application/json": unknown;
-                    "application/topo+json": unknown;
-                    "text/csv": unknown;
+                    "application/json": components["schemas"]["Comparison"] | components["schemas"]["ChartData"];
+                    "text/csv": string;
                 };
             };
             /** @description If-None-Match named the current ETag: nothing changed */
@@ -621,7 +1144,7 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description Malformed parameters, each listed in errors */
+            /** @description Invalid input, each problem listed in errors */
             422: {
                 headers: {
                     [name: string]: unknown;
@@ -653,8 +1176,11 @@ export interface operations {
     list_datasets_api_datasets_get: {
         parameters: {
             query?: {
-                /** @description json (default), csv, chartjs (Chart.js data object), geojson (polygons with the values as properties) or topojson (municipal and ward maps), where the route offers it */
-                format?: string | null;
+                /** @description Language of labels (csv, chartjs, geojson): ja or en */
+                lang?: "ja" | "en";
+                /** @description csv: start with a UTF-8 byte order mark, so Excel reads it as UTF-8 */
+                bom?: boolean;
+                format?: "json" | "csv";
             };
             header?: never;
             path?: never;
@@ -662,16 +1188,14 @@ export interface operations {
         };
         requestBody?: never;
         responses: {
-            /** @description The answer, in the format asked for (json, csv, chartjs, geojson, topojson). Carries ETag, Cache-Control and X-Cache (HIT, MISS or BYPASS when Redis is down). */
+            /** @description The answer, in the format asked for (`format`). Carries ETag, Cache-Control and X-Cache (HIT, MISS or BYPASS when Redis is down). */
             200: {
                 headers: {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/geo+json": unknown;
-                    "application/json": unknown;
-                    "application/topo+json": unknown;
-                    "text/csv": unknown;
+                    "application/json": components["schemas"]["DatasetList"];
+                    "text/csv": string;
                 };
             };
             /** @description If-None-Match named the current ETag: nothing changed */
@@ -690,16 +1214,7 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description An unknown region, indicator or dataset, named */
-            404: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/problem+json": components["schemas"]["Problem"];
-                };
-            };
-            /** @description Malformed parameters, each listed in errors */
+            /** @description Invalid input, each problem listed in errors */
             422: {
                 headers: {
                     [name: string]: unknown;
@@ -731,27 +1246,28 @@ export interface operations {
     get_dataset_api_datasets__stats_data_id__get: {
         parameters: {
             query?: {
-                /** @description json (default), csv, chartjs (Chart.js data object), geojson (polygons with the values as properties) or topojson (municipal and ward maps), where the route offers it */
-                format?: string | null;
+                /** @description Language of labels (csv, chartjs, geojson): ja or en */
+                lang?: "ja" | "en";
+                /** @description csv: start with a UTF-8 byte order mark, so Excel reads it as UTF-8 */
+                bom?: boolean;
+                format?: "json";
             };
             header?: never;
             path: {
+                /** @description The e-Stat statsDataId (or a local id) */
                 stats_data_id: string;
             };
             cookie?: never;
         };
         requestBody?: never;
         responses: {
-            /** @description The answer, in the format asked for (json, csv, chartjs, geojson, topojson). Carries ETag, Cache-Control and X-Cache (HIT, MISS or BYPASS when Redis is down). */
+            /** @description The answer, in the format asked for (`format`). Carries ETag, Cache-Control and X-Cache (HIT, MISS or BYPASS when Redis is down). */
             200: {
                 headers: {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/geo+json": unknown;
-                    "application/json": unknown;
-                    "application/topo+json": unknown;
-                    "text/csv": unknown;
+                    "application/json": components["schemas"]["DatasetDetail"];
                 };
             };
             /** @description If-None-Match named the current ETag: nothing changed */
@@ -770,7 +1286,7 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description An unknown region, indicator or dataset, named */
+            /** @description Not found */
             404: {
                 headers: {
                     [name: string]: unknown;
@@ -779,7 +1295,7 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description Malformed parameters, each listed in errors */
+            /** @description Invalid input, each problem listed in errors */
             422: {
                 headers: {
                     [name: string]: unknown;
@@ -811,35 +1327,51 @@ export interface operations {
     observations_api_datasets__stats_data_id__observations_get: {
         parameters: {
             query?: {
-                /** @description Area codes */
+                /** @description Language of labels (csv, chartjs, geojson): ja or en */
+                lang?: "ja" | "en";
+                /** @description csv: start with a UTF-8 byte order mark, so Excel reads it as UTF-8 */
+                bom?: boolean;
+                format?: "json" | "csv";
                 area?: string[] | null;
-                /** @description Time codes or periods */
                 time?: string[] | null;
-                /** @description Rows per page, 1-10000 (default 1000) */
-                limit?: string | null;
+                /** @description Rows per page */
+                limit?: number;
                 /** @description next_cursor of the previous page */
                 cursor?: string | null;
-                /** @description json (default), csv, chartjs (Chart.js data object), geojson (polygons with the values as properties) or topojson (municipal and ward maps), where the route offers it */
-                format?: string | null;
+                tab?: string[] | null;
+                cat01?: string[] | null;
+                cat02?: string[] | null;
+                cat03?: string[] | null;
+                cat04?: string[] | null;
+                cat05?: string[] | null;
+                cat06?: string[] | null;
+                cat07?: string[] | null;
+                cat08?: string[] | null;
+                cat09?: string[] | null;
+                cat10?: string[] | null;
+                cat11?: string[] | null;
+                cat12?: string[] | null;
+                cat13?: string[] | null;
+                cat14?: string[] | null;
+                cat15?: string[] | null;
             };
             header?: never;
             path: {
+                /** @description The e-Stat statsDataId (or a local id) */
                 stats_data_id: string;
             };
             cookie?: never;
         };
         requestBody?: never;
         responses: {
-            /** @description The answer, in the format asked for (json, csv, chartjs, geojson, topojson). Carries ETag, Cache-Control and X-Cache (HIT, MISS or BYPASS when Redis is down). */
+            /** @description The answer, in the format asked for (`format`). Carries ETag, Cache-Control and X-Cache (HIT, MISS or BYPASS when Redis is down). */
             200: {
                 headers: {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/geo+json": unknown;
-                    "application/json": unknown;
-                    "application/topo+json": unknown;
-                    "text/csv": unknown;
+                    "application/json": components["schemas"]["ObservationPage"];
+                    "text/csv": string;
                 };
             };
             /** @description If-None-Match named the current ETag: nothing changed */
@@ -858,7 +1390,7 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description An unknown region, indicator or dataset, named */
+            /** @description Not found */
             404: {
                 headers: {
                     [name: string]: unknown;
@@ -867,7 +1399,16 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description Malformed parameters, each listed in errors */
+            /** @description Conflict */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Invalid input, each problem listed in errors */
             422: {
                 headers: {
                     [name: string]: unknown;
@@ -899,12 +1440,15 @@ export interface operations {
     list_indicators_api_indicators_get: {
         parameters: {
             query?: {
+                /** @description Language of labels (csv, chartjs, geojson): ja or en */
+                lang?: "ja" | "en";
+                /** @description csv: start with a UTF-8 byte order mark, so Excel reads it as UTF-8 */
+                bom?: boolean;
+                format?: "json" | "csv";
                 /** @description population, vital, health... */
                 category?: string | null;
                 /** @description Part of the code, names or definition */
                 q?: string | null;
-                /** @description json (default), csv, chartjs (Chart.js data object), geojson (polygons with the values as properties) or topojson (municipal and ward maps), where the route offers it */
-                format?: string | null;
             };
             header?: never;
             path?: never;
@@ -912,16 +1456,14 @@ export interface operations {
         };
         requestBody?: never;
         responses: {
-            /** @description The answer, in the format asked for (json, csv, chartjs, geojson, topojson). Carries ETag, Cache-Control and X-Cache (HIT, MISS or BYPASS when Redis is down). */
+            /** @description The answer, in the format asked for (`format`). Carries ETag, Cache-Control and X-Cache (HIT, MISS or BYPASS when Redis is down). */
             200: {
                 headers: {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/geo+json": unknown;
-                    "application/json": unknown;
-                    "application/topo+json": unknown;
-                    "text/csv": unknown;
+                    "application/json": components["schemas"]["IndicatorList"];
+                    "text/csv": string;
                 };
             };
             /** @description If-None-Match named the current ETag: nothing changed */
@@ -940,16 +1482,7 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description An unknown region, indicator or dataset, named */
-            404: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/problem+json": components["schemas"]["Problem"];
-                };
-            };
-            /** @description Malformed parameters, each listed in errors */
+            /** @description Invalid input, each problem listed in errors */
             422: {
                 headers: {
                     [name: string]: unknown;
@@ -981,27 +1514,28 @@ export interface operations {
     get_indicator_api_indicators__code__get: {
         parameters: {
             query?: {
-                /** @description json (default), csv, chartjs (Chart.js data object), geojson (polygons with the values as properties) or topojson (municipal and ward maps), where the route offers it */
-                format?: string | null;
+                /** @description Language of labels (csv, chartjs, geojson): ja or en */
+                lang?: "ja" | "en";
+                /** @description csv: start with a UTF-8 byte order mark, so Excel reads it as UTF-8 */
+                bom?: boolean;
+                format?: "json";
             };
             header?: never;
             path: {
+                /** @description Indicator code (e.g. population.total) */
                 code: string;
             };
             cookie?: never;
         };
         requestBody?: never;
         responses: {
-            /** @description The answer, in the format asked for (json, csv, chartjs, geojson, topojson). Carries ETag, Cache-Control and X-Cache (HIT, MISS or BYPASS when Redis is down). */
+            /** @description The answer, in the format asked for (`format`). Carries ETag, Cache-Control and X-Cache (HIT, MISS or BYPASS when Redis is down). */
             200: {
                 headers: {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/geo+json": unknown;
-                    "application/json": unknown;
-                    "application/topo+json": unknown;
-                    "text/csv": unknown;
+                    "application/json": components["schemas"]["IndicatorDetail"];
                 };
             };
             /** @description If-None-Match named the current ETag: nothing changed */
@@ -1020,7 +1554,7 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description An unknown region, indicator or dataset, named */
+            /** @description Not found */
             404: {
                 headers: {
                     [name: string]: unknown;
@@ -1029,7 +1563,7 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description Malformed parameters, each listed in errors */
+            /** @description Invalid input, each problem listed in errors */
             422: {
                 headers: {
                     [name: string]: unknown;
@@ -1060,15 +1594,17 @@ export interface operations {
     };
     kpis_api_kpi_get: {
         parameters: {
-            query?: {
-                /** @description Region code (required) */
-                region?: string | null;
-                /** @description Indicator codes (at most 12; default: population.total, population.aged_65_plus_share, population.aged_0_14_share, vital.births, vital.total_fertility_rate, migration.net, labour.job_openings_ratio, health.hospitals_per_100k) */
+            query: {
+                /** @description Language of labels (csv, chartjs, geojson): ja or en */
+                lang?: "ja" | "en";
+                /** @description csv: start with a UTF-8 byte order mark, so Excel reads it as UTF-8 */
+                bom?: boolean;
+                format?: "json" | "csv";
+                region: string;
+                /** @description Default: population.total, population.aged_65_plus_share, population.aged_0_14_share, vital.births, vital.total_fertility_rate, migration.net, labour.job_openings_ratio, health.hospitals_per_100k */
                 indicators?: string[] | null;
-                /** @description Points per sparkline, 2-50 (default 10) */
-                sparkline?: string | null;
-                /** @description json (default), csv, chartjs (Chart.js data object), geojson (polygons with the values as properties) or topojson (municipal and ward maps), where the route offers it */
-                format?: string | null;
+                /** @description Points per sparkline */
+                sparkline?: number;
             };
             header?: never;
             path?: never;
@@ -1076,16 +1612,14 @@ export interface operations {
         };
         requestBody?: never;
         responses: {
-            /** @description The answer, in the format asked for (json, csv, chartjs, geojson, topojson). Carries ETag, Cache-Control and X-Cache (HIT, MISS or BYPASS when Redis is down). */
+            /** @description The answer, in the format asked for (`format`). Carries ETag, Cache-Control and X-Cache (HIT, MISS or BYPASS when Redis is down). */
             200: {
                 headers: {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/geo+json": unknown;
-                    "application/json": unknown;
-                    "application/topo+json": unknown;
-                    "text/csv": unknown;
+                    "application/json": components["schemas"]["Kpis"];
+                    "text/csv": string;
                 };
             };
             /** @description If-None-Match named the current ETag: nothing changed */
@@ -1113,7 +1647,7 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description Malformed parameters, each listed in errors */
+            /** @description Invalid input, each problem listed in errors */
             422: {
                 headers: {
                     [name: string]: unknown;
@@ -1145,18 +1679,17 @@ export interface operations {
     livability_index_api_livability_get: {
         parameters: {
             query?: {
-                /** @description prefecture (default), municipality or ward */
-                level?: string | null;
+                /** @description Language of labels (csv, chartjs, geojson): ja or en */
+                lang?: "ja" | "en";
+                /** @description csv: start with a UTF-8 byte order mark, so Excel reads it as UTF-8 */
+                bom?: boolean;
+                period?: string | null;
+                /** @description prefecture, municipality or ward */
+                level?: "prefecture" | "municipality" | "ward";
                 /** @description Only regions inside this region (e.g. a prefecture code) */
                 parent?: string | null;
-                /** @description A year: 2020 (calendar or fiscal year, as each source publishes it), CY2020 or FY2020 (only that kind) or an e-Stat year code (2020100000) */
-                period?: string | null;
-                /** @description indicator:weight pairs, comma-separated (e.g. health.hospitals_per_100k:2,labour.job_openings_ratio:0.5); weights 0-100, 0 leaves a component out; the others keep their default */
-                weights?: string[] | null;
-                /** @description json (default), csv, chartjs (Chart.js data object), geojson (polygons with the values as properties) or topojson (municipal and ward maps), where the route offers it */
-                format?: string | null;
-                /** @description Language of labels in csv, chartjs and geojson output: ja (default) or en */
-                lang?: string | null;
+                format?: "json" | "csv" | "chartjs" | "geojson" | "topojson";
+                weights?: string[];
             };
             header?: never;
             path?: never;
@@ -1164,16 +1697,16 @@ export interface operations {
         };
         requestBody?: never;
         responses: {
-            /** @description The answer, in the format asked for (json, csv, chartjs, geojson, topojson). Carries ETag, Cache-Control and X-Cache (HIT, MISS or BYPASS when Redis is down). */
+            /** @description The answer, in the format asked for (`format`). Carries ETag, Cache-Control and X-Cache (HIT, MISS or BYPASS when Redis is down). */
             200: {
                 headers: {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/geo+json": unknown;
-                    "application/json": unknown;
-                    "application/topo+json": unknown;
-                    "text/csv": unknown;
+                    "application/geo+json": components["schemas"]["FeatureCollection"];
+                    "application/json": components["schemas"]["LivabilityIndex"] | components["schemas"]["ChartData"];
+                    "application/topo+json": components["schemas"]["Topology"];
+                    "text/csv": string;
                 };
             };
             /** @description If-None-Match named the current ETag: nothing changed */
@@ -1201,7 +1734,7 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description Malformed parameters, each listed in errors */
+            /** @description Invalid input, each problem listed in errors */
             422: {
                 headers: {
                     [name: string]: unknown;
@@ -1233,8 +1766,11 @@ export interface operations {
     livability_components_api_livability_components_get: {
         parameters: {
             query?: {
-                /** @description json (default), csv, chartjs (Chart.js data object), geojson (polygons with the values as properties) or topojson (municipal and ward maps), where the route offers it */
-                format?: string | null;
+                /** @description Language of labels (csv, chartjs, geojson): ja or en */
+                lang?: "ja" | "en";
+                /** @description csv: start with a UTF-8 byte order mark, so Excel reads it as UTF-8 */
+                bom?: boolean;
+                format?: "json";
             };
             header?: never;
             path?: never;
@@ -1242,16 +1778,13 @@ export interface operations {
         };
         requestBody?: never;
         responses: {
-            /** @description The answer, in the format asked for (json, csv, chartjs, geojson, topojson). Carries ETag, Cache-Control and X-Cache (HIT, MISS or BYPASS when Redis is down). */
+            /** @description The answer, in the format asked for (`format`). Carries ETag, Cache-Control and X-Cache (HIT, MISS or BYPASS when Redis is down). */
             200: {
                 headers: {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/geo+json": unknown;
-                    "application/json": unknown;
-                    "application/topo+json": unknown;
-                    "text/csv": unknown;
+                    "application/json": components["schemas"]["LivabilityComponents"];
                 };
             };
             /** @description If-None-Match named the current ETag: nothing changed */
@@ -1270,16 +1803,7 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description An unknown region, indicator or dataset, named */
-            404: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/problem+json": components["schemas"]["Problem"];
-                };
-            };
-            /** @description Malformed parameters, each listed in errors */
+            /** @description Invalid input, each problem listed in errors */
             422: {
                 headers: {
                     [name: string]: unknown;
@@ -1311,33 +1835,31 @@ export interface operations {
     region_livability_api_livability__code__get: {
         parameters: {
             query?: {
-                /** @description A year: 2020 (calendar or fiscal year, as each source publishes it), CY2020 or FY2020 (only that kind) or an e-Stat year code (2020100000) */
+                /** @description Language of labels (csv, chartjs, geojson): ja or en */
+                lang?: "ja" | "en";
+                /** @description csv: start with a UTF-8 byte order mark, so Excel reads it as UTF-8 */
+                bom?: boolean;
                 period?: string | null;
-                /** @description indicator:weight pairs, comma-separated (e.g. health.hospitals_per_100k:2,labour.job_openings_ratio:0.5); weights 0-100, 0 leaves a component out; the others keep their default */
-                weights?: string[] | null;
-                /** @description json (default), csv, chartjs (Chart.js data object), geojson (polygons with the values as properties) or topojson (municipal and ward maps), where the route offers it */
-                format?: string | null;
-                /** @description Language of labels in csv, chartjs and geojson output: ja (default) or en */
-                lang?: string | null;
+                weights?: string[];
+                format?: "json" | "csv" | "chartjs";
             };
             header?: never;
             path: {
+                /** @description Region code (e.g. 13000 or 0120B) */
                 code: string;
             };
             cookie?: never;
         };
         requestBody?: never;
         responses: {
-            /** @description The answer, in the format asked for (json, csv, chartjs, geojson, topojson). Carries ETag, Cache-Control and X-Cache (HIT, MISS or BYPASS when Redis is down). */
+            /** @description The answer, in the format asked for (`format`). Carries ETag, Cache-Control and X-Cache (HIT, MISS or BYPASS when Redis is down). */
             200: {
                 headers: {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/geo+json": unknown;
-                    "application/json": unknown;
-                    "application/topo+json": unknown;
-                    "text/csv": unknown;
+                    "application/json": components["schemas"]["RegionLivability"] | components["schemas"]["ChartData"];
+                    "text/csv": string;
                 };
             };
             /** @description If-None-Match named the current ETag: nothing changed */
@@ -1356,7 +1878,7 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description An unknown region, indicator or dataset, named */
+            /** @description Not found */
             404: {
                 headers: {
                     [name: string]: unknown;
@@ -1365,7 +1887,7 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description Malformed parameters, each listed in errors */
+            /** @description Invalid input, each problem listed in errors */
             422: {
                 headers: {
                     [name: string]: unknown;
@@ -1397,18 +1919,17 @@ export interface operations {
     population_cross_section_api_population_get: {
         parameters: {
             query?: {
-                /** @description prefecture (default), municipality or ward */
-                level?: string | null;
+                /** @description Language of labels (csv, chartjs, geojson): ja or en */
+                lang?: "ja" | "en";
+                /** @description csv: start with a UTF-8 byte order mark, so Excel reads it as UTF-8 */
+                bom?: boolean;
+                period?: string | null;
+                /** @description prefecture, municipality or ward */
+                level?: "prefecture" | "municipality" | "ward";
                 /** @description Only regions inside this region (e.g. a prefecture code) */
                 parent?: string | null;
-                /** @description A year: 2020 (calendar or fiscal year, as each source publishes it), CY2020 or FY2020 (only that kind) or an e-Stat year code (2020100000) */
-                period?: string | null;
-                /** @description Comma-separated subset of: population.total, population.male, population.female, population.aged_0_14, population.aged_15_64, population.aged_65_plus, population.aged_0_14_share, population.aged_65_plus_share, population.density, vital.births, vital.deaths, vital.natural_change, migration.in, migration.out, migration.net (default: all) */
-                indicators?: string[] | null;
-                /** @description json (default), csv, chartjs (Chart.js data object), geojson (polygons with the values as properties) or topojson (municipal and ward maps), where the route offers it */
-                format?: string | null;
-                /** @description Language of labels in csv, chartjs and geojson output: ja (default) or en */
-                lang?: string | null;
+                format?: "json" | "csv" | "chartjs" | "geojson" | "topojson";
+                indicators?: ("population.total" | "population.male" | "population.female" | "population.aged_0_14" | "population.aged_15_64" | "population.aged_65_plus" | "population.aged_0_14_share" | "population.aged_65_plus_share" | "population.density" | "vital.births" | "vital.deaths" | "vital.natural_change" | "migration.in" | "migration.out" | "migration.net")[] | null;
             };
             header?: never;
             path?: never;
@@ -1416,16 +1937,16 @@ export interface operations {
         };
         requestBody?: never;
         responses: {
-            /** @description The answer, in the format asked for (json, csv, chartjs, geojson, topojson). Carries ETag, Cache-Control and X-Cache (HIT, MISS or BYPASS when Redis is down). */
+            /** @description The answer, in the format asked for (`format`). Carries ETag, Cache-Control and X-Cache (HIT, MISS or BYPASS when Redis is down). */
             200: {
                 headers: {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/geo+json": unknown;
-                    "application/json": unknown;
-                    "application/topo+json": unknown;
-                    "text/csv": unknown;
+                    "application/geo+json": components["schemas"]["FeatureCollection"];
+                    "application/json": components["schemas"]["PopulationCrossSection"] | components["schemas"]["ChartData"];
+                    "application/topo+json": components["schemas"]["Topology"];
+                    "text/csv": string;
                 };
             };
             /** @description If-None-Match named the current ETag: nothing changed */
@@ -1453,7 +1974,7 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description Malformed parameters, each listed in errors */
+            /** @description Invalid input, each problem listed in errors */
             422: {
                 headers: {
                     [name: string]: unknown;
@@ -1485,37 +2006,35 @@ export interface operations {
     population_series_api_population__code__get: {
         parameters: {
             query?: {
-                /** @description A year: 2020 (calendar or fiscal year, as each source publishes it), CY2020 or FY2020 (only that kind) or an e-Stat year code (2020100000) */
+                /** @description Language of labels (csv, chartjs, geojson): ja or en */
+                lang?: "ja" | "en";
+                /** @description csv: start with a UTF-8 byte order mark, so Excel reads it as UTF-8 */
+                bom?: boolean;
                 period?: string | null;
                 /** @description First year of a range */
                 from?: string | null;
                 /** @description Last year of a range */
                 to?: string | null;
-                /** @description Subset of the population indicators */
-                indicators?: string[] | null;
-                /** @description json (default), csv, chartjs (Chart.js data object), geojson (polygons with the values as properties) or topojson (municipal and ward maps), where the route offers it */
-                format?: string | null;
-                /** @description Language of labels in csv, chartjs and geojson output: ja (default) or en */
-                lang?: string | null;
+                indicators?: ("population.total" | "population.male" | "population.female" | "population.aged_0_14" | "population.aged_15_64" | "population.aged_65_plus" | "population.aged_0_14_share" | "population.aged_65_plus_share" | "population.density" | "vital.births" | "vital.deaths" | "vital.natural_change" | "migration.in" | "migration.out" | "migration.net")[] | null;
+                format?: "json" | "csv" | "chartjs";
             };
             header?: never;
             path: {
+                /** @description Region code (e.g. 13000 or 0120B) */
                 code: string;
             };
             cookie?: never;
         };
         requestBody?: never;
         responses: {
-            /** @description The answer, in the format asked for (json, csv, chartjs, geojson, topojson). Carries ETag, Cache-Control and X-Cache (HIT, MISS or BYPASS when Redis is down). */
+            /** @description The answer, in the format asked for (`format`). Carries ETag, Cache-Control and X-Cache (HIT, MISS or BYPASS when Redis is down). */
             200: {
                 headers: {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/geo+json": unknown;
-                    "application/json": unknown;
-                    "application/topo+json": unknown;
-                    "text/csv": unknown;
+                    "application/json": components["schemas"]["PopulationSeries"] | components["schemas"]["ChartData"];
+                    "text/csv": string;
                 };
             };
             /** @description If-None-Match named the current ETag: nothing changed */
@@ -1534,7 +2053,7 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description An unknown region, indicator or dataset, named */
+            /** @description Not found */
             404: {
                 headers: {
                     [name: string]: unknown;
@@ -1543,7 +2062,7 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description Malformed parameters, each listed in errors */
+            /** @description Invalid input, each problem listed in errors */
             422: {
                 headers: {
                     [name: string]: unknown;
@@ -1575,37 +2094,36 @@ export interface operations {
     population_pyramid_api_population__code__pyramid_get: {
         parameters: {
             query?: {
-                /** @description A year: 2020 (calendar or fiscal year, as each source publishes it), CY2020 or FY2020 (only that kind) or an e-Stat year code (2020100000) */
+                /** @description Language of labels (csv, chartjs, geojson): ja or en */
+                lang?: "ja" | "en";
+                /** @description csv: start with a UTF-8 byte order mark, so Excel reads it as UTF-8 */
+                bom?: boolean;
                 period?: string | null;
                 /** @description First year of a range */
                 from?: string | null;
                 /** @description Last year of a range */
                 to?: string | null;
-                /** @description chartjs bars: count (default) or share (% of the year's total) */
-                measure?: string | null;
-                /** @description json (default), csv, chartjs (Chart.js data object), geojson (polygons with the values as properties) or topojson (municipal and ward maps), where the route offers it */
-                format?: string | null;
-                /** @description Language of labels in csv, chartjs and geojson output: ja (default) or en */
-                lang?: string | null;
+                /** @description chartjs bars: count or share (% of the year) */
+                measure?: "count" | "share";
+                format?: "json" | "csv" | "chartjs";
             };
             header?: never;
             path: {
+                /** @description Region code (e.g. 13000 or 0120B) */
                 code: string;
             };
             cookie?: never;
         };
         requestBody?: never;
         responses: {
-            /** @description The answer, in the format asked for (json, csv, chartjs, geojson, topojson). Carries ETag, Cache-Control and X-Cache (HIT, MISS or BYPASS when Redis is down). */
+            /** @description The answer, in the format asked for (`format`). Carries ETag, Cache-Control and X-Cache (HIT, MISS or BYPASS when Redis is down). */
             200: {
                 headers: {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/geo+json": unknown;
-                    "application/json": unknown;
-                    "application/topo+json": unknown;
-                    "text/csv": unknown;
+                    "application/json": components["schemas"]["Pyramid"] | components["schemas"]["ChartData"];
+                    "text/csv": string;
                 };
             };
             /** @description If-None-Match named the current ETag: nothing changed */
@@ -1624,7 +2142,7 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description An unknown region, indicator or dataset, named */
+            /** @description Not found */
             404: {
                 headers: {
                     [name: string]: unknown;
@@ -1633,7 +2151,7 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description Malformed parameters, each listed in errors */
+            /** @description Invalid input, each problem listed in errors */
             422: {
                 headers: {
                     [name: string]: unknown;
@@ -1665,20 +2183,22 @@ export interface operations {
     list_regions_api_regions_get: {
         parameters: {
             query?: {
-                /** @description One of: nation, prefecture, municipality, ward, other */
-                level?: string | null;
+                /** @description Language of labels (csv, chartjs, geojson): ja or en */
+                lang?: "ja" | "en";
+                /** @description csv: start with a UTF-8 byte order mark, so Excel reads it as UTF-8 */
+                bom?: boolean;
+                level?: ("nation" | "prefecture" | "municipality" | "ward" | "other") | null;
                 /** @description Direct parent's code (e-Stat @parentCode) */
                 parent?: string | null;
                 /** @description Every region of this prefecture */
                 prefecture?: string | null;
                 /** @description Part of the name in kanji, kana or romaji */
                 q?: string | null;
-                /** @description Page size, 1-1000 (default 100) */
-                limit?: string | null;
+                /** @description Page size */
+                limit?: number;
                 /** @description next_cursor of the previous page */
                 cursor?: string | null;
-                /** @description json (default), csv, chartjs (Chart.js data object), geojson (polygons with the values as properties) or topojson (municipal and ward maps), where the route offers it */
-                format?: string | null;
+                format?: "json" | "csv" | "geojson";
             };
             header?: never;
             path?: never;
@@ -1686,16 +2206,15 @@ export interface operations {
         };
         requestBody?: never;
         responses: {
-            /** @description The answer, in the format asked for (json, csv, chartjs, geojson, topojson). Carries ETag, Cache-Control and X-Cache (HIT, MISS or BYPASS when Redis is down). */
+            /** @description The answer, in the format asked for (`format`). Carries ETag, Cache-Control and X-Cache (HIT, MISS or BYPASS when Redis is down). */
             200: {
                 headers: {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/geo+json": unknown;
-                    "application/json": unknown;
-                    "application/topo+json": unknown;
-                    "text/csv": unknown;
+                    "application/geo+json": components["schemas"]["FeatureCollection"];
+                    "application/json": components["schemas"]["RegionList"];
+                    "text/csv": string;
                 };
             };
             /** @description If-None-Match named the current ETag: nothing changed */
@@ -1714,16 +2233,7 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description An unknown region, indicator or dataset, named */
-            404: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/problem+json": components["schemas"]["Problem"];
-                };
-            };
-            /** @description Malformed parameters, each listed in errors */
+            /** @description Invalid input, each problem listed in errors */
             422: {
                 headers: {
                     [name: string]: unknown;
@@ -1755,27 +2265,28 @@ export interface operations {
     get_region_api_regions__code__get: {
         parameters: {
             query?: {
-                /** @description json (default), csv, chartjs (Chart.js data object), geojson (polygons with the values as properties) or topojson (municipal and ward maps), where the route offers it */
-                format?: string | null;
+                /** @description Language of labels (csv, chartjs, geojson): ja or en */
+                lang?: "ja" | "en";
+                /** @description csv: start with a UTF-8 byte order mark, so Excel reads it as UTF-8 */
+                bom?: boolean;
+                format?: "json";
             };
             header?: never;
             path: {
+                /** @description Region code (e.g. 13000 or 0120B) */
                 code: string;
             };
             cookie?: never;
         };
         requestBody?: never;
         responses: {
-            /** @description The answer, in the format asked for (json, csv, chartjs, geojson, topojson). Carries ETag, Cache-Control and X-Cache (HIT, MISS or BYPASS when Redis is down). */
+            /** @description The answer, in the format asked for (`format`). Carries ETag, Cache-Control and X-Cache (HIT, MISS or BYPASS when Redis is down). */
             200: {
                 headers: {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/geo+json": unknown;
-                    "application/json": unknown;
-                    "application/topo+json": unknown;
-                    "text/csv": unknown;
+                    "application/json": components["schemas"]["RegionDetail"];
                 };
             };
             /** @description If-None-Match named the current ETag: nothing changed */
@@ -1794,7 +2305,7 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description An unknown region, indicator or dataset, named */
+            /** @description Not found */
             404: {
                 headers: {
                     [name: string]: unknown;
@@ -1803,7 +2314,7 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description Malformed parameters, each listed in errors */
+            /** @description Invalid input, each problem listed in errors */
             422: {
                 headers: {
                     [name: string]: unknown;
@@ -1834,23 +2345,20 @@ export interface operations {
     };
     correlation_api_statistics_correlation_get: {
         parameters: {
-            query?: {
-                /** @description First indicator (required) */
-                x?: string | null;
-                /** @description Second indicator (required) */
-                y?: string | null;
-                /** @description prefecture (default), municipality or ward */
-                level?: string | null;
-                /** @description Only regions inside this region (e.g. a prefecture code) */
-                parent?: string | null;
-                /** @description Region codes instead of a level, comma-separated (at most 2000) */
-                regions?: string[] | null;
-                /** @description A year: 2020 (calendar or fiscal year, as each source publishes it), CY2020 or FY2020 (only that kind) or an e-Stat year code (2020100000) */
+            query: {
+                /** @description Language of labels (csv, chartjs, geojson): ja or en */
+                lang?: "ja" | "en";
+                /** @description csv: start with a UTF-8 byte order mark, so Excel reads it as UTF-8 */
+                bom?: boolean;
                 period?: string | null;
-                /** @description json (default), csv, chartjs (Chart.js data object), geojson (polygons with the values as properties) or topojson (municipal and ward maps), where the route offers it */
-                format?: string | null;
-                /** @description Language of labels in csv, chartjs and geojson output: ja (default) or en */
-                lang?: string | null;
+                /** @description prefecture (default), municipality or ward */
+                level?: ("prefecture" | "municipality" | "ward") | null;
+                /** @description Only regions inside this region */
+                parent?: string | null;
+                regions?: string[] | null;
+                x: string;
+                y: string;
+                format?: "json" | "csv" | "chartjs";
             };
             header?: never;
             path?: never;
@@ -1858,16 +2366,14 @@ export interface operations {
         };
         requestBody?: never;
         responses: {
-            /** @description The answer, in the format asked for (json, csv, chartjs, geojson, topojson). Carries ETag, Cache-Control and X-Cache (HIT, MISS or BYPASS when Redis is down). */
+            /** @description The answer, in the format asked for (`format`). Carries ETag, Cache-Control and X-Cache (HIT, MISS or BYPASS when Redis is down). */
             200: {
                 headers: {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/geo+json": unknown;
-                    "application/json": unknown;
-                    "application/topo+json": unknown;
-                    "text/csv": unknown;
+                    "application/json": components["schemas"]["Correlation"] | components["schemas"]["ChartData"];
+                    "text/csv": string;
                 };
             };
             /** @description If-None-Match named the current ETag: nothing changed */
@@ -1895,7 +2401,7 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description Malformed parameters, each listed in errors */
+            /** @description Invalid input, each problem listed in errors */
             422: {
                 headers: {
                     [name: string]: unknown;
@@ -1926,19 +2432,19 @@ export interface operations {
     };
     growth_api_statistics_growth_get: {
         parameters: {
-            query?: {
-                /** @description Indicator code (required) */
-                indicator?: string | null;
-                /** @description Region code (required) */
-                region?: string | null;
+            query: {
+                /** @description Language of labels (csv, chartjs, geojson): ja or en */
+                lang?: "ja" | "en";
+                /** @description csv: start with a UTF-8 byte order mark, so Excel reads it as UTF-8 */
+                bom?: boolean;
+                period?: string | null;
                 /** @description First year of a range */
                 from?: string | null;
                 /** @description Last year of a range */
                 to?: string | null;
-                /** @description json (default), csv, chartjs (Chart.js data object), geojson (polygons with the values as properties) or topojson (municipal and ward maps), where the route offers it */
-                format?: string | null;
-                /** @description Language of labels in csv, chartjs and geojson output: ja (default) or en */
-                lang?: string | null;
+                indicator: string;
+                region: string;
+                format?: "json" | "csv" | "chartjs";
             };
             header?: never;
             path?: never;
@@ -1946,16 +2452,14 @@ export interface operations {
         };
         requestBody?: never;
         responses: {
-            /** @description The answer, in the format asked for (json, csv, chartjs, geojson, topojson). Carries ETag, Cache-Control and X-Cache (HIT, MISS or BYPASS when Redis is down). */
+            /** @description The answer, in the format asked for (`format`). Carries ETag, Cache-Control and X-Cache (HIT, MISS or BYPASS when Redis is down). */
             200: {
                 headers: {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/geo+json": unknown;
-                    "application/json": unknown;
-                    "application/topo+json": unknown;
-                    "text/csv": unknown;
+                    "application/json": components["schemas"]["Growth"] | components["schemas"]["ChartData"];
+                    "text/csv": string;
                 };
             };
             /** @description If-None-Match named the current ETag: nothing changed */
@@ -1983,7 +2487,7 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description Malformed parameters, each listed in errors */
+            /** @description Invalid input, each problem listed in errors */
             422: {
                 headers: {
                     [name: string]: unknown;
@@ -2014,21 +2518,21 @@ export interface operations {
     };
     moving_average_api_statistics_moving_average_get: {
         parameters: {
-            query?: {
-                /** @description Indicator code (required) */
-                indicator?: string | null;
-                /** @description Region code (required) */
-                region?: string | null;
-                /** @description Years per window, 2-20 (default 3) */
-                window?: string | null;
+            query: {
+                /** @description Language of labels (csv, chartjs, geojson): ja or en */
+                lang?: "ja" | "en";
+                /** @description csv: start with a UTF-8 byte order mark, so Excel reads it as UTF-8 */
+                bom?: boolean;
+                period?: string | null;
                 /** @description First year of a range */
                 from?: string | null;
                 /** @description Last year of a range */
                 to?: string | null;
-                /** @description json (default), csv, chartjs (Chart.js data object), geojson (polygons with the values as properties) or topojson (municipal and ward maps), where the route offers it */
-                format?: string | null;
-                /** @description Language of labels in csv, chartjs and geojson output: ja (default) or en */
-                lang?: string | null;
+                indicator: string;
+                region: string;
+                format?: "json" | "csv" | "chartjs";
+                /** @description Years per window */
+                window?: number;
             };
             header?: never;
             path?: never;
@@ -2036,16 +2540,14 @@ export interface operations {
         };
         requestBody?: never;
         responses: {
-            /** @description The answer, in the format asked for (json, csv, chartjs, geojson, topojson). Carries ETag, Cache-Control and X-Cache (HIT, MISS or BYPASS when Redis is down). */
+            /** @description The answer, in the format asked for (`format`). Carries ETag, Cache-Control and X-Cache (HIT, MISS or BYPASS when Redis is down). */
             200: {
                 headers: {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/geo+json": unknown;
-                    "application/json": unknown;
-                    "application/topo+json": unknown;
-                    "text/csv": unknown;
+                    "application/json": components["schemas"]["MovingAverage"] | components["schemas"]["ChartData"];
+                    "text/csv": string;
                 };
             };
             /** @description If-None-Match named the current ETag: nothing changed */
@@ -2073,7 +2575,7 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description Malformed parameters, each listed in errors */
+            /** @description Invalid input, each problem listed in errors */
             422: {
                 headers: {
                     [name: string]: unknown;
@@ -2104,19 +2606,19 @@ export interface operations {
     };
     distribution_api_statistics_summary_get: {
         parameters: {
-            query?: {
-                /** @description Indicator code (required) */
-                indicator?: string | null;
-                /** @description prefecture (default), municipality or ward */
-                level?: string | null;
-                /** @description Only regions inside this region (e.g. a prefecture code) */
-                parent?: string | null;
-                /** @description Region codes instead of a level, comma-separated (at most 2000) */
-                regions?: string[] | null;
-                /** @description A year: 2020 (calendar or fiscal year, as each source publishes it), CY2020 or FY2020 (only that kind) or an e-Stat year code (2020100000) */
+            query: {
+                /** @description Language of labels (csv, chartjs, geojson): ja or en */
+                lang?: "ja" | "en";
+                /** @description csv: start with a UTF-8 byte order mark, so Excel reads it as UTF-8 */
+                bom?: boolean;
                 period?: string | null;
-                /** @description json (default), csv, chartjs (Chart.js data object), geojson (polygons with the values as properties) or topojson (municipal and ward maps), where the route offers it */
-                format?: string | null;
+                /** @description prefecture (default), municipality or ward */
+                level?: ("prefecture" | "municipality" | "ward") | null;
+                /** @description Only regions inside this region */
+                parent?: string | null;
+                regions?: string[] | null;
+                indicator: string;
+                format?: "json" | "csv";
             };
             header?: never;
             path?: never;
@@ -2124,16 +2626,14 @@ export interface operations {
         };
         requestBody?: never;
         responses: {
-            /** @description The answer, in the format asked for (json, csv, chartjs, geojson, topojson). Carries ETag, Cache-Control and X-Cache (HIT, MISS or BYPASS when Redis is down). */
+            /** @description The answer, in the format asked for (`format`). Carries ETag, Cache-Control and X-Cache (HIT, MISS or BYPASS when Redis is down). */
             200: {
                 headers: {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/geo+json": unknown;
-                    "application/json": unknown;
-                    "application/topo+json": unknown;
-                    "text/csv": unknown;
+                    "application/json": components["schemas"]["Distribution"];
+                    "text/csv": string;
                 };
             };
             /** @description If-None-Match named the current ETag: nothing changed */
@@ -2161,7 +2661,7 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description Malformed parameters, each listed in errors */
+            /** @description Invalid input, each problem listed in errors */
             422: {
                 headers: {
                     [name: string]: unknown;

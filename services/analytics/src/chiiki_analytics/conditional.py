@@ -30,7 +30,8 @@ async def respond(
     compute: Callable[[], Awaitable[BaseModel]],
 ) -> Response:
     settings = runtime.settings
-    assert isinstance(settings, AnalyticsSettings)
+    if not isinstance(settings, AnalyticsSettings):
+        raise TypeError("the analytics app runs with AnalyticsSettings")
     versions = await stats.dataset_versions()
     digest = digest_of(
         route,
