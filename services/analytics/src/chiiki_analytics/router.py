@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import asyncio
 import uuid
-from typing import Annotated
+from typing import Annotated, Any
 
 from fastapi import APIRouter, BackgroundTasks, Query, Request, Response, status
 
@@ -132,7 +132,7 @@ async def prefecture_forecasts(
     )
 
 
-CONDITIONAL = {
+CONDITIONAL: dict[int | str, dict[str, Any]] = {
     200: {"description": "With ETag, Cache-Control and X-Cache; compressed when asked"},
     304: {"description": "If-None-Match named the current ETag: nothing changed"},
 }
