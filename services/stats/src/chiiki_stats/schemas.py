@@ -14,13 +14,16 @@ from typing import Any
 from fastapi import FastAPI
 from pydantic import BaseModel, ConfigDict, Field
 
+from chiiki_shared.json_value import JsonValue
 from chiiki_stats.formats import Format
 
 _REF = "#/components/schemas/{model}"
 
 
 class _Answer(BaseModel):
-    model_config = ConfigDict(extra="allow")
+    # Members not named here are JSON values too (typed as such in a generated client).
+    model_config = ConfigDict(extra="allow", json_schema_serialization_defaults_required=True)
+    __pydantic_extra__: dict[str, JsonValue]
 
 
 class Region(_Answer):
@@ -57,7 +60,7 @@ Attribution = list[str]
 
 
 class RegionList(_Answer):
-    items: list[dict[str, Any]]
+    items: list[dict[str, JsonValue]]
     count: int
     total: int
     next_cursor: str | None
@@ -74,17 +77,17 @@ class RegionDetail(_Answer):
 
 
 class IndicatorList(_Answer):
-    items: list[dict[str, Any]]
+    items: list[dict[str, JsonValue]]
     count: int
-    categories: list[Any]
+    categories: list[JsonValue]
 
 
 class IndicatorDetail(_Answer):
     code: str
     additive: bool
-    sources: list[dict[str, Any]]
-    depends_on: list[Any]
-    used_by: list[Any]
+    sources: list[dict[str, JsonValue]]
+    depends_on: list[JsonValue]
+    used_by: list[JsonValue]
 
 
 class PopulationIndicatorSeries(Indicator):
@@ -95,7 +98,7 @@ class PopulationIndicatorSeries(Indicator):
 class PopulationSeries(_Answer):
     region: Region
     years: list[int]
-    period_kinds: Any
+    period_kinds: JsonValue
     indicators: list[PopulationIndicatorSeries]
     attribution: Attribution
 
@@ -105,17 +108,17 @@ class PopulationCrossSection(_Answer):
     year: int | None
     parent: Region | None
     indicators: list[Indicator]
-    regions: list[dict[str, Any]]
+    regions: list[dict[str, JsonValue]]
     attribution: Attribution
 
 
 class Pyramid(_Answer):
     region: Region
     dataset: str
-    sexes: list[dict[str, Any]]
+    sexes: list[dict[str, JsonValue]]
     years: list[int]
     share_of: str
-    frames: list[dict[str, Any]]
+    frames: list[dict[str, JsonValue]]
     attribution: Attribution
 
 
@@ -123,11 +126,11 @@ class LivabilityIndex(_Answer):
     level: str
     year: int
     parent: Region | None
-    method: Any
-    weights: Any
-    components: list[dict[str, Any]]
-    excluded: Any
-    regions: list[dict[str, Any]]
+    method: JsonValue
+    weights: JsonValue
+    components: list[dict[str, JsonValue]]
+    excluded: JsonValue
+    regions: list[dict[str, JsonValue]]
     attribution: Attribution
 
 
@@ -139,16 +142,16 @@ class RegionLivability(_Answer):
     rank: int | None
     ranked_regions: int
     coverage: float | None
-    method: Any
-    components: list[dict[str, Any]]
-    excluded: Any
+    method: JsonValue
+    components: list[dict[str, JsonValue]]
+    excluded: JsonValue
     attribution: Attribution
 
 
 class LivabilityComponents(_Answer):
-    method: Any
+    method: JsonValue
     max_weight: float
-    components: list[dict[str, Any]]
+    components: list[dict[str, JsonValue]]
 
 
 class ComparisonSeries(_Answer):
@@ -169,15 +172,15 @@ class Comparison(_Answer):
 
 class Kpis(_Answer):
     region: Region
-    kpis: list[dict[str, Any]]
+    kpis: list[dict[str, JsonValue]]
     attribution: Attribution
 
 
 class Distribution(_Answer):
     indicator: Indicator
     year: int
-    scope: dict[str, Any]
-    statistics: dict[str, Any]
+    scope: dict[str, JsonValue]
+    statistics: dict[str, JsonValue]
     attribution: Attribution
 
 
@@ -185,17 +188,17 @@ class Correlation(_Answer):
     x: Indicator
     y: Indicator
     year: int
-    scope: dict[str, Any]
-    coefficients: dict[str, Any]
-    points: list[dict[str, Any]]
+    scope: dict[str, JsonValue]
+    coefficients: dict[str, JsonValue]
+    points: list[dict[str, JsonValue]]
     attribution: Attribution
 
 
 class Growth(_Answer):
     indicator: Indicator
     region: Region
-    points: list[dict[str, Any]]
-    cagr: Any
+    points: list[dict[str, JsonValue]]
+    cagr: JsonValue
     attribution: Attribution
 
 
@@ -203,20 +206,20 @@ class MovingAverage(_Answer):
     indicator: Indicator
     region: Region
     window: int
-    points: list[dict[str, Any]]
+    points: list[dict[str, JsonValue]]
     attribution: Attribution
 
 
 class DatasetList(_Answer):
-    items: list[dict[str, Any]]
+    items: list[dict[str, JsonValue]]
     count: int
     notice: str
 
 
 class DatasetDetail(_Answer):
     id: str
-    versions: list[Any]
-    indicators: list[Any]
+    versions: list[JsonValue]
+    indicators: list[JsonValue]
     notice: str
 
 
@@ -224,11 +227,11 @@ class ObservationPage(_Answer):
     dataset: str
     version: int
     dimensions: list[str]
-    items: list[dict[str, Any]]
+    items: list[dict[str, JsonValue]]
     count: int
     next_cursor: str | None
-    notes: Any
-    attribution: Any
+    notes: JsonValue
+    attribution: JsonValue
 
 
 # -- the other formats ---------------------------------------------------------------------------
@@ -236,20 +239,20 @@ class ObservationPage(_Answer):
 
 class ChartDataset(_Answer):
     label: str
-    data: list[Any] = Field(description="Numbers (null for a gap) or {x, y} points")
+    data: list[JsonValue] = Field(description="Numbers (null for a gap) or {x, y} points")
 
 
 class ChartData(_Answer):
     """``format=chartjs``: Chart.js's ``data`` object."""
 
-    labels: list[Any] = []
+    labels: list[JsonValue] = []
     datasets: list[ChartDataset]
 
 
 class Feature(_Answer):
     type: str = Field(examples=["Feature"])
-    properties: dict[str, Any] | None
-    geometry: dict[str, Any] | None
+    properties: dict[str, JsonValue] | None
+    geometry: dict[str, JsonValue] | None
 
 
 class FeatureCollection(_Answer):
@@ -263,8 +266,8 @@ class Topology(_Answer):
     """``format=topojson``: a TopoJSON topology, the regions in ``objects.regions``."""
 
     type: str = Field(examples=["Topology"])
-    objects: dict[str, Any]
-    arcs: list[Any]
+    objects: dict[str, JsonValue]
+    arcs: list[JsonValue]
 
 
 _REGISTERED: dict[str, type[BaseModel]] = {}
