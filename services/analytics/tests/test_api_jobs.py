@@ -90,7 +90,7 @@ async def test_a_failed_job_says_why_and_is_queued_again_when_asked_again(
     failed = (await api.get(f"{JOBS}/{job['id']}", headers=login("alice"))).json()
     assert failed["status"] == "failed"
     assert failed["error"]["status"] == 422
-    assert failed["error"]["code"] == "series-too-short"
+    assert failed["error"]["code"] == "insufficient-data"
     retried = (await api.post(JOBS, json=params, headers=login("alice"))).json()
     assert (retried["id"], retried["status"], retried["error"]) == (job["id"], "queued", None)
 
