@@ -158,3 +158,18 @@ async def test_the_app_factory_installs_the_guard(platform) -> None:
         )
         assert deep.status_code == 400
         assert deep.json()["code"] == "json-too-deep"
+
+
+class EchoQuery(BaseModel):
+    one: str | None = None
+    codes: Annotated[list[str], Query(max_length=3)] | None = None
+
+
+@router.get("/api/stats/echo-model")
+async def echo_model(query: Annotated[EchoQuery, Query()]) -> dict:
+    return query.model_dump()
+
+
+def test_annotated_lists_in_a_query_model_are_not_single_valued() -> None:
+    route = next(r for r in router.routes if r.path == "/api/stats/echo-model")
+    assert single_valued_names(route.dependant) == {"one"}

@@ -27,6 +27,10 @@ export async function openPage(context) {
     if (message.type() === "error") errors.push(message.text());
   });
   page.on("pageerror", (error) => errors.push(String(error)));
+  // Chromium's console line for a failed request has no URL: record which request it was.
+  page.on("response", (response) => {
+    if (response.status() >= 400) errors.push(`${response.status()} ${response.request().method()} ${response.url()}`);
+  });
   return { page, errors };
 }
 

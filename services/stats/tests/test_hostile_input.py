@@ -50,3 +50,12 @@ async def test_list_valued_parameters_accept_repeats(client, loaded) -> None:
     )
     assert once.status_code == repeated.status_code == 200, repeated.text
     assert repeated.json() == once.json()
+    # A list typed through the route's query model (Annotated and optional) takes repeats too.
+    series = "/api/population/13000?format=chartjs&indicators="
+    joined = await client.get(series + "population.aged_0_14,population.aged_65_plus")
+    repeated = await client.get(series + "population.aged_0_14&indicators=population.aged_65_plus")
+    assert joined.status_code == repeated.status_code == 200, repeated.text
+    assert [d["label"] for d in repeated.json()["datasets"]] == [
+        d["label"] for d in joined.json()["datasets"]
+    ]
+    assert len(repeated.json()["datasets"]) == 2

@@ -20,7 +20,7 @@ from __future__ import annotations
 import json
 import types
 from collections.abc import Iterator
-from typing import Any, Union, get_args, get_origin
+from typing import Annotated, Any, Union, get_args, get_origin
 from urllib.parse import parse_qsl
 
 from fastapi import Request
@@ -264,6 +264,8 @@ async def _answer(scope: Scope, refused: InputRefused, receive: Receive, send: S
 
 def _is_sequence(annotation: Any) -> bool:
     origin = get_origin(annotation)
+    if origin is Annotated:
+        return _is_sequence(get_args(annotation)[0])
     if origin in (Union, types.UnionType):
         return any(_is_sequence(arg) for arg in get_args(annotation) if arg is not type(None))
     return origin in _SEQUENCES or annotation in _SEQUENCES
