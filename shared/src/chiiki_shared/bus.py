@@ -19,6 +19,7 @@ from celery import Celery, signals
 from kombu import Queue
 from kombu.exceptions import KombuError
 
+from chiiki_shared import redis_transport
 from chiiki_shared.contracts import BusMessage
 from chiiki_shared.observability import new_request_id
 from chiiki_shared.runtime import REDIS_HEALTH_CHECK_SECONDS, REDIS_TIMEOUT_SECONDS
@@ -61,6 +62,9 @@ def create_celery_app(settings: ServiceSettings) -> Celery:
         task_time_limit=3600,
         task_soft_time_limit=3300,
         broker_connection_retry_on_startup=True,
+        # kombu's Redis transport with the fix that keeps a worker alive when Redis goes away
+        # while a task runs (see chiiki_shared.redis_transport).
+        broker_transport=redis_transport.TRANSPORT,
         broker_transport_options={
             "global_keyprefix": prefix,
             # Longer than any task may run, so Redis does not redeliver a task still running.
