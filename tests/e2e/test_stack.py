@@ -1,11 +1,14 @@
 """`make up` is safe to run twice and brings back what crashed, `make ps` shows what crashed,
 and `make down` stops exactly what it started."""
 
+import contextlib
 import json
 import os
 import signal
+import socket
 import subprocess
 import sys
+import threading
 import time
 
 import psutil
@@ -105,3 +108,25 @@ def test_stop_ends_the_whole_process_group(tmp_path) -> None:
     assert table.stop("parent") is True
     assert not child.is_running() or child.status() == psutil.STATUS_ZOMBIE
     assert table.names() == []
+
+
+def test_a_broker_that_drops_the_ping_is_not_ready_yet(tmp_path, monkeypatch) -> None:
+    """A Redis that has just restarted can close the ping's connection: `make up` keeps asking
+    until its deadline instead of failing (it did in the soak, right after an outage)."""
+    listener = socket.create_server(("127.0.0.1", 0))
+    port = listener.getsockname()[1]
+    closing = threading.Thread(target=_close_every_connection, args=(listener,), daemon=True)
+    closing.start()
+    monkeypatch.setenv("RUN_DIR", str(tmp_path))
+    try:
+        dropping = {"REDIS_URL": f"redis://127.0.0.1:{port}/0"}
+        assert Stack.from_env()._workers_answer(dropping) is False
+    finally:
+        listener.close()
+
+
+def _close_every_connection(listener: socket.socket) -> None:
+    with contextlib.suppress(OSError):
+        while True:
+            connection, _ = listener.accept()
+            connection.close()

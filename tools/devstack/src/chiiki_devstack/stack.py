@@ -335,6 +335,8 @@ class Stack:
 
     def _workers_answer(self, env: dict[str, str]) -> bool:
         from celery import Celery
+        from kombu.exceptions import OperationalError
+        from redis.exceptions import ConnectionError as RedisConnectionError
 
         redis_url = env.get("REDIS_URL") or self.settings.redis_url or infra.LOCAL_REDIS_URL
         prefix = env.get("REDIS_KEY_PREFIX", "chiiki:")
@@ -342,6 +344,10 @@ class Stack:
         app.conf.broker_transport_options = {"global_keyprefix": prefix}
         try:
             replies = app.control.ping(timeout=1.0)
+        except (OSError, RedisConnectionError, OperationalError):
+            # Redis restarting (or just restarted) drops the ping's connection: not ready yet,
+            # ask again until the deadline rather than failing `make up`.
+            return False
         finally:
             app.close()
         answered = {node for reply in replies or [] for node in reply}
