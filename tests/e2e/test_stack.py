@@ -10,6 +10,7 @@ import subprocess
 import sys
 import threading
 import time
+from collections.abc import Iterator
 
 import psutil
 import pytest
@@ -113,20 +114,29 @@ def test_stop_ends_the_whole_process_group(tmp_path) -> None:
 def test_a_broker_that_drops_the_ping_is_not_ready_yet(tmp_path, monkeypatch) -> None:
     """A Redis that has just restarted can close the ping's connection: `make up` keeps asking
     until its deadline instead of failing (it did in the soak, right after an outage)."""
-    listener = socket.create_server(("127.0.0.1", 0))
-    port = listener.getsockname()[1]
-    closing = threading.Thread(target=_close_every_connection, args=(listener,), daemon=True)
-    closing.start()
     monkeypatch.setenv("RUN_DIR", str(tmp_path))
-    try:
+    with _closing_listener() as port:
         dropping = {"REDIS_URL": f"redis://127.0.0.1:{port}/0"}
         assert Stack.from_env()._workers_answer(dropping) is False
+
+
+@contextlib.contextmanager
+def _closing_listener() -> Iterator[int]:
+    """A port whose every connection is closed as soon as it is accepted; joined on exit."""
+    listener = socket.create_server(("127.0.0.1", 0))
+    listener.settimeout(0.2)
+    stop = threading.Event()
+
+    def close_every_connection() -> None:
+        while not stop.is_set():
+            with contextlib.suppress(TimeoutError):
+                listener.accept()[0].close()
+
+    thread = threading.Thread(target=close_every_connection, daemon=True)
+    thread.start()
+    try:
+        yield listener.getsockname()[1]
     finally:
+        stop.set()
+        thread.join()
         listener.close()
-
-
-def _close_every_connection(listener: socket.socket) -> None:
-    with contextlib.suppress(OSError):
-        while True:
-            connection, _ = listener.accept()
-            connection.close()
