@@ -101,6 +101,18 @@ class AuthApi:
     async def admin(self) -> dict:
         return await self.login(ADMIN_EMAIL, ADMIN_PASSWORD)
 
+    async def every(self, url: str, headers: dict[str, str]) -> list[dict]:
+        """Every item of a cursor-paginated list, its ``next`` links followed to the end."""
+        items: list[dict] = []
+        next_url: str | None = url
+        while next_url is not None:
+            response = await self.client.get(next_url, headers=headers)
+            assert response.status_code == 200, response.text
+            body = response.json()
+            items += body["items"]
+            next_url = body["next"]
+        return items
+
 
 @pytest.fixture
 async def client(auth_app: AppFactory) -> AsyncIterator[httpx.AsyncClient]:

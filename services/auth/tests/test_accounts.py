@@ -1,5 +1,8 @@
 """Registration, login, profile, saved settings and user administration, in-process."""
 
+import base64
+import json
+import uuid
 from uuid import uuid4
 
 import psycopg
@@ -271,23 +274,46 @@ async def test_settings_have_a_size_limit(auth_app, api) -> None:
         assert fits.status_code == 200
 
 
-async def test_users_are_listed_searched_and_paginated_for_admins(client, api) -> None:
+async def test_users_are_listed_searched_and_paginated_by_cursor_for_admins(client, api) -> None:
     tag = api.unique_email("listing").split("@")[0]
     for index in range(3):
         await api.register(f"{tag}-{index}@chiiki.example")
     admin = api.bearer((await api.admin())["access_token"])
-    first = await client.get(f"/api/auth/users?q={tag}&page_size=2", headers=admin)
+    first = await client.get(f"/api/auth/users?q={tag}&limit=2", headers=admin)
     assert first.status_code == 200
     body = first.json()
-    assert (body["total"], body["page"], body["page_size"]) == (3, 1, 2)
     assert [user["email"] for user in body["items"]] == [
         f"{tag}-0@chiiki.example",
         f"{tag}-1@chiiki.example",
     ]
-    second = (await client.get(f"/api/auth/users?q={tag}&page_size=2&page=2", headers=admin)).json()
+    assert body["next"].startswith(f"/api/auth/users?q={tag}&limit=2&cursor=")
+    second = (await client.get(body["next"], headers=admin)).json()
     assert [user["email"] for user in second["items"]] == [f"{tag}-2@chiiki.example"]
+    assert second["next"] is None
     none = (await client.get("/api/auth/users?q=%25_nothing", headers=admin)).json()
-    assert (none["total"], none["items"]) == (0, [])
+    assert none == {"items": [], "next": None}
+
+
+async def test_users_are_filtered_by_role(client, api) -> None:
+    user = await api.register(api.unique_email("role-filter"))
+    admin = api.bearer((await api.admin())["access_token"])
+    admins = await api.every("/api/auth/users?role=admin", admin)
+    assert admins
+    assert {other["role"] for other in admins} == {"admin"}
+    users = await api.every(f"/api/auth/users?role=user&q={user['email']}", admin)
+    assert [other["id"] for other in users] == [user["id"]]
+
+
+async def test_a_cursor_the_list_did_not_issue_is_refused(client, api) -> None:
+    admin = api.bearer((await api.admin())["access_token"])
+    naive = base64.urlsafe_b64encode(
+        json.dumps(["2026-01-01T00:00:00", str(uuid.uuid4())]).encode()
+    ).decode()
+    for cursor in ("not-a-cursor", naive, "WzFd"):
+        for url in ("/api/auth/users", "/api/auth/clients"):
+            response = await client.get(url, params={"cursor": cursor}, headers=admin)
+            assert_problem(response, 422, "validation-failed", "Invalid value for: query.cursor")
+            assert response.json()["errors"][0]["field"] == "query.cursor"
 
 
 async def test_user_management_is_admin_only(client, api) -> None:
@@ -310,9 +336,8 @@ async def test_the_last_admin_cannot_be_demoted_or_disabled(client, api) -> None
     admin = api.bearer(admin_tokens["access_token"])
     me = (await client.get("/api/auth/me", headers=admin)).json()
     # Any other admins left by earlier tests are demoted first, so this one is the last.
-    others = (await client.get("/api/auth/users?page_size=100", headers=admin)).json()["items"]
-    for other in others:
-        if other["role"] == "admin" and other["id"] != me["id"] and not other["disabled"]:
+    for other in await api.every("/api/auth/users?role=admin", admin):
+        if other["id"] != me["id"] and not other["disabled"]:
             await client.patch(
                 f"/api/auth/users/{other['id']}", headers=admin, json={"role": "user"}
             )

@@ -10,15 +10,22 @@ from __future__ import annotations
 import base64
 import binascii
 import json
-from typing import Any, Generic, TypeVar
+import uuid
+from datetime import datetime
+from typing import Annotated, Any, Generic, TypeVar
 from urllib.parse import urlencode
 
-from fastapi import Request
+from fastapi import Query, Request
 from pydantic import BaseModel, Field
 
 from chiiki_shared.errors import UnprocessableInput
 
 Item = TypeVar("Item")
+
+# The ``cursor`` query parameter of every list.
+CursorQuery = Annotated[
+    str | None, Query(max_length=200, description="From the previous page's next")
+]
 
 
 class Page(BaseModel, Generic[Item]):
@@ -49,6 +56,24 @@ def decode_cursor(cursor: str, *, length: int) -> list[Any]:
     if not isinstance(key, list) or len(key) != length:
         raise bad_cursor()
     return key
+
+
+def time_id_key(created_at: datetime, item_id: uuid.UUID) -> list[Any]:
+    """The sort key of lists ordered by creation time, then id, as a cursor holds it."""
+    return [created_at.isoformat(), str(item_id)]
+
+
+def decode_time_id(cursor: str) -> tuple[datetime, uuid.UUID]:
+    """The (creation time, id) a ``time_id_key`` cursor holds; 422 on ``query.cursor`` for
+    anything else (a time without its zone included: the columns are ``timestamptz``)."""
+    moment, item_id = decode_cursor(cursor, length=2)
+    try:
+        created_at, parsed_id = datetime.fromisoformat(moment), uuid.UUID(item_id)
+    except (TypeError, ValueError, AttributeError):
+        raise bad_cursor() from None
+    if created_at.tzinfo is None:
+        raise bad_cursor()
+    return created_at, parsed_id
 
 
 def next_link(request: Request, key: list[Any] | None) -> str | None:

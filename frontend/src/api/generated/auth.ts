@@ -391,10 +391,18 @@ export interface components {
             /** Scopes */
             scopes: ("stats:read" | "stats:write" | "analytics:read" | "analytics:write" | "ingest:read" | "ingest:write")[];
         };
-        /** ClientList */
-        ClientList: {
+        /**
+         * ClientPage
+         * @description A page of service accounts, oldest first.
+         */
+        ClientPage: {
             /** Items */
             items: components["schemas"]["ClientRead"][];
+            /**
+             * Next
+             * @description Relative URL of the next page (same filters), null on the last page
+             */
+            next: string | null;
         };
         /** ClientRead */
         ClientRead: {
@@ -721,16 +729,18 @@ export interface components {
             /** Role */
             role?: ("user" | "admin") | null;
         };
-        /** UserPage */
+        /**
+         * UserPage
+         * @description A page of users, oldest first.
+         */
         UserPage: {
             /** Items */
             items: components["schemas"]["UserRead"][];
-            /** Page */
-            page: number;
-            /** Page Size */
-            page_size: number;
-            /** Total */
-            total: number;
+            /**
+             * Next
+             * @description Relative URL of the next page (same filters), null on the last page
+             */
+            next: string | null;
         };
         /** UserRead */
         UserRead: {
@@ -892,7 +902,12 @@ export interface operations {
     };
     list_clients_api_auth_clients_get: {
         parameters: {
-            query?: never;
+            query?: {
+                /** @description Clients per page */
+                limit?: number;
+                /** @description From the previous page's next */
+                cursor?: string | null;
+            };
             header?: never;
             path?: never;
             cookie?: never;
@@ -905,7 +920,7 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["ClientList"];
+                    "application/json": components["schemas"]["ClientPage"];
                 };
             };
             /** @description No valid access token */
@@ -2254,8 +2269,12 @@ export interface operations {
             query?: {
                 /** @description Part of an email or name */
                 q?: string | null;
-                page?: number;
-                page_size?: number;
+                /** @description Only this role */
+                role?: ("user" | "admin") | null;
+                /** @description Users per page */
+                limit?: number;
+                /** @description From the previous page's next */
+                cursor?: string | null;
             };
             header?: never;
             path?: never;

@@ -8,7 +8,6 @@ from __future__ import annotations
 
 import asyncio
 import uuid
-from datetime import datetime
 from typing import Any
 
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -18,7 +17,7 @@ from chiiki_analytics.models import Policy
 from chiiki_analytics.schemas import PolicyCreate, PolicyRead, PolicyUpdate
 from chiiki_analytics.stats_client import StatsClient
 from chiiki_shared.errors import NotFound, UnprocessableInput
-from chiiki_shared.pagination import bad_cursor, decode_cursor
+from chiiki_shared.pagination import decode_time_id, time_id_key
 from chiiki_shared.security import Principal
 
 
@@ -99,27 +98,10 @@ async def page(
     """A page of the policies ``principal`` may see (an admin: everyone's unless ``mine``) and
     the sort key of its last one when more follow."""
     owner = None if principal.is_admin and not mine else principal.user_id
-    after = None
-    if cursor is not None:
-        created, last_id = decode_cursor(cursor, length=2)
-        after = (_cursor_time(created), _cursor_id(last_id))
+    after = decode_time_id(cursor) if cursor is not None else None
     rows, more = await repository.list_policies(session, owner_id=owner, limit=limit, after=after)
-    last = [rows[-1].created_at.isoformat(), str(rows[-1].id)] if more and rows else None
+    last = time_id_key(rows[-1].created_at, rows[-1].id) if more and rows else None
     return [read(policy) for policy in rows], last
-
-
-def _cursor_time(value: Any) -> datetime:
-    try:
-        return datetime.fromisoformat(value)
-    except (TypeError, ValueError):
-        raise bad_cursor() from None
-
-
-def _cursor_id(value: Any) -> uuid.UUID:
-    try:
-        return uuid.UUID(value)
-    except (TypeError, ValueError, AttributeError):
-        raise bad_cursor() from None
 
 
 async def delete(session: AsyncSession, principal: Principal, policy_id: uuid.UUID) -> None:

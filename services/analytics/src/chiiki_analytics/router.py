@@ -45,7 +45,7 @@ from chiiki_analytics.schemas import (
 from chiiki_shared.cache import query_cache
 from chiiki_shared.deps import RedisDep, RuntimeDep
 from chiiki_shared.openapi import problem_responses
-from chiiki_shared.pagination import next_link
+from chiiki_shared.pagination import CursorQuery, next_link
 from chiiki_shared.security import CurrentUser, ReadAccess
 
 IndicatorQuery = Annotated[
@@ -190,9 +190,7 @@ async def list_policies(
     principal: CurrentUser,
     session: SessionDep,
     limit: Annotated[int, Query(ge=1, le=200, description="Policies per page")] = 50,
-    cursor: Annotated[
-        str | None, Query(max_length=200, description="From the previous page's next")
-    ] = None,
+    cursor: CursorQuery = None,
     mine: Annotated[bool, Query(description="Admins: only their own policies")] = False,
 ) -> PolicyPage:
     items, last = await policies.page(session, principal, mine=mine, limit=limit, cursor=cursor)

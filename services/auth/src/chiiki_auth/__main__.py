@@ -82,7 +82,13 @@ async def _run(args: argparse.Namespace) -> Any:
     if args.command == "list":
 
         async def listing(service: ClientService) -> list[dict[str, Any]]:
-            return [_summary(client) for client in await service.list()]
+            found, after = [], None
+            while True:
+                clients, more = await service.page(limit=200, after=after)
+                found += [_summary(client) for client in clients]
+                if not more:
+                    return found
+                after = (clients[-1].created_at, clients[-1].id)
 
         return await _with_service(listing)
 

@@ -195,8 +195,10 @@ class ClientService:
         )
         return ClientWithSecret(client, secret)
 
-    async def list(self) -> list[Client]:
-        return await self.clients.all()
+    async def page(
+        self, *, limit: int, after: tuple[datetime, uuid.UUID] | None
+    ) -> tuple[list[Client], bool]:
+        return await self.clients.page(limit=limit, after=after)
 
     async def get(self, client_id: uuid.UUID, *, for_update: bool = False) -> Client:
         client = await self.clients.get(client_id, for_update=for_update)

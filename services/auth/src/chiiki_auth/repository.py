@@ -7,7 +7,7 @@ from collections.abc import Sequence
 from datetime import datetime, timedelta
 from typing import Any
 
-from sqlalchemy import ColumnElement, and_, delete, func, or_, select, update
+from sqlalchemy import ColumnElement, and_, delete, func, or_, select, tuple_, update
 from sqlalchemy.dialects.postgresql import insert
 from sqlalchemy.ext.asyncio import AsyncSession
 
@@ -59,21 +59,30 @@ class UserRepository:
         )
         return None if user_id is None else await self.get(user_id)
 
-    async def page(self, *, search: str | None, offset: int, limit: int) -> tuple[list[User], int]:
-        condition = None
+    async def page(
+        self,
+        *,
+        search: str | None,
+        role: str | None,
+        limit: int,
+        after: tuple[datetime, uuid.UUID] | None,
+    ) -> tuple[list[User], bool]:
+        """Up to ``limit`` users oldest first, matching ``search`` (part of an email or name)
+        and ``role``, after the user ``after`` names (creation time and id); more follow?"""
+        query = select(User) if role is None else select(User).where(User.role == role)
         if search:
             pattern = f"%{_escape_like(search)}%"
-            condition = or_(
-                User.email.ilike(pattern, escape="\\"),
-                User.display_name.ilike(pattern, escape="\\"),
+            query = query.where(
+                or_(
+                    User.email.ilike(pattern, escape="\\"),
+                    User.display_name.ilike(pattern, escape="\\"),
+                )
             )
-        count = select(func.count()).select_from(User)
-        query = select(User).order_by(User.created_at, User.id).offset(offset).limit(limit)
-        if condition is not None:
-            count, query = count.where(condition), query.where(condition)
-        total = await self.session.scalar(count)
-        users = (await self.session.scalars(query)).all()
-        return list(users), int(total or 0)
+        if after is not None:
+            query = query.where(tuple_(User.created_at, User.id) > tuple_(*after))
+        query = query.order_by(User.created_at, User.id).limit(limit + 1)
+        rows = (await self.session.scalars(query)).all()
+        return list(rows[:limit]), len(rows) > limit
 
     async def tokens_not_before_since(self, cutoff: datetime) -> list[tuple[uuid.UUID, datetime]]:
         """Users whose tokens before some moment after ``cutoff`` are refused, with that moment."""
@@ -295,6 +304,13 @@ class ClientRepository:
         )
         return None if inserted is None else await self.get(inserted)
 
-    async def all(self) -> list[Client]:
-        query = select(Client).order_by(Client.created_at, Client.id)
-        return list((await self.session.scalars(query)).all())
+    async def page(
+        self, *, limit: int, after: tuple[datetime, uuid.UUID] | None
+    ) -> tuple[list[Client], bool]:
+        """Up to ``limit`` clients oldest first, after the one ``after`` names; more follow?"""
+        query = select(Client)
+        if after is not None:
+            query = query.where(tuple_(Client.created_at, Client.id) > tuple_(*after))
+        query = query.order_by(Client.created_at, Client.id).limit(limit + 1)
+        rows = (await self.session.scalars(query)).all()
+        return list(rows[:limit]), len(rows) > limit

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import uuid
 from datetime import UTC, datetime
-from typing import Annotated, Any
+from typing import Annotated, Any, Literal
 
 from fastapi import APIRouter, Header, Query, Request, Response
 from fastapi.responses import JSONResponse
@@ -21,7 +21,7 @@ from chiiki_auth.deps import (
 from chiiki_auth.oauth import FORM_MEDIA_TYPE
 from chiiki_auth.schemas import (
     ClientCreate,
-    ClientList,
+    ClientPage,
     ClientRead,
     ClientSecretRead,
     ClientTokenResponse,
@@ -46,6 +46,7 @@ from chiiki_shared.audit.api import OriginDep
 from chiiki_shared.deps import ClientIp
 from chiiki_shared.errors import ApiError, problem_response
 from chiiki_shared.openapi import problem_responses
+from chiiki_shared.pagination import CursorQuery, decode_time_id, next_link, time_id_key
 from chiiki_shared.security import (
     AdminUser,
     CurrentUser,
@@ -280,14 +281,16 @@ async def put_settings(
 async def list_users(
     admin: AdminUser,
     service: AuthServiceDep,
+    request: Request,
     q: Annotated[str | None, Query(max_length=100, description="Part of an email or name")] = None,
-    page: Annotated[int, Query(ge=1, le=100_000)] = 1,
-    page_size: Annotated[int, Query(ge=1, le=100)] = 20,
+    role: Annotated[Literal["user", "admin"] | None, Query(description="Only this role")] = None,
+    limit: Annotated[int, Query(ge=1, le=200, description="Users per page")] = 50,
+    cursor: CursorQuery = None,
 ) -> UserPage:
-    users, total = await service.list_users(search=q, page=page, page_size=page_size)
-    return UserPage(
-        items=[UserRead.of(user) for user in users], total=total, page=page, page_size=page_size
-    )
+    after = decode_time_id(cursor) if cursor is not None else None
+    users, more = await service.list_users(search=q, role=role, limit=limit, after=after)
+    last = time_id_key(users[-1].created_at, users[-1].id) if more and users else None
+    return UserPage(items=[UserRead.of(user) for user in users], next=next_link(request, last))
 
 
 @router.patch(
@@ -355,8 +358,17 @@ async def create_client(
 
 
 @router.get("/clients", summary="Service accounts, revoked ones included (admin)")
-async def list_clients(admin: AdminUser, service: ClientServiceDep) -> ClientList:
-    return ClientList(items=[ClientRead.of(client) for client in await service.list()])
+async def list_clients(
+    request: Request,
+    admin: AdminUser,
+    service: ClientServiceDep,
+    limit: Annotated[int, Query(ge=1, le=200, description="Clients per page")] = 50,
+    cursor: CursorQuery = None,
+) -> ClientPage:
+    after = decode_time_id(cursor) if cursor is not None else None
+    clients, more = await service.page(limit=limit, after=after)
+    last = time_id_key(clients[-1].created_at, clients[-1].id) if more and clients else None
+    return ClientPage(items=[ClientRead.of(c) for c in clients], next=next_link(request, last))
 
 
 @router.get("/clients/{client_id}", summary="A service account (admin)")

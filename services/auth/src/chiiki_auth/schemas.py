@@ -13,6 +13,7 @@ from pydantic import AfterValidator, BaseModel, ConfigDict, Field, model_validat
 from chiiki_auth.models import Client, User
 from chiiki_shared.json_value import JsonValue
 from chiiki_shared.limits import NonNegInt32
+from chiiki_shared.pagination import Page
 from chiiki_shared.security import SCOPES
 
 
@@ -123,11 +124,8 @@ class SessionList(BaseModel):
     items: list[SessionRead]
 
 
-class UserPage(BaseModel):
-    items: list[UserRead]
-    total: int
-    page: int
-    page_size: int
+class UserPage(Page[UserRead]):
+    """A page of users, oldest first."""
 
 
 class UserAdminUpdate(BaseModel):
@@ -177,8 +175,8 @@ class ClientSecretRead(ClientRead):
     client_secret: str = Field(description="Shown this once; only its hash is kept")
 
 
-class ClientList(BaseModel):
-    items: list[ClientRead]
+class ClientPage(Page[ClientRead]):
+    """A page of service accounts, oldest first."""
 
 
 class ClientTokenResponse(BaseModel):

@@ -491,9 +491,14 @@ class AuthService:
     # -- administration ----------------------------------------------------------------------------
 
     async def list_users(
-        self, *, search: str | None, page: int, page_size: int
-    ) -> tuple[list[User], int]:
-        return await self.users.page(search=search, offset=(page - 1) * page_size, limit=page_size)
+        self,
+        *,
+        search: str | None,
+        role: str | None,
+        limit: int,
+        after: tuple[datetime, uuid.UUID] | None,
+    ) -> tuple[list[User], bool]:
+        return await self.users.page(search=search, role=role, limit=limit, after=after)
 
     async def update_user(
         self,
