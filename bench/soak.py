@@ -37,7 +37,7 @@ import psutil
 
 sys.path.insert(0, str(Path(__file__).parent))
 
-from soak_checks import MemorySampler, RevokedTokenProbe, snapshot
+from soak_checks import MemorySampler, RevokedTokenProbe, redis_breakdown, snapshot
 from soak_load import Workload
 from soak_servers import Servers, make_servers
 
@@ -297,6 +297,7 @@ def soak(run_dir: Path) -> dict:
         if logout.status_code != 204:
             raise RuntimeError(f"logging the revoked account out answered {logout.status_code}")
         before = snapshot(servers.database_url)
+        report["redis_before"] = redis_breakdown(servers.redis_url)
         started = time.monotonic()
         faults = Faults(servers, stack, started)
         notes: dict = {}
@@ -322,6 +323,7 @@ def soak(run_dir: Path) -> dict:
         injector.join(timeout=600)
         sampler.stop()
         sampler.sample()
+        report["redis_after"] = redis_breakdown(servers.redis_url)
         report.update(
             routes=workload.results.summary(),
             outcomes_by_phase={k: dict(v) for k, v in workload.results.by_phase.items()},
@@ -391,6 +393,8 @@ def markdown(report: dict) -> str:
         for name in names:
             cells = [f"{s[name]['rss_mb']}" if name in s else "-" for s in samples]
             lines.append(f"| {name} (MB) | " + " | ".join(cells) + " |")
+    for moment in ("before", "after"):
+        lines += _redis_lines(moment, report.get(f"redis_{moment}", {}))
     integrity = report.get("integrity", {})
     lines += [
         "",
@@ -408,6 +412,22 @@ def markdown(report: dict) -> str:
 
 def _overran(signum: int, frame: object) -> None:
     raise TimeoutError("the soak overran its time bound")
+
+
+def _redis_lines(moment: str, breakdown: dict) -> list[str]:
+    if "by_prefix" not in breakdown:
+        return ["", f"Redis {moment} the load: {breakdown.get('error', 'not measured')}"]
+    lines = [
+        "",
+        f"Redis {moment} the load: used {breakdown['used_mb']} MB, resident "
+        f"{breakdown['rss_mb']} MB",
+        "",
+        "| key prefix | keys | MB |",
+        "|---|---|---|",
+    ]
+    for prefix, entry in breakdown["by_prefix"].items():
+        lines.append(f"| `{prefix}` | {entry['keys']} | {round(entry['bytes'] / 2**20, 2)} |")
+    return lines
 
 
 def main() -> int:

@@ -5,6 +5,7 @@
 - Data: per dataset in stats its version, content hash, recorded cell count, the cells actually
   stored and an MD5 of them; per ingest run its status, cell count and pages. Taken before and
   after: nothing may be lost or doubled.
+- Redis: what its memory holds, before and after the load (keys and bytes by key prefix).
 - Revocation: a token logged out before the load starts is sent throughout (``/api/auth/me`` and
   a stats route); any 2xx is a revoked token accepted.
 """
@@ -20,6 +21,7 @@ from dataclasses import dataclass, field
 import httpx
 import psutil
 import psycopg
+import redis
 
 from chiiki_devstack.processes import ProcessTable
 
@@ -50,6 +52,38 @@ def snapshot(database_url: str) -> dict[str, list[tuple]]:
             "datasets": [tuple(row) for row in conn.execute(DATASETS_SQL).fetchall()],
             "runs": [tuple(row) for row in conn.execute(RUNS_SQL).fetchall()],
         }
+
+
+def _prefix(key: bytes) -> str:
+    """A key's kind: its first two ``:`` segments (``chiiki:stats:q:<digest>`` -> ``chiiki:stats``)
+    or the whole name when shorter (Celery's queues, ``_kombu.binding.*``)."""
+    name = key.decode(errors="replace")
+    if name.startswith("celery-task-meta-"):
+        return "celery-task-meta-*"
+    parts = name.split(":")
+    return ":".join(parts[:3]) if len(parts) > 3 else ":".join(parts[:2])
+
+
+def redis_breakdown(url: str) -> dict[str, object]:
+    """Redis's used and resident memory, and its keys and their bytes (``MEMORY USAGE``) by
+    prefix: what a growing Redis is holding."""
+    client = redis.Redis.from_url(url)
+    try:
+        info = client.info("memory")
+        by_prefix: dict[str, dict[str, int]] = {}
+        for key in client.scan_iter(count=1000):
+            entry = by_prefix.setdefault(_prefix(key), {"keys": 0, "bytes": 0})
+            entry["keys"] += 1
+            entry["bytes"] += int(client.memory_usage(key) or 0)
+    except (redis.RedisError, OSError) as exc:
+        return {"error": f"{type(exc).__name__}: {exc}"}
+    finally:
+        client.close()
+    return {
+        "used_mb": round(info["used_memory"] / 2**20, 1),
+        "rss_mb": round(info["used_memory_rss"] / 2**20, 1),
+        "by_prefix": dict(sorted(by_prefix.items(), key=lambda item: -item[1]["bytes"])),
+    }
 
 
 def _tree_rss(pid: int) -> tuple[int, int]:

@@ -15,6 +15,7 @@ from chiiki_analytics.series_forecasts import is_current, precompute_series
 from chiiki_analytics.stats_client import StatsClient
 from chiiki_analytics.tasks import dataset_updated
 from chiiki_devstack.pytest_plugin import delete_redis_keys
+from chiiki_shared.cache import query_cache
 
 FORECASTS = "/api/forecasts"
 TOKYO = "13000"
@@ -28,11 +29,16 @@ def worker_client(analytics_app, login) -> StatsClient:
 
 @pytest.fixture
 def store(analytics_app, worker_client):
-    sessions = analytics_app[0].state.runtime.sessions
+    runtime = analytics_app[0].state.runtime
 
     async def run(indicator: str, regions: list[str], horizons: tuple[int, ...] = (5,)) -> dict:
         return await precompute_series(
-            sessions, worker_client, indicator, horizons=list(horizons), regions=regions
+            runtime.sessions,
+            worker_client,
+            indicator,
+            horizons=list(horizons),
+            regions=regions,
+            cache=query_cache(runtime),
         )
 
     return run
@@ -68,6 +74,11 @@ async def test_the_stored_answer_is_byte_for_byte_the_fitted_one(api, login, sto
         "skipped": 0,
         "changed": 0,
     }
+    # The fitted answer cached by the first request gave way to the stored one.
+    replaced = await get(api, login, "vital.deaths")
+    assert (replaced.headers["x-forecast-source"], replaced.headers["x-cache"]) == ("stored", "HIT")
+    assert replaced.content == fitted.content
+    assert replaced.headers["etag"] == fitted.headers["etag"]
     forget_cached_answers()
     stored = await get(api, login, "vital.deaths")
     assert (stored.headers["x-forecast-source"], stored.headers["x-cache"]) == ("stored", "MISS")
@@ -183,6 +194,7 @@ async def test_a_fit_that_sees_a_new_version_is_made_again_on_it(
     for births) publishes while a series is fitted. The fit is discarded, and that version's
     announcement never asks for births again, so the worker refits on the newer data at once."""
     sessions = analytics_app[0].state.runtime.sessions
+    cache = query_cache(analytics_app[0].state.runtime)
     async with sessions.begin() as session:
         await session.execute(
             delete(SeriesForecast).where(
@@ -205,7 +217,7 @@ async def test_a_fit_that_sees_a_new_version_is_made_again_on_it(
     )
     try:
         counts = await precompute_series(
-            sessions, racing, "vital.births", horizons=[5], regions=["01000"]
+            sessions, racing, "vital.births", horizons=[5], regions=["01000"], cache=cache
         )
         assert len(recomputed) == 1
         assert "vital.births" not in recomputed[0]
@@ -220,7 +232,7 @@ async def test_a_fit_that_sees_a_new_version_is_made_again_on_it(
         assert answer.content == stored.body.encode()
         # Idempotent: a redelivered task finds it up to date.
         again = await precompute_series(
-            sessions, racing, "vital.births", horizons=[5], regions=["01000"]
+            sessions, racing, "vital.births", horizons=[5], regions=["01000"], cache=cache
         )
         assert again == {"stored": 0, "up-to-date": 1, "skipped": 0, "changed": 0}
     finally:

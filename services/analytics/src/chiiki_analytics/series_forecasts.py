@@ -63,12 +63,7 @@ async def respond(
     cache_control: str,
 ) -> Response:
     current = await client.dataset_versions()
-    digest = digest_of(
-        "forecast",
-        query.params(),
-        {dataset: str(version) for dataset, version in current.items()},
-        representation=REPRESENTATION_VERSION,
-    )
+    digest = answer_digest(query, current)
 
     async def produce() -> Rendered:
         stored = await _stored(session, query, current) if query.as_of is None else None
@@ -81,6 +76,16 @@ async def respond(
 
     return await cached_response(
         request, cache, digest=digest, cache_control=cache_control, produce=produce
+    )
+
+
+def answer_digest(query: SeriesQuery, versions: Mapping[str, int]) -> str:
+    """The cache key and ETag of ``query``'s answer on the data at ``versions``."""
+    return digest_of(
+        "forecast",
+        query.params(),
+        {dataset: str(version) for dataset, version in versions.items()},
+        representation=REPRESENTATION_VERSION,
     )
 
 
@@ -129,6 +134,7 @@ async def precompute_series(
     indicator: str,
     *,
     horizons: list[int],
+    cache: QueryCache,
     regions: list[str] | None = None,
 ) -> dict[str, int]:
     """Fit and store the series of ``indicator`` in ``regions`` (every prefecture when None) for
@@ -137,7 +143,9 @@ async def precompute_series(
     changing while it was fitted, FIT_ATTEMPTS times: left for the task's retry)."""
     counts = {"stored": 0, "up-to-date": 0, "skipped": 0, "changed": 0}
     for region in regions if regions is not None else await prefecture_codes(client):
-        outcome = await _precompute_region(session_factory, client, indicator, region, horizons)
+        outcome = await _precompute_region(
+            session_factory, client, cache, indicator, region, horizons
+        )
         for key, count in outcome.items():
             counts[key] += count
     return counts
@@ -159,6 +167,7 @@ FIT_ATTEMPTS = 3
 async def _precompute_region(
     session_factory: async_sessionmaker[AsyncSession],
     client: StatsClient,
+    cache: QueryCache,
     indicator: str,
     region: str,
     horizons: list[int],
@@ -178,6 +187,7 @@ async def _precompute_region(
         if versions != fitted_on:
             continue
         await _store(session_factory, panel, indicator, region, bodies, versions)
+        await _replace_cached(cache, indicator, region, bodies, versions)
         stored |= set(bodies)
         versions = await client.dataset_versions()
         if versions == fitted_on:
@@ -247,6 +257,21 @@ async def _store(
                 versions=versions,
                 body=body.decode(),
             )
+
+
+async def _replace_cached(
+    cache: QueryCache,
+    indicator: str,
+    region: str,
+    bodies: dict[int, bytes],
+    versions: Mapping[str, int],
+) -> None:
+    """Put the stored answers in the query cache under their requests' keys. A request made
+    while the worker was fitting cached the same bytes it fitted itself, saying
+    ``fitted``; that entry would be served, and keep saying so, until the data changed."""
+    for horizon, body in bodies.items():
+        digest = answer_digest(SeriesQuery(indicator, region, horizon, None), versions)
+        await cache.set(digest, Rendered(body, MEDIA_TYPE, {SOURCE_HEADER: STORED}))
 
 
 def _up_to_date(

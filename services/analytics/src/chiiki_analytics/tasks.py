@@ -23,6 +23,7 @@ from chiiki_analytics.service_auth import service_authorization
 from chiiki_analytics.stats_client import StatsClient
 from chiiki_analytics.stored_forecasts import precompute
 from chiiki_shared.bus import Outbox
+from chiiki_shared.cache import query_cache
 from chiiki_shared.contracts import DatasetUpdated
 from chiiki_shared.errors import ServiceUnavailable
 from chiiki_shared.runtime import Runtime
@@ -122,7 +123,11 @@ def precompute_forecasts(payload: dict[str, Any]) -> str:
         if outcome == "unknown-indicator":
             return outcome, {}
         series = await precompute_series(
-            runtime.sessions, client, indicator, horizons=settings.stored_horizons
+            runtime.sessions,
+            client,
+            indicator,
+            horizons=settings.stored_horizons,
+            cache=query_cache(runtime),
         )
         # The map was made from the data of the task's start. A version published since may
         # have been announced before this indicator had a run (so without asking for it): made
