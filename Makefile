@@ -28,6 +28,10 @@ lock: ## Re-pin every dependency into requirements.lock (and each image's deploy
 up: install ## Start the whole stack in the background and wait until it is healthy
 	@$(STACK) up
 
+.PHONY: certs
+certs: install ## A development CA and the gateway's certificate in .run/certs (make up TLS=1 makes them too)
+	@$(STACK) certs
+
 .PHONY: down
 down: ## Stop exactly what `make up` started
 	@if [ -x $(PYTHON) ]; then $(STACK) down; fi

@@ -102,7 +102,10 @@ def test_start_order_waits_on_health_and_migrations() -> None:
         }
         assert services["gateway"]["depends_on"][service] == {"condition": "service_healthy"}
         assert services[service]["healthcheck"]["test"][-1].endswith("/readyz', timeout=2)")
-    assert services["gateway"]["ports"] == ["${GATEWAY_HTTP_PORT:-80}:8080"]
+    assert services["gateway"]["ports"] == [
+        "${GATEWAY_HTTP_PORT:-80}:8080",
+        "${GATEWAY_HTTPS_PORT:-443}:8443",
+    ]
     assert services["flower"]["profiles"] == ["monitoring"]
     assert set(COMPOSE["volumes"]) == {"postgres-data", "redis-data", "gateway-config"}
 

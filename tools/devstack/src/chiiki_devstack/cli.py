@@ -120,6 +120,7 @@ def _can_log_in(stack: Stack, email: str, password: str) -> bool:
         f"{stack.gateway_url()}/api/auth/login",
         json={"email": email, "password": password},
         timeout=10,
+        verify=stack.gateway_verify(),
     )
     return response.status_code == 200
 
@@ -133,6 +134,7 @@ def _clients_get_tokens(stack: Stack) -> bool:
             data={"grant_type": "client_credentials"},
             auth=(str(client["id"]), str(client["secret"])),
             timeout=10,
+            verify=stack.gateway_verify(),
         )
         if response.status_code != 200:
             return False
@@ -196,6 +198,17 @@ def logs(stack: Stack, lines: int) -> None:
         print("\n".join(path.read_text(errors="replace").splitlines()[-lines:]))
 
 
+def make_certs(stack: Stack) -> None:
+    from chiiki_devstack import certs
+
+    files, made = certs.ensure(stack.settings.cert_dir, stack.settings.gateway_host)
+    print(
+        f"{'made' if made else 'still valid'}: {files.cert} (key {files.key}), signed by "
+        f"{files.ca_cert}\n  trust it: curl --cacert {files.ca_cert}, "
+        f"SSL_CERT_FILE={files.ca_cert} for Python, or import it into the browser's authorities"
+    )
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="chiiki-stack", description=__doc__)
     commands = parser.add_subparsers(dest="command", required=True)
@@ -213,6 +226,7 @@ def main(argv: list[str] | None = None) -> int:
     )
     restore_parser.add_argument("source", help="the folder `backup` wrote")
     commands.add_parser("render-gateway", help="write the nginx config and print its path")
+    commands.add_parser("certs", help="a development CA and the gateway's certificate (TLS=1)")
     migration = commands.add_parser("migration", help="autogenerate a migration for a service")
     migration.add_argument("service", choices=SERVICES)
     migration.add_argument("message")
@@ -237,6 +251,8 @@ def main(argv: list[str] | None = None) -> int:
             backup(args.to)
         elif args.command == "restore":
             restore(args.source)
+        elif args.command == "certs":
+            make_certs(stack)
         elif args.command == "render-gateway":
             from chiiki_devstack.gateway import render
 

@@ -28,6 +28,13 @@ class StackSettings(BaseSettings):
     gateway_read_timeout: str = Field(default="30s", alias="GATEWAY_READ_TIMEOUT")
     gateway_connect_timeout: str = Field(default="2s", alias="GATEWAY_CONNECT_TIMEOUT")
     gateway_max_body_size: str = Field(default="1m", alias="GATEWAY_MAX_BODY_SIZE")
+    # TLS=1: the gateway answers HTTPS on GATEWAY_TLS_PORT (HTTP/2, HSTS) and redirects its HTTP
+    # port there. The certificate and key default to the development ones of `make certs`
+    # (RUN_DIR/certs, made by `make up` when missing); a deployment names its own.
+    tls: bool = Field(default=False, alias="TLS")
+    gateway_tls_port: int = Field(default=8443, alias="GATEWAY_TLS_PORT", ge=1, le=65535)
+    gateway_tls_cert: Path | None = Field(default=None, alias="GATEWAY_TLS_CERT")
+    gateway_tls_key: Path | None = Field(default=None, alias="GATEWAY_TLS_KEY")
     # Load balancers in front of the gateway whose X-Forwarded-For it believes (addresses or
     # networks, comma-separated): none by default, so the client is the connection's peer.
     gateway_trusted_proxies: Annotated[list[str], NoDecode] = Field(
@@ -100,7 +107,13 @@ class StackSettings(BaseSettings):
         return self.run_dir / "replay-port"
 
     @property
+    def cert_dir(self) -> Path:
+        return self.run_dir / "certs"
+
+    @property
     def gateway_url(self) -> str:
+        if self.tls:
+            return f"https://{self.gateway_host}:{self.gateway_tls_port}"
         return f"http://{self.gateway_host}:{self.gateway_port}"
 
     def service_port(self, service: str) -> int:

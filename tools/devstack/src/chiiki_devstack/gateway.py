@@ -8,6 +8,7 @@ from pathlib import Path
 
 from jinja2 import Environment, FileSystemLoader, StrictUndefined
 
+from chiiki_devstack import certs
 from chiiki_devstack.config import REPO_ROOT, SERVICES, StackSettings
 
 GATEWAY_DIR = REPO_ROOT / "gateway"
@@ -50,6 +51,17 @@ def brotli_modules(njs: Path) -> list[Path]:
     return found if all(path.exists() for path in found) else []
 
 
+def tls_files(settings: StackSettings) -> tuple[Path, Path]:
+    """The gateway's certificate and key: those configured, else the development ones (made
+    when missing or expiring)."""
+    if settings.gateway_tls_cert and settings.gateway_tls_key:
+        return settings.gateway_tls_cert.resolve(), settings.gateway_tls_key.resolve()
+    if settings.gateway_tls_cert or settings.gateway_tls_key:
+        raise GatewayUnavailable("GATEWAY_TLS_CERT and GATEWAY_TLS_KEY go together")
+    files, _ = certs.ensure(settings.cert_dir, settings.gateway_host)
+    return files.cert.resolve(), files.key.resolve()
+
+
 def render(settings: StackSettings) -> Path:
     """Write the rendered config under the run folder and return its path."""
     run_dir = settings.run_dir / "nginx"
@@ -64,6 +76,7 @@ def render(settings: StackSettings) -> Path:
         autoescape=False,  # noqa: S701 - nginx configuration, not HTML
     ).get_template("nginx.conf.j2")
     njs = njs_module(settings.njs_module)
+    tls_cert, tls_key = tls_files(settings) if settings.tls else (None, None)
     text = template.render(
         worker_processes=settings.gateway_workers,
         run_dir=run_dir,
@@ -78,6 +91,10 @@ def render(settings: StackSettings) -> Path:
         upstreams={name: settings.upstream_address(name) for name in SERVICES},
         listen_host=settings.gateway_host,
         port=settings.gateway_port,
+        tls=settings.tls,
+        tls_port=settings.gateway_tls_port,
+        tls_cert=tls_cert,
+        tls_key=tls_key,
         max_body_size=settings.gateway_max_body_size,
         connect_timeout=settings.gateway_connect_timeout,
         read_timeout=settings.gateway_read_timeout,

@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 import os
 import secrets
+import ssl
 import sys
 import time
 import uuid
@@ -16,7 +17,7 @@ from pathlib import Path
 import httpx
 import structlog
 
-from chiiki_devstack import gateway, infra
+from chiiki_devstack import certs, gateway, infra
 from chiiki_devstack.config import REPO_ROOT, SERVICES, StackSettings
 from chiiki_devstack.processes import ProcessSpec, ProcessTable
 from chiiki_shared.client_address import parse_trusted_proxies
@@ -210,6 +211,15 @@ class Stack:
         except OSError:
             return self.settings.gateway_url
 
+    def gateway_verify(self) -> ssl.SSLContext | bool:
+        """How a client checks the gateway's certificate: against the development authority
+        when the gateway serves the certificate of `make certs`, else the system's."""
+        authority = certs.CertificateFiles(self.settings.cert_dir).ca_cert
+        own = self.settings.gateway_tls_cert is None and authority.exists()
+        if self.gateway_url().startswith("https:") and own:
+            return ssl.create_default_context(cafile=authority)
+        return True
+
     def _wait_for_infrastructure(
         self, resolved: infra.Infrastructure, watched: Collection[str]
     ) -> None:
@@ -311,7 +321,9 @@ class Stack:
 
     def health(self) -> dict[str, object] | None:
         try:
-            response = httpx.get(f"{self.gateway_url()}/api/health", timeout=5)
+            response = httpx.get(
+                f"{self.gateway_url()}/api/health", timeout=5, verify=self.gateway_verify()
+            )
         except httpx.HTTPError:
             return None
         return response.json() if response.status_code in (200, 503) else None
