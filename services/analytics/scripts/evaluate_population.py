@@ -8,7 +8,8 @@ FY2009-2020 (with the three age groups). Printed, and with ``--write`` put into
 docs/analytics.md between the population-evaluation markers:
 
 1. the rolling-origin backtest of the pooled census methods (method x horizon x MAPE, the
-   selected procedure's interval coverage by horizon), every origin 1990-2015 forecast with
+   selected procedure's interval coverage by horizon), every origin from the earliest at
+   which the procedure can run (1985) to 2015 forecast with
    the data up to it only;
 2. the forecasts made as of 2015 and as of 2010, scored on the 2020 census: the pooled
    procedure, every pooled method alone, and the per-series procedure the API used before
@@ -34,14 +35,13 @@ from chiiki_analytics.forecasting.errors import InsufficientData
 from chiiki_analytics.forecasting.forecast import forecast_as_of
 from chiiki_analytics.forecasting.intervals import LEVELS
 from chiiki_analytics.forecasting.pooled import METHODS, CensusPanel
-from chiiki_analytics.forecasting.pooled_forecast import evaluate, pooled_forecast
+from chiiki_analytics.forecasting.pooled_forecast import evaluate, first_origin, pooled_forecast
 from chiiki_analytics.forecasting.series import evenly_spaced_tail
 
 DOC = REPO_ROOT / "docs" / "analytics.md"
 START, END = "<!-- population-evaluation:start -->", "<!-- population-evaluation:end -->"
 NATION = "00000"
 SCORED_YEAR = 2020
-FIRST_ORIGIN = 1990
 AGE_GROUPS = {"aged_0_14": "A1301", "aged_15_64": "A1302", "aged_65_plus": "A1303"}
 
 
@@ -73,7 +73,7 @@ def per_series(regions: tuple[str, ...], as_of: int) -> np.ndarray:
 
 
 def backtest_table(panel: CensusPanel) -> str:
-    rows = evaluate(panel, 2, FIRST_ORIGIN)
+    rows = evaluate(panel, 2)
     lines = [
         "| method | horizon | origins | MAPE | 80% coverage | 95% coverage |",
         "|---|---|---|---|---|---|",
@@ -134,7 +134,8 @@ def main() -> None:
     series = census_series()
     panel = CensusPanel.of(series)
     results = (
-        f"Rolling-origin backtest of the pooled census methods, origins {FIRST_ORIGIN}-2015 "
+        f"Rolling-origin backtest of the pooled census methods, origins {first_origin(panel)}-"
+        f"{panel.periods[-2]} "
         f"(each origin sees only the data up to it; `selected` is the whole procedure):\n\n"
         f"{backtest_table(panel)}\n\nScored on the {SCORED_YEAR} census:\n\n"
         f"{scored_table(panel, series)}\n"

@@ -19,7 +19,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from chiiki_analytics.forecasting.intervals import LEVELS
-from chiiki_analytics.forecasting.pooled import METHODS, STEP, CensusPanel
+from chiiki_analytics.forecasting.pooled import METHODS, STEP, CensusPanel, require
 from chiiki_analytics.forecasting.pooled_selection import RECENT_ORIGINS, PooledSelection, select
 
 CALIBRATION_ORIGINS = 5
@@ -118,10 +118,18 @@ class EvaluationRow:
     coverage: dict[float, float] | None
 
 
-def evaluate(panel: CensusPanel, horizon: int, first_origin: int) -> list[EvaluationRow]:
+def first_origin(panel: CensusPanel) -> int:
+    """The earliest origin at which the whole procedure can run (select and calibrate)."""
+    needed = max(m.min_periods for m in METHODS) + RECENT_ORIGINS + CALIBRATION_ORIGINS
+    require(panel, needed + 1)
+    return panel.periods[needed - 1]
+
+
+def evaluate(panel: CensusPanel, horizon: int, first: int | None = None) -> list[EvaluationRow]:
     """MAPE by method and horizon (5-year steps), and the procedure's coverage, over the
-    origins from ``first_origin`` whose outcome the panel holds."""
-    origins = [p for p in panel.periods[:-1] if p >= first_origin]
+    origins from ``first`` (the earliest possible by default) whose outcome the panel holds."""
+    start = first_origin(panel) if first is None else first
+    origins = [p for p in panel.periods[:-1] if p >= start]
     ape: dict[str, list[list[float]]] = {m.name: [[] for _ in range(horizon)] for m in METHODS}
     ape["selected"] = [[] for _ in range(horizon)]
     hits = {level: [[0, 0] for _ in range(horizon)] for level in LEVELS}
@@ -171,4 +179,11 @@ def _ape(predicted: np.ndarray, actual: np.ndarray) -> list[float]:
     return list(np.abs(predicted[known] - actual[known]) / actual[known] * 100)
 
 
-__all__ = ["RECENT_ORIGINS", "EvaluationRow", "PooledForecast", "evaluate", "pooled_forecast"]
+__all__ = [
+    "RECENT_ORIGINS",
+    "EvaluationRow",
+    "PooledForecast",
+    "evaluate",
+    "first_origin",
+    "pooled_forecast",
+]
