@@ -51,7 +51,7 @@ async def test_the_table_is_the_procedure_run_as_of_each_origin(api, login, real
     for row in selected:
         assert set(row["coverage"]) == {"80", "95"}
         assert 0.5 < row["coverage"]["80"] < row["coverage"]["95"] <= 1
-    assert body["first_origin"] == 1985
+    assert body["first_origin"] == 1990
     assert "census-c01-1920-2015@" in body["data_version"]
 
 

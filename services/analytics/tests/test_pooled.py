@@ -70,7 +70,7 @@ def test_ties_go_to_the_baseline() -> None:
 
 def test_too_few_census_values_are_refused() -> None:
     short = {"01000": {y: 1000.0 + y for y in range(1990, 2020, 5)}}
-    with pytest.raises(InsufficientData, match="need 9 census values five years apart"):
+    with pytest.raises(InsufficientData, match="need 10 census values five years apart"):
         pooled_forecast(CensusPanel.of(short), 1)
 
 

@@ -11,15 +11,17 @@ from __future__ import annotations
 
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
+from functools import partial
 
 import numpy as np
 
 from chiiki_analytics.forecasting.errors import InsufficientData, PeriodOutOfRange
 
 STEP = 5
-# Periods of the pooled growth regression: the last few five-year changes only, since the
-# regime (migration to the cities in the 1960s, decline after 2005) changes over decades.
-POOLED_WINDOW = 3
+# Five-year steps the pooled growth regression is fitted on, one method each (the backtest
+# chooses): the last few only, since the regime (migration to the cities in the 1960s, decline
+# after 2005) changes over decades.
+POOLED_WINDOWS = (2, 3, 4)
 
 
 @dataclass(frozen=True)
@@ -100,12 +102,12 @@ def national_share(logs: np.ndarray, h: int) -> np.ndarray:
     return np.asarray(logs[:, -1:] + national[None, :] + relative[:, None] * steps)
 
 
-def pooled_growth(logs: np.ndarray, h: int) -> np.ndarray:
+def pooled_growth(logs: np.ndarray, h: int, *, window: int) -> np.ndarray:
     """One regression for all regions: the next step's growth on the last one, fitted to the
-    last ``POOLED_WINDOW`` steps, applied recursively."""
+    last ``window`` steps, applied recursively."""
     growth = np.diff(logs, axis=1)
-    targets = growth[:, -POOLED_WINDOW:]
-    lagged = growth[:, -POOLED_WINDOW - 1 : -1]
+    targets = growth[:, -window:]
+    lagged = growth[:, -window - 1 : -1]
     x, y = lagged.ravel(), targets.ravel()
     known = ~np.isnan(x) & ~np.isnan(y)
     design = np.column_stack([np.ones(int(known.sum())), x[known]])
@@ -119,9 +121,12 @@ def pooled_growth(logs: np.ndarray, h: int) -> np.ndarray:
     return np.column_stack(out)
 
 
+_POOLED: dict[int, Method] = {w: partial(pooled_growth, window=w) for w in POOLED_WINDOWS}
+
+
 def ensemble(logs: np.ndarray, h: int) -> np.ndarray:
-    """The mean of the three non-baseline forecasts in logs (a geometric mean of the values)."""
-    forecasts = [method(logs, h) for method in (drift, national_share, pooled_growth)]
+    """The mean of the non-baseline forecasts and drift in logs (a geometric mean of values)."""
+    forecasts = [method(logs, h) for method in (drift, national_share, *_POOLED.values())]
     return np.asarray(np.mean(forecasts, axis=0))
 
 
@@ -133,6 +138,16 @@ class PooledMethod:
     # Census values needed at an origin.
     min_periods: int
     is_baseline: bool = False
+
+
+def _pooled_method(window: int) -> PooledMethod:
+    return PooledMethod(
+        f"pooled_growth_{window}",
+        "One regression for all prefectures of the next five-year growth on the last one, "
+        f"fitted on the last {window} five-year steps.",
+        _POOLED[window],
+        window + 2,
+    )
 
 
 METHODS = (
@@ -147,18 +162,12 @@ METHODS = (
         national_share,
         3,
     ),
-    PooledMethod(
-        "pooled_growth",
-        f"One regression for all prefectures of the next five-year growth on the last one, "
-        f"fitted on the last {POOLED_WINDOW} five-year steps.",
-        pooled_growth,
-        POOLED_WINDOW + 2,
-    ),
+    *(_pooled_method(window) for window in POOLED_WINDOWS),
     PooledMethod(
         "ensemble",
-        "The geometric mean of drift, national_share and pooled_growth.",
+        "The geometric mean of drift, national_share and every pooled_growth.",
         ensemble,
-        POOLED_WINDOW + 2,
+        max(POOLED_WINDOWS) + 2,
     ),
 )
 BY_NAME = {method.name: method for method in METHODS}
