@@ -2,10 +2,12 @@
 
 Intervals are calibrated on the errors of the whole procedure, as the per-series forecasts are:
 at each of the last ``CALIBRATION_ORIGINS`` origins with a known outcome, the method that the
-selection would have chosen then (from the data known then), every region's log error. The
-half-width at horizon ``h`` is the split-conformal quantile of those absolute log errors at
-``h`` (the ``ceil((n+1) * level)``-th smallest of ``n``); a horizon no origin reached is
-extrapolated linearly in ``h`` from the farthest one that was.
+selection would have chosen then (from the data known then), every region's log error. Each
+error is divided by its region's scale at that origin (``error_scale``: the recent past was more
+volatile than now, and unscaled errors gave intervals that covered 96-100%). The half-width at
+horizon ``h`` is the region's scale now times the split-conformal quantile of those scaled
+errors at ``h`` (the ``ceil((n+1) * level)``-th smallest of ``n``); a horizon no origin reached
+is extrapolated linearly in ``h`` from the farthest one that was.
 
 The evaluation runs the whole procedure (selection, fit, calibration) as of each origin with
 the data up to it only, and scores it, and every method alone, on what followed.
