@@ -90,6 +90,10 @@ fuzz: install ## Long fuzzing of all four services: schemathesis and hostile val
 bench: install bench-ingest bench-analytics bench-stats ## Every benchmark: bench-ingest, bench-analytics, bench-stats, then login latency and the gateway's token-check cost (uses wrk if installed)
 	$(VENV)/bin/pytest bench/test_auth_bench.py -q -s -p no:cacheprovider $(PYTEST_ARGS)
 
+.PHONY: evaluate-forecasts
+evaluate-forecasts: install ## Score the prefecture population forecasts: rolling-origin backtest table and the 2015->2020, 2010->2020 MAPE on the 2020 census (writes docs/analytics.md)
+	$(PYTHON) services/analytics/scripts/evaluate_population.py --write
+
 .PHONY: bench-analytics
 bench-analytics: install ## Analytics: the 47-prefecture forecast of one indicator, stored-forecast reads via the gateway
 	$(VENV)/bin/pytest bench/analytics_bench.py -q -s -p no:cacheprovider $(PYTEST_ARGS)

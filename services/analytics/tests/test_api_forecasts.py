@@ -208,3 +208,22 @@ async def test_unknown_query_parameters_are_refused(api, login, problem) -> None
     response = await api.get("/api/analytics/anomalies", params=params, headers=login("a"))
     body = problem(response, 422, "validation-failed")
     assert [e["field"] for e in body["errors"]] == ["query.regoin"]
+
+
+async def test_the_answer_says_why_its_model_won_next_to_the_runners_up(api, login) -> None:
+    response = await api.get(
+        "/api/forecasts",
+        params={"indicator": "population.total", "region": "01000", "horizon": 3},
+        headers=login("alice"),
+    )
+    assert response.status_code == 200, response.text
+    body = response.json()
+    model, candidates = body["model"], {c["name"]: c for c in body["candidates"]}
+    runners_up = model["runners_up"]
+    assert [r["name"] for r in runners_up] == sorted(
+        (name for name in candidates if name != model["name"]), key=lambda n: candidates[n]["mase"]
+    )
+    assert [r["mase"] for r in runners_up] == [candidates[r["name"]]["mase"] for r in runners_up]
+    assert candidates[model["name"]]["mase"] <= runners_up[0]["mase"]
+    best = runners_up[0]
+    assert f"runners-up: {best['name']} {best['mase']:.3f}" in model["reason"]

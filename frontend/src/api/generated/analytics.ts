@@ -144,6 +144,23 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/api/forecasts/evaluation": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** How far to trust the pooled census forecasts: the rolling-origin backtest table */
+        get: operations["forecast_evaluation_api_forecasts_evaluation_get"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/api/forecasts/prefectures": {
         parameters: {
             query?: never;
@@ -232,6 +249,30 @@ export interface components {
             threshold: number;
             /** Unusual Count */
             unusual_count: number;
+        };
+        /** BacktestRow */
+        BacktestRow: {
+            /**
+             * Coverage
+             * @description Share of outcomes inside the 80% and 95% intervals ('selected' only)
+             */
+            coverage: {
+                [key: string]: number;
+            } | null;
+            /** Horizon Years */
+            horizon_years: number;
+            /**
+             * Mape
+             * @description Mean absolute percentage error (%) over regions and origins
+             */
+            mape: number;
+            /**
+             * Method
+             * @description A method alone, or 'selected': the whole procedure
+             */
+            method: string;
+            /** Origins */
+            origins: number;
         };
         /** Cagr */
         Cagr: {
@@ -374,6 +415,36 @@ export interface components {
             intervals: components["schemas"]["CalibrationOut"];
             model: components["schemas"]["ModelOut"];
             region: components["schemas"]["RegionRef"];
+        };
+        /** ForecastEvaluation */
+        ForecastEvaluation: {
+            /** As Of */
+            as_of: number | null;
+            /** Attribution */
+            attribution: string[];
+            /** Backtest */
+            backtest: components["schemas"]["BacktestRow"][];
+            /**
+             * Census Periods
+             * @description [first, last] census year used
+             */
+            census_periods: number[];
+            /** Chosen */
+            chosen: string;
+            /** Data Version */
+            data_version: string;
+            /** First Origin */
+            first_origin: number;
+            indicator: components["schemas"]["IndicatorRef"];
+            /** Method */
+            method: string;
+            /** Reason */
+            reason: string;
+            /**
+             * Selection
+             * @description Every method, best backtest MAPE first
+             */
+            selection: components["schemas"]["MethodScore"][];
         };
         /** ForecastJob */
         ForecastJob: {
@@ -530,6 +601,27 @@ export interface components {
              */
             status: "ok";
         };
+        /** MethodScore */
+        MethodScore: {
+            /** Baseline */
+            baseline: boolean;
+            /** Chosen */
+            chosen: boolean;
+            /** Description */
+            description: string;
+            /**
+             * Mape
+             * @description Backtest MAPE (%) on the latest origins: what chose
+             */
+            mape: number;
+            /**
+             * Mape By Horizon
+             * @description By horizon in census steps
+             */
+            mape_by_horizon: (number | null)[];
+            /** Method */
+            method: string;
+        };
         /** ModelOut */
         ModelOut: {
             /** Description */
@@ -538,6 +630,11 @@ export interface components {
             name: string;
             /** Reason */
             reason: string;
+            /**
+             * Runners Up
+             * @description The other candidates, best backtest MASE first (the chosen one is above)
+             */
+            runners_up: components["schemas"]["RunnerUp"][];
         };
         /** Placebo */
         Placebo: {
@@ -823,6 +920,15 @@ export interface components {
             spread: number;
             /** Z */
             z: number;
+        };
+        /** RunnerUp */
+        RunnerUp: {
+            /** Mape */
+            mape: number | null;
+            /** Mase */
+            mase: number;
+            /** Name */
+            name: string;
         };
         /** Segment */
         Segment: {
@@ -1631,6 +1737,83 @@ export interface operations {
                 };
                 content: {
                     "application/json": components["schemas"]["ForecastDocument"];
+                };
+            };
+            /** @description If-None-Match named the current ETag: nothing changed */
+            304: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+            /** @description No valid access token */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Not found */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Invalid input, each problem listed in errors */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Unexpected server error (logged) */
+            500: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description A dependency (database, Redis, keys) cannot be reached */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    forecast_evaluation_api_forecasts_evaluation_get: {
+        parameters: {
+            query: {
+                /** @description Indicator code, e.g. population.total */
+                indicator: string;
+                /** @description Forecast with the data up to this year only (the rest is shown as actuals) */
+                as_of?: number | null;
+            };
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description With ETag, Cache-Control and X-Cache; compressed when asked */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ForecastEvaluation"];
                 };
             };
             /** @description If-None-Match named the current ETag: nothing changed */

@@ -192,3 +192,39 @@ class PolicyEffect(BaseModel):
     method: str
     indicators: list[IndicatorEffect]
     attribution: list[str]
+
+
+# -- the evaluation of the pooled census forecasts ------------------------------------------------
+
+
+class MethodScore(BaseModel):
+    method: str
+    description: str
+    baseline: bool
+    chosen: bool
+    mape: float = Field(description="Backtest MAPE (%) on the latest origins: what chose")
+    mape_by_horizon: list[float | None] = Field(description="By horizon in census steps")
+
+
+class BacktestRow(BaseModel):
+    method: str = Field(description="A method alone, or 'selected': the whole procedure")
+    horizon_years: int
+    origins: int
+    mape: float = Field(description="Mean absolute percentage error (%) over regions and origins")
+    coverage: dict[str, float] | None = Field(
+        description="Share of outcomes inside the 80% and 95% intervals ('selected' only)"
+    )
+
+
+class ForecastEvaluation(BaseModel):
+    indicator: IndicatorRef
+    data_version: str
+    as_of: int | None
+    census_periods: list[int] = Field(description="[first, last] census year used")
+    chosen: str
+    reason: str
+    selection: list[MethodScore] = Field(description="Every method, best backtest MAPE first")
+    backtest: list[BacktestRow]
+    first_origin: int
+    method: str
+    attribution: list[str]

@@ -66,10 +66,19 @@ class AccuracyOut(BaseModel):
     backtest_errors: int
 
 
+class RunnerUp(BaseModel):
+    name: str
+    mase: float
+    mape: float | None
+
+
 class ModelOut(BaseModel):
     name: str
     description: str
     reason: str
+    runners_up: list[RunnerUp] = Field(
+        description="The other candidates, best backtest MASE first (the chosen one is above)"
+    )
 
 
 class CandidateOut(AccuracyOut):
@@ -117,17 +126,27 @@ def _accuracy(accuracy: Accuracy) -> AccuracyOut:
     )
 
 
+def _runners_up(forecast: Forecast) -> list[RunnerUp]:
+    ranked = sorted(forecast.candidates.items(), key=lambda item: item[1].mase)
+    return [
+        RunnerUp(name=name, mase=accuracy.mase, mape=accuracy.mape)
+        for name, accuracy in ranked
+        if name != forecast.model
+    ]
+
+
 def _reason(forecast: Forecast) -> str:
     chosen = forecast.candidates[forecast.model]
     baseline = forecast.candidates[forecast.baseline]
+    others = ", ".join(f"{r.name} {r.mase:.3f}" for r in _runners_up(forecast)[:3])
     if forecast.model == forecast.baseline:
         return (
             f"No candidate beat the {forecast.baseline} baseline in the backtest "
-            f"(MASE {baseline.mase:.3f}), so the baseline is used."
+            f"(MASE {baseline.mase:.3f}), so the baseline is used; runners-up: {others}."
         )
     return (
         f"Lowest backtest MASE ({chosen.mase:.3f}), below the best baseline "
-        f"({forecast.baseline}, {baseline.mase:.3f})."
+        f"({forecast.baseline}, {baseline.mase:.3f}); runners-up: {others}."
     )
 
 
@@ -167,7 +186,10 @@ def forecast_document(
             for p in forecast.predictions
         ],
         model=ModelOut(
-            name=forecast.model, description=forecast.description, reason=_reason(forecast)
+            name=forecast.model,
+            description=forecast.description,
+            reason=_reason(forecast),
+            runners_up=_runners_up(forecast),
         ),
         accuracy=_accuracy(forecast.accuracy),
         baselines={name: _accuracy(candidates[name]) for name in ("naive", "drift")},

@@ -15,6 +15,7 @@ from fastapi import APIRouter, BackgroundTasks, Query, Request, Response, status
 from chiiki_analytics import (
     analyses,
     conditional,
+    evaluations,
     forecasts,
     jobs,
     policies,
@@ -24,6 +25,7 @@ from chiiki_analytics import (
 )
 from chiiki_analytics.answers import (
     AnomalyDocument,
+    ForecastEvaluation,
     PolicyEffect,
     PrefectureForecasts,
     TrendDocument,
@@ -66,6 +68,10 @@ AsOfQuery = Annotated[
 
 # 404: an unknown indicator, region, policy or job, named in the path, the query or the body.
 NOT_FOUND = problem_responses(404)
+CONDITIONAL: dict[int | str, dict[str, Any]] = {
+    200: {"description": "With ETag, Cache-Control and X-Cache; compressed when asked"},
+    304: {"description": "If-None-Match named the current ETag: nothing changed"},
+}
 forecasts_router = APIRouter(tags=["forecasts"], responses=NOT_FOUND)
 analyses_router = APIRouter(tags=["trends and anomalies"], responses=NOT_FOUND)
 policies_router = APIRouter(tags=["policies"], responses=NOT_FOUND)
@@ -109,6 +115,30 @@ async def forecast(
 
 
 @forecasts_router.get(
+    "/api/forecasts/evaluation",
+    summary="How far to trust the pooled census forecasts: the rolling-origin backtest table",
+    response_model=ForecastEvaluation,
+    responses={**CONDITIONAL, **problem_responses(422, 503)},
+)
+async def forecast_evaluation(
+    request: Request,
+    _: ReadAccess,
+    stats: StatsDep,
+    runtime: RuntimeDep,
+    indicator: IndicatorQuery,
+    as_of: AsOfQuery = None,
+) -> Response:
+    return await conditional.respond(
+        request,
+        runtime,
+        stats,
+        "forecast-evaluation",
+        {"indicator": indicator, "as_of": as_of},
+        lambda: evaluations.evaluation_of(stats, indicator, as_of),
+    )
+
+
+@forecasts_router.get(
     "/api/forecasts/prefectures",
     summary="Every prefecture's stored forecast of an indicator for one year (for the map)",
 )
@@ -130,12 +160,6 @@ async def prefecture_forecasts(
     return await stored_forecasts.stored_for_period(
         session, stats, indicator, period, request_precompute=request_precompute
     )
-
-
-CONDITIONAL: dict[int | str, dict[str, Any]] = {
-    200: {"description": "With ETag, Cache-Control and X-Cache; compressed when asked"},
-    304: {"description": "If-None-Match named the current ETag: nothing changed"},
-}
 
 
 @analyses_router.get(
