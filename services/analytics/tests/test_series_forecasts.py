@@ -6,12 +6,12 @@ from collections.abc import Awaitable, Callable
 
 import httpx
 import pytest
-from sqlalchemy import delete
+from sqlalchemy import delete, update
 
 from chiiki_analytics import repository
 from chiiki_analytics.config import AnalyticsSettings
 from chiiki_analytics.models import DatasetVersion, SeriesForecast
-from chiiki_analytics.series_forecasts import is_current, precompute_series
+from chiiki_analytics.series_forecasts import REPRESENTATION_VERSION, is_current, precompute_series
 from chiiki_analytics.stats_client import StatsClient
 from chiiki_analytics.tasks import dataset_updated
 from chiiki_devstack.pytest_plugin import delete_redis_keys
@@ -270,3 +270,30 @@ def test_only_datasets_that_can_feed_the_indicator_decide_whether_it_is_current(
     with_new = {**known, **announced(vital_2024=["vital.births"])}
     assert not is_current(stored, {"ssdse-b-2023": 2, "census-2020": 1, "vital-2024": 1}, with_new)
     assert not is_current(stored, {"ssdse-b-2023": 2, "census-2020": 1, "other": 1}, known)
+
+
+async def test_a_row_of_an_older_representation_is_never_served_and_is_fitted_again(
+    api, login, store, analytics_app
+) -> None:
+    await store("vital.deaths", [TOKYO])
+    sessions = analytics_app[0].state.runtime.sessions
+    async with sessions.begin() as session:
+        await session.execute(
+            update(SeriesForecast)
+            .where(SeriesForecast.indicator == "vital.deaths", SeriesForecast.region_code == TOKYO)
+            .values(representation="1", body='{"an": "older shape"}')
+        )
+    forget_cached_answers()
+    fitted = await get(api, login, "vital.deaths")
+    assert fitted.headers["x-forecast-source"] == "fitted"
+    assert "runners_up" in fitted.json()["model"]
+    assert await store("vital.deaths", [TOKYO]) == {
+        "stored": 1,
+        "up-to-date": 0,
+        "skipped": 0,
+        "changed": 0,
+    }
+    async with sessions() as session:
+        row = await repository.series_forecast(session, "vital.deaths", TOKYO, 5)
+    assert row is not None
+    assert (row.representation, row.body) == (REPRESENTATION_VERSION, fitted.text)

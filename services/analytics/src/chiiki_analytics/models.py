@@ -171,4 +171,7 @@ class SeriesForecast(Base):
     # dataset -> version of every dataset stats served when the fit was made.
     versions: Mapped[dict[str, int]] = mapped_column(JSONB)
     body: Mapped[str] = mapped_column(Text)
+    # The answer's shape (series_forecasts.REPRESENTATION_VERSION when stored): a row of another
+    # shape is never served, and is fitted again.
+    representation: Mapped[str] = mapped_column(String(20), server_default="1")
     computed_at: Mapped[datetime] = _now_column()

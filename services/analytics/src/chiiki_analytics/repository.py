@@ -332,9 +332,15 @@ async def store_series_forecast(
     data_version: str,
     versions: dict[str, int],
     body: str,
+    representation: str,
 ) -> None:
     """Keep the newest fit of (indicator, region, horizon), replacing the one before."""
-    values = {"data_version": data_version, "versions": versions, "body": body}
+    values = {
+        "data_version": data_version,
+        "versions": versions,
+        "body": body,
+        "representation": representation,
+    }
     statement = insert(SeriesForecast).values(
         indicator=indicator, region_code=region, horizon=horizon, **values
     )

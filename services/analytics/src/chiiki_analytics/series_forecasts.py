@@ -96,7 +96,7 @@ async def _stored(
     if row is None:
         return None
     announced = await repository.dataset_versions(session)
-    return row if is_current(row, current, announced) else None
+    return row if _up_to_date(row, current, announced) else None
 
 
 def feeds(
@@ -256,6 +256,7 @@ async def _store(
                 data_version=panel.data_version,
                 versions=versions,
                 body=body.decode(),
+                representation=REPRESENTATION_VERSION,
             )
 
 
@@ -277,4 +278,9 @@ async def _replace_cached(
 def _up_to_date(
     row: SeriesForecast | None, current: Mapping[str, int], announced: Mapping[str, DatasetVersion]
 ) -> bool:
-    return row is not None and is_current(row, current, announced)
+    """Stored in today's shape, and made from the data it would be made from now."""
+    return (
+        row is not None
+        and row.representation == REPRESENTATION_VERSION
+        and is_current(row, current, announced)
+    )
