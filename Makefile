@@ -7,6 +7,7 @@ PYTHON := $(VENV)/bin/python
 STACK := $(PYTHON) -m chiiki_devstack.cli
 UV ?= $(shell command -v uv 2>/dev/null || echo $(VENV)/bin/uv)
 PYTEST_ARGS ?=
+CHECKOV := .tools/checkov/bin/checkov
 
 .PHONY: help
 help: ## List the targets
@@ -18,6 +19,13 @@ $(VENV)/.synced: requirements.lock
 
 .PHONY: install
 install: $(VENV)/.synced ## Create the virtual environment from requirements.lock (and nginx when root)
+
+# checkov (the Kubernetes policy checks of make test) in an environment of its own: its many
+# pins would otherwise constrain the services' dependencies.
+$(CHECKOV): tools/checkov/requirements.lock | $(VENV)/.synced
+	$(UV) venv -q --allow-existing --python $(PYTHON) .tools/checkov
+	$(UV) pip sync -q --require-hashes --python .tools/checkov/bin/python tools/checkov/requirements.lock
+	@touch $@
 
 .PHONY: lock
 lock: ## Re-pin every dependency into requirements.lock (and each image's deploy/images/<role>.lock)
@@ -78,7 +86,7 @@ client: install ## Regenerate frontend/src/api/generated/*.ts from the services'
 	$(PYTHON) tools/contract/generate.py
 
 .PHONY: test
-test: lint ## Lint, then every test (unit, integration, end to end)
+test: lint $(CHECKOV) ## Lint, then every test (unit, integration, end to end)
 	$(VENV)/bin/pytest $(PYTEST_ARGS)
 
 .PHONY: fuzz
