@@ -102,6 +102,12 @@ bench: install bench-ingest bench-analytics bench-stats ## Every benchmark: benc
 evaluate-forecasts: install ## Score the prefecture population forecasts: rolling-origin backtest table and the 2015->2020, 2010->2020 MAPE on the 2020 census (writes docs/analytics.md)
 	$(PYTHON) services/analytics/scripts/evaluate_population.py --write
 
+.PHONY: bench-frontend
+bench-frontend: install ## Dashboard (against the stack of `make up`): first-load JavaScript budget, time to the KPI cards cold and warm (RUNS=5)
+	@test -f .run/gateway-url || { echo "bench-frontend measures the running stack: make up first"; exit 1; }
+	npm --prefix frontend run --silent budget
+	CHIIKI_URL=$$(cat .run/gateway-url) RUNS=$${RUNS:-5} node frontend/bench/time-to-kpi.mjs
+
 .PHONY: bench-analytics
 bench-analytics: install ## Analytics: the 47-prefecture forecast of one indicator, stored-forecast reads via the gateway
 	$(VENV)/bin/pytest bench/analytics_bench.py -q -s -p no:cacheprovider $(PYTEST_ARGS)
