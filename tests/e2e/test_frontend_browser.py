@@ -59,8 +59,8 @@ def _warm_municipal_map(gateway_url: str, admin_headers: Callable[[], dict[str, 
     """The whole-country municipal layer takes seconds to build on a loaded machine, more than
     the e2e gateway's read timeout: asked until stats has it cached, so the page's request is a
     cache hit (the page itself would show its error state and a retry button)."""
-    url = f"{gateway_url}/api/population"
-    params = {"level": "municipality", "indicators": "population.total", "format": "geojson"}
+    url = f"{gateway_url}/api/indicators/population.total/cross-section"
+    params = {"level": "municipality", "format": "geojson"}
     deadline = time.monotonic() + 180
     while httpx.get(url, params=params, headers=admin_headers(), timeout=30).status_code != 200:
         assert time.monotonic() < deadline, "the municipal map was never served"

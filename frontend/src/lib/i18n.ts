@@ -95,3 +95,26 @@ export function named(item: { name_ja?: string | null; name_en?: string | null }
 export function unitOf(item: { unit?: string | null; unit_en?: string | null }): string {
   return (lang.value === "en" ? item.unit_en : item.unit) ?? item.unit ?? "";
 }
+
+// The catalog's indicator categories (stats' indicators.yaml), for grouping them in menus.
+const categories: Record<string, [string, string]> = {
+  population: ["人口", "Population"],
+  land: ["国土", "Land"],
+  vital: ["人口動態", "Births and deaths"],
+  migration: ["人口移動", "Migration"],
+  labour: ["労働", "Labour"],
+  economy: ["経済", "Economy"],
+  tourism: ["観光", "Tourism"],
+  health: ["保健・医療", "Health"],
+  education: ["教育", "Education"],
+  welfare: ["福祉", "Welfare"],
+  housing: ["住宅", "Housing"],
+  environment: ["環境", "Environment"],
+  climate: ["気候", "Climate"],
+  spending: ["家計", "Household spending"],
+};
+
+export function categoryName(code: string): string {
+  const names = categories[code];
+  return names ? names[lang.value === "ja" ? 0 : 1] : code;
+}

@@ -68,6 +68,13 @@ test("the prefecture map draws 47 features; the municipal map draws every one of
     return canvas?.getAttribute("data-drawn-features") === canvas?.getAttribute("data-features");
   }, null, { timeout: 120_000 });
   await screenshot(page, "map-municipalities");
+  // Any indicator of the catalog: the job openings ratio, in its own unit.
+  await page.selectOption("select[name=level]", "prefecture");
+  await page.selectOption("select[name=indicator]", "labour.job_openings_ratio");
+  await page.locator(".legend", { hasText: "倍" }).waitFor(DEADLINE);
+  await page.waitForFunction(() => document.querySelector(".map-canvas")?.getAttribute("data-drawn-features") === "47", null, DEADLINE);
+  assert.equal(await page.locator("table tbody tr").first().locator("td").first().textContent(), "1");
+  await screenshot(page, "map-job-openings-ratio");
 });
 
 test("livability weights are saved and restored at the next login", async () => {

@@ -127,6 +127,23 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/api/indicators/{code}/cross-section": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** One indicator for every region of a level in one year, with ranks (1 = largest): the map of any indicator */
+        get: operations["indicator_cross_section_api_indicators__code__cross_section_get"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/api/kpi": {
         parameters: {
             query?: never;
@@ -585,6 +602,27 @@ export interface components {
             unit: string;
             /** Unit En */
             unit_en: string | null;
+        } & {
+            [key: string]: components["schemas"]["JsonValue"];
+        };
+        /**
+         * IndicatorCrossSection
+         * @description One indicator for every region of a level in one year, with ranks.
+         */
+        IndicatorCrossSection: {
+            /** Attribution */
+            attribution: string[];
+            /** Indicators */
+            indicators: components["schemas"]["Indicator"][];
+            /** Level */
+            level: string;
+            parent: components["schemas"]["Region"] | null;
+            /** Regions */
+            regions: {
+                [key: string]: components["schemas"]["JsonValue"];
+            }[];
+            /** Year */
+            year: number | null;
         } & {
             [key: string]: components["schemas"]["JsonValue"];
         };
@@ -1528,6 +1566,95 @@ export interface operations {
                 };
                 content: {
                     "application/json": components["schemas"]["IndicatorDetail"];
+                };
+            };
+            /** @description If-None-Match named the current ETag: nothing changed */
+            304: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+            /** @description No valid access token */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Not found */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Invalid input, each problem listed in errors */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Unexpected server error (logged) */
+            500: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description A dependency (database, Redis, keys) cannot be reached */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    indicator_cross_section_api_indicators__code__cross_section_get: {
+        parameters: {
+            query?: {
+                /** @description Language of labels (csv, chartjs, geojson): ja or en */
+                lang?: "ja" | "en";
+                /** @description csv: start with a UTF-8 byte order mark, so Excel reads it as UTF-8 */
+                bom?: boolean;
+                period?: string | null;
+                /** @description prefecture, municipality or ward */
+                level?: "prefecture" | "municipality" | "ward";
+                /** @description Only regions inside this region (e.g. a prefecture code) */
+                parent?: string | null;
+                format?: "json" | "csv" | "chartjs" | "geojson" | "topojson";
+            };
+            header?: never;
+            path: {
+                /** @description Indicator code (e.g. population.total) */
+                code: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description The answer, in the format asked for (`format`). Carries ETag, Cache-Control and X-Cache (HIT, MISS or BYPASS when Redis is down). */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/geo+json": components["schemas"]["FeatureCollection"];
+                    "application/json": components["schemas"]["IndicatorCrossSection"] | components["schemas"]["ChartData"];
+                    "application/topo+json": components["schemas"]["Topology"];
+                    "text/csv": string;
                 };
             };
             /** @description If-None-Match named the current ETag: nothing changed */

@@ -512,6 +512,10 @@ class CrossSectionQuery(MapQuery):
     indicators: PopulationList | None = None
 
 
+class IndicatorCrossSectionQuery(MapQuery):
+    """The cross-section of the indicator the path names."""
+
+
 class PyramidQuery(YearRangeQuery):
     measure: Measure = Field("count", description="chartjs bars: count or share (% of the year)")
     fmt: SeriesFormat = Field("json", alias="format")

@@ -112,6 +112,10 @@ class PopulationCrossSection(_Answer):
     attribution: Attribution
 
 
+class IndicatorCrossSection(PopulationCrossSection):
+    """One indicator for every region of a level in one year, with ranks."""
+
+
 class Pyramid(_Answer):
     region: Region
     dataset: str

@@ -8,8 +8,15 @@ from fastapi import Path, Query, Response
 
 from chiiki_stats import indicators, schemas
 from chiiki_stats.deps import ContextDep, require_indicators
-from chiiki_stats.formats import TABULAR
-from chiiki_stats.params import IndicatorCode, IndicatorListQuery, JsonQuery, reject
+from chiiki_stats.formats import ALL_FORMATS, TABULAR
+from chiiki_stats.params import (
+    IndicatorCode,
+    IndicatorCrossSectionQuery,
+    IndicatorListQuery,
+    JsonQuery,
+    reject,
+)
+from chiiki_stats.routers import cross_sections
 from chiiki_stats.routers.common import ready, stats_router
 from chiiki_stats.schemas import answer
 
@@ -56,3 +63,19 @@ async def get_indicator(
         query=params,
         produce=lambda: ready(indicators.indicator_detail(catalog, code, ctx.datasets)),
     )
+
+
+@router.get(
+    "/api/indicators/{code}/cross-section",
+    responses=answer(schemas.IndicatorCrossSection, *ALL_FORMATS),
+    summary="One indicator for every region of a level in one year, with ranks (1 = largest): "
+    "the map of any indicator",
+)
+async def indicator_cross_section(
+    ctx: ContextDep,
+    code: Annotated[IndicatorCode, Path(description="Indicator code (e.g. population.total)")],
+    params: Annotated[IndicatorCrossSectionQuery, Query()],
+) -> Response:
+    require_indicators(ctx.reference, [code])
+    chosen = [ctx.reference.catalog[code]]
+    return await cross_sections.respond(ctx, params, chosen, "indicators.cross_section")

@@ -7,16 +7,15 @@ from typing import Annotated
 from fastapi import Query, Response
 
 from chiiki_stats import population, pyramid, schemas
-from chiiki_stats.deps import ContextDep, require_indicators, require_regions
+from chiiki_stats.deps import ContextDep, require_regions
 from chiiki_stats.formats import ALL_FORMATS, NO_MAP
 from chiiki_stats.params import CrossSectionQuery, PopulationSeriesQuery, PyramidQuery
 from chiiki_stats.periods import YearSpan
+from chiiki_stats.routers import cross_sections
 from chiiki_stats.routers.common import FOUND, RegionPath, params_of, stats_router
 from chiiki_stats.schemas import answer
 from chiiki_stats.values import (
     Evaluator,
-    cross_section,
-    latest_year,
     sources_in,
     yearly_values,
 )
@@ -69,49 +68,8 @@ async def population_series(
 async def population_cross_section(
     ctx: ContextDep, params: Annotated[CrossSectionQuery, Query()]
 ) -> Response:
-    chosen_level, parent_code, span = params.level, params.parent, params.span
-    requested, language = params.indicators, params.lang
-    reference = ctx.reference
-    parent_region = require_regions(reference, [parent_code])[0] if parent_code else None
-    regions = reference.regions.at_level(chosen_level, parent_code)
-    catalog = reference.catalog
-    chosen = population.population_codes(catalog, requested)
-    require_indicators(reference, [indicator.code for indicator in chosen])
-    codes = [indicator.code for indicator in chosen]
-    region_codes = [region.code for region in regions]
-    evaluator = Evaluator(catalog, reference.regions)
-
-    async def produce() -> population.CrossSection:
-        year, kinds = (span.first, span.kinds) if span else (None, None)
-        if year is None:
-            year = await latest_year(ctx.session, evaluator, codes[0], region_codes)
-        values = await cross_section(ctx.session, evaluator, codes, region_codes, year or 0, kinds)
-        return population.CrossSection(
-            chosen_level,
-            year,
-            parent_region,
-            regions,
-            chosen,
-            values,
-            ctx.notes,
-            ctx.attribution(sources_in(values)),
-            language,
-        )
-
-    return await ctx.respond(
-        "population.cross_section",
-        params_of(
-            level=chosen_level,
-            parent=parent_code,
-            year=span.first if span else "latest",
-            kinds=span.kinds if span else None,
-            indicators=codes,
-            lang=language,
-        ),
-        datasets=catalog.datasets_for(codes),
-        query=params,
-        produce=produce,
-    )
+    chosen = population.population_codes(ctx.reference.catalog, params.indicators)
+    return await cross_sections.respond(ctx, params, chosen, "population.cross_section")
 
 
 @router.get(

@@ -1,0 +1,62 @@
+"""Cross-sections: indicators for every region of a level in one year, with ranks, in any format
+(maps included). Answered alike for the population indicators (``/api/population``) and for any
+one indicator of the catalog (``/api/indicators/{code}/cross-section``)."""
+
+from __future__ import annotations
+
+from fastapi import Response
+
+from chiiki_stats import population
+from chiiki_stats.catalog import IndicatorDef
+from chiiki_stats.deps import Context, require_indicators, require_regions
+from chiiki_stats.params import MapQuery
+from chiiki_stats.routers.common import params_of
+from chiiki_stats.values import Evaluator, cross_section, latest_year, sources_in
+
+
+async def respond(
+    ctx: Context, params: MapQuery, chosen: list[IndicatorDef], route: str
+) -> Response:
+    """The cross-section of ``chosen`` that ``params`` asks for (its year: the latest year the
+    level has a value of the first indicator, unless given)."""
+    chosen_level, parent_code, span = params.level, params.parent, params.span
+    language = params.lang
+    reference = ctx.reference
+    parent_region = require_regions(reference, [parent_code])[0] if parent_code else None
+    regions = reference.regions.at_level(chosen_level, parent_code)
+    codes = [indicator.code for indicator in chosen]
+    require_indicators(reference, codes)
+    region_codes = [region.code for region in regions]
+    evaluator = Evaluator(reference.catalog, reference.regions)
+
+    async def produce() -> population.CrossSection:
+        year, kinds = (span.first, span.kinds) if span else (None, None)
+        if year is None:
+            year = await latest_year(ctx.session, evaluator, codes[0], region_codes)
+        values = await cross_section(ctx.session, evaluator, codes, region_codes, year or 0, kinds)
+        return population.CrossSection(
+            chosen_level,
+            year,
+            parent_region,
+            regions,
+            chosen,
+            values,
+            ctx.notes,
+            ctx.attribution(sources_in(values)),
+            language,
+        )
+
+    return await ctx.respond(
+        route,
+        params_of(
+            level=chosen_level,
+            parent=parent_code,
+            year=span.first if span else "latest",
+            kinds=span.kinds if span else None,
+            indicators=codes,
+            lang=language,
+        ),
+        datasets=reference.catalog.datasets_for(codes),
+        query=params,
+        produce=produce,
+    )
