@@ -5,7 +5,7 @@ from __future__ import annotations
 import structlog
 from fastapi import FastAPI
 
-from chiiki_ingest import catalog, metrics
+from chiiki_ingest import catalog, metrics, watchdog
 from chiiki_ingest.audit import AUDIT_LOG
 from chiiki_ingest.config import IngestSettings
 from chiiki_ingest.messaging import CeleryBus
@@ -51,8 +51,8 @@ def create_app(settings: IngestSettings | None = None) -> FastAPI:
             "サービスの内容は国によって保証されたものではありません。"
         ),
         routers=[router, audit_router(AUDIT_LOG, "/api/ingest")],
-        on_startup=[open_bus, sync_catalog, metrics.start],
-        on_shutdown=[metrics.stop, close_bus],
+        on_startup=[open_bus, sync_catalog, metrics.start, watchdog.start],
+        on_shutdown=[watchdog.stop, metrics.stop, close_bus],
         reject_unknown_query=True,
     )
     answer_head(app)

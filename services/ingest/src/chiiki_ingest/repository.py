@@ -361,9 +361,20 @@ async def upsert_catalog_spec(session: AsyncSession, values: dict[str, Any]) -> 
     then the row keeps whatever the admin API changed in the meantime."""
     statement = insert(CatalogEntry).values(**values, origin="catalog")
     updated = {key: statement.excluded[key] for key in values if key != "stats_data_id"}
+    # Ticks are due from the moment the table is (again) on a schedule.
+    rescheduled = sa.or_(
+        CatalogEntry.schedule.is_distinct_from(statement.excluded.schedule),
+        sa.and_(CatalogEntry.enabled.is_(False), statement.excluded.enabled.is_(True)),
+    )
+    since = sa.case((rescheduled, sa.func.now()), else_=CatalogEntry.scheduled_since)
     statement = statement.on_conflict_do_update(
         index_elements=[CatalogEntry.stats_data_id],
-        set_={**updated, "origin": "catalog", "updated_at": sa.func.now()},
+        set_={
+            **updated,
+            "origin": "catalog",
+            "updated_at": sa.func.now(),
+            "scheduled_since": since,
+        },
         where=CatalogEntry.spec_hash.is_distinct_from(statement.excluded.spec_hash),
     )
     await session.execute(statement)

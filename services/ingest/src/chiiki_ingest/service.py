@@ -356,6 +356,8 @@ async def update_entry(
     for field, value in merged.model_dump(mode="json").items():
         setattr(entry, field, value)
     entry.updated_at = func.now()
+    if merged.schedule != current["schedule"] or (merged.enabled and not current["enabled"]):
+        entry.scheduled_since = func.now()  # ticks before now were not due under this schedule
     await session.flush()
     await session.refresh(entry)
     if entry_snapshot(entry) != current:

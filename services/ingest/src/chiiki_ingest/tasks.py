@@ -14,8 +14,9 @@ from typing import Any
 
 import structlog
 from celery import Celery, Task, shared_task
+from sqlalchemy.ext.asyncio import AsyncSession
 
-from chiiki_ingest import alerts, catalog, repository, runs, service
+from chiiki_ingest import alerts, catalog, repository, runs, service, ticks
 from chiiki_ingest.config import IngestSettings
 from chiiki_ingest.locks import is_locked
 from chiiki_ingest.messaging import CeleryBus, RunIngestion
@@ -65,18 +66,72 @@ def run_ingestion(self: Task[Any, Any], payload: dict[str, Any]) -> str:
 def schedule_catalog(
     self: Task[Any, Any], payload: dict[str, Any] | None = None
 ) -> dict[str, list[str]]:
-    """Enqueue every enabled catalog entry on ``schedule`` (default ``daily``)."""
+    """Enqueue every enabled catalog entry on ``schedule`` (default ``daily``) and record the tick
+    of each: the run it queued, or the active run it found (``ticks``). A second delivery of the
+    same tick queues nothing."""
     schedule = (payload or {}).get("schedule", catalog.DAILY)
+    settings = get_settings()
+    expression = ticks.cron_of(settings, schedule)
+    due_at = None if expression is None else ticks.last_due(expression, datetime.now(UTC))
 
     async def work(runtime: Runtime) -> dict[str, list[str]]:
         async with session_scope(runtime.sessions) as session:
-            await catalog.sync(session, catalog.load(get_settings().catalog_path))
+            await catalog.sync(session, catalog.load(settings.catalog_path))
             entries = await repository.entries_on_schedule(session, schedule)
-        return await _enqueue(runtime, self.app, [e.stats_data_id for e in entries], "schedule")
+        ids = [e.stats_data_id for e in entries]
+        if due_at is None:
+            return await _enqueue(runtime, self.app, ids, "schedule")
+        return await _tick(runtime, self.app, ids, schedule, due_at)
 
     result = RUNTIME.run(work)
-    logger.info("ingest.catalog_scheduled", schedule=schedule, **result)
+    logger.info(
+        "ingest.catalog_scheduled",
+        schedule=schedule,
+        due_at=due_at.isoformat() if due_at else None,
+        **result,
+    )
     return result
+
+
+async def _tick(
+    runtime: Runtime, app: Celery, stats_data_ids: list[str], schedule: str, due_at: datetime
+) -> dict[str, list[str]]:
+    result: dict[str, list[str]] = {"queued": [], "skipped_active": [], "already_ticked": []}
+    outbox = Outbox()
+    for stats_data_id in stats_data_ids:
+        async with session_scope(runtime.sessions) as session:
+            if await ticks.ticked(session, stats_data_id, due_at):
+                result["already_ticked"].append(stats_data_id)
+                continue
+            try:
+                run = await service.enqueue_run(
+                    session, outbox, get_settings(), stats_data_id, trigger="schedule"
+                )
+            except runs.ActiveRunExists as busy:
+                await _adopt(session, busy, due_at, schedule)
+                result["skipped_active"].append(stats_data_id)
+                continue
+            await ticks.record_tick(
+                session, stats_data_id, due_at, schedule, run_id=run.id, trigger=run.trigger
+            )
+        result["queued"].append(str(run.id))
+    await outbox.flush_async(app)
+    return result
+
+
+async def _adopt(
+    session: AsyncSession, busy: runs.ActiveRunExists, due_at: datetime, schedule: str
+) -> None:
+    """The table had an active run at the tick: that run's outcome is the tick's."""
+    active = None if busy.run_id is None else await repository.get_run(session, busy.run_id)
+    await ticks.record_tick(
+        session,
+        busy.stats_data_id,
+        due_at,
+        schedule,
+        run_id=busy.run_id,
+        trigger=active.trigger if active is not None else ticks.NO_TRIGGER,
+    )
 
 
 @shared_task(name="ingest.bootstrap_catalog", bind=True)
