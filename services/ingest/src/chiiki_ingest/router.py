@@ -6,9 +6,9 @@ import uuid
 from datetime import datetime
 from typing import Annotated
 
-from fastapi import APIRouter, Depends, Path, Query, Response
+from fastapi import APIRouter, Depends, Path, Query, Request, Response
 
-from chiiki_ingest import repository, service
+from chiiki_ingest import repository, scheduling, service
 from chiiki_ingest.catalog import STATS_DATA_ID
 from chiiki_ingest.deps import SettingsDep, UnitOfWorkDep
 from chiiki_ingest.schemas import (
@@ -23,9 +23,11 @@ from chiiki_ingest.schemas import (
     RunList,
     RunStatusName,
     RunSummary,
+    SchedulePage,
 )
 from chiiki_shared.audit.api import OriginDep, actor_of
 from chiiki_shared.limits import NonNegInt64
+from chiiki_shared.pagination import next_link
 from chiiki_shared.security import AdminUser, admin_principal
 
 # Every route is for admins; the gateway checks the token too, the service does not rely on it.
@@ -200,6 +202,44 @@ async def rollback(
         body.version,
         actor=actor_of(admin),
         origin=origin,
+    )
+    response.headers["Location"] = f"/api/ingest/runs/{run.id}"
+    return RunAccepted.of(run)
+
+
+@router.get("/schedule", summary="Every scheduled table: cron, latest tick and outcome, next tick")
+async def list_schedule(
+    request: Request,
+    uow: UnitOfWorkDep,
+    settings: SettingsDep,
+    limit: Annotated[int, Query(ge=1, le=200, description="Tables per page")] = 100,
+    cursor: Annotated[
+        str | None, Query(max_length=200, description="From the previous page's next")
+    ] = None,
+) -> SchedulePage:
+    items, last = await scheduling.page(uow.session, settings, limit=limit, cursor=cursor)
+    return SchedulePage(items=items, next=next_link(request, last))
+
+
+@router.post(
+    "/schedule/{stats_data_id}/run",
+    status_code=202,
+    summary="Run a catalog table now (trigger `run-now`)",
+    responses={
+        404: {"description": "no such catalog entry"},
+        409: {"description": "the entry is disabled, or the dataset has an active run"},
+    },
+)
+async def run_now(
+    stats_data_id: StatsDataId,
+    uow: UnitOfWorkDep,
+    settings: SettingsDep,
+    response: Response,
+    admin: AdminUser,
+    origin: OriginDep,
+) -> RunAccepted:
+    run = await scheduling.run_now(
+        uow.session, uow.outbox, settings, stats_data_id, actor=actor_of(admin), origin=origin
     )
     response.headers["Location"] = f"/api/ingest/runs/{run.id}"
     return RunAccepted.of(run)

@@ -96,7 +96,7 @@ async def enqueue_run(
     return run
 
 
-def _active_conflict(error: runs.ActiveRunExists) -> ActiveRunConflict:
+def active_conflict(error: runs.ActiveRunExists) -> ActiveRunConflict:
     return ActiveRunConflict(
         f"{error.stats_data_id} already has a queued or running run ({error.run_id}); "
         "one run per dataset at a time",
@@ -126,12 +126,12 @@ async def create_run(
             dry_run=request.dry_run,
         )
     except runs.ActiveRunExists as error:
-        raise _active_conflict(error) from None
-    await _audit_run(session, run, "run.triggered", actor, origin)
+        raise active_conflict(error) from None
+    await audit_run(session, run, "run.triggered", actor, origin)
     return run
 
 
-async def _audit_run(
+async def audit_run(
     session: AsyncSession, run: Run, action: str, actor: Actor, origin: Origin
 ) -> None:
     await AUDIT_LOG.record(
@@ -183,8 +183,8 @@ async def retry_run(
             dry_run=original.dry_run,
         )
     except runs.ActiveRunExists as error:
-        raise _active_conflict(error) from None
-    await _audit_run(session, run, "run.retried", actor, origin)
+        raise active_conflict(error) from None
+    await audit_run(session, run, "run.retried", actor, origin)
     return run
 
 
@@ -202,7 +202,7 @@ async def cancel_run(
             "that have not handed their version to stats can be cancelled.",
             extra={"run_status": run.status, "phase": run.phase},
         )
-    await _audit_run(session, cancelled, "run.cancelled", actor, origin)
+    await audit_run(session, cancelled, "run.cancelled", actor, origin)
     return cancelled
 
 
@@ -244,7 +244,7 @@ async def rollback(
             restores_version=version,
         )
     except runs.ActiveRunExists as error:
-        raise _active_conflict(error) from None
+        raise active_conflict(error) from None
     await repository.copy_pages(session, wanted.run_id, run.id)
     await AUDIT_LOG.record(
         session,

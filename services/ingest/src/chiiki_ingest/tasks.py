@@ -93,6 +93,33 @@ def schedule_catalog(
     return result
 
 
+@shared_task(name="ingest.schedule_due", bind=True)
+def schedule_due(
+    self: Task[Any, Any], payload: dict[str, Any] | None = None
+) -> dict[str, list[str]]:
+    """Beat sends this every minute: tick every enabled entry whose cron named a time within
+    ``INGEST_SCHEDULE_MISSED_AFTER_SECONDS`` that has no tick yet. It reads the live catalog each
+    time, so a schedule added or changed through the API applies without restarting beat, and a
+    tick beat missed for a few minutes still runs (late) when beat is back."""
+    settings = get_settings()
+    now = datetime.now(UTC)
+
+    async def work(runtime: Runtime) -> dict[str, list[str]]:
+        async with session_scope(runtime.sessions) as session:
+            await catalog.sync(session, catalog.load(settings.catalog_path))
+            entries = await ticks.scheduled_entries(session)
+        result: dict[str, list[str]] = {"queued": [], "skipped_active": [], "already_ticked": []}
+        for (schedule, due_at), ids in ticks.due_now(settings, entries, now).items():
+            for key, values in (await _tick(runtime, self.app, ids, schedule, due_at)).items():
+                result[key].extend(values)
+        return result
+
+    result = RUNTIME.run(work)
+    if result["queued"] or result["skipped_active"]:
+        logger.info("ingest.catalog_scheduled", **result)
+    return result
+
+
 async def _tick(
     runtime: Runtime, app: Celery, stats_data_ids: list[str], schedule: str, due_at: datetime
 ) -> dict[str, list[str]]:

@@ -50,8 +50,11 @@ FINAL = tuple(outcome for outcome in Outcome if outcome is not Outcome.PENDING)
 
 def cron_of(settings: IngestSettings, schedule: str) -> str | None:
     """The cron expression of a catalog schedule; ``None`` for ``manual``."""
-    if schedule == MANUAL:
-        return None
+    return None if schedule == MANUAL else scheduled_cron(settings, schedule)
+
+
+def scheduled_cron(settings: IngestSettings, schedule: str) -> str:
+    """The cron expression of a schedule that is not ``manual``."""
     return settings.schedule_daily if schedule == DAILY else schedule
 
 
@@ -72,6 +75,23 @@ def due_between(expression: str, after: datetime, until: datetime) -> Iterator[d
         if due > until or count >= MAX_TICKS_PER_ENTRY:
             return
         yield due
+
+
+def due_now(
+    settings: IngestSettings, entries: list[CatalogEntry], now: datetime
+) -> dict[tuple[str, datetime], list[str]]:
+    """``(schedule, due time) -> entries`` whose cron named a time within the grace before ``now``
+    (and since they are on that schedule): what the minute's sweep ticks, once each."""
+    earliest = now - timedelta(seconds=settings.schedule_missed_after_seconds)
+    due: dict[tuple[str, datetime], list[str]] = {}
+    for entry in entries:
+        expression = cron_of(settings, entry.schedule)
+        if expression is None:
+            continue
+        at = last_due(expression, now)
+        if at > earliest and at >= entry.scheduled_since:
+            due.setdefault((entry.schedule, at), []).append(entry.stats_data_id)
+    return due
 
 
 async def ticked(session: AsyncSession, stats_data_id: str, due_at: datetime) -> bool:
@@ -154,13 +174,19 @@ async def record_missed(
     return [Missed(*row) for row in written]
 
 
-async def scheduled_entries(session: AsyncSession) -> list[CatalogEntry]:
-    rows = await session.scalars(
+async def scheduled_entries(
+    session: AsyncSession, *, after: str | None = None, limit: int | None = None
+) -> list[CatalogEntry]:
+    """Enabled entries on a schedule (not ``manual``), by id; ``after`` an id, at most ``limit``."""
+    query = (
         sa.select(CatalogEntry)
         .where(CatalogEntry.enabled.is_(True), CatalogEntry.schedule != MANUAL)
         .order_by(CatalogEntry.stats_data_id)
+        .limit(limit)
     )
-    return list(rows)
+    if after is not None:
+        query = query.where(CatalogEntry.stats_data_id > after)
+    return list(await session.scalars(query))
 
 
 def outcome_column() -> sa.Case[Any]:
@@ -221,9 +247,11 @@ class LastTick:
     run_id: uuid.UUID | None
 
 
-async def last_ticks(session: AsyncSession) -> dict[str, LastTick]:
-    """Each table's latest due tick with its outcome."""
-    rows = await session.execute(
+async def last_ticks(
+    session: AsyncSession, stats_data_ids: list[str] | None = None
+) -> dict[str, LastTick]:
+    """Each table's latest due tick with its outcome (of ``stats_data_ids``, or of all)."""
+    query = (
         with_runs()
         .add_columns(
             ScheduleTick.stats_data_id,
@@ -236,7 +264,9 @@ async def last_ticks(session: AsyncSession) -> dict[str, LastTick]:
         .ext(distinct_on(ScheduleTick.stats_data_id))
         .order_by(ScheduleTick.stats_data_id, ScheduleTick.due_at.desc())
     )
-    return {row[0]: LastTick(*row) for row in rows}
+    if stats_data_ids is not None:
+        query = query.where(ScheduleTick.stats_data_id.in_(stats_data_ids))
+    return {row[0]: LastTick(*row) for row in await session.execute(query)}
 
 
 async def missed_total(session: AsyncSession) -> int:
