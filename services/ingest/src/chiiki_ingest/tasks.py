@@ -52,14 +52,34 @@ def ping() -> str:
     return "pong"
 
 
-@shared_task(name="ingest.run_ingestion", bind=True)
+class RunNotPublished(Exception):
+    """The run this task executed ended failed or blocked: the task's state is FAILURE, not
+    SUCCESS. The run is recorded (and alerted) already; the message is acknowledged, not retried."""
+
+    def __init__(self, run_id: str, outcome: str) -> None:
+        super().__init__(f"run {run_id} {outcome}; see /api/ingest/runs/{run_id}")
+        self.run_id = run_id
+        self.outcome = outcome
+
+
+NOT_PUBLISHED = frozenset({"failed", "blocked"})
+
+
+# `throws`: an expected failure, logged by Celery in one line without a traceback.
+@shared_task(name="ingest.run_ingestion", bind=True, throws=(RunNotPublished,))
 def run_ingestion(self: Task[Any, Any], payload: dict[str, Any]) -> str:
-    """Execute or resume one run (``{"run_id": ...}``); safe to deliver twice."""
+    """Execute or resume one run (``{"run_id": ...}``); safe to deliver twice. Raises
+    ``RunNotPublished`` when the run ends failed or blocked."""
     message = RunIngestion.receive(payload)
     if message is None:
         return "invalid"
     bus = CeleryBus(self.app)
-    return RUNTIME.run(lambda runtime: Pipeline(runtime, get_settings(), bus).run(message.run_id))
+    outcome = RUNTIME.run(
+        lambda runtime: Pipeline(runtime, get_settings(), bus).run(message.run_id)
+    )
+    if outcome in NOT_PUBLISHED:
+        raise RunNotPublished(str(message.run_id), outcome)
+    return outcome
 
 
 @shared_task(name="ingest.schedule_catalog", bind=True)

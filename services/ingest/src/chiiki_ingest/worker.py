@@ -13,12 +13,13 @@ import structlog
 from celery import signals
 
 from chiiki_ingest.config import IngestSettings
+from chiiki_ingest.messaging import with_task_events
 from chiiki_ingest.schedule import beat_schedule
 from chiiki_shared.bus import configure_worker_logging, create_celery_app
 
 settings = IngestSettings()
 configure_worker_logging(settings)
-celery_app = create_celery_app(settings)
+celery_app = with_task_events(create_celery_app(settings))
 celery_app.conf.beat_schedule = beat_schedule(settings)
 celery_app.autodiscover_tasks(["chiiki_ingest"], related_name="tasks", force=True)
 
