@@ -81,9 +81,11 @@ def stats_cells(stats_data_id: str) -> dict[tuple[str, ...], tuple[Any, Any]]:
 
 def runs_of_demo_tables(gateway: httpx.Client, headers: dict[str, str]) -> dict[str, int]:
     return {
-        table: gateway.get(
-            "/api/ingest/runs", params={"stats_data_id": table}, headers=headers
-        ).json()["total"]
+        table: len(
+            gateway.get(
+                "/api/ingest/runs", params={"stats_data_id": table, "limit": 200}, headers=headers
+            ).json()["items"]
+        )
         for table in (CENSUS, "0003445099", "ssdse-b-2023", "ssdse-a-2023", *HISTORY_TABLES)
     }
 

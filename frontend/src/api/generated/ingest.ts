@@ -29,7 +29,7 @@ export interface paths {
             path?: never;
             cookie?: never;
         };
-        /** The catalog of tables to ingest */
+        /** The catalog of tables to ingest, by statsDataId */
         get: operations["list_catalog_api_ingest_catalog_get"];
         put?: never;
         /** Add a table to the catalog (checked against its getMetaInfo first) */
@@ -377,10 +377,18 @@ export interface components {
             /** Title */
             title?: string | null;
         };
-        /** CatalogList */
-        CatalogList: {
+        /**
+         * CatalogPage
+         * @description A page of the catalog, by statsDataId.
+         */
+        CatalogPage: {
             /** Items */
             items: components["schemas"]["CatalogEntryRead"][];
+            /**
+             * Next
+             * @description Relative URL of the next page (same filters), null on the last page
+             */
+            next: string | null;
         };
         /** CheckResult */
         CheckResult: {
@@ -693,16 +701,18 @@ export interface components {
             /** Worker */
             worker: string | null;
         };
-        /** RunList */
-        RunList: {
+        /**
+         * RunPage
+         * @description A page of runs, newest first.
+         */
+        RunPage: {
             /** Items */
             items: components["schemas"]["RunSummary"][];
-            /** Limit */
-            limit: number;
-            /** Offset */
-            offset: number;
-            /** Total */
-            total: number;
+            /**
+             * Next
+             * @description Relative URL of the next page (same filters), null on the last page
+             */
+            next: string | null;
         };
         /** RunSummary */
         RunSummary: {
@@ -960,7 +970,12 @@ export interface operations {
     };
     list_catalog_api_ingest_catalog_get: {
         parameters: {
-            query?: never;
+            query?: {
+                /** @description Entries per page */
+                limit?: number;
+                /** @description From the previous page's next */
+                cursor?: string | null;
+            };
             header?: never;
             path?: never;
             cookie?: never;
@@ -973,7 +988,7 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["CatalogList"];
+                    "application/json": components["schemas"]["CatalogPage"];
                 };
             };
             /** @description No valid access token */
@@ -1461,9 +1476,10 @@ export interface operations {
                 since?: string | null;
                 /** @description queued before */
                 until?: string | null;
+                /** @description Runs per page */
                 limit?: number;
-                /** @description Items to skip */
-                offset?: number;
+                /** @description From the previous page's next */
+                cursor?: string | null;
             };
             header?: never;
             path?: never;
@@ -1477,7 +1493,7 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["RunList"];
+                    "application/json": components["schemas"]["RunPage"];
                 };
             };
             /** @description No valid access token */

@@ -239,11 +239,8 @@ class RunAccepted(BaseModel):
         )
 
 
-class RunList(BaseModel):
-    items: list[RunSummary]
-    total: int
-    limit: int
-    offset: int
+class RunPage(Page[RunSummary]):
+    """A page of runs, newest first."""
 
 
 # -- catalog ----------------------------------------------------------------------------------
@@ -325,8 +322,8 @@ class CatalogEntryRead(BaseModel):
         )
 
 
-class CatalogList(BaseModel):
-    items: list[CatalogEntryRead]
+class CatalogPage(Page[CatalogEntryRead]):
+    """A page of the catalog, by statsDataId."""
 
 
 # -- schedule ---------------------------------------------------------------------------------

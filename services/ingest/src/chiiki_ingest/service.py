@@ -4,6 +4,7 @@ task goes into the outbox and leaves once the caller has committed."""
 from __future__ import annotations
 
 import uuid
+from datetime import datetime
 from typing import Any
 
 from pydantic import ValidationError
@@ -20,6 +21,7 @@ from chiiki_ingest.schemas import CatalogEntryUpdate, RunCreate
 from chiiki_shared.audit import Actor, Origin
 from chiiki_shared.bus import Outbox
 from chiiki_shared.errors import Conflict, NotFound, UnprocessableInput
+from chiiki_shared.pagination import bad_cursor, decode_cursor
 
 RETRYABLE = (RunStatus.FAILED, RunStatus.BLOCKED, RunStatus.CANCELLED)
 
@@ -270,17 +272,50 @@ async def catalog_entry_view(
 
 
 async def list_runs(
-    session: AsyncSession, where: repository.RunFilter, *, limit: int, offset: int
-) -> tuple[list[Run], int]:
-    """A page of runs matching ``where``, newest first, and how many match."""
-    rows, total = await repository.list_runs(session, where, limit=limit, offset=offset)
-    return list(rows), total
+    session: AsyncSession, where: repository.RunFilter, *, limit: int, cursor: str | None
+) -> tuple[list[Run], list[Any] | None]:
+    """A page of runs matching ``where``, newest first, and the key of its last run when more
+    follow."""
+    after = None
+    if cursor is not None:
+        queued_at, run_id = decode_cursor(cursor, length=2)
+        after = (_cursor_time(queued_at), _cursor_id(run_id))
+    rows = await repository.list_runs(session, where, limit=limit + 1, after=after)
+    more, rows = len(rows) > limit, rows[:limit]
+    last = [rows[-1].queued_at.isoformat(), str(rows[-1].id)] if more and rows else None
+    return rows, last
+
+
+def _cursor_time(value: Any) -> datetime:
+    try:
+        moment = datetime.fromisoformat(value)
+    except (TypeError, ValueError):
+        raise bad_cursor() from None
+    if moment.tzinfo is None:
+        raise bad_cursor()
+    return moment
+
+
+def _cursor_id(value: Any) -> uuid.UUID:
+    try:
+        return uuid.UUID(value)
+    except (TypeError, ValueError, AttributeError):
+        raise bad_cursor() from None
 
 
 async def list_catalog(
-    session: AsyncSession,
-) -> list[tuple[CatalogEntry, dict[str, Any], uuid.UUID | None]]:
-    return [await catalog_entry_view(session, e) for e in await repository.list_catalog(session)]
+    session: AsyncSession, *, limit: int, cursor: str | None
+) -> tuple[list[tuple[CatalogEntry, dict[str, Any], uuid.UUID | None]], list[Any] | None]:
+    """A page of the catalog by statsDataId, and the key of its last entry when more follow."""
+    after = None
+    if cursor is not None:
+        [after] = decode_cursor(cursor, length=1)
+        if not isinstance(after, str):
+            raise bad_cursor()
+    entries = await repository.list_catalog(session, limit=limit + 1, after=after)
+    more, entries = len(entries) > limit, entries[:limit]
+    views = [await catalog_entry_view(session, e) for e in entries]
+    return views, [entries[-1].stats_data_id] if more and entries else None
 
 
 async def get_entry(session: AsyncSession, stats_data_id: str) -> CatalogEntry:
