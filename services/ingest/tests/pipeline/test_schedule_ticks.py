@@ -12,7 +12,7 @@ import sqlalchemy as sa
 from pydantic import SecretStr
 
 from chiiki_devstack.pytest_plugin import METRICS_TOKEN
-from chiiki_ingest import ticks, watchdog
+from chiiki_ingest import catalog, repository, ticks, watchdog
 from chiiki_ingest.config import IngestSettings
 from chiiki_ingest.models import CatalogEntry, Run, ScheduleTick
 from chiiki_shared.db import session_scope
@@ -240,3 +240,29 @@ async def test_ticks_that_never_ran_are_missed_once_and_alerted(
     late = rows[ticks.last_due(cron, datetime.now(UTC))]
     assert (late.run_id, late.trigger) == (run.id, "schedule")
     assert all(rows[d].missed_at is not None for d in expected)  # the count of misses stays
+
+
+async def test_catalog_yaml_restarts_what_is_due_only_when_the_schedule_changes(
+    api: Api, unique
+) -> None:
+    stats_data_id = unique("tick-yaml")
+
+    async def sync(**fields: object) -> datetime:
+        spec = catalog.EntrySpec(stats_data_id=stats_data_id, **fields)  # type: ignore[arg-type]
+        async with session_scope(api.runtime.sessions) as session:
+            await repository.upsert_catalog_spec(session, spec.row_values())
+        async with session_scope(api.runtime.sessions) as session:
+            entry = await session.get(CatalogEntry, stats_data_id, populate_existing=True)
+            assert entry is not None
+            return entry.scheduled_since
+
+    first = await sync(schedule="0 5 * * *")
+    retitled = await sync(schedule="0 5 * * *", title="a new title")
+    rescheduled = await sync(schedule="0 6 * * *", title="a new title")
+    disabled = await sync(schedule="0 6 * * *", title="a new title", enabled=False)
+    enabled = await sync(schedule="0 6 * * *", title="a new title", enabled=True)
+
+    assert retitled == first  # another field changed: the same ticks are still due
+    assert rescheduled > first
+    assert disabled == rescheduled
+    assert enabled > disabled  # back on the schedule: due from now on
