@@ -536,6 +536,11 @@ export interface components {
              * @default 0
              */
             pages_fetched: number;
+            /**
+             * Pages Resumed
+             * @default 0
+             */
+            pages_resumed: number;
             /** Published Percent */
             published_percent?: number | null;
             /** Source Attempt */

@@ -80,6 +80,8 @@ class Progress(BaseModel):
     next_attempt_at: datetime | None = None
     last_error: str | None = None
     source_retries: int = 0
+    # A retry that took the stored pages of the run it retries (the source unchanged since).
+    pages_resumed: int = 0
 
 
 class Timings(BaseModel):
