@@ -81,9 +81,11 @@ def stats_cells(stats_data_id: str) -> dict[tuple[str, ...], tuple[Any, Any]]:
 
 def runs_of_demo_tables(gateway: httpx.Client, headers: dict[str, str]) -> dict[str, int]:
     return {
-        table: gateway.get(
-            "/api/ingest/runs", params={"stats_data_id": table}, headers=headers
-        ).json()["total"]
+        table: len(
+            gateway.get(
+                "/api/ingest/runs", params={"stats_data_id": table, "limit": 200}, headers=headers
+            ).json()["items"]
+        )
         for table in (CENSUS, "0003445099", "ssdse-b-2023", "ssdse-a-2023", *HISTORY_TABLES)
     }
 
@@ -121,6 +123,31 @@ def test_a_catalog_table_reaches_stats_through_the_gateway(
         "/api/ingest/runs", params={"stats_data_id": CENSUS}, headers=admin_headers()
     ).json()
     assert run_id in [item["id"] for item in listed["items"]]
+
+
+def test_the_schedule_and_run_now_through_the_gateway(gateway: httpx.Client, admin_headers) -> None:
+    response = gateway.get("/api/ingest/schedule", params={"limit": 200}, headers=admin_headers())
+    assert response.status_code == 200, response.text
+    body = response.json()
+    assert body["next"] is None
+    by_id = {item["stats_data_id"]: item for item in body["items"]}
+    assert {CENSUS, "0003445099", "ssdse-b-2023", *HISTORY_TABLES} <= set(by_id)
+    census = by_id[CENSUS]
+    assert (census["schedule"], census["cron"], census["time_zone"]) == (
+        "daily",
+        "0 3 * * *",
+        "Asia/Tokyo",
+    )
+    assert census["run_now"] == f"/api/ingest/schedule/{CENSUS}/run"
+
+    response = gateway.post(census["run_now"], headers=admin_headers())
+    assert response.status_code in (202, 409), response.text
+    if response.status_code == 202:
+        assert response.json()["trigger"] == "run-now"
+        run = wait_for_run(gateway, admin_headers, response.json()["id"])
+        assert run["status"] == "succeeded", run
+    else:
+        assert response.json()["code"] == "active-run-exists"
 
 
 def test_a_table_missing_at_the_source_fails_without_blocking_anything(

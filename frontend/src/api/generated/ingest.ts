@@ -29,7 +29,7 @@ export interface paths {
             path?: never;
             cookie?: never;
         };
-        /** The catalog of tables to ingest */
+        /** The catalog of tables to ingest, by statsDataId */
         get: operations["list_catalog_api_ingest_catalog_get"];
         put?: never;
         /** Add a table to the catalog (checked against its getMetaInfo first) */
@@ -139,6 +139,40 @@ export interface paths {
         put?: never;
         /** Retry a failed or blocked run as a new run */
         post: operations["retry_run_api_ingest_runs__run_id__retry_post"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/ingest/schedule": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** Every scheduled table: cron, latest tick and outcome, next tick */
+        get: operations["list_schedule_api_ingest_schedule_get"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/ingest/schedule/{stats_data_id}/run": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /** Run a catalog table now (trigger `run-now`) */
+        post: operations["run_now_api_ingest_schedule__stats_data_id__run_post"];
         delete?: never;
         options?: never;
         head?: never;
@@ -343,10 +377,18 @@ export interface components {
             /** Title */
             title?: string | null;
         };
-        /** CatalogList */
-        CatalogList: {
+        /**
+         * CatalogPage
+         * @description A page of the catalog, by statsDataId.
+         */
+        CatalogPage: {
             /** Items */
             items: components["schemas"]["CatalogEntryRead"][];
+            /**
+             * Next
+             * @description Relative URL of the next page (same filters), null on the last page
+             */
+            next: string | null;
         };
         /** CheckResult */
         CheckResult: {
@@ -494,6 +536,11 @@ export interface components {
              * @default 0
              */
             pages_fetched: number;
+            /**
+             * Pages Resumed
+             * @default 0
+             */
+            pages_resumed: number;
             /** Published Percent */
             published_percent?: number | null;
             /** Source Attempt */
@@ -659,16 +706,18 @@ export interface components {
             /** Worker */
             worker: string | null;
         };
-        /** RunList */
-        RunList: {
+        /**
+         * RunPage
+         * @description A page of runs, newest first.
+         */
+        RunPage: {
             /** Items */
             items: components["schemas"]["RunSummary"][];
-            /** Limit */
-            limit: number;
-            /** Offset */
-            offset: number;
-            /** Total */
-            total: number;
+            /**
+             * Next
+             * @description Relative URL of the next page (same filters), null on the last page
+             */
+            next: string | null;
         };
         /** RunSummary */
         RunSummary: {
@@ -731,6 +780,85 @@ export interface components {
              * @description stats' version of the dataset this run produced
              */
             version: number | null;
+        };
+        /**
+         * SchedulePage
+         * @description Every enabled table on a schedule, by statsDataId.
+         */
+        SchedulePage: {
+            /** Items */
+            items: components["schemas"]["ScheduledTable"][];
+            /**
+             * Next
+             * @description Relative URL of the next page (same filters), null on the last page
+             */
+            next: string | null;
+        };
+        /** ScheduledTable */
+        ScheduledTable: {
+            /**
+             * Cron
+             * @description the five-field cron the schedule means
+             * @example 0 3 * * *
+             */
+            cron: string;
+            /** @description the latest due tick, null before the first */
+            last_tick: components["schemas"]["TickRead"] | null;
+            /**
+             * Next Tick At
+             * Format: date-time
+             */
+            next_tick_at: string;
+            /**
+             * Run Now
+             * @description POST here to run the table now
+             */
+            run_now: string;
+            /**
+             * Schedule
+             * @description as the catalog has it: `daily` or a cron expression
+             */
+            schedule: string;
+            /**
+             * Scheduled Since
+             * Format: date-time
+             * @description ticks are due from here on
+             */
+            scheduled_since: string;
+            /** Stats Data Id */
+            stats_data_id: string;
+            /**
+             * Time Zone
+             * @default Asia/Tokyo
+             * @constant
+             */
+            time_zone: "Asia/Tokyo";
+            /** Title */
+            title?: string | null;
+        };
+        /** TickRead */
+        TickRead: {
+            /**
+             * Due At
+             * Format: date-time
+             * @description the time the cron named
+             */
+            due_at: string;
+            /**
+             * Outcome
+             * @description the tick's run's outcome (`pending` while it runs; `missed`: no tick ran)
+             * @enum {string}
+             */
+            outcome: "succeeded" | "unchanged" | "failed" | "blocked" | "missed" | "pending";
+            /** Run Href */
+            run_href?: string | null;
+            /** Run Id */
+            run_id?: string | null;
+            /**
+             * Trigger
+             * @description `schedule`, or the trigger of the run the tick found active; `none` if missed
+             */
+            trigger: string;
         };
         /** Timings */
         Timings: {
@@ -847,7 +975,12 @@ export interface operations {
     };
     list_catalog_api_ingest_catalog_get: {
         parameters: {
-            query?: never;
+            query?: {
+                /** @description Entries per page */
+                limit?: number;
+                /** @description From the previous page's next */
+                cursor?: string | null;
+            };
             header?: never;
             path?: never;
             cookie?: never;
@@ -860,7 +993,7 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["CatalogList"];
+                    "application/json": components["schemas"]["CatalogPage"];
                 };
             };
             /** @description No valid access token */
@@ -1348,9 +1481,10 @@ export interface operations {
                 since?: string | null;
                 /** @description queued before */
                 until?: string | null;
+                /** @description Runs per page */
                 limit?: number;
-                /** @description Items to skip */
-                offset?: number;
+                /** @description From the previous page's next */
+                cursor?: string | null;
             };
             header?: never;
             path?: never;
@@ -1364,7 +1498,7 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["RunList"];
+                    "application/json": components["schemas"]["RunPage"];
                 };
             };
             /** @description No valid access token */
@@ -1710,6 +1844,162 @@ export interface operations {
                 };
             };
             /** @description the run is not failed or blocked, or another run is active */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Invalid input, each problem listed in errors */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Unexpected server error (logged) */
+            500: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description A dependency (database, Redis, keys) cannot be reached */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    list_schedule_api_ingest_schedule_get: {
+        parameters: {
+            query?: {
+                /** @description Tables per page */
+                limit?: number;
+                /** @description From the previous page's next */
+                cursor?: string | null;
+            };
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["SchedulePage"];
+                };
+            };
+            /** @description No valid access token */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Not allowed for this role */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Invalid input, each problem listed in errors */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Unexpected server error (logged) */
+            500: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description A dependency (database, Redis, keys) cannot be reached */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    run_now_api_ingest_schedule__stats_data_id__run_post: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /** @description e-Stat statsDataId */
+                stats_data_id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Successful Response */
+            202: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["RunAccepted"];
+                };
+            };
+            /** @description No valid access token */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Not allowed for this role */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description no such catalog entry */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description the entry is disabled, or the dataset has an active run */
             409: {
                 headers: {
                     [name: string]: unknown;

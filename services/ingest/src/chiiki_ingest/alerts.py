@@ -1,19 +1,23 @@
 """Telling people a run did not publish: an error log line always, a webhook when configured.
 
-The webhook gets one JSON object per failed or blocked run, POSTed with a short timeout; if it
+The webhook gets one JSON object per failed or blocked run, and one per watchdog pass that found
+scheduled ticks that never ran, POSTed with a short timeout; if it
 cannot be delivered that is logged and the run's outcome is unaffected. The webhook URL is
 treated as a secret (such URLs usually embed a token) and never logged.
 """
 
 from __future__ import annotations
 
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import httpx
 import structlog
 
 from chiiki_ingest.config import IngestSettings
 from chiiki_ingest.models import QualityFinding, Run
+
+if TYPE_CHECKING:
+    from chiiki_ingest.ticks import Missed
 
 logger = structlog.get_logger("chiiki_ingest.alerts")
 
@@ -53,6 +57,37 @@ async def alert_run_failed(
         error=run.error,
         blocking_checks=[check["check"] for check in body["blocking_checks"]],
     )
+    return await _send(settings, body, run_id=body["run_id"])
+
+
+def missed_body(missed: list[Missed]) -> dict[str, Any]:
+    return {
+        "event": "ingest.schedule_missed",
+        "service": "ingest",
+        "ticks": [
+            {
+                "stats_data_id": tick.stats_data_id,
+                "schedule": tick.schedule,
+                "due_at": tick.due_at.isoformat(),
+            }
+            for tick in missed
+        ],
+        "detail": "/api/ingest/schedule",
+    }
+
+
+async def alert_ticks_missed(settings: IngestSettings, missed: list[Missed]) -> bool:
+    """Scheduled ticks that never ran (beat or the workers were down): log and send one alert."""
+    body = missed_body(missed)
+    logger.error(
+        "ingest.schedule_missed",
+        stats_data_ids=sorted({tick.stats_data_id for tick in missed}),
+        ticks=len(missed),
+    )
+    return await _send(settings, body, event=body["event"])
+
+
+async def _send(settings: IngestSettings, body: dict[str, Any], **context: str) -> bool:
     if settings.alert_webhook_url is None:
         return False
     url = settings.alert_webhook_url.get_secret_value()
@@ -61,13 +96,9 @@ async def alert_run_failed(
             response = await client.post(url, json=body)
         response.raise_for_status()
     except httpx.HTTPStatusError as error:
-        logger.warning(
-            "ingest.alert_not_delivered", run_id=body["run_id"], status=error.response.status_code
-        )
+        logger.warning("ingest.alert_not_delivered", status=error.response.status_code, **context)
         return False
     except httpx.HTTPError as error:
-        logger.warning(
-            "ingest.alert_not_delivered", run_id=body["run_id"], error=type(error).__name__
-        )
+        logger.warning("ingest.alert_not_delivered", error=type(error).__name__, **context)
         return False
     return True

@@ -11,7 +11,6 @@ from __future__ import annotations
 
 import hashlib
 import json
-import re
 from pathlib import Path
 from typing import Any, Literal
 
@@ -148,13 +147,6 @@ def load(path: Path) -> list[EntrySpec]:
     return CatalogFile.model_validate(document).tables
 
 
-def schedules(specs: list[EntrySpec]) -> list[str]:
-    """The distinct schedules the beat needs an entry for: `daily` and each cron in the file."""
-    found = {DAILY}
-    found.update(spec.schedule for spec in specs if spec.schedule != MANUAL)
-    return sorted(found)
-
-
 async def sync(session: AsyncSession, specs: list[EntrySpec]) -> None:
     for spec in specs:
         await repository.upsert_catalog_spec(session, spec.row_values())
@@ -163,8 +155,3 @@ async def sync(session: AsyncSession, specs: list[EntrySpec]) -> None:
 
 def severity_overrides(quality: dict[str, Any] | None) -> dict[str, str]:
     return {Check(name).value: Severity(value).value for name, value in (quality or {}).items()}
-
-
-def slug(schedule: str) -> str:
-    """A beat entry name for a schedule (`daily`, or the cron with spaces made visible)."""
-    return re.sub(r"\s+", "_", schedule)

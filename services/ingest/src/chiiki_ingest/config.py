@@ -41,6 +41,10 @@ class IngestSettings(ServiceSettings):
     # The cron expression (minute hour day month weekday, Asia/Tokyo) of the `daily` schedule.
     schedule_daily: str = "0 3 * * *"
     schedule_enabled: bool = True
+    # A due tick with no record this long after its time counts as missed and raises an alert.
+    schedule_missed_after_seconds: float = Field(default=900.0, gt=0)
+    # How often the API's watchdog looks for missed ticks.
+    schedule_watch_seconds: float = Field(default=60.0, gt=0)
     # How often beat sends ``ingest.recover_runs``, the sweep that resumes runs whose lease ran out.
     recovery_interval_seconds: float = Field(default=10.0, gt=0)
 

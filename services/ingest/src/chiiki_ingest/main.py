@@ -5,10 +5,10 @@ from __future__ import annotations
 import structlog
 from fastapi import FastAPI
 
-from chiiki_ingest import catalog, metrics
+from chiiki_ingest import catalog, metrics, watchdog
 from chiiki_ingest.audit import AUDIT_LOG
 from chiiki_ingest.config import IngestSettings
-from chiiki_ingest.messaging import CeleryBus
+from chiiki_ingest.messaging import CeleryBus, with_task_events
 from chiiki_ingest.router import router
 from chiiki_shared.app import create_service_app
 from chiiki_shared.audit.api import audit_router
@@ -21,7 +21,7 @@ logger = structlog.get_logger("chiiki_ingest")
 
 
 async def open_bus(runtime: Runtime) -> None:
-    runtime.extras["bus"] = CeleryBus(create_celery_app(runtime.settings))
+    runtime.extras["bus"] = CeleryBus(with_task_events(create_celery_app(runtime.settings)))
 
 
 async def close_bus(runtime: Runtime) -> None:
@@ -51,8 +51,8 @@ def create_app(settings: IngestSettings | None = None) -> FastAPI:
             "サービスの内容は国によって保証されたものではありません。"
         ),
         routers=[router, audit_router(AUDIT_LOG, "/api/ingest")],
-        on_startup=[open_bus, sync_catalog, metrics.start],
-        on_shutdown=[metrics.stop, close_bus],
+        on_startup=[open_bus, sync_catalog, metrics.start, watchdog.start],
+        on_shutdown=[watchdog.stop, metrics.stop, close_bus],
         reject_unknown_query=True,
     )
     answer_head(app)

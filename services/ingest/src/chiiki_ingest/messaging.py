@@ -22,6 +22,14 @@ class RunIngestion(BusMessage):
     run_id: uuid.UUID
 
 
+def with_task_events(app: Celery) -> Celery:
+    """Task events on (``task-sent`` from senders, ``task-started``/``-succeeded``/``-failed``
+    from workers), so Flower or ``celery events`` show every ingest task as it happens."""
+    app.conf.worker_send_task_events = True
+    app.conf.task_send_sent_event = True
+    return app
+
+
 @dataclass
 class CeleryBus:
     """``publishing.Bus`` over a Celery app (the worker's own, or one the API process made)."""

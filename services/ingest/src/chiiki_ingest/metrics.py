@@ -6,6 +6,9 @@ directory per machine or a push gateway, and would reset when a child is replace
 table already records every outcome durably and exactly, so the ingest API refreshes a snapshot
 of a few aggregate queries every ``INGEST_METRICS_REFRESH_SECONDS`` and serves it on its
 ``/metrics``: any number of workers, restarts lose nothing, and the numbers agree with the API.
+
+The seed's "daily update success" is measured over scheduled ticks only (``ticks``): one outcome
+per catalog table and due tick, whatever manual runs happened around it.
 """
 
 from __future__ import annotations
@@ -15,6 +18,7 @@ import time
 from collections.abc import Iterator
 from contextlib import suppress
 from dataclasses import dataclass, field
+from datetime import UTC, datetime, timedelta
 
 import sqlalchemy as sa
 import structlog
@@ -27,6 +31,7 @@ from prometheus_client.core import (
 )
 from prometheus_client.registry import Collector
 
+from chiiki_ingest import ticks
 from chiiki_ingest.models import Run, RunStatus
 from chiiki_shared.runtime import Runtime
 
@@ -48,6 +53,10 @@ class Snapshot:
     duration_sum: float = 0.0
     cells_published: dict[str, int] = field(default_factory=dict)
     last_success: dict[str, float] = field(default_factory=dict)
+    # (Asia/Tokyo day, outcome, trigger) -> scheduled ticks due that day, last 30 days
+    ticks_by_day: dict[tuple[str, str, str], int] = field(default_factory=dict)
+    ticks_missed: int = 0
+    last_ticks: dict[str, ticks.LastTick] = field(default_factory=dict)
 
 
 class RunMetrics(Collector):
@@ -112,11 +121,64 @@ class RunMetrics(Collector):
         for stats_data_id, at in sorted(snapshot.last_success.items()):
             last.add_metric([stats_data_id], at)
         yield last
+        yield from scheduled_metrics(snapshot)
         yield GaugeMetricFamily(
             "ingest_metrics_snapshot_timestamp_seconds",
             "When these ingest metrics were read from the runs table",
             value=snapshot.taken_at,
         )
+
+
+def scheduled_metrics(snapshot: Snapshot) -> Iterator[Metric]:
+    outcomes = GaugeMetricFamily(
+        "ingest_scheduled_outcomes",
+        f"Scheduled ticks due per day (Asia/Tokyo), last {DAYS} days, by outcome and trigger",
+        labels=["day", "outcome", "trigger"],
+    )
+    ratio = GaugeMetricFamily(
+        "ingest_scheduled_success_ratio",
+        "Share of the tables due on a scheduled tick that day that succeeded or were unchanged",
+        labels=["day"],
+    )
+    days = sorted({day for day, _, _ in snapshot.ticks_by_day})
+    for day in days[-DAYS:]:
+        for (d, outcome, trigger), count in sorted(snapshot.ticks_by_day.items()):
+            if d == day:
+                outcomes.add_metric([day, outcome, trigger], count)
+        value = ticks.success_ratio(_by_outcome(snapshot, day))
+        if value is not None:
+            ratio.add_metric([day], value)
+    yield outcomes
+    yield ratio
+    window = ticks.success_ratio(_by_outcome(snapshot, None))
+    window_ratio = GaugeMetricFamily(
+        f"ingest_scheduled_success_ratio_{ticks.WINDOW_DAYS}d",
+        f"The same share over the scheduled ticks of the last {ticks.WINDOW_DAYS} days",
+    )
+    if window is not None:
+        window_ratio.add_metric([], window)
+    yield window_ratio
+    yield CounterMetricFamily(
+        "ingest_schedule_ticks_missed",
+        "Scheduled ticks that had not run in time (beat or workers down)",
+        value=snapshot.ticks_missed,
+    )
+    last = GaugeMetricFamily(
+        "ingest_schedule_last_tick_timestamp_seconds",
+        "When each table's latest scheduled tick was due, labelled with its outcome",
+        labels=["stats_data_id", "outcome", "trigger"],
+    )
+    for stats_data_id, tick in sorted(snapshot.last_ticks.items()):
+        last.add_metric([stats_data_id, tick.outcome, tick.trigger], tick.due_at.timestamp())
+    yield last
+
+
+def _by_outcome(snapshot: Snapshot, day: str | None) -> dict[str, int]:
+    counts: dict[str, int] = {}
+    for (d, outcome, _), count in snapshot.ticks_by_day.items():
+        if day is None or d == day:
+            counts[outcome] = counts.get(outcome, 0) + count
+    return counts
 
 
 RUN_METRICS = RunMetrics()
@@ -170,6 +232,10 @@ async def take_snapshot(runtime: Runtime) -> Snapshot:
         ):
             if at is not None:
                 snapshot.last_success[stats_data_id] = at.timestamp()
+        window_start = datetime.now(UTC) - timedelta(days=ticks.WINDOW_DAYS)
+        snapshot.ticks_by_day = await ticks.outcome_counts(session, window_start)
+        snapshot.ticks_missed = await ticks.missed_total(session)
+        snapshot.last_ticks = await ticks.last_ticks(session)
     return snapshot
 
 

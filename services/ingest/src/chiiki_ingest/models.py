@@ -6,6 +6,8 @@
   from them, and the jump check reads the previous version from them.
 - ``quality_findings``: one row per check that found something in a run.
 - ``dataset_versions``: what a run published to stats, its content hash and stats' answer.
+- ``schedule_ticks``: one row per catalog table and due schedule tick: the run the tick queued (or
+  found active), or the watchdog's note that the tick never ran (see ``ticks``).
 """
 
 from __future__ import annotations
@@ -94,6 +96,10 @@ class CatalogEntry(Base):
     origin: Mapped[str] = mapped_column(String(16), server_default="api")
     # Hash of the catalog.yaml entry last applied: the file wins only when it changed since.
     spec_hash: Mapped[str | None] = mapped_column(String(80))
+    # Ticks are due from here on: set when the entry is created, enabled or its schedule changes.
+    scheduled_since: Mapped[datetime] = mapped_column(
+        DateTime(timezone=True), server_default=func.now()
+    )
     created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), server_default=func.now())
     updated_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), server_default=func.now())
 
@@ -223,4 +229,27 @@ class DatasetVersion(Base):
     __table_args__ = (
         CheckConstraint(f"status IN ({_values(VersionStatus)})", name="status"),
         Index("ix_dataset_versions_stats_data_id_status", "stats_data_id", "status"),
+    )
+
+
+class ScheduleTick(Base):
+    __tablename__ = "schedule_ticks"
+
+    stats_data_id: Mapped[str] = mapped_column(String(STATS_DATA_ID_LENGTH), primary_key=True)
+    # The time the cron named (Asia/Tokyo schedules, stored in UTC).
+    due_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), primary_key=True)
+    schedule: Mapped[str] = mapped_column(String(64))
+    # The run whose outcome is the tick's: the one it queued, or the active run it found.
+    run_id: Mapped[uuid.UUID | None] = mapped_column(
+        UUID(as_uuid=True), ForeignKey("runs.id", ondelete="SET NULL")
+    )
+    # The trigger of that run: `schedule`, `run-now` or whatever started the active run.
+    trigger: Mapped[str | None] = mapped_column(String(16))
+    ticked_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    # Set once by the watchdog when the tick had not run in time; kept if it runs late.
+    missed_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+
+    __table_args__ = (
+        CheckConstraint("ticked_at IS NOT NULL OR missed_at IS NOT NULL", name="recorded"),
+        Index("ix_schedule_ticks_due_at", "due_at"),
     )

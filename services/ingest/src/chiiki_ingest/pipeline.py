@@ -23,7 +23,7 @@ import sqlalchemy as sa
 import structlog
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from chiiki_ingest import alerts, publishing, repository, runs
+from chiiki_ingest import alerts, publishing, repository, resume, runs
 from chiiki_ingest.catalog import DEFAULT_MAX_SHRINK, severity_overrides
 from chiiki_ingest.cells import Content, Normaliser, sort_rows
 from chiiki_ingest.config import IngestSettings
@@ -232,6 +232,7 @@ class Pipeline:
         if problem:
             raise SourceProblem("estat-config", problem)
         normaliser: Normaliser | None = None
+        await resume.adopt_pages(self.session, self.settings, run)
         async with self.session() as session:
             records = await repository.page_records(session, run.id)
         for record in records:

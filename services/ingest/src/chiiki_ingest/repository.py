@@ -44,8 +44,14 @@ class RunFilter:
 
 
 async def list_runs(
-    session: AsyncSession, where: RunFilter, *, limit: int, offset: int
-) -> tuple[list[Run], int]:
+    session: AsyncSession,
+    where: RunFilter,
+    *,
+    limit: int,
+    after: tuple[datetime, uuid.UUID] | None = None,
+) -> list[Run]:
+    """Runs matching ``where``, newest first (ties by id), after the ``(queued_at, id)`` of the
+    previous page's last run."""
     conditions: list[Any] = []
     if where.stats_data_id:
         conditions.append(Run.stats_data_id == where.stats_data_id)
@@ -57,15 +63,18 @@ async def list_runs(
         conditions.append(Run.queued_at >= where.since)
     if where.until:
         conditions.append(Run.queued_at < where.until)
-    total = await session.scalar(sa.select(sa.func.count()).select_from(Run).where(*conditions))
+    if after is not None:
+        queued_at, run_id = after
+        conditions.append(
+            sa.or_(
+                Run.queued_at < queued_at,
+                sa.and_(Run.queued_at == queued_at, Run.id > run_id),
+            )
+        )
     rows = await session.scalars(
-        sa.select(Run)
-        .where(*conditions)
-        .order_by(Run.queued_at.desc(), Run.id)
-        .limit(limit)
-        .offset(offset)
+        sa.select(Run).where(*conditions).order_by(Run.queued_at.desc(), Run.id).limit(limit)
     )
-    return list(rows), int(total or 0)
+    return list(rows)
 
 
 def _seconds_ago(seconds: float) -> Any:
@@ -325,9 +334,13 @@ async def versions_of(session: AsyncSession, stats_data_id: str) -> dict[str, An
 # -- catalog ------------------------------------------------------------------------------------
 
 
-async def list_catalog(session: AsyncSession) -> list[CatalogEntry]:
-    rows = await session.scalars(sa.select(CatalogEntry).order_by(CatalogEntry.stats_data_id))
-    return list(rows)
+async def list_catalog(
+    session: AsyncSession, *, limit: int, after: str | None = None
+) -> list[CatalogEntry]:
+    query = sa.select(CatalogEntry).order_by(CatalogEntry.stats_data_id).limit(limit)
+    if after is not None:
+        query = query.where(CatalogEntry.stats_data_id > after)
+    return list(await session.scalars(query))
 
 
 async def get_entry(session: AsyncSession, stats_data_id: str) -> CatalogEntry | None:
@@ -361,9 +374,20 @@ async def upsert_catalog_spec(session: AsyncSession, values: dict[str, Any]) -> 
     then the row keeps whatever the admin API changed in the meantime."""
     statement = insert(CatalogEntry).values(**values, origin="catalog")
     updated = {key: statement.excluded[key] for key in values if key != "stats_data_id"}
+    # Ticks are due from the moment the table is (again) on a schedule.
+    rescheduled = sa.or_(
+        CatalogEntry.schedule.is_distinct_from(statement.excluded.schedule),
+        sa.and_(CatalogEntry.enabled.is_(False), statement.excluded.enabled.is_(True)),
+    )
+    since = sa.case((rescheduled, sa.func.now()), else_=CatalogEntry.scheduled_since)
     statement = statement.on_conflict_do_update(
         index_elements=[CatalogEntry.stats_data_id],
-        set_={**updated, "origin": "catalog", "updated_at": sa.func.now()},
+        set_={
+            **updated,
+            "origin": "catalog",
+            "updated_at": sa.func.now(),
+            "scheduled_since": since,
+        },
         where=CatalogEntry.spec_hash.is_distinct_from(statement.excluded.spec_hash),
     )
     await session.execute(statement)

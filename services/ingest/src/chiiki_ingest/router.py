@@ -6,26 +6,27 @@ import uuid
 from datetime import datetime
 from typing import Annotated
 
-from fastapi import APIRouter, Depends, Path, Query, Response
+from fastapi import APIRouter, Depends, Path, Query, Request, Response
 
-from chiiki_ingest import repository, service
+from chiiki_ingest import repository, scheduling, service
 from chiiki_ingest.catalog import STATS_DATA_ID
 from chiiki_ingest.deps import SettingsDep, UnitOfWorkDep
 from chiiki_ingest.schemas import (
     CatalogEntryCreate,
     CatalogEntryRead,
     CatalogEntryUpdate,
-    CatalogList,
+    CatalogPage,
     RollbackRequest,
     RunAccepted,
     RunCreate,
     RunDetail,
-    RunList,
+    RunPage,
     RunStatusName,
     RunSummary,
+    SchedulePage,
 )
 from chiiki_shared.audit.api import OriginDep, actor_of
-from chiiki_shared.limits import NonNegInt64
+from chiiki_shared.pagination import next_link
 from chiiki_shared.security import AdminUser, admin_principal
 
 # Every route is for admins; the gateway checks the token too, the service does not rely on it.
@@ -34,10 +35,20 @@ router = APIRouter(prefix="/api/ingest", tags=["ingest"], dependencies=[Depends(
 StatsDataId = Annotated[str, Path(pattern=STATS_DATA_ID, description="e-Stat statsDataId")]
 
 
-@router.get("/catalog", summary="The catalog of tables to ingest")
-async def list_catalog(uow: UnitOfWorkDep) -> CatalogList:
-    views = await service.list_catalog(uow.session)
-    return CatalogList(items=[CatalogEntryRead.of(*view) for view in views])
+Cursor = Annotated[str | None, Query(max_length=200, description="From the previous page's next")]
+
+
+@router.get("/catalog", summary="The catalog of tables to ingest, by statsDataId")
+async def list_catalog(
+    request: Request,
+    uow: UnitOfWorkDep,
+    limit: Annotated[int, Query(ge=1, le=500, description="Entries per page")] = 200,
+    cursor: Cursor = None,
+) -> CatalogPage:
+    views, last = await service.list_catalog(uow.session, limit=limit, cursor=cursor)
+    return CatalogPage(
+        items=[CatalogEntryRead.of(*view) for view in views], next=next_link(request, last)
+    )
 
 
 @router.post(
@@ -118,20 +129,19 @@ async def create_run(
 
 @router.get("/runs", summary="Runs, newest first")
 async def list_runs(
+    request: Request,
     uow: UnitOfWorkDep,
     stats_data_id: Annotated[str | None, Query(pattern=STATS_DATA_ID)] = None,
     status: Annotated[list[RunStatusName] | None, Query()] = None,
     trigger: Annotated[str | None, Query(max_length=16)] = None,
     since: Annotated[datetime | None, Query(description="queued at or after")] = None,
     until: Annotated[datetime | None, Query(description="queued before")] = None,
-    limit: Annotated[int, Query(ge=1, le=200)] = 50,
-    offset: Annotated[NonNegInt64, Query(description="Items to skip")] = 0,
-) -> RunList:
+    limit: Annotated[int, Query(ge=1, le=200, description="Runs per page")] = 50,
+    cursor: Cursor = None,
+) -> RunPage:
     where = repository.RunFilter(stats_data_id, tuple(status or ()), trigger, since, until)
-    rows, total = await service.list_runs(uow.session, where, limit=limit, offset=offset)
-    return RunList(
-        items=[RunSummary.of(run) for run in rows], total=total, limit=limit, offset=offset
-    )
+    rows, last = await service.list_runs(uow.session, where, limit=limit, cursor=cursor)
+    return RunPage(items=[RunSummary.of(run) for run in rows], next=next_link(request, last))
 
 
 @router.get("/runs/{run_id}", summary="A run: status, progress, counts, timings, quality, error")
@@ -200,6 +210,42 @@ async def rollback(
         body.version,
         actor=actor_of(admin),
         origin=origin,
+    )
+    response.headers["Location"] = f"/api/ingest/runs/{run.id}"
+    return RunAccepted.of(run)
+
+
+@router.get("/schedule", summary="Every scheduled table: cron, latest tick and outcome, next tick")
+async def list_schedule(
+    request: Request,
+    uow: UnitOfWorkDep,
+    settings: SettingsDep,
+    limit: Annotated[int, Query(ge=1, le=200, description="Tables per page")] = 100,
+    cursor: Cursor = None,
+) -> SchedulePage:
+    items, last = await scheduling.page(uow.session, settings, limit=limit, cursor=cursor)
+    return SchedulePage(items=items, next=next_link(request, last))
+
+
+@router.post(
+    "/schedule/{stats_data_id}/run",
+    status_code=202,
+    summary="Run a catalog table now (trigger `run-now`)",
+    responses={
+        404: {"description": "no such catalog entry"},
+        409: {"description": "the entry is disabled, or the dataset has an active run"},
+    },
+)
+async def run_now(
+    stats_data_id: StatsDataId,
+    uow: UnitOfWorkDep,
+    settings: SettingsDep,
+    response: Response,
+    admin: AdminUser,
+    origin: OriginDep,
+) -> RunAccepted:
+    run = await scheduling.run_now(
+        uow.session, uow.outbox, settings, stats_data_id, actor=actor_of(admin), origin=origin
     )
     response.headers["Location"] = f"/api/ingest/runs/{run.id}"
     return RunAccepted.of(run)

@@ -1,8 +1,9 @@
 """The beat schedule of the ingest worker app (there is exactly one beat in the platform).
 
-- ``ingest.schedule_catalog[<schedule>]``: one entry per distinct schedule of catalog.yaml plus
-  ``daily`` (``INGEST_SCHEDULE_DAILY``, a cron expression in Asia/Tokyo). Each tick enqueues every
-  enabled catalog entry with that schedule, as the live catalog in the database has it.
+- ``ingest.schedule_due``: every minute. It reads the live catalog (the database) and ticks each
+  enabled entry whose cron (``daily`` is ``INGEST_SCHEDULE_DAILY``, Asia/Tokyo) named a time
+  since its last tick (``ticks``), so a schedule changed through the API applies at the next
+  minute, without restarting beat.
 - ``ingest.recover_runs``: every ``INGEST_RECOVERY_INTERVAL_SECONDS``, resumes runs whose worker
   was lost and fails runs stats never answered.
 
@@ -17,28 +18,27 @@ from __future__ import annotations
 
 from typing import Any
 
-from chiiki_ingest.catalog import DAILY, EntrySpec, parse_cron, schedules, slug
+from celery.schedules import crontab
+
 from chiiki_ingest.config import IngestSettings
 
-SCHEDULE_CATALOG = "ingest.schedule_catalog"
+SCHEDULE_DUE = "ingest.schedule_due"
+# A sweep that waited past the next minute's is dropped: the next one does its work.
+SCHEDULE_DUE_EXPIRES_SECONDS = 60
 RECOVER_RUNS = "ingest.recover_runs"
-# A catalog tick still waiting after this long (workers were down) is dropped; the next one runs.
-SCHEDULE_EXPIRES_SECONDS = 6 * 3600
 AUTH_PURGE_SESSIONS = "auth.purge_sessions"
 AUTH_PURGE_INTERVAL_SECONDS = 3600
 
 
-def beat_schedule(settings: IngestSettings, specs: list[EntrySpec]) -> dict[str, dict[str, Any]]:
+def beat_schedule(settings: IngestSettings) -> dict[str, dict[str, Any]]:
     entries: dict[str, dict[str, Any]] = {}
     if settings.schedule_enabled:
-        for schedule in schedules(specs):
-            expression = settings.schedule_daily if schedule == DAILY else schedule
-            entries[f"{SCHEDULE_CATALOG}[{slug(schedule)}]"] = {
-                "task": SCHEDULE_CATALOG,
-                "schedule": parse_cron(expression),
-                "args": [{"schedule": schedule}],
-                "options": {"expires": SCHEDULE_EXPIRES_SECONDS},
-            }
+        entries[SCHEDULE_DUE] = {
+            "task": SCHEDULE_DUE,
+            "schedule": crontab(),
+            "args": [{}],
+            "options": {"expires": SCHEDULE_DUE_EXPIRES_SECONDS},
+        }
     entries[RECOVER_RUNS] = {
         "task": RECOVER_RUNS,
         "schedule": settings.recovery_interval_seconds,

@@ -17,6 +17,7 @@ from chiiki_ingest.catalog import (
 )
 from chiiki_ingest.models import CatalogEntry, QualityFinding, Run
 from chiiki_shared.json_value import JsonValue
+from chiiki_shared.pagination import Page
 
 RunStatusName = Literal["queued", "running", "succeeded", "failed", "blocked", "cancelled"]
 Filters = dict[str, str | list[str]]
@@ -79,6 +80,8 @@ class Progress(BaseModel):
     next_attempt_at: datetime | None = None
     last_error: str | None = None
     source_retries: int = 0
+    # A retry that took the stored pages of the run it retries (the source unchanged since).
+    pages_resumed: int = 0
 
 
 class Timings(BaseModel):
@@ -238,11 +241,8 @@ class RunAccepted(BaseModel):
         )
 
 
-class RunList(BaseModel):
-    items: list[RunSummary]
-    total: int
-    limit: int
-    offset: int
+class RunPage(Page[RunSummary]):
+    """A page of runs, newest first."""
 
 
 # -- catalog ----------------------------------------------------------------------------------
@@ -324,5 +324,38 @@ class CatalogEntryRead(BaseModel):
         )
 
 
-class CatalogList(BaseModel):
-    items: list[CatalogEntryRead]
+class CatalogPage(Page[CatalogEntryRead]):
+    """A page of the catalog, by statsDataId."""
+
+
+# -- schedule ---------------------------------------------------------------------------------
+
+OutcomeName = Literal["succeeded", "unchanged", "failed", "blocked", "missed", "pending"]
+
+
+class TickRead(BaseModel):
+    due_at: datetime = Field(description="the time the cron named")
+    outcome: OutcomeName = Field(
+        description="the tick's run's outcome (`pending` while it runs; `missed`: no tick ran)"
+    )
+    trigger: str = Field(
+        description="`schedule`, or the trigger of the run the tick found active; `none` if missed"
+    )
+    run_id: uuid.UUID | None = None
+    run_href: str | None = None
+
+
+class ScheduledTable(BaseModel):
+    stats_data_id: str
+    title: str | None = None
+    schedule: str = Field(description="as the catalog has it: `daily` or a cron expression")
+    cron: str = Field(description="the five-field cron the schedule means", examples=["0 3 * * *"])
+    time_zone: Literal["Asia/Tokyo"] = "Asia/Tokyo"
+    scheduled_since: datetime = Field(description="ticks are due from here on")
+    last_tick: TickRead | None = Field(description="the latest due tick, null before the first")
+    next_tick_at: datetime
+    run_now: str = Field(description="POST here to run the table now")
+
+
+class SchedulePage(Page[ScheduledTable]):
+    """Every enabled table on a schedule, by statsDataId."""

@@ -4,6 +4,7 @@ task goes into the outbox and leaves once the caller has committed."""
 from __future__ import annotations
 
 import uuid
+from datetime import datetime
 from typing import Any
 
 from pydantic import ValidationError
@@ -20,6 +21,7 @@ from chiiki_ingest.schemas import CatalogEntryUpdate, RunCreate
 from chiiki_shared.audit import Actor, Origin
 from chiiki_shared.bus import Outbox
 from chiiki_shared.errors import Conflict, NotFound, UnprocessableInput
+from chiiki_shared.pagination import bad_cursor, decode_cursor
 
 RETRYABLE = (RunStatus.FAILED, RunStatus.BLOCKED, RunStatus.CANCELLED)
 
@@ -96,7 +98,7 @@ async def enqueue_run(
     return run
 
 
-def _active_conflict(error: runs.ActiveRunExists) -> ActiveRunConflict:
+def active_conflict(error: runs.ActiveRunExists) -> ActiveRunConflict:
     return ActiveRunConflict(
         f"{error.stats_data_id} already has a queued or running run ({error.run_id}); "
         "one run per dataset at a time",
@@ -126,12 +128,12 @@ async def create_run(
             dry_run=request.dry_run,
         )
     except runs.ActiveRunExists as error:
-        raise _active_conflict(error) from None
-    await _audit_run(session, run, "run.triggered", actor, origin)
+        raise active_conflict(error) from None
+    await audit_run(session, run, "run.triggered", actor, origin)
     return run
 
 
-async def _audit_run(
+async def audit_run(
     session: AsyncSession, run: Run, action: str, actor: Actor, origin: Origin
 ) -> None:
     await AUDIT_LOG.record(
@@ -183,8 +185,8 @@ async def retry_run(
             dry_run=original.dry_run,
         )
     except runs.ActiveRunExists as error:
-        raise _active_conflict(error) from None
-    await _audit_run(session, run, "run.retried", actor, origin)
+        raise active_conflict(error) from None
+    await audit_run(session, run, "run.retried", actor, origin)
     return run
 
 
@@ -202,7 +204,7 @@ async def cancel_run(
             "that have not handed their version to stats can be cancelled.",
             extra={"run_status": run.status, "phase": run.phase},
         )
-    await _audit_run(session, cancelled, "run.cancelled", actor, origin)
+    await audit_run(session, cancelled, "run.cancelled", actor, origin)
     return cancelled
 
 
@@ -244,7 +246,7 @@ async def rollback(
             restores_version=version,
         )
     except runs.ActiveRunExists as error:
-        raise _active_conflict(error) from None
+        raise active_conflict(error) from None
     await repository.copy_pages(session, wanted.run_id, run.id)
     await AUDIT_LOG.record(
         session,
@@ -270,17 +272,50 @@ async def catalog_entry_view(
 
 
 async def list_runs(
-    session: AsyncSession, where: repository.RunFilter, *, limit: int, offset: int
-) -> tuple[list[Run], int]:
-    """A page of runs matching ``where``, newest first, and how many match."""
-    rows, total = await repository.list_runs(session, where, limit=limit, offset=offset)
-    return list(rows), total
+    session: AsyncSession, where: repository.RunFilter, *, limit: int, cursor: str | None
+) -> tuple[list[Run], list[Any] | None]:
+    """A page of runs matching ``where``, newest first, and the key of its last run when more
+    follow."""
+    after = None
+    if cursor is not None:
+        queued_at, run_id = decode_cursor(cursor, length=2)
+        after = (_cursor_time(queued_at), _cursor_id(run_id))
+    rows = await repository.list_runs(session, where, limit=limit + 1, after=after)
+    more, rows = len(rows) > limit, rows[:limit]
+    last = [rows[-1].queued_at.isoformat(), str(rows[-1].id)] if more and rows else None
+    return rows, last
+
+
+def _cursor_time(value: Any) -> datetime:
+    try:
+        moment = datetime.fromisoformat(value)
+    except (TypeError, ValueError):
+        raise bad_cursor() from None
+    if moment.tzinfo is None:
+        raise bad_cursor()
+    return moment
+
+
+def _cursor_id(value: Any) -> uuid.UUID:
+    try:
+        return uuid.UUID(value)
+    except (TypeError, ValueError, AttributeError):
+        raise bad_cursor() from None
 
 
 async def list_catalog(
-    session: AsyncSession,
-) -> list[tuple[CatalogEntry, dict[str, Any], uuid.UUID | None]]:
-    return [await catalog_entry_view(session, e) for e in await repository.list_catalog(session)]
+    session: AsyncSession, *, limit: int, cursor: str | None
+) -> tuple[list[tuple[CatalogEntry, dict[str, Any], uuid.UUID | None]], list[Any] | None]:
+    """A page of the catalog by statsDataId, and the key of its last entry when more follow."""
+    after = None
+    if cursor is not None:
+        [after] = decode_cursor(cursor, length=1)
+        if not isinstance(after, str):
+            raise bad_cursor()
+    entries = await repository.list_catalog(session, limit=limit + 1, after=after)
+    more, entries = len(entries) > limit, entries[:limit]
+    views = [await catalog_entry_view(session, e) for e in entries]
+    return views, [entries[-1].stats_data_id] if more and entries else None
 
 
 async def get_entry(session: AsyncSession, stats_data_id: str) -> CatalogEntry:
@@ -356,6 +391,8 @@ async def update_entry(
     for field, value in merged.model_dump(mode="json").items():
         setattr(entry, field, value)
     entry.updated_at = func.now()
+    if merged.schedule != current["schedule"] or (merged.enabled and not current["enabled"]):
+        entry.scheduled_since = func.now()  # ticks before now were not due under this schedule
     await session.flush()
     await session.refresh(entry)
     if entry_snapshot(entry) != current:

@@ -14,8 +14,9 @@ from typing import Any
 
 import structlog
 from celery import Celery, Task, shared_task
+from sqlalchemy.ext.asyncio import AsyncSession
 
-from chiiki_ingest import alerts, catalog, repository, runs, service
+from chiiki_ingest import alerts, catalog, repository, runs, service, ticks
 from chiiki_ingest.config import IngestSettings
 from chiiki_ingest.locks import is_locked
 from chiiki_ingest.messaging import CeleryBus, RunIngestion
@@ -51,32 +52,133 @@ def ping() -> str:
     return "pong"
 
 
-@shared_task(name="ingest.run_ingestion", bind=True)
+class RunNotPublished(Exception):
+    """The run this task executed ended failed or blocked: the task's state is FAILURE, not
+    SUCCESS. The run is recorded (and alerted) already; the message is acknowledged, not retried."""
+
+    def __init__(self, run_id: str, outcome: str) -> None:
+        super().__init__(f"run {run_id} {outcome}; see /api/ingest/runs/{run_id}")
+        self.run_id = run_id
+        self.outcome = outcome
+
+
+NOT_PUBLISHED = frozenset({"failed", "blocked"})
+
+
+# `throws`: an expected failure, logged by Celery in one line without a traceback.
+@shared_task(name="ingest.run_ingestion", bind=True, throws=(RunNotPublished,))
 def run_ingestion(self: Task[Any, Any], payload: dict[str, Any]) -> str:
-    """Execute or resume one run (``{"run_id": ...}``); safe to deliver twice."""
+    """Execute or resume one run (``{"run_id": ...}``); safe to deliver twice. Raises
+    ``RunNotPublished`` when the run ends failed or blocked."""
     message = RunIngestion.receive(payload)
     if message is None:
         return "invalid"
     bus = CeleryBus(self.app)
-    return RUNTIME.run(lambda runtime: Pipeline(runtime, get_settings(), bus).run(message.run_id))
+    outcome = RUNTIME.run(
+        lambda runtime: Pipeline(runtime, get_settings(), bus).run(message.run_id)
+    )
+    if outcome in NOT_PUBLISHED:
+        raise RunNotPublished(str(message.run_id), outcome)
+    return outcome
 
 
 @shared_task(name="ingest.schedule_catalog", bind=True)
 def schedule_catalog(
     self: Task[Any, Any], payload: dict[str, Any] | None = None
 ) -> dict[str, list[str]]:
-    """Enqueue every enabled catalog entry on ``schedule`` (default ``daily``)."""
+    """Enqueue every enabled catalog entry on ``schedule`` (default ``daily``) and record the tick
+    of each: the run it queued, or the active run it found (``ticks``). A second delivery of the
+    same tick queues nothing."""
     schedule = (payload or {}).get("schedule", catalog.DAILY)
+    settings = get_settings()
+    expression = ticks.cron_of(settings, schedule)
+    due_at = None if expression is None else ticks.last_due(expression, datetime.now(UTC))
 
     async def work(runtime: Runtime) -> dict[str, list[str]]:
         async with session_scope(runtime.sessions) as session:
-            await catalog.sync(session, catalog.load(get_settings().catalog_path))
+            await catalog.sync(session, catalog.load(settings.catalog_path))
             entries = await repository.entries_on_schedule(session, schedule)
-        return await _enqueue(runtime, self.app, [e.stats_data_id for e in entries], "schedule")
+        ids = [e.stats_data_id for e in entries]
+        if due_at is None:
+            return await _enqueue(runtime, self.app, ids, "schedule")
+        return await _tick(runtime, self.app, ids, schedule, due_at)
 
     result = RUNTIME.run(work)
-    logger.info("ingest.catalog_scheduled", schedule=schedule, **result)
+    logger.info(
+        "ingest.catalog_scheduled",
+        schedule=schedule,
+        due_at=due_at.isoformat() if due_at else None,
+        **result,
+    )
     return result
+
+
+@shared_task(name="ingest.schedule_due", bind=True)
+def schedule_due(
+    self: Task[Any, Any], payload: dict[str, Any] | None = None
+) -> dict[str, list[str]]:
+    """Beat sends this every minute: tick every enabled entry whose cron named a time within
+    ``INGEST_SCHEDULE_MISSED_AFTER_SECONDS`` that has no tick yet. It reads the live catalog each
+    time, so a schedule added or changed through the API applies without restarting beat, and a
+    tick beat missed for a few minutes still runs (late) when beat is back."""
+    settings = get_settings()
+    now = datetime.now(UTC)
+
+    async def work(runtime: Runtime) -> dict[str, list[str]]:
+        async with session_scope(runtime.sessions) as session:
+            await catalog.sync(session, catalog.load(settings.catalog_path))
+            entries = await ticks.scheduled_entries(session)
+        result: dict[str, list[str]] = {"queued": [], "skipped_active": [], "already_ticked": []}
+        for (schedule, due_at), ids in ticks.due_now(settings, entries, now).items():
+            for key, values in (await _tick(runtime, self.app, ids, schedule, due_at)).items():
+                result[key].extend(values)
+        return result
+
+    result = RUNTIME.run(work)
+    if result["queued"] or result["skipped_active"]:
+        logger.info("ingest.catalog_scheduled", **result)
+    return result
+
+
+async def _tick(
+    runtime: Runtime, app: Celery, stats_data_ids: list[str], schedule: str, due_at: datetime
+) -> dict[str, list[str]]:
+    result: dict[str, list[str]] = {"queued": [], "skipped_active": [], "already_ticked": []}
+    outbox = Outbox()
+    for stats_data_id in stats_data_ids:
+        async with session_scope(runtime.sessions) as session:
+            if await ticks.ticked(session, stats_data_id, due_at):
+                result["already_ticked"].append(stats_data_id)
+                continue
+            try:
+                run = await service.enqueue_run(
+                    session, outbox, get_settings(), stats_data_id, trigger="schedule"
+                )
+            except runs.ActiveRunExists as busy:
+                await _adopt(session, busy, due_at, schedule)
+                result["skipped_active"].append(stats_data_id)
+                continue
+            await ticks.record_tick(
+                session, stats_data_id, due_at, schedule, run_id=run.id, trigger=run.trigger
+            )
+        result["queued"].append(str(run.id))
+    await outbox.flush_async(app)
+    return result
+
+
+async def _adopt(
+    session: AsyncSession, busy: runs.ActiveRunExists, due_at: datetime, schedule: str
+) -> None:
+    """The table had an active run at the tick: that run's outcome is the tick's."""
+    active = None if busy.run_id is None else await repository.get_run(session, busy.run_id)
+    await ticks.record_tick(
+        session,
+        busy.stats_data_id,
+        due_at,
+        schedule,
+        run_id=busy.run_id,
+        trigger=active.trigger if active is not None else ticks.NO_TRIGGER,
+    )
 
 
 @shared_task(name="ingest.bootstrap_catalog", bind=True)

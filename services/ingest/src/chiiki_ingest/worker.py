@@ -1,7 +1,8 @@
 """The ingest service's Celery app: ``celery -A chiiki_ingest.worker worker -Q ingest``.
 
 The platform's single beat runs from this app too (``celery -A chiiki_ingest.worker beat``); its
-schedule is built here from the settings and catalog.yaml (see ``schedule``).
+schedule is built here from the settings (see ``schedule``); the catalog's crons are read from the
+database every minute, not here.
 """
 
 from __future__ import annotations
@@ -11,15 +12,15 @@ from typing import Any
 import structlog
 from celery import signals
 
-from chiiki_ingest import catalog
 from chiiki_ingest.config import IngestSettings
+from chiiki_ingest.messaging import with_task_events
 from chiiki_ingest.schedule import beat_schedule
 from chiiki_shared.bus import configure_worker_logging, create_celery_app
 
 settings = IngestSettings()
 configure_worker_logging(settings)
-celery_app = create_celery_app(settings)
-celery_app.conf.beat_schedule = beat_schedule(settings, catalog.load(settings.catalog_path))
+celery_app = with_task_events(create_celery_app(settings))
+celery_app.conf.beat_schedule = beat_schedule(settings)
 celery_app.autodiscover_tasks(["chiiki_ingest"], related_name="tasks", force=True)
 
 

@@ -365,6 +365,8 @@ def settings(bus_env: dict[str, str]) -> IngestSettings:
         ESTAT_APP_ID=APP_ID,
         page_size=PAGE_SIZE,
         metrics_refresh_seconds=0.5,
+        # The watchdog's pass at start-up only: tests run its passes themselves.
+        schedule_watch_seconds=3600,
     )
 
 

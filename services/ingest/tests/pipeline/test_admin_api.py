@@ -56,13 +56,17 @@ async def test_runs_are_listed_newest_first_with_filters(api: Api, source: Sourc
 
     listed = (await api.admin.get("/api/ingest/runs", params={"stats_data_id": good})).json()
     assert [run["id"] for run in listed["items"]] == [second["id"], first["id"]]
-    assert listed["total"] == 2
+    assert listed["next"] is None
     assert {run["outcome"] for run in listed["items"]} == {"published", "unchanged"}
 
-    page = await api.admin.get(
-        "/api/ingest/runs", params={"stats_data_id": good, "limit": 1, "offset": 1}
-    )
-    assert [run["id"] for run in page.json()["items"]] == [first["id"]]
+    page = (
+        await api.admin.get("/api/ingest/runs", params={"stats_data_id": good, "limit": 1})
+    ).json()
+    assert [run["id"] for run in page["items"]] == [second["id"]]
+    # The next link keeps the filters and the limit, and carries the cursor.
+    assert page["next"].startswith(f"/api/ingest/runs?stats_data_id={good}&limit=1&cursor=")
+    page = (await api.admin.get(page["next"])).json()
+    assert ([run["id"] for run in page["items"]], page["next"]) == ([first["id"]], None)
 
     failed = await api.ingest(bad)
     by_status = await api.admin.get(
@@ -82,7 +86,7 @@ async def test_runs_are_listed_newest_first_with_filters(api: Api, source: Sourc
     by_trigger = await api.admin.get(
         "/api/ingest/runs", params={"stats_data_id": good, "trigger": "schedule"}
     )
-    assert by_trigger.json()["total"] == 0
+    assert by_trigger.json() == {"items": [], "next": None}
 
 
 async def test_a_missing_table_fails_its_run_and_alerts(api: Api, source: Source, alerts) -> None:
@@ -307,3 +311,18 @@ def _tokyo():
     from zoneinfo import ZoneInfo
 
     return ZoneInfo("Asia/Tokyo")
+
+
+async def test_the_catalog_is_listed_by_cursor(api: Api) -> None:
+    whole = (await api.admin.get("/api/ingest/catalog", params={"limit": 500})).json()
+    assert whole["next"] is None
+    paged, url = [], "/api/ingest/catalog?limit=3"
+    while url is not None:
+        response = await api.admin.get(url)
+        assert response.status_code == 200, response.text
+        paged.extend(response.json()["items"])
+        url = response.json()["next"]
+    ids = [entry["stats_data_id"] for entry in paged]
+    assert ids == [entry["stats_data_id"] for entry in whole["items"]]
+    assert ids == sorted(set(ids))
+    assert "census-c01-1920-2015" in ids

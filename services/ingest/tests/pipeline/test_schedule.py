@@ -37,19 +37,20 @@ def test_the_repository_catalog_lists_the_demo_tables_daily() -> None:
     assert all(spec.attribution for spec in specs)
 
 
-def test_beat_runs_the_daily_catalog_and_the_recovery() -> None:
+def test_beat_sweeps_the_schedule_every_minute_and_runs_the_recovery() -> None:
+    """The catalog's crons are not beat entries: a minute's sweep reads them from the database,
+    so a schedule changed through the API needs no restart of beat."""
     settings = IngestSettings(schedule_daily="30 4 * * *", recovery_interval_seconds=45)
-    schedule = beat_schedule(settings, catalog.load(DEFAULT_CATALOG))
+    schedule = beat_schedule(settings)
 
-    assert set(schedule) == {
-        "ingest.schedule_catalog[daily]",
-        "ingest.recover_runs",
-        "auth.purge_sessions",
-    }
-    daily = schedule["ingest.schedule_catalog[daily]"]
-    assert daily["task"] == "ingest.schedule_catalog"
-    assert daily["args"] == [{"schedule": "daily"}]
-    assert daily["schedule"] == crontab(minute="30", hour="4")
+    assert set(schedule) == {"ingest.schedule_due", "ingest.recover_runs", "auth.purge_sessions"}
+    sweep = schedule["ingest.schedule_due"]
+    assert (sweep["task"], sweep["args"], sweep["options"]) == (
+        "ingest.schedule_due",
+        [{}],
+        {"expires": 60},
+    )
+    assert sweep["schedule"] == crontab()
     recovery = schedule["ingest.recover_runs"]
     assert (recovery["task"], recovery["schedule"]) == ("ingest.recover_runs", 45)
 
@@ -57,7 +58,7 @@ def test_beat_runs_the_daily_catalog_and_the_recovery() -> None:
 def test_beat_sends_the_auth_purge_by_name_every_hour() -> None:
     """The single beat also drives the auth service's purge, sent by name to the auth queue
     (the ingest app never imports auth code)."""
-    purge = beat_schedule(IngestSettings(), [])["auth.purge_sessions"]
+    purge = beat_schedule(IngestSettings())["auth.purge_sessions"]
     assert purge == {
         "task": "auth.purge_sessions",
         "schedule": 3600,
@@ -66,26 +67,8 @@ def test_beat_sends_the_auth_purge_by_name_every_hour() -> None:
     }
 
 
-def test_each_cron_of_the_catalog_gets_its_own_beat_entry(tmp_path: Path) -> None:
-    path = tmp_path / "catalog.yaml"
-    path.write_text(
-        "version: 1\n"
-        "tables:\n"
-        "  - {stats_data_id: a, schedule: daily}\n"
-        "  - {stats_data_id: b, schedule: '0 6 * * 1'}\n"
-        "  - {stats_data_id: c, schedule: manual}\n"
-        "  - {stats_data_id: d, schedule: '0 6 * * 1', enabled: false}\n"
-    )
-    schedule = beat_schedule(IngestSettings(), catalog.load(path))
-
-    weekly = schedule["ingest.schedule_catalog[0_6_*_*_1]"]
-    assert weekly["args"] == [{"schedule": "0 6 * * 1"}]
-    assert weekly["schedule"] == crontab(minute="0", hour="6", day_of_week="1")
-    assert len([name for name in schedule if name.startswith("ingest.schedule_catalog")]) == 2
-
-
 def test_the_schedule_can_be_switched_off() -> None:
-    schedule = beat_schedule(IngestSettings(schedule_enabled=False), [])
+    schedule = beat_schedule(IngestSettings(schedule_enabled=False))
     assert set(schedule) == {"ingest.recover_runs", "auth.purge_sessions"}
 
 
