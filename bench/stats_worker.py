@@ -8,7 +8,9 @@ prefix, and a JWKS served from a throwaway P-256 key, so the token check is the 
 is asked once (filling the Redis cache), then loaded with ``wrk`` (64 connections, 2 threads by
 default): a cached read. ``--profile`` runs ``py-spy`` on the worker during the load (py-spy is a
 measuring tool, not a dependency: ``uv pip install py-spy`` into the venv first).
-Prints requests/s and wrk's latency percentiles per URL. Stops exactly what it started.
+Prints requests/s, wrk's latency percentiles and the worker's CPU time per request (from
+/proc: on a shared machine, requests per CPU-second is what one process sustains on a core).
+Stops exactly what it started.
 """
 
 from __future__ import annotations
@@ -118,6 +120,19 @@ def load(base: str, url: str, token: str, seconds: int, connections: int) -> str
     return done.stdout
 
 
+def cpu_seconds(pid: int) -> float:
+    """User and system CPU time the process has used (Linux /proc)."""
+    fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
+
+def requests_done(output: str) -> int:
+    for line in output.splitlines():
+        if "requests in" in line:
+            return int(line.split()[0])
+    return 0
+
+
 def summary(output: str) -> str:
     keep = ("50%", "75%", "90%", "99%", "Requests/sec", "Non-2xx", "Socket errors")
     lines = [line.strip() for line in output.splitlines() if line.strip().startswith(keep)]
@@ -158,7 +173,17 @@ def main() -> None:
                     stdout=subprocess.DEVNULL,
                     stderr=subprocess.DEVNULL,
                 )
-            print("  " + summary(load(base, url, token, args.seconds, args.connections)))
+            cpu_before = cpu_seconds(worker.pid)
+            output = load(base, url, token, args.seconds, args.connections)
+            cpu = cpu_seconds(worker.pid) - cpu_before
+            done = requests_done(output)
+            print("  " + summary(output))
+            # Throughput per core of CPU the worker used: what one worker process sustains at
+            # 100% of a core, whatever else the machine's cores were doing meanwhile.
+            print(
+                f"  worker CPU {cpu:.2f} s for {done} requests: {1000 * cpu / max(done, 1):.3f} ms"
+            )
+            print(f"  per request, {done / cpu if cpu else 0:.0f} requests per CPU-second")
             if profiler:
                 profiler.wait(timeout=60)
                 args.profile = None  # one profile, of the first URL
