@@ -12,12 +12,12 @@ a few seconds instead of being waited on by every request.
 from __future__ import annotations
 
 import hashlib
-import json
 import time
 from collections.abc import Awaitable, Callable, Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
+import orjson
 import structlog
 from fastapi import Request, Response
 from pydantic import Field
@@ -61,13 +61,13 @@ class Rendered:
     headers: Mapping[str, str] = field(default_factory=dict)
 
     def pack(self) -> bytes:
-        head = json.dumps({"media_type": self.media_type, "headers": dict(self.headers)})
-        return head.encode() + b"\n" + self.body
+        head = orjson.dumps({"media_type": self.media_type, "headers": dict(self.headers)})
+        return head + b"\n" + self.body
 
     @classmethod
     def unpack(cls, data: bytes) -> Rendered:
         head, _, body = data.partition(b"\n")
-        meta = json.loads(head)
+        meta = orjson.loads(head)
         return cls(body, meta["media_type"], meta["headers"])
 
 
@@ -137,19 +137,18 @@ def digest_of(
 ) -> str:
     """The key and ETag of a response. ``representation`` is the service's shape version: bump
     it when a response's shape changes, so cached bodies of the old shape are not served."""
-    material = json.dumps(
+    material = orjson.dumps(
         {
             "route": route,
             "params": params,
-            "versions": dict(sorted(versions.items())),
+            "versions": versions,
             "reference": reference,
             "representation": representation,
         },
-        sort_keys=True,
-        separators=(",", ":"),
+        option=orjson.OPT_SORT_KEYS | orjson.OPT_NON_STR_KEYS,
         default=str,
     )
-    return hashlib.sha256(material.encode()).hexdigest()[:40]
+    return hashlib.sha256(material).hexdigest()[:40]
 
 
 def etag_matches(request: Request, etag: str) -> bool:
