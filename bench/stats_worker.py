@@ -157,7 +157,7 @@ def main() -> None:
     log = Path(tempfile.mkstemp(prefix="stats-worker-", suffix=".log")[1])
     worker = start_worker(port, jwks_port, log, args.uvicorn_arg)
     try:
-        wait_ready(base, time.monotonic() + 30)
+        wait_ready(base, time.monotonic() + 120)
         token = mint(key)
         headers = {"Authorization": f"Bearer {token}"}
         for url in args.urls:
