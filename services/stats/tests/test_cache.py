@@ -136,3 +136,30 @@ async def test_cache_entries_expire(loaded, client, runtime, platform) -> None:
         await client_redis.aclose()
     assert ttls
     assert all(0 < ttl <= 3600 for ttl in ttls)
+
+
+async def test_a_large_answer_is_gzipped_once_and_kept_so(loaded, client, runtime) -> None:
+    import gzip
+
+    from chiiki_shared.cache import Rendered
+    from chiiki_stats.deps import GZIP_MINIMUM_SIZE
+
+    url = "/api/population?level=prefecture&period=2015&indicators=population.total"
+    zipped = {"Accept-Encoding": "gzip"}
+    made = await client.get(url, headers=zipped)
+    hit = await client.get(url, headers=zipped)
+    plain = await client.get(url, headers={"Accept-Encoding": "identity"})
+    assert (made.headers["x-cache"], hit.headers["x-cache"]) == ("MISS", "HIT")
+    assert len(plain.content) >= GZIP_MINIMUM_SIZE
+    for response in (made, hit):
+        assert response.headers["content-encoding"] == "gzip"
+        assert response.headers["vary"] == "Accept-Encoding"
+        assert response.content == plain.content  # httpx decodes the gzip
+    assert "content-encoding" not in plain.headers
+    assert plain.headers["vary"] == "Accept-Encoding"
+    assert plain.headers["etag"] == hit.headers["etag"]
+    (key,) = await runtime.redis.keys(runtime.redis_key("q", hit.headers["etag"][3:-1]))
+    stored = Rendered.unpack(await runtime.redis.get(key))
+    assert stored.gzipped is not None
+    assert gzip.decompress(stored.gzipped) == stored.body == plain.content
+    assert int(hit.headers["content-length"]) == len(stored.gzipped)

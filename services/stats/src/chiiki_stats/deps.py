@@ -29,6 +29,9 @@ from chiiki_stats.versions import VERSIONS_EXTRA, DatasetVersions
 
 # Bump when the shape of a response changes, so cached bodies of the old shape are not served.
 REPRESENTATION_VERSION = "1"
+# GeoJSON and municipal cross-sections are large and compress about tenfold (main.py's
+# GZipMiddleware compresses what is this large; cached answers are gzipped once, when stored).
+GZIP_MINIMUM_SIZE = 2048
 
 
 # -- the read snapshot ---------------------------------------------------------------------------
@@ -146,6 +149,7 @@ class Context:
             digest=digest,
             cache_control=self.cache_control,
             produce=partial(make, digest),
+            gzip_minimum_size=GZIP_MINIMUM_SIZE,
         )
 
 

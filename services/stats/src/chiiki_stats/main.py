@@ -10,7 +10,7 @@ from chiiki_shared.db import session_scope
 from chiiki_shared.head import answer_head
 from chiiki_shared.runtime import Runtime
 from chiiki_stats.config import StatsSettings
-from chiiki_stats.deps import settings_of
+from chiiki_stats.deps import GZIP_MINIMUM_SIZE, settings_of
 from chiiki_stats.reference import load_reference
 from chiiki_stats.router import router
 from chiiki_stats.schemas import install_answer_schemas
@@ -54,8 +54,8 @@ def create_app(settings: StatsSettings | None = None) -> FastAPI:
         on_shutdown=[stop_following_versions],
     )
     install_answer_schemas(app)
-    # GeoJSON and municipal cross-sections are large and compress about tenfold.
-    app.add_middleware(GZipMiddleware, minimum_size=2048)
+    # Compresses what is not gzipped already (cached answers are, once: deps.GZIP_MINIMUM_SIZE).
+    app.add_middleware(GZipMiddleware, minimum_size=GZIP_MINIMUM_SIZE)
     answer_head(app)
     return app
 
