@@ -11,13 +11,14 @@ a few seconds instead of being waited on by every request.
 
 from __future__ import annotations
 
+import gzip
 import hashlib
-import json
 import time
 from collections.abc import Awaitable, Callable, Mapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import Any
 
+import orjson
 import structlog
 from fastapi import Request, Response
 from pydantic import Field
@@ -30,6 +31,7 @@ from chiiki_shared.settings import ServiceSettings
 logger = structlog.get_logger(__name__)
 
 CACHE_HEADER = "X-Cache"
+GZIP_LEVEL = 9  # as Starlette's GZipMiddleware: paid once per entry, not once per hit
 RUNTIME_KEY = "query_cache"
 
 
@@ -59,16 +61,30 @@ class Rendered:
     body: bytes
     media_type: str
     headers: Mapping[str, str] = field(default_factory=dict)
+    # The body gzipped once, stored beside it, so a hit is not compressed again each time.
+    gzipped: bytes | None = None
 
     def pack(self) -> bytes:
-        head = json.dumps({"media_type": self.media_type, "headers": dict(self.headers)})
-        return head.encode() + b"\n" + self.body
+        meta: dict[str, Any] = {"media_type": self.media_type, "headers": dict(self.headers)}
+        if self.gzipped is not None:
+            meta["gzipped"] = len(self.gzipped)
+        return orjson.dumps(meta) + b"\n" + self.body + (self.gzipped or b"")
 
     @classmethod
     def unpack(cls, data: bytes) -> Rendered:
-        head, _, body = data.partition(b"\n")
-        meta = json.loads(head)
-        return cls(body, meta["media_type"], meta["headers"])
+        head, _, rest = data.partition(b"\n")
+        meta = orjson.loads(head)
+        size = meta.get("gzipped")
+        if size is None:
+            return cls(rest, meta["media_type"], meta["headers"])
+        cut = len(rest) - size
+        return cls(rest[:cut], meta["media_type"], meta["headers"], rest[cut:])
+
+    def with_gzip(self, minimum_size: int | None) -> Rendered:
+        """This answer with its gzipped body when it is at least ``minimum_size`` bytes."""
+        if minimum_size is None or self.gzipped is not None or len(self.body) < minimum_size:
+            return self
+        return replace(self, gzipped=gzip.compress(self.body, compresslevel=GZIP_LEVEL, mtime=0))
 
 
 class QueryCache:
@@ -137,19 +153,18 @@ def digest_of(
 ) -> str:
     """The key and ETag of a response. ``representation`` is the service's shape version: bump
     it when a response's shape changes, so cached bodies of the old shape are not served."""
-    material = json.dumps(
+    material = orjson.dumps(
         {
             "route": route,
             "params": params,
-            "versions": dict(sorted(versions.items())),
+            "versions": versions,
             "reference": reference,
             "representation": representation,
         },
-        sort_keys=True,
-        separators=(",", ":"),
+        option=orjson.OPT_SORT_KEYS | orjson.OPT_NON_STR_KEYS,
         default=str,
     )
-    return hashlib.sha256(material.encode()).hexdigest()[:40]
+    return hashlib.sha256(material).hexdigest()[:40]
 
 
 def etag_matches(request: Request, etag: str) -> bool:
@@ -162,6 +177,11 @@ def etag_matches(request: Request, etag: str) -> bool:
     return any(tag.strip().removeprefix("W/") == wanted for tag in header.split(","))
 
 
+def accepts_gzip(request: Request) -> bool:
+    """As Starlette's GZipMiddleware decides it."""
+    return "gzip" in request.headers.get("accept-encoding", "")
+
+
 async def cached_response(
     request: Request,
     cache: QueryCache,
@@ -169,8 +189,13 @@ async def cached_response(
     digest: str,
     cache_control: str,
     produce: Callable[[], Awaitable[Rendered]],
+    gzip_minimum_size: int | None = None,
 ) -> Response:
-    """A 304 when the client has this representation, else the cached or freshly made body."""
+    """A 304 when the client has this representation, else the cached or freshly made body.
+
+    With ``gzip_minimum_size`` (the size from which the app's GZipMiddleware compresses), a body
+    that large is gzipped once, when made, and kept in the cache beside the plain one: a client
+    that accepts gzip gets those bytes, which the middleware passes through as they are."""
     etag = f'W/"{digest}"'
     headers = {"ETag": etag, "Cache-Control": cache_control}
     if etag_matches(request, etag):
@@ -178,11 +203,12 @@ async def cached_response(
     rendered = await cache.get(digest)
     status = "HIT"
     if rendered is None:
-        rendered = await produce()
+        rendered = (await produce()).with_gzip(gzip_minimum_size)
         status = "MISS" if cache.available else "BYPASS"
         await cache.set(digest, rendered)
-    return Response(
-        rendered.body,
-        media_type=rendered.media_type,
-        headers={**headers, **rendered.headers, CACHE_HEADER: status},
-    )
+    headers = {**headers, **rendered.headers, CACHE_HEADER: status}
+    body = rendered.body
+    if rendered.gzipped is not None and gzip_minimum_size is not None and accepts_gzip(request):
+        body = rendered.gzipped
+        headers |= {"Content-Encoding": "gzip", "Vary": "Accept-Encoding"}
+    return Response(body, media_type=rendered.media_type, headers=headers)

@@ -297,7 +297,7 @@ def single_valued_names(dependant: Dependant) -> frozenset[str]:
 _NAMES_ATTRIBUTE = "chiiki_single_valued_query"
 
 
-def single_valued_query(request: Request) -> None:
+async def single_valued_query(request: Request) -> None:  # async: FastAPI runs a def in a thread
     """422 when a single-valued query parameter is repeated (``?limit=1&limit=2``), instead of
     silently taking one of the values."""
     route = request.scope.get("route")

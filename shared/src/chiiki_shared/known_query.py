@@ -33,7 +33,7 @@ def accepted_query_names(dependant: Dependant) -> frozenset[str]:
     return frozenset(names)
 
 
-def known_query_only(request: Request) -> None:
+async def known_query_only(request: Request) -> None:  # async: FastAPI runs a def in a thread
     route = request.scope.get("route")
     dependant = getattr(route, "dependant", None)
     if dependant is None or not request.query_params:

@@ -113,6 +113,9 @@ TOKEN_URL = "/api/auth/login"  # noqa: S105 - a path, not a secret
 REALM = "chiiki"
 MAX_TOKEN_LENGTH = 4096
 GUARD_EXTRA = "token_guard"
+# A verified token's signature is not checked again for this long (revocation still is, always).
+VERIFIED_TTL_SECONDS = 5.0
+VERIFIED_MAX_ENTRIES = 4096
 
 logger = structlog.get_logger(__name__)
 
@@ -482,12 +485,62 @@ class RevocationList:
         await self.redis.set(not_before_key(self.prefix, user_id), str(at), ex=ttl_seconds)
 
 
-class TokenGuard:
-    """What a bearer token is checked against: the verifier, then the revocation list."""
+class VerifiedTokens:
+    """Tokens whose signature and claims verified lately, so a client's next requests skip the
+    ECDSA check: each for ``ttl_seconds`` at most and never past its ``exp`` (plus leeway), and
+    at most ``max_entries`` of them (the oldest go first). Revocation is not cached here."""
 
-    def __init__(self, verifier: AccessTokenVerifier, revocations: RevocationList) -> None:
+    def __init__(
+        self,
+        *,
+        ttl_seconds: float = VERIFIED_TTL_SECONDS,
+        max_entries: int = VERIFIED_MAX_ENTRIES,
+        leeway: int = 10,
+        clock: Callable[[], float] = time.monotonic,
+        wall_clock: Callable[[], float] = time.time,
+    ) -> None:
+        self.ttl_seconds = ttl_seconds
+        self.max_entries = max_entries
+        self.leeway = leeway
+        self._clock = clock
+        self._wall_clock = wall_clock
+        self._entries: dict[str, tuple[float, Principal]] = {}
+
+    def get(self, token: str) -> Principal | None:
+        entry = self._entries.get(token)
+        if entry is None:
+            return None
+        until, principal = entry
+        if self._clock() >= until or self._wall_clock() >= principal.expires_at + self.leeway:
+            del self._entries[token]
+            return None
+        return principal
+
+    def put(self, token: str, principal: Principal) -> None:
+        if self.ttl_seconds <= 0:
+            return
+        self._entries.pop(token, None)
+        while len(self._entries) >= self.max_entries:
+            del self._entries[next(iter(self._entries))]
+        self._entries[token] = (self._clock() + self.ttl_seconds, principal)
+
+    def __len__(self) -> int:
+        return len(self._entries)
+
+
+class TokenGuard:
+    """What a bearer token is checked against: the verifier (its answers kept a few seconds in
+    ``verified``), then the revocation list, read for every request."""
+
+    def __init__(
+        self,
+        verifier: AccessTokenVerifier,
+        revocations: RevocationList,
+        verified: VerifiedTokens | None = None,
+    ) -> None:
         self.verifier = verifier
         self.revocations = revocations
+        self.verified = verified or VerifiedTokens(leeway=verifier.leeway)
 
     @classmethod
     def for_settings(
@@ -503,7 +556,10 @@ class TokenGuard:
         return cls(verifier, RevocationList(redis, settings.redis_key_prefix))
 
     async def authenticate(self, token: str) -> Principal:
-        principal = await self.verifier.verify(token)
+        principal = self.verified.get(token)
+        if principal is None:
+            principal = await self.verifier.verify(token)
+            self.verified.put(token, principal)
         reason = await self.revocations.reason_refused(principal)
         if reason:
             raise invalid_token(reason)

@@ -24,5 +24,8 @@ class StatsSettings(CachedServiceSettings):
     publish_max_retries: int = Field(default=30, ge=0)
     publish_retry_seconds: float = Field(default=2.0, ge=0)
     publish_retry_max_seconds: float = Field(default=60.0, ge=0)
+    # Each web process keeps the dataset versions in memory, reloaded when a version is applied
+    # (NOTIFY) and at least this often, in case a notification was missed.
+    versions_refresh_seconds: float = Field(default=2.0, gt=0)
     # Batches of runs that were never published are removed after this long.
     staging_ttl_hours: int = Field(default=48, ge=1)

@@ -48,6 +48,7 @@ from chiiki_stats.models import (
 )
 from chiiki_stats.periods import InvalidPeriod, Period
 from chiiki_stats.reference import load_catalog
+from chiiki_stats.versions import CHANNEL
 
 logger = structlog.get_logger(__name__)
 
@@ -257,6 +258,8 @@ async def _publish(
         )
     )
     await _drop_staged(session, payload)
+    # Delivered when this transaction commits: each web process reloads its versions at once.
+    await session.execute(select(func.pg_notify(CHANNEL, payload.stats_data_id)))
     catalog = await load_catalog(session)
     indicators = catalog.indicators_using(payload.stats_data_id)
     logger.info(

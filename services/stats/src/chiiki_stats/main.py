@@ -10,9 +10,29 @@ from chiiki_shared.db import session_scope
 from chiiki_shared.head import answer_head
 from chiiki_shared.runtime import Runtime
 from chiiki_stats.config import StatsSettings
+from chiiki_stats.deps import GZIP_MINIMUM_SIZE, settings_of
 from chiiki_stats.reference import load_reference
 from chiiki_stats.router import router
 from chiiki_stats.schemas import install_answer_schemas
+from chiiki_stats.versions import VERSIONS_EXTRA, DatasetVersions
+
+
+async def keep_dataset_versions(runtime: Runtime) -> None:
+    """Load every dataset's version into memory and follow the versions applied from now on."""
+    settings = settings_of(runtime)
+    versions = DatasetVersions.for_sessions(
+        runtime.sessions,
+        settings.service_database_url,
+        refresh_seconds=settings.versions_refresh_seconds,
+    )
+    await versions.start()
+    runtime.extras[VERSIONS_EXTRA] = versions
+
+
+async def stop_following_versions(runtime: Runtime) -> None:
+    versions = runtime.extras.get(VERSIONS_EXTRA)
+    if isinstance(versions, DatasetVersions):
+        await versions.stop()
 
 
 async def load_reference_data(runtime: Runtime) -> None:
@@ -30,11 +50,12 @@ def create_app(settings: StatsSettings | None = None) -> FastAPI:
             "and summary statistics, as JSON, CSV, Chart.js and GeoJSON."
         ),
         routers=[router],
-        on_startup=[load_reference_data],
+        on_startup=[load_reference_data, keep_dataset_versions],
+        on_shutdown=[stop_following_versions],
     )
     install_answer_schemas(app)
-    # GeoJSON and municipal cross-sections are large and compress about tenfold.
-    app.add_middleware(GZipMiddleware, minimum_size=2048)
+    # Compresses what is not gzipped already (cached answers are, once: deps.GZIP_MINIMUM_SIZE).
+    app.add_middleware(GZipMiddleware, minimum_size=GZIP_MINIMUM_SIZE)
     answer_head(app)
     return app
 

@@ -8,6 +8,7 @@ tables, as a bare year (``2016``). The API accepts those and human forms: ``2020
 
 from __future__ import annotations
 
+import functools
 import re
 from dataclasses import dataclass
 from enum import StrEnum
@@ -118,13 +119,7 @@ class Period:
         return f"{self.year}00{self.sub:02d}{self.sub:02d}"
 
     def __str__(self) -> str:
-        if self.kind is PeriodKind.CALENDAR_YEAR:
-            return str(self.year)
-        if self.kind is PeriodKind.FISCAL_YEAR:
-            return f"FY{self.year}"
-        if self.kind is PeriodKind.QUARTER:
-            return f"{self.year}Q{self.sub}"
-        return f"{self.year}-{self.sub:02d}"
+        return _text(self.kind, self.year, self.sub)
 
     @property
     def label_ja(self) -> str:
@@ -136,6 +131,25 @@ class Period:
             first, last = _QUARTER_MONTHS[self.sub][:2], _QUARTER_MONTHS[self.sub][2:]
             return f"{self.year}年{int(first)}～{int(last)}月期"
         return f"{self.year}年{self.sub}月"
+
+
+# Cached: a municipal cross-section makes and prints hundreds of thousands of periods, of a few
+# hundred distinct values.
+@functools.cache
+def _text(kind: PeriodKind, year: int, sub: int) -> str:
+    if kind is PeriodKind.CALENDAR_YEAR:
+        return str(year)
+    if kind is PeriodKind.FISCAL_YEAR:
+        return f"FY{year}"
+    if kind is PeriodKind.QUARTER:
+        return f"{year}Q{sub}"
+    return f"{year}-{sub:02d}"
+
+
+@functools.cache
+def stored_period(kind: str, year: int, sub: int) -> Period:
+    """The period of a stored observation's columns, made and checked once per value."""
+    return Period(PeriodKind(kind), year, sub)
 
 
 @dataclass(frozen=True, slots=True)

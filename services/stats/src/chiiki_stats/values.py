@@ -25,7 +25,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from chiiki_stats import repository
 from chiiki_stats.catalog import NATION, Catalog, RegionIndex, Source
-from chiiki_stats.periods import Period, PeriodKind, YearSpan
+from chiiki_stats.periods import Period, PeriodKind, YearSpan, stored_period
 
 PUBLISHED, DERIVED, SUMMED = "published", "derived", "sum_of_prefectures"
 _KIND_RANK = {PeriodKind.CALENDAR_YEAR: 0, PeriodKind.FISCAL_YEAR: 1}
@@ -89,7 +89,7 @@ class Evaluator:
         # indicator -> (region, period) -> candidates from published series
         published: dict[str, dict[tuple[str, Period], list[Cell]]] = {}
         for row in rows:
-            period = Period(PeriodKind(row.period_kind), row.period_year, row.period_sub)
+            period = stored_period(row.period_kind, row.period_year, row.period_sub)
             value = None
             if row.value is not None:
                 scaled = row.value * row.scale if row.scale is not None else row.value

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 import re
 from pathlib import Path
 from typing import Annotated
@@ -13,6 +14,7 @@ from chiiki_shared.client_address import parse_trusted_proxies
 
 REPO_ROOT = Path(__file__).resolve().parents[4]
 SERVICES = ("auth", "stats", "ingest", "analytics")
+MAX_DEFAULT_WEB_WORKERS = 4
 # A browser's Origin header: scheme, host and optional port, lower case, nothing else ("*" and
 # paths are refused, so the gateway's exact match can never allow more than was meant).
 ORIGIN = re.compile(r"https?://(?:[a-z0-9-]+(?:\.[a-z0-9-]+)*|\[[0-9a-f:.]+\])(?::\d{1,5})?")
@@ -53,6 +55,9 @@ class StackSettings(BaseSettings):
     ingest_port: int = Field(default=8103, alias="INGEST_PORT")
     analytics_port: int = Field(default=8104, alias="ANALYTICS_PORT")
     worker_concurrency: int = Field(default=2, alias="WORKER_CONCURRENCY", ge=1, le=32)
+    # uvicorn processes of the stats service, the read path every dashboard hits: one per core
+    # (at most 4) unless set. The other services run one each (their requests are few).
+    web_concurrency: int | None = Field(default=None, alias="WEB_CONCURRENCY", ge=1, le=32)
     database_url: str | None = Field(default=None, alias="DATABASE_URL")
     redis_url: str | None = Field(default=None, alias="REDIS_URL")
     # Where the rendered config points when nginx runs elsewhere (a container, a pod).
@@ -115,6 +120,12 @@ class StackSettings(BaseSettings):
         if self.tls:
             return f"https://{self.gateway_host}:{self.gateway_tls_port}"
         return f"http://{self.gateway_host}:{self.gateway_port}"
+
+    def web_workers(self, service: str) -> int:
+        """How many uvicorn processes serve ``service``."""
+        if service != "stats":
+            return 1
+        return self.web_concurrency or min(os.cpu_count() or 1, MAX_DEFAULT_WEB_WORKERS)
 
     def service_port(self, service: str) -> int:
         return int(getattr(self, f"{service}_port"))

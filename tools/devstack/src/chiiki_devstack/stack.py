@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import math
 import os
 import secrets
 import ssl
@@ -25,6 +26,8 @@ from chiiki_shared.client_address import parse_trusted_proxies
 logger = structlog.get_logger("chiiki.devstack")
 
 INFRA_NAMES = ("postgres", "redis")
+# ServiceSettings.db_pool_size's default: what one process of a service holds.
+DEFAULT_DB_POOL = 5
 # Stopped first: the gateway, then what feeds it, then what everything stands on.
 STOP_ORDER_PREFIXES = ("gateway", "beat", "worker-", "api-", "replay", "redis", "postgres")
 # In development without BOOTSTRAP_ADMIN_*, this admin is created with a password generated once
@@ -60,6 +63,16 @@ def own_env(env: dict[str, str], service: str) -> dict[str, str]:
         name for owner, names in PRIVATE_SETTINGS.items() if owner != service for name in names
     }
     return {name: value for name, value in env.items() if name not in foreign}
+
+
+def pooled_env(env: dict[str, str], service: str, workers: int) -> dict[str, str]:
+    """Each of ``workers`` processes gets its share of the service's database pool (5, as one
+    process has by default), so more processes do not mean more connections; unless the pool
+    size is set (``<SERVICE>_DB_POOL_SIZE``)."""
+    name = f"{service.upper()}_DB_POOL_SIZE"
+    if workers == 1 or name in env:
+        return env
+    return {**env, name: str(max(2, math.ceil(DEFAULT_DB_POOL / workers)))}
 
 
 @dataclass(frozen=True)
@@ -267,8 +280,11 @@ class Stack:
                         trusted_proxies,
                         "--timeout-graceful-shutdown",
                         "10",
+                        # Explicit: uvicorn would otherwise read WEB_CONCURRENCY itself.
+                        "--workers",
+                        str(self.settings.web_workers(service)),
                     ],
-                    own_env(env, service),
+                    pooled_env(own_env(env, service), service, self.settings.web_workers(service)),
                     REPO_ROOT,
                 )
             )

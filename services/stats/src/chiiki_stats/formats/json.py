@@ -1,9 +1,11 @@
-"""``format=json``: compact UTF-8 JSON."""
+"""``format=json``: compact UTF-8 JSON, written by orjson (the municipal cross-sections are
+megabytes)."""
 
 from __future__ import annotations
 
-import json
 from typing import Any
+
+import orjson
 
 from chiiki_shared.cache import Rendered
 
@@ -11,8 +13,9 @@ MEDIA_TYPE = "application/json"
 
 
 def dumps(document: Any) -> bytes:
-    # allow_nan=False: a missing value must be null, never NaN (which is not JSON).
-    return json.dumps(document, ensure_ascii=False, separators=(",", ":"), allow_nan=False).encode()
+    # orjson writes NaN and infinities as null: a missing value is null, never NaN (not JSON).
+    # Non-string keys (region codes as ints, years) become strings, as the json module made them.
+    return orjson.dumps(document, option=orjson.OPT_NON_STR_KEYS)
 
 
 def render(document: dict[str, Any]) -> Rendered:

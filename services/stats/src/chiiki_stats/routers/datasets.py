@@ -71,7 +71,7 @@ async def observations(
 ) -> Response:
     if stats_data_id not in ctx.datasets:
         raise datasets.not_found(stats_data_id)
-    dimension_ids = await datasets.dimension_ids(ctx.session, stats_data_id)
+    dimension_ids = await datasets.dimension_ids(await ctx.snapshot(), stats_data_id)
     filters = params.filters
     absent = [dimension for dimension in filters if dimension not in dimension_ids]
     if absent:

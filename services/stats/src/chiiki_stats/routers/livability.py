@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from typing import Annotated
 
 from fastapi import Query, Response
@@ -13,6 +13,7 @@ from chiiki_stats import livability, schemas
 from chiiki_stats.catalog import Reference, RegionInfo
 from chiiki_stats.deps import ContextDep, require_regions
 from chiiki_stats.formats import ALL_FORMATS, NO_MAP
+from chiiki_stats.latest import latest_years_of
 from chiiki_stats.params import (
     QUERY_LEVELS,
     JsonQuery,
@@ -21,9 +22,10 @@ from chiiki_stats.params import (
     reject,
 )
 from chiiki_stats.periods import YearSpan
+from chiiki_stats.repository import DatasetState
 from chiiki_stats.routers.common import FOUND, RegionPath, params_of, ready, stats_router
 from chiiki_stats.schemas import answer
-from chiiki_stats.values import Evaluator, cross_section, latest_years, sources_in
+from chiiki_stats.values import Evaluator, cross_section, sources_in
 
 router = stats_router("livability")
 
@@ -58,6 +60,7 @@ async def _scores(
     span: YearSpan | None,
     weights: dict[str, float],
     attribute: Callable[[set[str]], list[str]],
+    datasets: Mapping[str, DatasetState],
 ) -> livability.Scores:
     catalog = reference.catalog
     regions = reference.regions.at_level(level, parent.code if parent else None)
@@ -67,7 +70,7 @@ async def _scores(
     year, kinds = (span.first, span.kinds) if span else (None, None)
     if year is None:
         # The latest year every weighted component has reached (those without data are ignored).
-        latest = await latest_years(session, evaluator, codes, region_codes)
+        latest = await latest_years_of(session, evaluator, codes, region_codes, datasets)
         years = [found for found in latest.values() if found is not None]
         year = min(years) if years else 0
     values = await cross_section(session, evaluator, codes, region_codes, year, kinds)
@@ -123,6 +126,7 @@ async def livability_index(
             span,
             effective,
             ctx.attribution,
+            ctx.datasets,
         )
         return livability.LivabilityIndex(scores, language)
 
@@ -173,6 +177,7 @@ async def region_livability(
             span,
             effective,
             ctx.attribution,
+            ctx.datasets,
         )
         return livability.RegionLivability(scores, region, language)
 

@@ -1,0 +1,201 @@
+"""Benchmark, not a test: one stats worker process, straight (no gateway), with a real token.
+
+``python bench/stats_worker.py [--seconds 8] [--connections 64] [--profile out.txt] [url ...]``
+
+Starts ``uvicorn chiiki_stats.main:app`` on a free port against ``DATABASE_URL`` (read only: it
+needs the stats schema with published data, as ``make up`` leaves it), with its own Redis key
+prefix, and a JWKS served from a throwaway P-256 key, so the token check is the real one. Each URL
+is asked once (filling the Redis cache), then loaded with ``wrk`` (64 connections, 2 threads by
+default): a cached read. ``--profile`` runs ``py-spy`` on the worker during the load (py-spy is a
+measuring tool, not a dependency: ``uv pip install py-spy`` into the venv first).
+Prints requests/s, wrk's latency percentiles and the worker's CPU time per request (from
+/proc: on a shared machine, requests per CPU-second is what one process sustains on a core).
+Stops exactly what it started.
+"""
+
+from __future__ import annotations
+
+import argparse
+import http.server
+import json
+import os
+import shutil
+import socket
+import subprocess
+import sys
+import tempfile
+import threading
+import time
+import uuid
+from pathlib import Path
+
+import httpx
+import jwt
+import redis
+from cryptography.hazmat.primitives.asymmetric import ec
+
+KID = "bench-key"
+PREFIX = f"bench-{os.getpid()}:"
+DEFAULT_URLS = (
+    "/api/kpi?region=13000",
+    "/api/population/13000?indicators=population.total",
+    "/api/comparison?regions=13000,27000&indicators=population.total",
+)
+
+
+def free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return int(sock.getsockname()[1])
+
+
+def serve_jwks(key: ec.EllipticCurvePrivateKey) -> tuple[http.server.HTTPServer, int]:
+    jwk = json.loads(jwt.algorithms.ECAlgorithm.to_jwk(key.public_key()))
+    body = json.dumps({"keys": [{**jwk, "kid": KID, "alg": "ES256", "use": "sig"}]}).encode()
+
+    class Handler(http.server.BaseHTTPRequestHandler):
+        def do_GET(self) -> None:
+            self.send_response(200)
+            self.send_header("Content-Type", "application/json")
+            self.end_headers()
+            self.wfile.write(body)
+
+        def log_message(self, *_: object) -> None:
+            pass
+
+    port = free_port()
+    server = http.server.HTTPServer(("127.0.0.1", port), Handler)
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+    return server, port
+
+
+def mint(key: ec.EllipticCurvePrivateKey) -> str:
+    now = int(time.time())
+    claims = {
+        "iss": "chiiki-auth",
+        "aud": "chiiki-api",
+        "sub": "bench-user",
+        "role": "user",
+        "sid": uuid.uuid4().hex,
+        "jti": uuid.uuid4().hex,
+        "iat": now,
+        "nbf": now,
+        "exp": now + 900,
+    }
+    return jwt.encode(claims, key, algorithm="ES256", headers={"kid": KID, "typ": "at+jwt"})
+
+
+def start_worker(port: int, jwks_port: int, log: Path, extra: list[str]) -> subprocess.Popen[bytes]:
+    env = {
+        **os.environ,
+        "REDIS_KEY_PREFIX": PREFIX,
+        "AUTH_INTERNAL_URL": f"http://127.0.0.1:{jwks_port}",
+        "PYTHONUNBUFFERED": "1",
+    }
+    uvicorn = str(Path(sys.executable).with_name("uvicorn"))
+    command = [uvicorn, "chiiki_stats.main:app", "--port", str(port), "--no-access-log", *extra]
+    output = log.open("wb")
+    # argv built here from fixed parts
+    return subprocess.Popen(command, env=env, stdout=output, stderr=subprocess.STDOUT)  # noqa: S603
+
+
+def wait_ready(base: str, deadline: float) -> None:
+    while time.monotonic() < deadline:
+        try:
+            if httpx.get(f"{base}/healthz", timeout=1).status_code == 200:
+                return
+        except httpx.HTTPError:
+            pass
+        time.sleep(0.1)
+    raise SystemExit("the stats worker did not start")
+
+
+def load(base: str, url: str, token: str, seconds: int, connections: int) -> str:
+    wrk = shutil.which("wrk")
+    if wrk is None:
+        raise SystemExit("wrk is needed: apt-get install wrk")
+    command = [wrk, "-t2", f"-c{connections}", f"-d{seconds}s", "--latency"]
+    command += ["-H", f"Authorization: Bearer {token}", base + url]
+    done = subprocess.run(command, capture_output=True, text=True, check=True)  # noqa: S603
+    return done.stdout
+
+
+def cpu_seconds(pid: int) -> float:
+    """User and system CPU time the process has used (Linux /proc)."""
+    fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
+
+def requests_done(output: str) -> int:
+    for line in output.splitlines():
+        if "requests in" in line:
+            return int(line.split()[0])
+    return 0
+
+
+def summary(output: str) -> str:
+    keep = ("50%", "75%", "90%", "99%", "Requests/sec", "Non-2xx", "Socket errors")
+    lines = [line.strip() for line in output.splitlines() if line.strip().startswith(keep)]
+    return " | ".join(lines)
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser()
+    parser.add_argument("urls", nargs="*", default=list(DEFAULT_URLS))
+    parser.add_argument("--seconds", type=int, default=8)
+    parser.add_argument("--connections", type=int, default=64)
+    parser.add_argument("--profile", type=Path)
+    parser.add_argument("--uvicorn-arg", action="append", default=[])
+    args = parser.parse_args()
+
+    key = ec.generate_private_key(ec.SECP256R1())
+    jwks, jwks_port = serve_jwks(key)
+    client = redis.Redis.from_url(os.environ.get("REDIS_URL", "redis://127.0.0.1:6379/0"))
+    client.set(f"{PREFIX}auth:revocations-loaded", b"1", ex=3600)
+    port = free_port()
+    base = f"http://127.0.0.1:{port}"
+    log = Path(tempfile.mkstemp(prefix="stats-worker-", suffix=".log")[1])
+    worker = start_worker(port, jwks_port, log, args.uvicorn_arg)
+    try:
+        wait_ready(base, time.monotonic() + 120)
+        token = mint(key)
+        headers = {"Authorization": f"Bearer {token}"}
+        for url in args.urls:
+            first = httpx.get(base + url, headers=headers, timeout=30)
+            again = httpx.get(base + url, headers=headers, timeout=30)
+            print(f"{url}: {first.status_code} {again.headers.get('x-cache')}")
+            profiler = None
+            if args.profile:
+                py_spy = str(Path(sys.executable).with_name("py-spy"))
+                sampling = ["-d", str(args.seconds), "-r", "100", "--nonblocking", "-f", "raw"]
+                profiler = subprocess.Popen(  # noqa: S603 - argv built here from fixed parts
+                    [py_spy, "record", "-p", str(worker.pid), *sampling, "-o", str(args.profile)],
+                    stdout=subprocess.DEVNULL,
+                    stderr=subprocess.DEVNULL,
+                )
+            cpu_before = cpu_seconds(worker.pid)
+            output = load(base, url, token, args.seconds, args.connections)
+            cpu = cpu_seconds(worker.pid) - cpu_before
+            done = requests_done(output)
+            print("  " + summary(output))
+            # Throughput per core of CPU the worker used: what one worker process sustains at
+            # 100% of a core, whatever else the machine's cores were doing meanwhile.
+            print(
+                f"  worker CPU {cpu:.2f} s for {done} requests: {1000 * cpu / max(done, 1):.3f} ms"
+            )
+            print(f"  per request, {done / cpu if cpu else 0:.0f} requests per CPU-second")
+            if profiler:
+                profiler.wait(timeout=60)
+                args.profile = None  # one profile, of the first URL
+    finally:
+        worker.terminate()
+        worker.wait(timeout=15)
+        jwks.shutdown()
+        for stale in client.scan_iter(match=f"{PREFIX}*"):
+            client.delete(stale)
+        client.close()
+        print(f"worker log: {log}")
+
+
+if __name__ == "__main__":
+    main()

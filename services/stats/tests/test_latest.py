@@ -1,0 +1,43 @@
+"""The latest year of each indicator, remembered per dataset version (``chiiki_stats.latest``)."""
+
+from dataclasses import replace
+
+from sqlalchemy import event
+
+from chiiki_stats.deps import reference_of
+from chiiki_stats.latest import latest_years_of
+from chiiki_stats.values import Evaluator, latest_years
+
+CODE = "health.hospitals_per_100k"
+
+
+async def test_a_latest_year_is_read_once_per_version(loaded, client, runtime) -> None:
+    from chiiki_stats.versions import VERSIONS_EXTRA
+
+    reference = reference_of(runtime)
+    evaluator = Evaluator(reference.catalog, reference.regions)
+    # A set of regions no route asks for, so nothing is remembered for it yet.
+    regions = [region.code for region in reference.regions.at_level("prefecture")][1:-1]
+    datasets = dict(runtime.extras[VERSIONS_EXTRA].states)
+    statements: list[str] = []
+
+    def count(_conn, _cursor, statement, *_args) -> None:
+        statements.append(statement)
+
+    async with runtime.sessions() as session:
+        expected = await latest_years(session, evaluator, [CODE], regions)
+        event.listen(runtime.engine.sync_engine, "before_cursor_execute", count)
+        try:
+            first = await latest_years_of(session, evaluator, [CODE], regions, datasets)
+            read_first = len(statements)
+            again = await latest_years_of(session, evaluator, [CODE], regions, datasets)
+            read_again = len(statements) - read_first
+            (used,) = reference.catalog.datasets_for([CODE])[:1]
+            newer = {**datasets, used: replace(datasets[used], version=datasets[used].version + 1)}
+            await latest_years_of(session, evaluator, [CODE], regions, newer)
+            read_for_newer = len(statements) - read_first - read_again
+        finally:
+            event.remove(runtime.engine.sync_engine, "before_cursor_execute", count)
+    assert first == again == expected
+    assert expected[CODE] is not None
+    assert (read_first > 0, read_again, read_for_newer > 0) == (True, 0, True)

@@ -1,0 +1,103 @@
+"""The dataset versions each web process keeps in memory: no SQL for a cache hit or a 304, a
+new version announced by PostgreSQL's NOTIFY, and the periodic reload as the safety net."""
+
+import asyncio
+import time
+
+from sqlalchemy import event
+
+from chiiki_devstack.pytest_plugin import serve_app
+from chiiki_shared.db import session_scope
+from chiiki_stats.versions import VERSIONS_EXTRA, DatasetVersions
+
+C01 = "census-c01-1920-2015"
+C01_QUERY = "/api/population/13000?from=1990&to=2005&indicators=population.male"
+
+
+async def apply(runtime, table) -> int:
+    from chiiki_stats import consumer
+
+    batches, payload = table.messages()
+    for batch in batches:
+        async with session_scope(runtime.sessions) as session:
+            await consumer.stage_batch(session, batch)
+    async with session_scope(runtime.sessions) as session:
+        outcome = await consumer.publish_version(session, payload)
+    assert outcome.status == "applied"
+    return outcome.version
+
+
+class Statements:
+    """The SQL statements an engine runs while counted."""
+
+    def __init__(self, engine) -> None:
+        self.engine = engine.sync_engine
+        self.seen: list[str] = []
+
+    def _count(self, _conn, _cursor, statement, *_args) -> None:
+        self.seen.append(statement)
+
+    def __enter__(self) -> "Statements":
+        event.listen(self.engine, "before_cursor_execute", self._count)
+        return self
+
+    def __exit__(self, *_exc) -> None:
+        event.remove(self.engine, "before_cursor_execute", self._count)
+
+
+async def test_a_cache_hit_and_a_304_run_no_sql(loaded, client, runtime) -> None:
+    url = "/api/kpi?region=27000"
+    first = await client.get(url)
+    assert first.status_code == 200
+    with Statements(runtime.engine) as statements:
+        hit = await client.get(url)
+        revalidated = await client.get(url, headers={"If-None-Match": first.headers["etag"]})
+    assert (hit.headers["x-cache"], revalidated.status_code) == ("HIT", 304)
+    assert hit.content == first.content
+    assert statements.seen == []
+
+
+async def test_the_notification_brings_a_new_version_before_the_periodic_reload(
+    loaded, runtime, estat
+) -> None:
+    from chiiki_stats.config import StatsSettings
+    from chiiki_stats.main import create_app
+
+    app = create_app(StatsSettings(anonymous_read=True, versions_refresh_seconds=600))
+    full = estat.table(C01)
+    async with serve_app(app) as client:
+        versions: DatasetVersions = app.state.runtime.extras[VERSIONS_EXTRA]
+        assert await wait_for(lambda: versions.listening)
+        before = versions.states[C01].version
+        older = await apply(runtime, full.where(lambda codes: codes["time"] <= "1995000000"))
+        assert await wait_for(lambda: versions.states[C01].version == older)
+        years = (await client.get(C01_QUERY)).json()["indicators"][0]["points"]
+        assert [point["year"] for point in years] == [1990, 1995]
+        restored = await apply(runtime, full)
+        assert restored == before + 2
+        assert await wait_for(lambda: versions.states[C01].version == restored)
+
+
+async def test_without_notifications_the_map_is_reloaded_every_few_seconds() -> None:
+    loads = []
+
+    async def load() -> dict:
+        loads.append(time.monotonic())
+        return {}
+
+    versions = DatasetVersions(load, None, refresh_seconds=0.02)
+    await versions.start()
+    try:
+        assert await wait_for(lambda: len(loads) >= 4)
+        assert not versions.listening
+    finally:
+        await versions.stop()
+
+
+async def wait_for(condition, seconds: float = 1.0) -> bool:
+    deadline = time.monotonic() + seconds
+    while not condition():
+        if time.monotonic() > deadline:
+            return False
+        await asyncio.sleep(0.005)
+    return True
