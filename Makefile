@@ -113,8 +113,15 @@ bench-analytics: install ## Analytics: the 47-prefecture forecast of one indicat
 	$(VENV)/bin/pytest bench/analytics_bench.py -q -s -p no:cacheprovider $(PYTEST_ARGS)
 
 .PHONY: bench-stats
-bench-stats: install ## Stats: queries through the gateway, uncached, cached (Redis) and revalidated (304)
-	$(VENV)/bin/pytest bench/stats_bench.py -q -s -p no:cacheprovider $(PYTEST_ARGS)
+bench-stats: install bench-tools ## Stats: queries through the gateway, uncached, cached (Redis) and revalidated (304); the gateway's read cache against a static file
+	$(VENV)/bin/pytest bench/stats_bench.py bench/gateway_cache_bench.py -q -s -p no:cacheprovider $(PYTEST_ARGS)
+
+# wrk (Debian's), the benchmarks' load generator: installed when missing and run as root.
+.PHONY: bench-tools
+bench-tools:
+	@command -v wrk >/dev/null 2>&1 || { [ "$$(id -u)" = 0 ] && command -v apt-get >/dev/null 2>&1 \
+		&& DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends wrk >/dev/null; } \
+		|| echo "wrk is not installed: the benchmarks fall back to a Python client or skip"
 
 .PHONY: bench-ingest
 bench-ingest: install ## Ingestion: cells/s from e-Stat pages to queryable in stats vs a raw COPY, peak memory

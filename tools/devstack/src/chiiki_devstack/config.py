@@ -76,6 +76,12 @@ class StackSettings(BaseSettings):
     # Auth at the gateway: how long a successful token check is cached, and anonymous reads.
     gateway_auth_cache: str = Field(default="5s", alias="GATEWAY_AUTH_CACHE", pattern=r"^\d+m?s$")
     anonymous_read: bool = Field(default=False, alias="ANONYMOUS_READ")
+    # The gateway's cache of public reads (docs/gateway.md#the-read-cache): on or off, and the
+    # disk it may use.
+    gateway_read_cache: bool = Field(default=True, alias="GATEWAY_READ_CACHE")
+    gateway_read_cache_max_size: str = Field(
+        default="512m", alias="GATEWAY_READ_CACHE_MAX_SIZE", pattern=r"^\d+[kmg]$"
+    )
     start_timeout_seconds: float = Field(default=90, alias="START_TIMEOUT_SECONDS", gt=0)
     # Without ESTAT_API_BASE_URL, the services read e-Stat from the replay server (recorded
     # tables, services/ingest/recordings), started on this port (or a free one if it is taken).

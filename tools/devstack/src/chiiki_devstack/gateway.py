@@ -100,6 +100,8 @@ def render(settings: StackSettings) -> Path:
         read_timeout=settings.gateway_read_timeout,
         auth_cache=settings.gateway_auth_cache,
         anonymous_read=settings.anonymous_read,
+        read_cache=settings.gateway_read_cache,
+        read_cache_max_size=settings.gateway_read_cache_max_size,
         trusted_proxies=settings.gateway_trusted_proxies,
         cors_origins=settings.cors_allowed_origins,
     )
