@@ -20,6 +20,23 @@ from chiiki_stats.config import StatsSettings
 DEADLINE_SECONDS = 60
 
 
+class CeleryWarnings(logging.Handler):
+    """What Celery warns of, seen from the ``celery`` logger itself. Not pytest's caplog: the
+    worker's start may configure logging (the services' workers connect that to Celery's
+    setup_logging signal), which replaces the root logger's handlers, caplog's included."""
+
+    def __init__(self) -> None:
+        super().__init__(logging.WARNING)
+        self.lines: list[str] = []
+
+    def emit(self, record: logging.LogRecord) -> None:
+        self.lines.append(record.getMessage())
+
+    @property
+    def text(self) -> str:
+        return "\n".join(self.lines)
+
+
 def wait_for(condition: Callable[[], bool], what: str) -> None:
     deadline = time.monotonic() + DEADLINE_SECONDS
     while not condition():
@@ -29,7 +46,7 @@ def wait_for(condition: Callable[[], bool], what: str) -> None:
 
 
 def test_a_worker_outlives_a_redis_outage_during_a_task(
-    platform, own_redis, tmp_path: Path, caplog: pytest.LogCaptureFixture
+    platform, own_redis, tmp_path: Path
 ) -> None:
     app = create_celery_app(StatsSettings(REDIS_URL=own_redis.url))
     started, release, finished = tmp_path / "started", tmp_path / "release", []
@@ -44,20 +61,25 @@ def test_a_worker_outlives_a_redis_outage_during_a_task(
     def after_the_outage() -> None:
         finished.append("second")
 
-    caplog.set_level(logging.WARNING, logger="celery")
-    with start_worker(
-        app, queues=["stats"], perform_ping_check=False, pool="threads", concurrency=2
-    ) as worker:
-        app.send_task("stats.wait_for_release")
-        wait_for(started.exists, "the first task starts")
+    warnings, celery_logger = CeleryWarnings(), logging.getLogger("celery")
+    try:
+        with start_worker(
+            app, queues=["stats"], perform_ping_check=False, pool="threads", concurrency=2
+        ) as worker:
+            celery_logger.addHandler(warnings)  # after the worker's start, which may reset logging
+            app.send_task("stats.wait_for_release")
+            wait_for(started.exists, "the first task starts")
 
-        own_redis.stop()
-        wait_for(lambda: "Connection to broker lost" in caplog.text, "the worker sees the outage")
-        own_redis.start()
-        release.touch()
+            own_redis.stop()
+            lost = "Connection to broker lost"
+            wait_for(lambda: lost in warnings.text, "the worker sees the outage")
+            own_redis.start()
+            release.touch()
 
-        app.send_task("stats.after_the_outage")
-        wait_for(lambda: "second" in finished, "the worker runs a task sent after the outage")
-        assert "Unrecoverable error" not in caplog.text
-        assert worker.blueprint.state == 1  # RUN: the worker never stopped
+            app.send_task("stats.after_the_outage")
+            wait_for(lambda: "second" in finished, "the worker runs a task sent after the outage")
+            assert "Unrecoverable error" not in warnings.text
+            assert worker.blueprint.state == 1  # RUN: the worker never stopped
+    finally:
+        celery_logger.removeHandler(warnings)
     assert finished == ["first", "second"]
