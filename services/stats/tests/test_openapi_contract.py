@@ -26,7 +26,7 @@ def _refs(schema: dict[str, Any]) -> list[str]:
 
 
 def test_every_stats_route_is_documented() -> None:
-    assert len(OPERATIONS) == 20
+    assert len(OPERATIONS) == 21
 
 
 @pytest.mark.parametrize(("path", "operation"), OPERATIONS, ids=[p for p, _ in OPERATIONS])
@@ -75,6 +75,7 @@ def test_formats_per_route_are_closed_sets() -> None:
 
     assert formats("/api/population/{code}") == ["json", "csv", "chartjs"]
     assert formats("/api/population") == ["json", "csv", "chartjs", "geojson", "topojson"]
+    assert formats("/api/indicators/{code}/cross-section") == formats("/api/population")
     assert formats("/api/regions") == ["json", "csv", "geojson"]
     assert formats("/api/boundaries/{level}") == ["geojson", "topojson"]
     series = SPEC["paths"]["/api/comparison"]["get"]["responses"]["200"]["content"]
