@@ -96,11 +96,8 @@ class Stack:
         # Only what this call starts or finds running is watched: a pid file left by a crash
         # is not a start-up failure, it is what is being repaired.
         watched: list[str] = []
-        env = dict(os.environ)
+        env = self.internal_urls(dict(os.environ))
         env.setdefault("ENVIRONMENT", "development")
-        # Services fetch the auth service's public keys from here.
-        env.setdefault("AUTH_INTERNAL_URL", self.settings.service_url("auth"))
-        env.setdefault("STATS_INTERNAL_URL", self.settings.service_url("stats"))
         if env["ENVIRONMENT"] == "development" and not env.get("BOOTSTRAP_ADMIN_EMAIL"):
             email, password = self.dev_admin()
             env.update(BOOTSTRAP_ADMIN_EMAIL=email, BOOTSTRAP_ADMIN_PASSWORD=password)
@@ -259,7 +256,20 @@ class Stack:
         if result.returncode != 0:
             raise StackFailed(f"database migrations failed:\n{result.stdout}\n{result.stderr}")
 
+    def internal_urls(self, env: dict[str, str]) -> dict[str, str]:
+        """``env`` with where the services reach each other: the auth service's public keys
+        and stats' data, unless set."""
+        return {
+            "AUTH_INTERNAL_URL": self.settings.service_url("auth"),
+            "STATS_INTERNAL_URL": self.settings.service_url("stats"),
+            **env,
+        }
+
     def process_specs(self, env: dict[str, str]) -> list[ProcessSpec]:
+        """What runs, each with its environment. ``env`` without the internal URLs gets this
+        stack's (a service restarted from a bare environment must not look for the keys of
+        another stack's auth service on the default port)."""
+        env = self.internal_urls(env)
         bin_dir = os.path.dirname(sys.executable)
         # uvicorn believes X-Forwarded-For only from these peers (the gateway), as auth does.
         trusted_proxies = ",".join(parse_trusted_proxies(env.get("TRUSTED_PROXIES")))
