@@ -62,11 +62,15 @@ def test_a_worker_outlives_a_redis_outage_during_a_task(
         finished.append("second")
 
     warnings, celery_logger = CeleryWarnings(), logging.getLogger("celery")
+    level = celery_logger.level
     try:
         with start_worker(
             app, queues=["stats"], perform_ping_check=False, pool="threads", concurrency=2
         ) as worker:
-            celery_logger.addHandler(warnings)  # after the worker's start, which may reset logging
+            # After the worker's start, which may reset logging: handlers, and the root level
+            # (Celery's own set-up sets it to the test worker's "error").
+            celery_logger.addHandler(warnings)
+            celery_logger.setLevel(logging.WARNING)
             app.send_task("stats.wait_for_release")
             wait_for(started.exists, "the first task starts")
 
@@ -82,4 +86,5 @@ def test_a_worker_outlives_a_redis_outage_during_a_task(
             assert worker.blueprint.state == 1  # RUN: the worker never stopped
     finally:
         celery_logger.removeHandler(warnings)
+        celery_logger.setLevel(level)
     assert finished == ["first", "second"]
