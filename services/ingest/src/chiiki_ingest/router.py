@@ -26,7 +26,7 @@ from chiiki_ingest.schemas import (
     SchedulePage,
 )
 from chiiki_shared.audit.api import OriginDep, actor_of
-from chiiki_shared.pagination import next_link
+from chiiki_shared.pagination import CursorQuery, next_link
 from chiiki_shared.security import AdminUser, admin_principal
 
 # Every route is for admins; the gateway checks the token too, the service does not rely on it.
@@ -35,15 +35,12 @@ router = APIRouter(prefix="/api/ingest", tags=["ingest"], dependencies=[Depends(
 StatsDataId = Annotated[str, Path(pattern=STATS_DATA_ID, description="e-Stat statsDataId")]
 
 
-Cursor = Annotated[str | None, Query(max_length=200, description="From the previous page's next")]
-
-
 @router.get("/catalog", summary="The catalog of tables to ingest, by statsDataId")
 async def list_catalog(
     request: Request,
     uow: UnitOfWorkDep,
     limit: Annotated[int, Query(ge=1, le=500, description="Entries per page")] = 200,
-    cursor: Cursor = None,
+    cursor: CursorQuery = None,
 ) -> CatalogPage:
     views, last = await service.list_catalog(uow.session, limit=limit, cursor=cursor)
     return CatalogPage(
@@ -137,7 +134,7 @@ async def list_runs(
     since: Annotated[datetime | None, Query(description="queued at or after")] = None,
     until: Annotated[datetime | None, Query(description="queued before")] = None,
     limit: Annotated[int, Query(ge=1, le=200, description="Runs per page")] = 50,
-    cursor: Cursor = None,
+    cursor: CursorQuery = None,
 ) -> RunPage:
     where = repository.RunFilter(stats_data_id, tuple(status or ()), trigger, since, until)
     rows, last = await service.list_runs(uow.session, where, limit=limit, cursor=cursor)
@@ -221,7 +218,7 @@ async def list_schedule(
     uow: UnitOfWorkDep,
     settings: SettingsDep,
     limit: Annotated[int, Query(ge=1, le=200, description="Tables per page")] = 100,
-    cursor: Cursor = None,
+    cursor: CursorQuery = None,
 ) -> SchedulePage:
     items, last = await scheduling.page(uow.session, settings, limit=limit, cursor=cursor)
     return SchedulePage(items=items, next=next_link(request, last))

@@ -4,7 +4,6 @@ task goes into the outbox and leaves once the caller has committed."""
 from __future__ import annotations
 
 import uuid
-from datetime import datetime
 from typing import Any
 
 from pydantic import ValidationError
@@ -21,7 +20,7 @@ from chiiki_ingest.schemas import CatalogEntryUpdate, RunCreate
 from chiiki_shared.audit import Actor, Origin
 from chiiki_shared.bus import Outbox
 from chiiki_shared.errors import Conflict, NotFound, UnprocessableInput
-from chiiki_shared.pagination import bad_cursor, decode_cursor
+from chiiki_shared.pagination import bad_cursor, decode_cursor, decode_time_id, time_id_key
 
 RETRYABLE = (RunStatus.FAILED, RunStatus.BLOCKED, RunStatus.CANCELLED)
 
@@ -276,31 +275,11 @@ async def list_runs(
 ) -> tuple[list[Run], list[Any] | None]:
     """A page of runs matching ``where``, newest first, and the key of its last run when more
     follow."""
-    after = None
-    if cursor is not None:
-        queued_at, run_id = decode_cursor(cursor, length=2)
-        after = (_cursor_time(queued_at), _cursor_id(run_id))
+    after = decode_time_id(cursor) if cursor is not None else None
     rows = await repository.list_runs(session, where, limit=limit + 1, after=after)
     more, rows = len(rows) > limit, rows[:limit]
-    last = [rows[-1].queued_at.isoformat(), str(rows[-1].id)] if more and rows else None
+    last = time_id_key(rows[-1].queued_at, rows[-1].id) if more and rows else None
     return rows, last
-
-
-def _cursor_time(value: Any) -> datetime:
-    try:
-        moment = datetime.fromisoformat(value)
-    except (TypeError, ValueError):
-        raise bad_cursor() from None
-    if moment.tzinfo is None:
-        raise bad_cursor()
-    return moment
-
-
-def _cursor_id(value: Any) -> uuid.UUID:
-    try:
-        return uuid.UUID(value)
-    except (TypeError, ValueError, AttributeError):
-        raise bad_cursor() from None
 
 
 async def list_catalog(
