@@ -250,6 +250,7 @@ async def test_observations_are_cursor_paginated_over_every_cell(loaded, client)
             "value": "6848581",
             "mark": "",
             "unit": "人",
+            "attribution": body["attribution"],
         }
     ]
 

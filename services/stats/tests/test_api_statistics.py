@@ -77,8 +77,8 @@ async def test_summary_of_a_count_over_chosen_regions(loaded, client, estat) -> 
         .text.strip()
         .split("\r\n")
     )
-    assert csv_rows[0] == "statistic,value,region_code"
-    assert "max,14047594,13000" in csv_rows
+    assert csv_rows[0] == "statistic,value,region_code,attribution"
+    assert any(row.startswith("max,14047594,13000,") for row in csv_rows)
 
 
 async def test_correlation_pearson_and_spearman(loaded, client, estat) -> None:

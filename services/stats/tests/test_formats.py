@@ -91,6 +91,8 @@ async def test_csv_is_long_form_with_a_header(loaded, client) -> None:
         'attachment; filename="population-cross-section.csv"'
     )
     rows = list(csv.DictReader(io.StringIO(response.text)))
+    response_attribution = (await client.get(CROSS)).json()["attribution"]
+    assert response_attribution
     assert len(rows) == 47
     assert rows[12] == {
         "region_code": "13000",
@@ -105,7 +107,31 @@ async def test_csv_is_long_form_with_a_header(loaded, client) -> None:
         "rank": "1",
         "method": "published",
         "sources": "ssdse-b-2023",
+        "attribution": " / ".join(response_attribution),
     }
+
+
+@pytest.mark.parametrize(
+    "path",
+    [
+        "/api/population/13000?period=2020",
+        "/api/livability?period=2020",
+        "/api/comparison?regions=13000,27000&indicators=population.total",
+        "/api/kpi?region=13000",
+        "/api/statistics/summary?indicator=population.total",
+        "/api/datasets/census-c01-1920-2015/observations?area=13000&time=2015",
+    ],
+)
+async def test_every_csv_row_credits_the_answers_sources(loaded, client, path: str) -> None:
+    as_json = (await client.get(path)).json()
+    credit = as_json["attribution"]
+    credit = " / ".join(credit) if isinstance(credit, list) else credit
+    assert credit
+    rows = list(csv.reader(io.StringIO((await client.get(path + "&format=csv")).text)))
+    assert rows[0][-1] == "attribution"
+    assert len(rows) > 1
+    assert {row[-1] for row in rows[1:]} == {credit}
+    assert {len(row) for row in rows} == {len(rows[0])}  # one rectangle
 
 
 async def test_missing_values_in_csv_are_empty_cells(loaded, client) -> None:

@@ -174,6 +174,9 @@ class ObservationPage(Result):
             "attribution": self.dataset.attribution,
         }
 
+    def credits(self) -> list[str]:
+        return [self.dataset.attribution] if self.dataset.attribution else []
+
     def table(self) -> Table:
         columns = [*self.dimensions, "value", "mark", "unit"]
         return Table(columns, [[row.get(column) for column in columns] for row in self.rows])

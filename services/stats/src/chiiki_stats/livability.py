@@ -201,6 +201,9 @@ class LivabilityIndex(Result):
     lang: str
     name = "livability"
 
+    def credits(self) -> list[str]:
+        return self.scores.attribution
+
     def json(self) -> dict[str, Any]:
         s = self.scores
         return {
@@ -283,6 +286,9 @@ class RegionLivability(Result):
     region: RegionInfo
     lang: str
     name = "livability-region"
+
+    def credits(self) -> list[str]:
+        return self.scores.attribution
 
     @property
     def result(self) -> RegionScore:

@@ -35,7 +35,7 @@ def render(result: Result, fmt: Format, reference: Reference, *, bom: bool = Fal
     from chiiki_stats.formats import chartjs, csv, geojson, json, topojson
 
     if fmt is Format.CSV:
-        return csv.render(result.table(), result.name, bom=bom)
+        return csv.render(result.table(), result.name, bom=bom, credits=result.credits())
     if fmt is Format.CHARTJS:
         return chartjs.render(result.chartjs())
     if fmt is Format.GEOJSON:

@@ -42,6 +42,12 @@ class Result:
 
     name = "result"
 
+    def credits(self) -> list[str]:
+        """The sources to credit with the data (the answer's ``attribution``), for the formats
+        that carry no JSON member for them (CSV)."""
+        found = getattr(self, "attribution", None)
+        return list(found) if isinstance(found, list) else []
+
     def json(self) -> dict[str, Any]:
         raise NotImplementedError
 
