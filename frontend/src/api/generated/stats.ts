@@ -938,7 +938,7 @@ export interface components {
              * Name En
              * @example Tokyo
              */
-            name_en: string;
+            name_en: string | null;
             /**
              * Name Ja
              * @example 東京都

@@ -30,7 +30,8 @@ class Region(_Answer):
     code: str = Field(examples=["13000"])
     level: str = Field(examples=["prefecture"])
     name_ja: str = Field(examples=["東京都"])
-    name_en: str = Field(examples=["Tokyo"])
+    # null for the former municipalities (level "other", merged away) that have no English name.
+    name_en: str | None = Field(examples=["Tokyo"])
 
 
 class Indicator(_Answer):
