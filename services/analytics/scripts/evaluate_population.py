@@ -29,7 +29,7 @@ import numpy as np
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
-from recorded_tables import REPO_ROOT, load_table
+from recorded_tables import REPO_ROOT, load_table, replace_section
 
 from chiiki_analytics.forecasting.errors import InsufficientData
 from chiiki_analytics.forecasting.forecast import forecast_as_of
@@ -142,11 +142,7 @@ def main() -> None:
     )
     print(results)
     if args.write:
-        text = DOC.read_text(encoding="utf-8")
-        before, rest = text.split(START, 1)
-        after = rest.split(END, 1)[1]
-        DOC.write_text(f"{before}{START}\n{results}\n{END}{after}", encoding="utf-8")
-        print(f"updated {DOC}")
+        replace_section(DOC, START, END, results)
 
 
 if __name__ == "__main__":

@@ -3,7 +3,7 @@ applied once through the bus consumer, as ingest would publish them."""
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Awaitable, Callable
 from pathlib import Path
 from types import ModuleType
 from typing import Any
@@ -65,6 +65,19 @@ async def apply(runtime: Runtime, batches: list[dict[str, Any]], publish: dict[s
             assert await consumer.stage_batch(session, batch) in ("staged", "ignored")
     async with session_scope(runtime.sessions) as session:
         return await consumer.publish_version(session, publish)
+
+
+@pytest.fixture(scope="session")
+def apply_table(runtime: Runtime) -> Callable[[Any], Awaitable[int]]:
+    """Stage and publish one recorded table (``estat.table(...)``, filtered or whole); the
+    version it became."""
+
+    async def run(table: Any) -> int:
+        outcome = await apply(runtime, *table.messages())
+        assert outcome.status == "applied"
+        return int(outcome.version)
+
+    return run
 
 
 @pytest.fixture(scope="session")

@@ -7,7 +7,6 @@ import httpx
 import redis.asyncio as aioredis
 
 from chiiki_devstack.pytest_plugin import serve_app
-from chiiki_shared.db import session_scope
 
 C01 = "census-c01-1920-2015"
 # Depends only on the c01 table: SSDSE-B starts in 2009 and the 2020 census table in 2020.
@@ -15,19 +14,6 @@ C01 = "census-c01-1920-2015"
 C01_QUERY = "/api/population/13000?from=1990&to=2005&indicators=population.male"
 # Depends only on 0003445099.
 CENSUS_QUERY = "/api/population/13101?indicators=population.density"
-
-
-async def apply(runtime, table) -> int:
-    from chiiki_stats import consumer
-
-    batches, payload = table.messages()
-    for batch in batches:
-        async with session_scope(runtime.sessions) as session:
-            await consumer.stage_batch(session, batch)
-    async with session_scope(runtime.sessions) as session:
-        outcome = await consumer.publish_version(session, payload)
-    assert outcome.status == "applied"
-    return outcome.version
 
 
 async def served_anew(client: httpx.AsyncClient, url: str, etag: str) -> httpx.Response:
@@ -79,7 +65,7 @@ async def test_if_none_match_gives_304(loaded, client) -> None:
     assert different.status_code == 200
 
 
-async def test_a_new_version_is_visible_within_a_second(loaded, client, runtime, estat) -> None:
+async def test_a_new_version_is_visible_within_a_second(loaded, client, apply_table, estat) -> None:
     full = estat.table(C01)
     before = await client.get(C01_QUERY)
     assert (await client.get(C01_QUERY)).headers["x-cache"] == "HIT"
@@ -87,7 +73,7 @@ async def test_a_new_version_is_visible_within_a_second(loaded, client, runtime,
     years = [point["year"] for point in before.json()["indicators"][0]["points"]]
     assert years == [1990, 1995, 2000, 2005]
 
-    await apply(runtime, full.where(lambda codes: codes["time"] <= "2000000000"))
+    await apply_table(full.where(lambda codes: codes["time"] <= "2000000000"))
     after = await served_anew(client, C01_QUERY, before.headers["etag"])
     assert after.headers["x-cache"] == "MISS"
     assert after.headers["etag"] != before.headers["etag"]
@@ -103,7 +89,7 @@ async def test_a_new_version_is_visible_within_a_second(loaded, client, runtime,
     assert census_after.headers["etag"] == census_before.headers["etag"]
     assert census_after.headers["x-cache"] == "HIT"
 
-    await apply(runtime, full)
+    await apply_table(full)
     restored = await served_anew(client, C01_QUERY, after.headers["etag"])
     assert restored.json() == before.json()
 

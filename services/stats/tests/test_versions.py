@@ -7,24 +7,10 @@ import time
 from sqlalchemy import event
 
 from chiiki_devstack.pytest_plugin import serve_app
-from chiiki_shared.db import session_scope
 from chiiki_stats.versions import VERSIONS_EXTRA, DatasetVersions
 
 C01 = "census-c01-1920-2015"
 C01_QUERY = "/api/population/13000?from=1990&to=2005&indicators=population.male"
-
-
-async def apply(runtime, table) -> int:
-    from chiiki_stats import consumer
-
-    batches, payload = table.messages()
-    for batch in batches:
-        async with session_scope(runtime.sessions) as session:
-            await consumer.stage_batch(session, batch)
-    async with session_scope(runtime.sessions) as session:
-        outcome = await consumer.publish_version(session, payload)
-    assert outcome.status == "applied"
-    return outcome.version
 
 
 class Statements:
@@ -58,7 +44,7 @@ async def test_a_cache_hit_and_a_304_run_no_sql(loaded, client, runtime) -> None
 
 
 async def test_the_notification_brings_a_new_version_before_the_periodic_reload(
-    loaded, runtime, estat
+    loaded, apply_table, estat
 ) -> None:
     from chiiki_stats.config import StatsSettings
     from chiiki_stats.main import create_app
@@ -69,11 +55,11 @@ async def test_the_notification_brings_a_new_version_before_the_periodic_reload(
         versions: DatasetVersions = app.state.runtime.extras[VERSIONS_EXTRA]
         assert await wait_for(lambda: versions.listening)
         before = versions.states[C01].version
-        older = await apply(runtime, full.where(lambda codes: codes["time"] <= "1995000000"))
+        older = await apply_table(full.where(lambda codes: codes["time"] <= "1995000000"))
         assert await wait_for(lambda: versions.states[C01].version == older)
         years = (await client.get(C01_QUERY)).json()["indicators"][0]["points"]
         assert [point["year"] for point in years] == [1990, 1995]
-        restored = await apply(runtime, full)
+        restored = await apply_table(full)
         assert restored == before + 2
         assert await wait_for(lambda: versions.states[C01].version == restored)
 
