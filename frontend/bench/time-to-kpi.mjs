@@ -6,6 +6,9 @@
 import { BASE_URL, launch, login, newUser, openPage, register } from "../tests/browser/support.mjs";
 
 const RUNS = Number(process.env.RUNS ?? 5);
+// Issue 10's budget: the KPI cards visible within 1.5 s of a cold first load. Reported, never
+// enforced: a benchmark on a shared machine is not a test.
+const BUDGET_MS = 1500;
 const VIEWPORT = { width: 1280, height: 900 };
 const CARD = '.kpi[data-indicator="population.total"] .number';
 
@@ -56,7 +59,9 @@ try {
     warm.push(await timedLoad(timed));
     await fresh.close();
   }
-  console.log(JSON.stringify({ url: BASE_URL, cold: summary(cold), warm: summary(warm) }));
+  const coldSummary = summary(cold);
+  const budget = { cold_p50_ms: BUDGET_MS, met: coldSummary.p50_ms <= BUDGET_MS };
+  console.log(JSON.stringify({ url: BASE_URL, cold: coldSummary, warm: summary(warm), budget }));
 } finally {
   await browser.close();
 }
