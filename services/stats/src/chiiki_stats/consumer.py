@@ -62,6 +62,7 @@ OBSERVATION_COLUMNS = (
     "period_year",
     "period_sub",
     "value",
+    "value_text",
     "mark",
     "unit",
 )
@@ -295,6 +296,7 @@ class ParsedTable:
             Decimal | None,
             str | None,
             str | None,
+            str | None,
         ]
     ]
 
@@ -343,7 +345,8 @@ def _parse_cells(
         if time_code not in periods:
             periods[time_code] = _period(time_code)
         region = cell[area_at] if area_at is not None else ""
-        rows.append((key, region, time_code, periods[time_code], value, mark, unit))
+        text = None if raw_value is None else str(raw_value)
+        rows.append((key, region, time_code, periods[time_code], value, text, mark, unit))
     if len({(key, region, time_code) for key, region, time_code, *_ in rows}) != len(rows):
         raise Rejected("some cells repeat the same codes")
     return ParsedTable(series, rows)
@@ -495,10 +498,11 @@ async def _write_observations(
             period.year if period else None,
             period.sub if period else None,
             value,
+            text,
             mark,
             unit if unit != units[key] else None,
         )
-        for key, region, time_code, period, value, mark, unit in table.rows
+        for key, region, time_code, period, value, text, mark, unit in table.rows
     ]
     connection = await session.connection()
     raw = await connection.get_raw_connection()

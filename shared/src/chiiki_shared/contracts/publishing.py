@@ -16,7 +16,7 @@ ESTAT_ATTRIBUTION = "出典：政府統計の総合窓口(e-Stat)"
 DIMENSION_ID = re.compile(r"tab|area|time|cat(0[1-9]|1[0-5])")
 StatsDataId = Annotated[str, StringConstraints(pattern=r"^[0-9A-Za-z][0-9A-Za-z._-]{0,31}$")]
 Code = Annotated[str, StringConstraints(min_length=1, max_length=32)]
-# dimension codes..., value (a decimal string or null), mark, unit
+# dimension codes..., value (the decimal text e-Stat wrote: "142.0" stays so; or null), mark, unit
 Cell = list[str | None]
 
 
@@ -38,7 +38,8 @@ class ApplyBatch(BusMessage):
     )
     cells: list[Cell] = Field(
         max_length=MAX_BATCH_CELLS,
-        description="Each: the dimension codes, then value (decimal string or null), mark, unit.",
+        description="Each: the dimension codes, then value (the decimal text as e-Stat wrote it, "
+        "or null), mark, unit.",
     )
 
     @model_validator(mode="after")
