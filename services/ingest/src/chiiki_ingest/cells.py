@@ -10,12 +10,13 @@ the pages.
 
 from __future__ import annotations
 
-import json
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 from functools import cache
 from importlib.resources import files
 from typing import Any
+
+import orjson
 
 from chiiki_ingest.estat import Dimension, StatsDataPage, TableInfo, parse_stats_data
 from chiiki_ingest.quality import Check, Layout, Report, Row
@@ -30,7 +31,7 @@ def known_area_codes() -> frozenset[str]:
 
 def parse_page(body: bytes, known_dimensions: tuple[Dimension, ...] = ()) -> StatsDataPage:
     """A stored getStatsData body, parsed by the e-Stat client's own normaliser."""
-    document = json.loads(body)
+    document = orjson.loads(body)
     return parse_stats_data(document["GET_STATS_DATA"], known_dimensions)
 
 
