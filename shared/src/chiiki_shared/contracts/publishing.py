@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import re
 from datetime import datetime
-from typing import Annotated, ClassVar, Self
+from typing import Annotated, Any, ClassVar, Self
 from uuid import UUID
 
 from pydantic import AwareDatetime, BaseModel, ConfigDict, Field, StringConstraints, model_validator
@@ -41,6 +41,19 @@ class ApplyBatch(BusMessage):
         description="Each: the dimension codes, then value (the decimal text as e-Stat wrote it, "
         "or null), mark, unit.",
     )
+
+    def payload(self) -> dict[str, Any]:
+        """As ``model_dump(mode="json")``, built directly: the cells are already JSON (strings
+        and nulls), and walking 5,000 of them through the serialiser cost 10 ms a batch."""
+        return {
+            "schema_version": self.schema_version,
+            "run_id": str(self.run_id),
+            "stats_data_id": self.stats_data_id,
+            "batch_index": self.batch_index,
+            "batch_count": self.batch_count,
+            "dimensions": self.dimensions,
+            "cells": self.cells,
+        }
 
     @model_validator(mode="after")
     def _consistent(self) -> Self:
