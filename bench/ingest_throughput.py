@@ -20,6 +20,7 @@ import argparse
 import gzip
 import json
 import os
+import shutil
 import signal
 import socket
 import subprocess
@@ -283,6 +284,7 @@ def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--tables", nargs="+", default=TABLES, choices=TABLES)
     parser.add_argument("--json", type=Path, default=REPO / ".run" / "bench" / "ingest.json")
+    parser.add_argument("--keep-logs", type=Path, help="copy the workers' logs here at the end")
     args = parser.parse_args(argv)
 
     results = []
@@ -304,6 +306,8 @@ def main(argv: list[str] | None = None) -> int:
             results.append(result)
             print(json.dumps(result, ensure_ascii=False), flush=True)
         bus(env).close()
+        if args.keep_logs:
+            shutil.copytree(tmp_path, args.keep_logs, dirs_exist_ok=True)
     report(results, args.json)
     return 0
 

@@ -45,6 +45,7 @@ def test_a_message_goes_out_as_the_json_it_is_read_back_from() -> None:
     batch = ApplyBatch.model_validate(BATCH)
     payload = batch.payload()
     assert payload == {"schema_version": 1, **BATCH}
+    assert payload == batch.model_dump(mode="json")  # built directly, the serialiser's JSON
     assert ApplyBatch.receive(payload) == batch
     applied = VersionApplied.of(
         uuid.UUID(RUN), "0003445099", 3, 16344, datetime(2026, 11, 27, 10, 0, 0, 123456, UTC)

@@ -1,20 +1,22 @@
 """From e-Stat pages to normalised cells: one compact row per VALUE.
 
 A row is ``(code per dimension..., value, mark, unit)``: the codes in the order of the table's
-CLASS_OBJ, the value as a decimal string (``None`` when the source has a mark instead), the mark as
-e-Stat wrote it, and the unit from the VALUE or its CLASS item. That is exactly a cell of the bus
-contract's ``stats.apply_batch``. Per-cell checks (``quality``) run while the rows are built, so a
-page is read once and then dropped: memory holds the rows, not the pages.
+CLASS_OBJ, the value as the decimal text e-Stat wrote (``None`` when the source has a mark
+instead), the mark as e-Stat wrote it, and the unit from the VALUE or its CLASS item. That is
+exactly a cell of the bus contract's ``stats.apply_batch``. Per-cell checks (``quality``) run
+while the rows are built, so a page is read once and then dropped: memory holds the rows, not
+the pages.
 """
 
 from __future__ import annotations
 
-import json
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 from functools import cache
 from importlib.resources import files
 from typing import Any
+
+import orjson
 
 from chiiki_ingest.estat import Dimension, StatsDataPage, TableInfo, parse_stats_data
 from chiiki_ingest.quality import Check, Layout, Report, Row
@@ -29,7 +31,7 @@ def known_area_codes() -> frozenset[str]:
 
 def parse_page(body: bytes, known_dimensions: tuple[Dimension, ...] = ()) -> StatsDataPage:
     """A stored getStatsData body, parsed by the e-Stat client's own normaliser."""
-    document = json.loads(body)
+    document = orjson.loads(body)
     return parse_stats_data(document["GET_STATS_DATA"], known_dimensions)
 
 
@@ -104,7 +106,8 @@ class Normaliser:
         if unit is not None:
             # Units repeat on every cell; one shared string each keeps the rows small.
             unit = self._units.setdefault(unit, unit)
-        value = None if cell.value is None else str(cell.value)
+        # The value as e-Stat wrote it ("142.0" stays "142.0"): stats keeps the text it serves.
+        value = None if cell.value is None else cell.raw
         row.extend((value, cell.mark, unit))
         return tuple(row)
 

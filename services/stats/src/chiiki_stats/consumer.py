@@ -54,6 +54,7 @@ logger = structlog.get_logger(__name__)
 
 DATASETS = "chiiki_stats.dataset"
 NON_SERIES_DIMENSIONS = frozenset({"area", "time"})
+_UNSEEN: Any = object()  # a time code not looked at yet (its period may be None)
 OBSERVATION_COLUMNS = (
     "series_id",
     "region_code",
@@ -62,6 +63,7 @@ OBSERVATION_COLUMNS = (
     "period_year",
     "period_sub",
     "value",
+    "value_text",
     "mark",
     "unit",
 )
@@ -295,6 +297,7 @@ class ParsedTable:
             Decimal | None,
             str | None,
             str | None,
+            str | None,
         ]
     ]
 
@@ -329,6 +332,10 @@ def _parse_cells(
     keys: dict[tuple[str, ...], tuple[tuple[str, str], ...]] = {}
     periods: dict[str, Period | None] = {}
     rows = []
+    # Cells are told apart by (series number, area, time): hashing the series key itself (a
+    # tuple of tuples) for every cell cost a third of this loop.
+    numbers: dict[tuple[tuple[str, str], ...], int] = {}
+    seen: set[tuple[int, str, str]] = set()
     for number, cell in enumerate(cells):
         raw_value, mark, unit = cell[width], cell[width + 1], cell[width + 2]
         value = None if raw_value is None else _decimal(raw_value, number)
@@ -339,19 +346,22 @@ def _parse_cells(
         if key is None:
             key = keys[codes] = tuple(zip(series_dims, codes, strict=True))
             series[key] = _series_info(key, items, unit)
+            numbers[key] = len(numbers)
         time_code = cell[time_at] if time_at is not None else ""
-        if time_code not in periods:
-            periods[time_code] = _period(time_code)
+        period = periods.get(time_code, _UNSEEN)
+        if period is _UNSEEN:
+            period = periods[time_code] = _period(time_code)
         region = cell[area_at] if area_at is not None else ""
-        rows.append((key, region, time_code, periods[time_code], value, mark, unit))
-    if len({(key, region, time_code) for key, region, time_code, *_ in rows}) != len(rows):
+        seen.add((numbers[key], region, time_code))
+        rows.append((key, region, time_code, period, value, raw_value, mark, unit))
+    if len(seen) != len(rows):
         raise Rejected("some cells repeat the same codes")
     return ParsedTable(series, rows)
 
 
 def _decimal(raw: Any, number: int) -> Decimal:
     try:
-        value = Decimal(str(raw))
+        value = Decimal(raw if isinstance(raw, str) else str(raw))
     except InvalidOperation:
         raise Rejected(f"cell {number}: value {raw!r} is not a decimal number") from None
     if not value.is_finite():
@@ -495,10 +505,11 @@ async def _write_observations(
             period.year if period else None,
             period.sub if period else None,
             value,
+            text,
             mark,
             unit if unit != units[key] else None,
         )
-        for key, region, time_code, period, value, mark, unit in table.rows
+        for key, region, time_code, period, value, text, mark, unit in table.rows
     ]
     connection = await session.connection()
     raw = await connection.get_raw_connection()

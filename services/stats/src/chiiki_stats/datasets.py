@@ -178,7 +178,7 @@ class ObservationPage(Result):
         return [self.dataset.attribution] if self.dataset.attribution else []
 
     def table(self) -> Table:
-        columns = [*self.dimensions, "value", "mark", "unit"]
+        columns = [*self.dimensions, "value", "value_text", "mark", "unit"]
         return Table(columns, [[row.get(column) for column in columns] for row in self.rows])
 
 
@@ -221,6 +221,7 @@ async def observations(
             else:
                 item[dimension] = key.get(dimension)
         item["value"] = exact(row.value)
+        item["value_text"] = row.value_text
         item["mark"] = row.mark
         item["unit"] = row.unit or series_unit
         items.append(item)

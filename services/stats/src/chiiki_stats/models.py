@@ -250,6 +250,8 @@ class Observation(Base):
     period_year: Mapped[int | None] = mapped_column(SmallInteger)
     period_sub: Mapped[int | None] = mapped_column(SmallInteger)
     value: Mapped[Decimal | None] = mapped_column(Numeric)
+    # The value as e-Stat wrote it ("142.0"), served next to the number; NULL with a mark.
+    value_text: Mapped[str | None] = mapped_column(Text)
     mark: Mapped[str | None] = mapped_column(String(16))
     # Only when a cell's unit differs from its series' unit.
     unit: Mapped[str | None] = mapped_column(Text)

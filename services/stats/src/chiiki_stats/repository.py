@@ -229,6 +229,7 @@ async def observation_page(
         Observation.region_code,
         Observation.time_code,
         Observation.value,
+        Observation.value_text,
         Observation.mark,
         Observation.unit,
     ).where(Observation.series_id.in_(series_ids))
