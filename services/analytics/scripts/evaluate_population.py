@@ -14,7 +14,9 @@ docs/analytics.md between the population-evaluation markers:
 2. the forecasts made as of 2015 and as of 2010, scored on the 2020 census: the pooled
    procedure, every pooled method alone, and the per-series procedure the API used before
    (``forecast_as_of`` on the annual series, as ``GET /api/forecasts?as_of=`` does);
-3. the time of one 47-prefecture forecast, each way.
+3. the time of one 47-prefecture forecast, each way;
+4. the 65+ and 0-14 shares as of FY2015, five years ahead, scored on FY2020: naive, drift and
+   the per-series procedure ``GET /api/forecasts`` serves for them.
 """
 
 from __future__ import annotations
@@ -127,6 +129,54 @@ def _per_series_line(panel: CensusPanel, as_of: int, actual: np.ndarray) -> str:
     )
 
 
+SHARES = {"65+ share": "A1303", "0-14 share": "A1301"}
+
+
+def share_series(code: str) -> dict[str, dict[int, float]]:
+    """An age group's share of the population in percent, FY2009-2020 (SSDSE-B-2023)."""
+    table = load_table("ssdse-b-2023")
+    total, group = table["A1101"].values, table[code].values
+    return {
+        area: {y: 100 * group[area][y] / total[area][y] for y in total[area] if total[area][y]}
+        for area in total
+        if area != NATION
+    }
+
+
+def shares_table(as_of: int = 2015) -> str:
+    """Naive, drift and the per-series procedure for the age shares as of ``as_of``, scored on
+    FY2020 by the mean absolute error in percentage points (a share's error in points is what a
+    reader compares; a percentage of a percentage is not)."""
+    lines = [
+        f"| share | method (as of FY{as_of}) | MAE on FY{SCORED_YEAR}, points | 80% / 95% inside |",
+        "|---|---|---|---|",
+    ]
+    for name, code in SHARES.items():
+        series = share_series(code)
+        regions = sorted(series)
+        actual = np.array([series[r][SCORED_YEAR] for r in regions])
+        seen = [[v for y, v in sorted(series[r].items()) if y <= as_of] for r in regions]
+        steps = SCORED_YEAR - as_of
+        naive = np.array([s[-1] for s in seen])
+        drift = np.array([s[-1] + steps * (s[-1] - s[0]) / (len(s) - 1) for s in seen])
+        fitted = [forecast_as_of(evenly_spaced_tail(series[r]), steps, as_of) for r in regions]
+        last = [f.predictions[-1] for f in fitted]
+        pairs = list(zip(last, actual, strict=True))
+        inside = [
+            np.mean([p.intervals[lv][0] <= a <= p.intervals[lv][1] for p, a in pairs])
+            for lv in LEVELS
+        ]
+        for method, points, cover in (
+            ("naive", naive, ""),
+            ("drift", drift, ""),
+            ("per-series procedure", np.array([p.point for p in last]), inside),
+        ):
+            cells = f"{cover[0]:.0%} / {cover[1]:.0%}" if cover else ""
+            error = float(np.mean(np.abs(points - actual)))
+            lines.append(f"| {name} | {method} | {error:.3f} | {cells} |")
+    return "\n".join(lines)
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--write", action="store_true", help=f"update {DOC.name}")
@@ -138,7 +188,9 @@ def main() -> None:
         f"{panel.periods[-2]} "
         f"(each origin sees only the data up to it; `selected` is the whole procedure):\n\n"
         f"{backtest_table(panel)}\n\nScored on the {SCORED_YEAR} census:\n\n"
-        f"{scored_table(panel, series)}\n"
+        f"{scored_table(panel, series)}\n\n"
+        f"The 65+ and 0-14 shares (SSDSE-B-2023, the only data with age groups by prefecture), "
+        f"forecast five years ahead:\n\n{shares_table()}\n"
     )
     print(results)
     if args.write:
