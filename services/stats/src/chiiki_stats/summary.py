@@ -12,16 +12,16 @@ from __future__ import annotations
 import math
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
-from typing import Any
-
-import numpy as np
-import pandas as pd
+from typing import TYPE_CHECKING, Any
 
 from chiiki_stats.catalog import IndicatorDef, RegionInfo
 from chiiki_stats.formats import ChartData, Result, Table
 from chiiki_stats.population import indicator_label
 from chiiki_stats.regions import name
 from chiiki_stats.values import Cell, number
+
+if TYPE_CHECKING:  # pandas is imported by the functions that use it: idle, it would hold ~45 MB
+    import pandas as pd
 
 MAX_REGIONS = 2000
 MAX_WINDOW = 20
@@ -35,6 +35,8 @@ def _float(value: Any) -> float | int | None:
 
 
 def _series(values: Mapping[str, Cell | None]) -> pd.Series:
+    import pandas as pd
+
     present = {code: cell.value for code, cell in values.items() if cell and cell.value is not None}
     return pd.Series(present, dtype="float64")
 
@@ -110,10 +112,14 @@ class Correlation(Result):
     name = "correlation"
 
     def frame(self) -> pd.DataFrame:
+        import pandas as pd
+
         frame = pd.DataFrame({"x": _series(self.x_values), "y": _series(self.y_values)})
         return frame.dropna()
 
     def coefficients(self) -> dict[str, Any]:
+        import numpy as np
+
         frame = self.frame()
         n = len(frame)
         if n < 3 or frame["x"].nunique() < 2 or frame["y"].nunique() < 2:
@@ -172,6 +178,8 @@ class Correlation(Result):
 
 
 def _yearly(series: Mapping[int, Cell]) -> pd.Series:
+    import pandas as pd
+
     present = {year: cell.value for year, cell in series.items() if cell.value is not None}
     return pd.Series(present, dtype="float64").sort_index()
 

@@ -8,12 +8,14 @@ from __future__ import annotations
 
 import itertools
 from abc import ABC, abstractmethod
-from typing import ClassVar, Self
+from typing import TYPE_CHECKING, ClassVar, Self
 
 import numpy as np
-from sklearn.linear_model import LinearRegression, Ridge
 
 from chiiki_analytics.forecasting.series import History
+
+if TYPE_CHECKING:  # imported where a model is fitted: scikit-learn (with SciPy) holds ~60 MB
+    from sklearn.linear_model import LinearRegression
 
 
 class Model(ABC):
@@ -70,6 +72,8 @@ class LinearTrend(Model):
     min_points = 3
 
     def fit(self, history: History) -> Self:
+        from sklearn.linear_model import LinearRegression
+
         self.n = len(history)
         self.regression = LinearRegression().fit(_time(self.n), history.values)
         return self
@@ -87,6 +91,8 @@ class LogLinear(Model):
         return super().applicable(history) and bool(np.all(history.values > 0))
 
     def fit(self, history: History) -> Self:
+        from sklearn.linear_model import LinearRegression
+
         self.n = len(history)
         self.regression = LinearRegression().fit(_time(self.n), np.log(history.values))
         return self
@@ -143,6 +149,8 @@ class RidgeLags(Model):
     lags = 2
 
     def fit(self, history: History) -> Self:
+        from sklearn.linear_model import Ridge
+
         changes = np.diff(history.values)
         self.last = float(history.values[-1])
         self.mean, self.std = float(changes.mean()), float(changes.std())

@@ -26,7 +26,6 @@ from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 
 import numpy as np
-from scipy import stats
 
 from chiiki_analytics.forecasting.errors import InsufficientData, PeriodOutOfRange
 from chiiki_analytics.forecasting.series import History
@@ -318,6 +317,8 @@ def _autocorrelation_inflation(residuals: np.ndarray) -> tuple[float, float]:
 
 
 def _estimate(value: float, std_error: float, df: float) -> Estimate:
+    from scipy import stats  # here, not at import: the web process should not hold SciPy idle
+
     margin = float(stats.t.ppf(0.5 + LEVEL / 2, df)) * std_error
     return Estimate(float(value), float(value) - margin, float(value) + margin, std_error, df)
 
