@@ -277,8 +277,8 @@ class ChartData(_Answer):
     """``format=chartjs``: Chart.js's ``data`` object, with ``axes`` for ``options.scales``.
     ``labels`` is absent when the datasets are {x, y} points (irregular years: a linear axis)."""
 
-    labels: list[JsonValue] | None = Field(
-        None, description="Category labels; absent when the data are {x, y} points"
+    labels: list[JsonValue] = Field(
+        default_factory=list, description="Category labels; absent when the data are {x, y} points"
     )
     datasets: list[ChartDataset]
     axes: list[ChartAxis]
