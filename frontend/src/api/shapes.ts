@@ -27,16 +27,34 @@ export interface Kpi {
   latest: Point | null;
   change: { absolute: number; percent: number | null; from: string; to: string } | null;
   rank: { rank: number; of: number; year: number } | null;
-  sparkline: { labels: string[]; data: (number | null)[] };
+  sparkline: ChartData;
 }
 export interface KpiAnswer {
   region: Region;
   kpis: Kpi[];
   attribution: string[];
 }
+// format=chartjs: Chart.js's data object. Without `labels` the data are {x: year, y} points
+// for a linear axis (irregular years); each dataset's unit has its axis in `axes`.
+export interface ChartPoint {
+  x: number;
+  y: number | null;
+}
+export interface ChartAxis {
+  id: string;
+  unit: string;
+  position: "left" | "right" | "bottom";
+}
+export interface ChartDataset {
+  label: string;
+  data: (number | null)[] | ChartPoint[];
+  unit: string;
+  yAxisID: string;
+}
 export interface ChartData {
-  labels: string[];
-  datasets: { label: string; data: (number | null)[] }[];
+  labels?: string[];
+  datasets: ChartDataset[];
+  axes: ChartAxis[];
 }
 export interface Paged<T> {
   items: T[];

@@ -198,7 +198,8 @@ async def test_the_pyramid_top_group_is_open_ended(loaded, client) -> None:
 
 async def test_the_pyramid_as_chartjs(loaded, client, estat) -> None:
     chart = (await client.get("/api/population/00000/pyramid?period=2020&format=chartjs")).json()
-    assert set(chart) == {"labels", "datasets"}
+    assert set(chart) == {"labels", "datasets", "axes"}
+    assert chart["axes"] == [{"id": "y-persons", "unit": "人", "position": "left"}]
     assert chart["labels"][0] == "100歳以上"
     assert chart["labels"][-1] == "0~4歳"
     male, female = chart["datasets"]
@@ -214,6 +215,7 @@ async def test_the_pyramid_as_chartjs(loaded, client, estat) -> None:
     assert shares["labels"][0] == "100+"
     assert shares["labels"][-1] == "0-4"
     assert [d["label"] for d in shares["datasets"]] == ["Male", "Female"]
+    assert [(d["unit"], d["yAxisID"]) for d in shares["datasets"]] == [("%", "y-percent")] * 2
     total = sum(v for (year, _, _), v in expected.items() if year == 2020)
     assert total == 123214261
     assert shares["datasets"][1]["data"][-1] == pytest.approx(

@@ -44,7 +44,15 @@ async def test_comparison_as_chartjs(loaded, client) -> None:
     ).json()
     assert single == {
         "labels": ["Tokyo", "Osaka", "Japan"],
-        "datasets": [{"label": "Total population", "data": [14047594, 8837685, 126146099]}],
+        "datasets": [
+            {
+                "label": "Total population",
+                "data": [14047594, 8837685, 126146099],
+                "unit": "persons",
+                "yAxisID": "y-persons",
+            }
+        ],
+        "axes": [{"id": "y-persons", "unit": "persons", "position": "left"}],
     }
     ranged = (
         await client.get(
@@ -52,9 +60,19 @@ async def test_comparison_as_chartjs(loaded, client) -> None:
             "&national=false&format=chartjs"
         )
     ).json()
-    assert ranged["labels"] == ["2005", "2009", "2010"]
+    # 2005 (a census), then 2009 and 2010: irregular years are {x, y} points, no labels.
+    assert "labels" not in ranged
     assert ranged["datasets"] == [
-        {"label": "東京都 - 総人口", "data": [12576601, 13048000, 13159388]}
+        {
+            "label": "東京都 - 総人口",
+            "data": [
+                {"x": 2005, "y": 12576601},
+                {"x": 2009, "y": 13048000},
+                {"x": 2010, "y": 13159388},
+            ],
+            "unit": "人",
+            "yAxisID": "y-persons",
+        }
     ]
 
 
@@ -75,8 +93,12 @@ async def test_kpi_cards(loaded, client, estat) -> None:
     }
     assert total["change_5y"]["absolute"] == 14047594 - 13515271
     assert total["rank"] == {"rank": 1, "of": 47, "year": 2020}
-    assert len(total["sparkline"]["data"]) == 10
-    assert total["sparkline"]["labels"][-1] == "2020"
+    # The sparkline is a Chart.js data object: the last 10 years (2011-2020, regular: labels).
+    (spark,) = total["sparkline"]["datasets"]
+    assert total["sparkline"]["labels"] == [str(year) for year in range(2011, 2021)]
+    assert (spark["label"], spark["unit"], spark["yAxisID"]) == ("総人口", "人", "y-persons")
+    assert spark["data"][-2:] == [previous, 14047594]
+    assert total["sparkline"]["axes"] == [{"id": "y-persons", "unit": "人", "position": "left"}]
     fertility = cards["vital.total_fertility_rate"]
     assert fertility["latest"]["value"] == estat.number(
         SSDSE_B, tab="00001", cat01="A4103", area="13000", time="2020100000"

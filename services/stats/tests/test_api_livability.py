@@ -117,7 +117,9 @@ async def test_one_regions_breakdown_matches_the_index(loaded, client) -> None:
     contributions = [component["contribution"] for component in body["components"]]
     assert contributions == sorted(contributions, reverse=True)
     chart = (await client.get("/api/livability/13000?period=2020&format=chartjs&lang=en")).json()
-    assert chart["datasets"] == [{"label": "Tokyo", "data": contributions}]
+    assert chart["datasets"] == [
+        {"label": "Tokyo", "data": contributions, "unit": "points", "yAxisID": "y-points"}
+    ]
     assert chart["labels"][0] == next(
         c["name_en"] for c in body["components"] if c["contribution"] == contributions[0]
     )

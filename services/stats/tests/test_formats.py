@@ -16,10 +16,17 @@ async def test_chartjs_is_exactly_a_data_object(loaded, client) -> None:
     )
     assert response.headers["content-type"] == "application/json"
     chart = response.json()
-    assert set(chart) == {"labels", "datasets"}
+    assert set(chart) == {"labels", "datasets", "axes"}
     assert chart["labels"] == ["2018", "2019", "2020"]
-    assert [set(dataset) for dataset in chart["datasets"]] == [{"label", "data"}] * 2
-    assert chart["datasets"][0] == {"label": "総人口", "data": [13887000, 14007000, 14047594]}
+    assert [set(dataset) for dataset in chart["datasets"]] == [
+        {"label", "data", "unit", "yAxisID"}
+    ] * 2
+    assert chart["datasets"][0] == {
+        "label": "総人口",
+        "data": [13887000, 14007000, 14047594],
+        "unit": "人",
+        "yAxisID": "y-persons",
+    }
     assert all(len(dataset["data"]) == 3 for dataset in chart["datasets"])
 
 
@@ -33,8 +40,22 @@ async def test_chartjs_gaps_are_null(loaded, client) -> None:
     assert chart == {
         "labels": ["2019", "2020"],
         "datasets": [
-            {"label": "Total population", "data": [14007000, 14047594]},
-            {"label": "Population density", "data": [None, 6402.6]},
+            {
+                "label": "Total population",
+                "data": [14007000, 14047594],
+                "unit": "persons",
+                "yAxisID": "y-persons",
+            },
+            {
+                "label": "Population density",
+                "data": [None, 6402.6],
+                "unit": "persons per km²",
+                "yAxisID": "y-persons-per-km2",
+            },
+        ],
+        "axes": [
+            {"id": "y-persons", "unit": "persons", "position": "left"},
+            {"id": "y-persons-per-km2", "unit": "persons per km²", "position": "right"},
         ],
     }
 
@@ -174,8 +195,9 @@ async def test_csv_with_bom_opens_in_japanese_excel(loaded, client) -> None:
 
 
 async def test_a_lang_that_changes_nothing_keeps_the_etag(loaded, client) -> None:
-    ja = await client.get("/api/kpi?region=13000&lang=ja")
-    en = await client.get("/api/kpi?region=13000&lang=en")
+    summary = "/api/statistics/summary?indicator=population.total&period=2020"
+    ja = await client.get(summary + "&lang=ja")
+    en = await client.get(summary + "&lang=en")
     assert ja.status_code == en.status_code == 200
     assert en.headers["etag"] == ja.headers["etag"]
     assert en.content == ja.content

@@ -90,3 +90,18 @@ def test_observations_filter_every_series_dimension() -> None:
     from chiiki_stats.params import ObservationQuery
 
     assert set(SERIES_DIMENSIONS) <= set(ObservationQuery.model_fields)
+
+
+def test_chart_answers_name_their_units_axes_and_ranking_parameters() -> None:
+    dataset = SCHEMAS["ChartDataset"]
+    assert set(dataset["required"]) == {"label", "data", "unit", "yAxisID"}
+    assert SCHEMAS["ChartData"]["required"] == ["datasets", "axes"]
+    axis = SCHEMAS["ChartAxis"]["properties"]["position"]
+    assert axis["enum"] == ["left", "right", "bottom"]
+    sparkline = SCHEMAS["KpiCard"]["properties"]["sparkline"]
+    assert _refs(sparkline) == ["ChartData"]
+    for path in ("/api/population", "/api/indicators/{code}/cross-section"):
+        parameters = {p["name"]: p["schema"] for p in SPEC["paths"][path]["get"]["parameters"]}
+        assert parameters["sort"]["anyOf"][0] == {"enum": ["asc", "desc"], "type": "string"}
+        top = parameters["top"]["anyOf"][0]
+        assert (top["minimum"], top["maximum"]) == (1, 2000)

@@ -404,17 +404,43 @@ export type webhooks = Record<string, never>;
 export interface components {
     schemas: {
         /**
+         * ChartAxis
+         * @description One axis of the chart, for Chart.js's ``options.scales[id]``.
+         */
+        ChartAxis: {
+            /**
+             * Id
+             * @example y-persons
+             */
+            id: string;
+            /**
+             * Position
+             * @enum {string}
+             */
+            position: "left" | "right" | "bottom";
+            /**
+             * Unit
+             * @example 人
+             */
+            unit: string;
+        } & {
+            [key: string]: components["schemas"]["JsonValue"];
+        };
+        /**
          * ChartData
-         * @description ``format=chartjs``: Chart.js's ``data`` object.
+         * @description ``format=chartjs``: Chart.js's ``data`` object, with ``axes`` for ``options.scales``.
+         *     ``labels`` is absent when the datasets are {x, y} points (irregular years: a linear axis).
          */
         ChartData: {
+            /** Axes */
+            axes: components["schemas"]["ChartAxis"][];
             /** Datasets */
             datasets: components["schemas"]["ChartDataset"][];
             /**
              * Labels
-             * @default []
+             * @description Category labels; absent when the data are {x, y} points
              */
-            labels: components["schemas"]["JsonValue"][];
+            labels?: components["schemas"]["JsonValue"][];
         } & {
             [key: string]: components["schemas"]["JsonValue"];
         };
@@ -422,11 +448,24 @@ export interface components {
         ChartDataset: {
             /**
              * Data
-             * @description Numbers (null for a gap) or {x, y} points
+             * @description Numbers (null for a gap) under `labels`, or {x, y} points (x: the year as a number) when the answer has no `labels`
              */
             data: components["schemas"]["JsonValue"][];
             /** Label */
             label: string;
+            /**
+             * Unit
+             * @description The values' unit, in the language asked for
+             * @example 人
+             */
+            unit: string;
+            /**
+             * Yaxisid
+             * @description The axis of this unit, one per distinct unit, the same in every answer
+             * @example y-persons
+             * @example y-percent
+             */
+            yAxisID: string;
         } & {
             [key: string]: components["schemas"]["JsonValue"];
         };
@@ -657,14 +696,25 @@ export interface components {
             [key: string]: components["schemas"]["JsonValue"];
         };
         JsonValue: JsonValue;
+        /** KpiCard */
+        KpiCard: {
+            indicator: components["schemas"]["Indicator"];
+            latest: components["schemas"]["Point"] | null;
+            /** Rank */
+            rank: {
+                [key: string]: components["schemas"]["JsonValue"];
+            } | null;
+            /** @description The last values as a Chart.js data object (one dataset), ready to draw */
+            sparkline: components["schemas"]["ChartData"];
+        } & {
+            [key: string]: components["schemas"]["JsonValue"];
+        };
         /** Kpis */
         Kpis: {
             /** Attribution */
             attribution: string[];
             /** Kpis */
-            kpis: {
-                [key: string]: components["schemas"]["JsonValue"];
-            }[];
+            kpis: components["schemas"]["KpiCard"][];
             region: components["schemas"]["Region"];
         } & {
             [key: string]: components["schemas"]["JsonValue"];
@@ -1635,6 +1685,10 @@ export interface operations {
                 /** @description Only regions inside this region (e.g. a prefecture code) */
                 parent?: string | null;
                 format?: "json" | "csv" | "chartjs" | "geojson" | "topojson";
+                /** @description chartjs bars by value: asc or desc */
+                sort?: ("asc" | "desc") | null;
+                /** @description chartjs: only the first N bars (after sort) */
+                top?: number | null;
             };
             header?: never;
             path: {
@@ -2048,6 +2102,10 @@ export interface operations {
                 /** @description Only regions inside this region (e.g. a prefecture code) */
                 parent?: string | null;
                 format?: "json" | "csv" | "chartjs" | "geojson" | "topojson";
+                /** @description chartjs bars by value: asc or desc */
+                sort?: ("asc" | "desc") | null;
+                /** @description chartjs: only the first N bars (after sort) */
+                top?: number | null;
                 indicators?: ("population.total" | "population.male" | "population.female" | "population.aged_0_14" | "population.aged_15_64" | "population.aged_65_plus" | "population.aged_0_14_share" | "population.aged_65_plus_share" | "population.density" | "vital.births" | "vital.deaths" | "vital.natural_change" | "migration.in" | "migration.out" | "migration.net")[] | null;
             };
             header?: never;

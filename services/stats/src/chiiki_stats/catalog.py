@@ -12,6 +12,8 @@ from decimal import Decimal
 from graphlib import CycleError, TopologicalSorter
 from typing import TYPE_CHECKING, Any
 
+from chiiki_stats.formats.base import Unit
+
 if TYPE_CHECKING:
     from chiiki_stats.boundaries import Boundary
 
@@ -78,6 +80,10 @@ class IndicatorDef:
     @property
     def additive(self) -> bool:
         return self.unit in ADDITIVE_UNITS
+
+    @property
+    def units(self) -> Unit:
+        return Unit(self.unit, self.unit_en)
 
     def summary(self) -> dict[str, Any]:
         return {

@@ -7,10 +7,11 @@ from dataclasses import dataclass
 from typing import Any
 
 from chiiki_stats.catalog import NATION, IndicatorDef, RegionInfo
-from chiiki_stats.formats import ChartData, Result, Table
+from chiiki_stats.formats import ChartData, Dataset, Result, Table, over_years
 from chiiki_stats.population import LONG_COLUMNS, indicator_label, long_row
+from chiiki_stats.precision import charted
 from chiiki_stats.regions import name
-from chiiki_stats.values import Cell, number, point
+from chiiki_stats.values import Cell, point
 
 MAX_REGIONS = 20
 MAX_INDICATORS = 10
@@ -69,37 +70,38 @@ class Comparison(Result):
 
     def chartjs(self) -> ChartData:
         """One year: regions on the axis, one dataset per indicator. Several years: years on the
-        axis, one dataset per indicator and region."""
+        axis, one dataset per indicator and region. Each indicator's unit has its own axis."""
         if self.single_year:
             (year,) = self.years
             return ChartData(
-                [name(region, self.lang) for region in self.all_regions],
                 [
-                    {
-                        "label": indicator_label(indicator, self.lang),
-                        "data": [
-                            _value(self._cells(indicator.code, region.code).get(year))
+                    Dataset(
+                        indicator_label(indicator, self.lang),
+                        [
+                            _charted(self._cells(indicator.code, region.code).get(year), indicator)
                             for region in self.all_regions
                         ],
-                    }
+                        indicator.units,
+                    )
                     for indicator in self.indicators
                 ],
+                self.lang,
+                [name(region, self.lang) for region in self.all_regions],
             )
-        return ChartData(
-            [str(year) for year in self.years],
-            [
+        series = [
+            (
+                f"{name(region, self.lang)} - {indicator_label(indicator, self.lang)}",
                 {
-                    "label": f"{name(region, self.lang)} - {indicator_label(indicator, self.lang)}",
-                    "data": [
-                        _value(self._cells(indicator.code, region.code).get(year))
-                        for year in self.years
-                    ],
-                }
-                for indicator in self.indicators
-                for region in self.all_regions
-            ],
-        )
+                    year: charted(cell.value, indicator)
+                    for year, cell in self._cells(indicator.code, region.code).items()
+                },
+                indicator.units,
+            )
+            for indicator in self.indicators
+            for region in self.all_regions
+        ]
+        return over_years(self.years, series, self.lang)
 
 
-def _value(cell: Cell | None) -> float | int | None:
-    return number(cell.value) if cell else None
+def _charted(cell: Cell | None, indicator: IndicatorDef) -> float | int | None:
+    return charted(cell.value, indicator) if cell else None

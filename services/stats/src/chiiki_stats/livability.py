@@ -21,7 +21,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from chiiki_stats.catalog import Catalog, IndicatorDef, RegionInfo
-from chiiki_stats.formats import ChartData, GeoLayer, Result, Table
+from chiiki_stats.formats import ChartData, Dataset, GeoLayer, Result, Table, Unit
 from chiiki_stats.population import indicator_label
 from chiiki_stats.regions import name
 from chiiki_stats.values import Cell, number, ranks
@@ -39,6 +39,7 @@ DEFAULT_WEIGHTS = {
     "welfare.nursery_waiting_children": 0.0,
 }
 MAX_WEIGHT = 100.0
+POINTS = Unit("点", "points")  # scores and contributions, 0-100
 METHOD = {
     "normalisation": "min-max across the regions of the level in the year, 0-100, "
     "inverted for indicators where lower is better; 50 when all values are equal",
@@ -243,16 +244,16 @@ class LivabilityIndex(Result):
         """A stacked bar per region: each component's contribution to the composite."""
         regions = self.scores.regions
         return ChartData(
-            [name(result.region, self.lang) for result in regions],
             [
-                {
-                    "label": indicator_label(component.indicator, self.lang),
-                    "data": [
-                        result.parts[component.indicator.code]["contribution"] for result in regions
-                    ],
-                }
+                Dataset(
+                    indicator_label(component.indicator, self.lang),
+                    [result.parts[component.indicator.code]["contribution"] for result in regions],
+                    POINTS,
+                )
                 for component in self.scores.components
             ],
+            self.lang,
+            [name(result.region, self.lang) for result in regions],
         )
 
     def geo(self) -> GeoLayer:
@@ -332,13 +333,15 @@ class RegionLivability(Result):
     def chartjs(self) -> ChartData:
         parts = self._parts()
         return ChartData(
-            [indicator_label(component.indicator, self.lang) for component, _ in parts],
             [
-                {
-                    "label": name(self.region, self.lang),
-                    "data": [part["contribution"] for _, part in parts],
-                }
+                Dataset(
+                    name(self.region, self.lang),
+                    [part["contribution"] for _, part in parts],
+                    POINTS,
+                )
             ],
+            self.lang,
+            [indicator_label(component.indicator, self.lang) for component, _ in parts],
         )
 
 

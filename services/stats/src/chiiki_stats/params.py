@@ -54,6 +54,7 @@ WEIGHT = re.compile(r"[0-9]+(\.[0-9]+)?")
 MAX_YEARS = 150
 MAX_FILTER_CODES = 500
 MAX_REGION_PAGE = 1000
+MAX_TOP = summary.MAX_REGIONS  # more bars than any level has regions
 YEAR_DOC = (
     "A year: 2020 (calendar or fiscal year, as each source publishes it), CY2020 or FY2020 "
     "(only that kind) or an e-Stat year code (2020100000)"
@@ -71,6 +72,7 @@ QueryLevel = Literal["prefecture", "municipality", "ward"]
 RegionLevel = Literal["nation", "prefecture", "municipality", "ward", "other"]
 BoundaryLevel = Literal["municipality", "ward"]
 Measure = Literal["count", "share"]
+Sort = Literal["asc", "desc"]
 JsonFormat = Literal["json"]
 TabularFormat = Literal["json", "csv"]
 SeriesFormat = Literal["json", "csv", "chartjs"]
@@ -508,11 +510,21 @@ class PopulationSeriesQuery(YearRangeQuery):
     fmt: SeriesFormat = Field("json", alias="format")
 
 
-class CrossSectionQuery(MapQuery):
+class RankedMapQuery(MapQuery):
+    """A cross-section whose Chart.js bars can be ranked: ``sort`` by the (first) indicator's
+    value, ties by region code, and ``top`` keeps the first N bars (other formats ignore both)."""
+
+    sort: Sort | None = Field(None, description="chartjs bars by value: asc or desc")
+    top: int | None = Field(
+        None, ge=1, le=MAX_TOP, description="chartjs: only the first N bars (after sort)"
+    )
+
+
+class CrossSectionQuery(RankedMapQuery):
     indicators: PopulationList | None = None
 
 
-class IndicatorCrossSectionQuery(MapQuery):
+class IndicatorCrossSectionQuery(RankedMapQuery):
     """The cross-section of the indicator the path names."""
 
 

@@ -7,7 +7,8 @@ from dataclasses import dataclass
 from typing import Any
 
 from chiiki_stats.catalog import Catalog, IndicatorDef, RegionInfo
-from chiiki_stats.formats import ChartData, GeoLayer, Result, Table
+from chiiki_stats.formats import ChartData, Dataset, GeoLayer, Result, Table, over_years
+from chiiki_stats.precision import charted
 from chiiki_stats.regions import name
 from chiiki_stats.values import Cell, number, point, ranks
 
@@ -123,22 +124,18 @@ class PopulationSeries(Result):
         return Table(LONG_COLUMNS, rows)
 
     def chartjs(self) -> ChartData:
-        years = self.years
-        return ChartData(
-            [str(year) for year in years],
-            [
+        series = [
+            (
+                indicator_label(indicator, self.lang),
                 {
-                    "label": indicator_label(indicator, self.lang),
-                    "data": [
-                        number(self.values[indicator.code][year].value)
-                        if year in self.values[indicator.code]
-                        else None
-                        for year in years
-                    ],
-                }
-                for indicator in self.indicators
-            ],
-        )
+                    year: charted(cell.value, indicator)
+                    for year, cell in self.values[indicator.code].items()
+                },
+                indicator.units,
+            )
+            for indicator in self.indicators
+        ]
+        return over_years(self.years, series, self.lang)
 
 
 @dataclass
@@ -154,6 +151,8 @@ class CrossSection(Result):
     notes: Mapping[str, Mapping[str, str]]
     attribution: list[str]
     lang: str
+    sort: str | None = None  # chartjs bars: "asc" or "desc" by the first indicator's value
+    top: int | None = None  # chartjs bars: only the first ``top`` regions
     name = "population-cross-section"
 
     def __post_init__(self) -> None:
@@ -198,16 +197,31 @@ class CrossSection(Result):
         return Table(LONG_COLUMNS, rows)
 
     def chartjs(self) -> ChartData:
+        regions = self.ranked()
         return ChartData(
-            [name(region, self.lang) for region in self.regions],
             [
-                {
-                    "label": indicator_label(indicator, self.lang),
-                    "data": [_value(self.values[indicator.code][r.code]) for r in self.regions],
-                }
+                Dataset(
+                    indicator_label(indicator, self.lang),
+                    [_charted(self.values[indicator.code][r.code], indicator) for r in regions],
+                    indicator.units,
+                )
                 for indicator in self.indicators
             ],
+            self.lang,
+            [name(region, self.lang) for region in regions],
         )
+
+    def ranked(self) -> list[RegionInfo]:
+        """The bars' regions: ordered by the first indicator's value when ``sort`` is given
+        (ties by region code, regions without a value last), the first ``top`` of them."""
+        regions = self.regions
+        if self.sort is not None:
+            cells = self.values[self.indicators[0].code]
+            valued = [r for r in regions if _value(cells[r.code]) is not None]
+            sign = -1 if self.sort == "desc" else 1
+            valued.sort(key=lambda r: (sign * float(_value(cells[r.code]) or 0), r.code))
+            regions = valued + [r for r in regions if _value(cells[r.code]) is None]
+        return regions[: self.top] if self.top is not None else regions
 
     def geo(self) -> GeoLayer:
         single = self.indicators[0].code if len(self.indicators) == 1 else None
@@ -238,6 +252,10 @@ class CrossSection(Result):
 
 def _value(cell: Cell | None) -> float | int | None:
     return number(cell.value) if cell else None
+
+
+def _charted(cell: Cell | None, indicator: IndicatorDef) -> float | int | None:
+    return charted(cell.value, indicator) if cell else None
 
 
 def population_codes(catalog: Catalog, requested: Sequence[str] | None) -> list[IndicatorDef]:

@@ -16,7 +16,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from chiiki_shared.errors import NotFound
 from chiiki_stats import repository
 from chiiki_stats.catalog import RegionInfo
-from chiiki_stats.formats import ChartData, Result, Table
+from chiiki_stats.formats import ChartData, Dataset, Result, Table, Unit
 from chiiki_stats.periods import Period, YearSpan
 from chiiki_stats.values import number
 
@@ -26,6 +26,8 @@ MALE, FEMALE = "1", "2"
 SEX_KEYS = {MALE: "male", FEMALE: "female"}
 SEX_EN = {MALE: "Male", FEMALE: "Female"}
 MEASURES = ("count", "share")
+PERSONS = Unit("人", "persons")
+SHARE = Unit("%", "%")
 COLUMNS = [
     "year",
     "period",
@@ -225,5 +227,5 @@ class Pyramid(Result):
                     shown = count.value if self.measure == "count" else frame.share(count)
                 data.append(None if shown is None else number(sign * shown))
             label = SEX_EN[sex] if self.lang == "en" else sex_name
-            datasets.append({"label": label, "data": data})
-        return ChartData([group.label(self.lang) for group in groups], datasets)
+            datasets.append(Dataset(label, data, PERSONS if self.measure == "count" else SHARE))
+        return ChartData(datasets, self.lang, [group.label(self.lang) for group in groups])

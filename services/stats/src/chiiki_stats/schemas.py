@@ -9,7 +9,7 @@ other formats the route offers (Chart.js, CSV, GeoJSON, TopoJSON), each with its
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Any, Literal
 
 from fastapi import FastAPI
 from pydantic import BaseModel, ConfigDict, Field
@@ -175,9 +175,18 @@ class Comparison(_Answer):
     attribution: Attribution
 
 
+class KpiCard(_Answer):
+    indicator: Indicator
+    latest: Point | None
+    rank: dict[str, JsonValue] | None
+    sparkline: ChartData = Field(
+        description="The last values as a Chart.js data object (one dataset), ready to draw"
+    )
+
+
 class Kpis(_Answer):
     region: Region
-    kpis: list[dict[str, JsonValue]]
+    kpis: list[KpiCard]
     attribution: Attribution
 
 
@@ -244,14 +253,35 @@ class ObservationPage(_Answer):
 
 class ChartDataset(_Answer):
     label: str
-    data: list[JsonValue] = Field(description="Numbers (null for a gap) or {x, y} points")
+    data: list[JsonValue] = Field(
+        description="Numbers (null for a gap) under `labels`, or {x, y} points (x: the year as "
+        "a number) when the answer has no `labels`"
+    )
+    unit: str = Field(description="The values' unit, in the language asked for", examples=["人"])
+    y_axis_id: str = Field(
+        alias="yAxisID",
+        description="The axis of this unit, one per distinct unit, the same in every answer",
+        examples=["y-persons", "y-percent"],
+    )
+
+
+class ChartAxis(_Answer):
+    """One axis of the chart, for Chart.js's ``options.scales[id]``."""
+
+    id: str = Field(examples=["y-persons"])
+    unit: str = Field(examples=["人"])
+    position: Literal["left", "right", "bottom"]
 
 
 class ChartData(_Answer):
-    """``format=chartjs``: Chart.js's ``data`` object."""
+    """``format=chartjs``: Chart.js's ``data`` object, with ``axes`` for ``options.scales``.
+    ``labels`` is absent when the datasets are {x, y} points (irregular years: a linear axis)."""
 
-    labels: list[JsonValue] = []
+    labels: list[JsonValue] = Field(
+        default_factory=list, description="Category labels; absent when the data are {x, y} points"
+    )
     datasets: list[ChartDataset]
+    axes: list[ChartAxis]
 
 
 class Feature(_Answer):

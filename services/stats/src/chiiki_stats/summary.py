@@ -15,7 +15,7 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
 from chiiki_stats.catalog import IndicatorDef, RegionInfo
-from chiiki_stats.formats import ChartData, Result, Table
+from chiiki_stats.formats import ChartData, Dataset, Result, Table, Unit, over_years
 from chiiki_stats.population import indicator_label
 from chiiki_stats.regions import name
 from chiiki_stats.values import Cell, number
@@ -25,6 +25,7 @@ if TYPE_CHECKING:  # pandas is imported by the functions that use it: idle, it w
 
 MAX_REGIONS = 2000
 MAX_WINDOW = 20
+PERCENT = Unit("%", "%")
 
 
 def _float(value: Any) -> float | int | None:
@@ -166,14 +167,16 @@ class Correlation(Result):
         points = self.points()
         by_code = {region.code: region for region in self.regions}
         return ChartData(
-            [name(by_code[p["code"]], self.lang) for p in points],
             [
-                {
-                    "label": f"{indicator_label(self.x, self.lang)} / "
-                    f"{indicator_label(self.y, self.lang)}",
-                    "data": [{"x": p["x"], "y": p["y"]} for p in points],
-                }
+                Dataset(
+                    f"{indicator_label(self.x, self.lang)} / {indicator_label(self.y, self.lang)}",
+                    [{"x": p["x"], "y": p["y"]} for p in points],
+                    self.y.units,
+                )
             ],
+            self.lang,
+            [name(by_code[p["code"]], self.lang) for p in points],
+            x_unit=self.x.units,
         )
 
 
@@ -241,15 +244,9 @@ class Growth(Result):
 
     def chartjs(self) -> ChartData:
         rows = self.rows()
-        return ChartData(
-            [str(row["year"]) for row in rows],
-            [
-                {
-                    "label": f"{indicator_label(self.indicator, self.lang)} (%)",
-                    "data": [row["yoy_percent"] for row in rows],
-                }
-            ],
-        )
+        label = f"{indicator_label(self.indicator, self.lang)} (%)"
+        percent = {row["year"]: row["yoy_percent"] for row in rows}
+        return over_years(list(percent), [(label, percent, PERCENT)], self.lang)
 
 
 @dataclass
@@ -297,16 +294,16 @@ class MovingAverage(Result):
     def chartjs(self) -> ChartData:
         rows = self.rows()
         label = indicator_label(self.indicator, self.lang)
-        return ChartData(
-            [str(row["year"]) for row in rows],
-            [
-                {"label": label, "data": [row["value"] for row in rows]},
-                {
-                    "label": f"{label} ({self.window}-year moving average)",
-                    "data": [row["moving_average"] for row in rows],
-                },
-            ],
-        )
+        unit = self.indicator.units
+        series = [
+            (label, {row["year"]: row["value"] for row in rows}, unit),
+            (
+                f"{label} ({self.window}-year moving average)",
+                {row["year"]: row["moving_average"] for row in rows},
+                unit,
+            ),
+        ]
+        return over_years([row["year"] for row in rows], series, self.lang)
 
 
 def scope_of(

@@ -11,7 +11,7 @@ from enum import StrEnum
 from typing import TYPE_CHECKING
 
 from chiiki_shared.cache import Rendered
-from chiiki_stats.formats.base import ChartData, GeoLayer, Result, Table
+from chiiki_stats.formats.base import ChartData, Dataset, GeoLayer, Result, Table, Unit, over_years
 
 if TYPE_CHECKING:
     from chiiki_stats.catalog import Reference
@@ -57,9 +57,12 @@ __all__ = [
     "NO_MAP",
     "TABULAR",
     "ChartData",
+    "Dataset",
     "Format",
     "GeoLayer",
     "Result",
     "Table",
+    "Unit",
+    "over_years",
     "render",
 ]

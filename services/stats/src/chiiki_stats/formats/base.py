@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import itertools
+import re
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -15,14 +18,95 @@ class Table:
 
 
 @dataclass(frozen=True)
-class ChartData:
-    """Chart.js's data object: ``labels`` and ``datasets[].label`` / ``datasets[].data``."""
+class Unit:
+    """A dataset's unit in both languages; the axis id comes from the English one, so it is
+    the same in every answer and language (``y-persons``, ``y-percent``)."""
 
-    labels: list[Any]
-    datasets: list[dict[str, Any]]
+    ja: str
+    en: str
+
+    def shown(self, lang: str) -> str:
+        return self.en if lang == "en" else self.ja
+
+    @property
+    def axis(self) -> str:
+        text = self.en.lower().replace("%", "percent").replace("²", "2").replace("°", "")
+        return "y-" + ("-".join(re.findall(r"[a-z0-9]+", text)) or "value")
+
+
+@dataclass(frozen=True)
+class Dataset:
+    label: str
+    data: list[Any]  # numbers (None: a gap) or {x, y} points
+    unit: Unit
+
+
+@dataclass(frozen=True)
+class ChartData:
+    """Chart.js's data object: ``labels`` (category axis) or, with ``labels`` None, datasets of
+    ``{x, y}`` points; each dataset carries its ``unit`` and the ``yAxisID`` of that unit, and
+    ``axes`` lists one axis per distinct unit (the first left, the next right, alternating)."""
+
+    datasets: list[Dataset]
+    lang: str
+    labels: list[Any] | None = None
+    x_unit: Unit | None = None  # a scatter's x axis
+
+    def axes(self) -> list[dict[str, str]]:
+        units = list({dataset.unit.axis: dataset.unit for dataset in self.datasets}.values())
+        axes = [
+            {"id": unit.axis, "unit": unit.shown(self.lang), "position": POSITIONS[index % 2]}
+            for index, unit in enumerate(units)
+        ]
+        if self.x_unit is not None:
+            axes.append({"id": "x", "unit": self.x_unit.shown(self.lang), "position": "bottom"})
+        return axes
 
     def as_dict(self) -> dict[str, Any]:
-        return {"labels": self.labels, "datasets": self.datasets}
+        shown: dict[str, Any] = {} if self.labels is None else {"labels": self.labels}
+        shown["datasets"] = [
+            {
+                "label": dataset.label,
+                "data": dataset.data,
+                "unit": dataset.unit.shown(self.lang),
+                "yAxisID": dataset.unit.axis,
+            }
+            for dataset in self.datasets
+        ]
+        shown["axes"] = self.axes()
+        return shown
+
+
+POSITIONS = ("left", "right")
+
+
+def is_regular(years: Sequence[int]) -> bool:
+    """Evenly spaced years (every year, or every five): a category axis spaces them truly."""
+    steps = {later - earlier for earlier, later in itertools.pairwise(years)}
+    return len(steps) <= 1
+
+
+def over_years(
+    years: Sequence[int], series: Sequence[tuple[str, Mapping[int, Any], Unit]], lang: str
+) -> ChartData:
+    """A time series chart: ``labels`` ("2015") when the years are evenly spaced, otherwise
+    ``{x: year, y}`` points for a linear axis (census years five apart, then yearly)."""
+    if is_regular(years):
+        return ChartData(
+            [
+                Dataset(label, [values.get(year) for year in years], unit)
+                for label, values, unit in series
+            ],
+            lang,
+            [str(year) for year in years],
+        )
+    return ChartData(
+        [
+            Dataset(label, [{"x": year, "y": values.get(year)} for year in years], unit)
+            for label, values, unit in series
+        ],
+        lang,
+    )
 
 
 @dataclass(frozen=True)

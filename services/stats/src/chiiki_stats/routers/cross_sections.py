@@ -9,13 +9,13 @@ from fastapi import Response
 from chiiki_stats import population
 from chiiki_stats.catalog import IndicatorDef
 from chiiki_stats.deps import Context, require_indicators, require_regions
-from chiiki_stats.params import MapQuery
+from chiiki_stats.params import RankedMapQuery
 from chiiki_stats.routers.common import params_of
 from chiiki_stats.values import Evaluator, cross_section, latest_year, sources_in
 
 
 async def respond(
-    ctx: Context, params: MapQuery, chosen: list[IndicatorDef], route: str
+    ctx: Context, params: RankedMapQuery, chosen: list[IndicatorDef], route: str
 ) -> Response:
     """The cross-section of ``chosen`` that ``params`` asks for (its year: the latest year the
     level has a value of the first indicator, unless given)."""
@@ -44,6 +44,8 @@ async def respond(
             ctx.notes,
             ctx.attribution(sources_in(values)),
             language,
+            params.sort,
+            params.top,
         )
 
     return await ctx.respond(
@@ -55,6 +57,8 @@ async def respond(
             kinds=span.kinds if span else None,
             indicators=codes,
             lang=language,
+            sort=params.sort,
+            top=params.top,
         ),
         datasets=reference.catalog.datasets_for(codes),
         query=params,

@@ -22,19 +22,19 @@ router = stats_router("kpi")
     summary="Headline indicators of a region: latest value, changes, rank, sparkline",
 )
 async def kpis(ctx: ContextDep, params: Annotated[KpiQuery, Query()]) -> Response:
-    code, points = params.region, params.sparkline
+    code, points, lang = params.region, params.sparkline, params.lang
     (chosen,) = require_regions(ctx.reference, [code])
     codes = require_indicators(ctx.reference, params.indicators or list(kpi.HEADLINE))
     datasets = ctx.reference.catalog.datasets_for(codes)
 
     async def produce() -> kpi.Kpis:
         return await kpi.kpis(
-            ctx.session, ctx.reference, chosen, codes, points, ctx.notes, ctx.attribution
+            ctx.session, ctx.reference, chosen, codes, points, ctx.notes, ctx.attribution, lang
         )
 
     return await ctx.respond(
         "kpi",
-        params_of(region=code, indicators=codes, sparkline=points),
+        params_of(region=code, indicators=codes, sparkline=points, lang=lang),
         datasets=datasets,
         query=params,
         produce=produce,
