@@ -511,8 +511,13 @@ async def test_connection_refused_is_retried_then_unavailable(app_id):
 # --- the application id stays secret ------------------------------------------------------------
 
 
-async def test_app_id_never_reaches_logs_errors_or_reprs(replay, app_id, caplog):
+async def test_app_id_never_reaches_logs_errors_or_reprs(replay, app_id, caplog, request):
     caplog.set_level(logging.DEBUG)
+    # A service's logging set-up, run by an earlier test, replaces the root's handlers (caplog's
+    # included), so httpx's records are read from its own logger.
+    httpx_logger = logging.getLogger("httpx")
+    httpx_logger.addHandler(caplog.handler)
+    request.addfinalizer(lambda: httpx_logger.removeHandler(caplog.handler))
     replay.faults({"kind": "status", "status": 503}, {"kind": "reset"})
     texts: list[str] = []
     with structlog.testing.capture_logs() as logs:
