@@ -240,7 +240,15 @@ def test_comparison_for_chartjs(
     )
     assert response.json() == {
         "labels": ["Tokyo", "Osaka", "Japan"],
-        "datasets": [{"label": "Total population", "data": [14047594, 8837685, 126146099]}],
+        "datasets": [
+            {
+                "label": "Total population",
+                "data": [14047594, 8837685, 126146099],
+                "unit": "persons",
+                "yAxisID": "y-persons",
+            }
+        ],
+        "axes": [{"id": "y-persons", "unit": "persons", "position": "left"}],
     }
 
 
