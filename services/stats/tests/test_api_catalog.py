@@ -178,6 +178,7 @@ async def test_observations_cell_by_cell(loaded, client, estat) -> None:
             "area": "47000",
             "time": "1945000000",
             "value": None,
+            "value_text": None,
             "mark": "-",
             "unit": "人",
         },
@@ -187,6 +188,7 @@ async def test_observations_cell_by_cell(loaded, client, estat) -> None:
             "area": "47000",
             "time": "1950000000",
             "value": 914937,
+            "value_text": "914937",
             "mark": None,
             "unit": "人",
         },
@@ -212,6 +214,7 @@ async def test_observations_cell_by_cell(loaded, client, estat) -> None:
         estat.cell("0003445099", tab=row[0], area="0120B", time="2020000000")[0]
         for row in [("2020_03",), ("2020_34",), ("2020_47",), ("2020_48",)]
     ] == ["254157", "-13133", "346.90", "694.8"]
+    assert [row["value_text"] for row in units] == ["254157", "-13133", "346.90", "694.8"]
 
 
 async def test_observations_are_cursor_paginated_over_every_cell(loaded, client) -> None:
@@ -248,6 +251,7 @@ async def test_observations_are_cursor_paginated_over_every_cell(loaded, client)
             "area": "13000",
             "time": "2015000000",
             "value": "6848581",
+            "value_text": "6848581",
             "mark": "",
             "unit": "人",
             "attribution": body["attribution"],
