@@ -91,22 +91,15 @@ def over_years(
 ) -> ChartData:
     """A time series chart: ``labels`` ("2015") when the years are evenly spaced, otherwise
     ``{x: year, y}`` points for a linear axis (census years five apart, then yearly)."""
-    if is_regular(years):
-        return ChartData(
-            [
-                Dataset(label, [values.get(year) for year in years], unit)
-                for label, values, unit in series
-            ],
-            lang,
-            [str(year) for year in years],
-        )
-    return ChartData(
-        [
-            Dataset(label, [{"x": year, "y": values.get(year)} for year in years], unit)
-            for label, values, unit in series
-        ],
-        lang,
-    )
+    regular = is_regular(years)
+
+    def data(values: Mapping[int, Any]) -> list[Any]:
+        if regular:
+            return [values.get(year) for year in years]
+        return [{"x": year, "y": values.get(year)} for year in years]
+
+    datasets = [Dataset(label, data(values), unit) for label, values, unit in series]
+    return ChartData(datasets, lang, [str(year) for year in years] if regular else None)
 
 
 @dataclass(frozen=True)
