@@ -9,7 +9,7 @@ from typing import Any
 from chiiki_stats.catalog import NATION, IndicatorDef, RegionInfo
 from chiiki_stats.formats import ChartData, Dataset, Result, Table, over_years
 from chiiki_stats.population import LONG_COLUMNS, indicator_label, long_row
-from chiiki_stats.precision import charted
+from chiiki_stats.precision import charted, charted_cell
 from chiiki_stats.regions import name
 from chiiki_stats.values import Cell, point
 
@@ -78,7 +78,9 @@ class Comparison(Result):
                     Dataset(
                         indicator_label(indicator, self.lang),
                         [
-                            _charted(self._cells(indicator.code, region.code).get(year), indicator)
+                            charted_cell(
+                                self._cells(indicator.code, region.code).get(year), indicator
+                            )
                             for region in self.all_regions
                         ],
                         indicator.units,
@@ -101,7 +103,3 @@ class Comparison(Result):
             for region in self.all_regions
         ]
         return over_years(self.years, series, self.lang)
-
-
-def _charted(cell: Cell | None, indicator: IndicatorDef) -> float | int | None:
-    return charted(cell.value, indicator) if cell else None

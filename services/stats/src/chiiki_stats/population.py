@@ -8,7 +8,7 @@ from typing import Any
 
 from chiiki_stats.catalog import Catalog, IndicatorDef, RegionInfo
 from chiiki_stats.formats import ChartData, Dataset, GeoLayer, Result, Table, over_years
-from chiiki_stats.precision import charted
+from chiiki_stats.precision import charted, charted_cell
 from chiiki_stats.regions import name
 from chiiki_stats.values import Cell, number, point, ranks
 
@@ -202,7 +202,7 @@ class CrossSection(Result):
             [
                 Dataset(
                     indicator_label(indicator, self.lang),
-                    [_charted(self.values[indicator.code][r.code], indicator) for r in regions],
+                    [charted_cell(self.values[indicator.code][r.code], indicator) for r in regions],
                     indicator.units,
                 )
                 for indicator in self.indicators
@@ -253,9 +253,6 @@ class CrossSection(Result):
 def _value(cell: Cell | None) -> float | int | None:
     return number(cell.value) if cell else None
 
-
-def _charted(cell: Cell | None, indicator: IndicatorDef) -> float | int | None:
-    return charted(cell.value, indicator) if cell else None
 
 
 def population_codes(catalog: Catalog, requested: Sequence[str] | None) -> list[IndicatorDef]:

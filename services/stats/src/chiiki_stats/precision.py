@@ -11,7 +11,7 @@ JSON and CSV keep the unrounded value (12 significant digits) for anyone computi
 from __future__ import annotations
 
 from chiiki_stats.catalog import IndicatorDef
-from chiiki_stats.values import number
+from chiiki_stats.values import Cell, number
 
 RATIO_DECIMALS = 1
 RATIO_DECIMALS_BY_UNIT = {"倍": 2}
@@ -32,3 +32,8 @@ def charted(value: float | None, indicator: IndicatorDef) -> float | int | None:
     if shown is None or decimals is None:
         return shown
     return number(round(float(shown), decimals))
+
+
+def charted_cell(cell: Cell | None, indicator: IndicatorDef) -> float | int | None:
+    """A cell's value as a chart shows it; None (a gap) where there is no cell."""
+    return charted(cell.value, indicator) if cell else None
