@@ -21,6 +21,7 @@ from chiiki_ingest.estat import (
     EStatUnavailable,
     parse_period,
 )
+from chiiki_ingest.estat import client as estat_client
 from chiiki_ingest.estat.normalise import parse_table_info, parse_value
 from chiiki_ingest.estat.retrying import parse_retry_after
 
@@ -511,13 +512,17 @@ async def test_connection_refused_is_retried_then_unavailable(app_id):
 # --- the application id stays secret ------------------------------------------------------------
 
 
-async def test_app_id_never_reaches_logs_errors_or_reprs(replay, app_id, caplog, request):
+async def test_app_id_never_reaches_logs_errors_or_reprs(
+    replay, app_id, caplog, request, monkeypatch
+):
     caplog.set_level(logging.DEBUG)
     # A service's logging set-up, run by an earlier test, replaces the root's handlers (caplog's
-    # included), so httpx's records are read from its own logger.
+    # included) and caches structlog loggers on first use, which capture_logs cannot reach. So
+    # httpx's records are read from its own logger, and the client gets a logger not yet used.
     httpx_logger = logging.getLogger("httpx")
     httpx_logger.addHandler(caplog.handler)
     request.addfinalizer(lambda: httpx_logger.removeHandler(caplog.handler))
+    monkeypatch.setattr(estat_client, "log", structlog.get_logger("chiiki_ingest.estat"))
     replay.faults({"kind": "status", "status": 503}, {"kind": "reset"})
     texts: list[str] = []
     with structlog.testing.capture_logs() as logs:
