@@ -254,7 +254,6 @@ def _value(cell: Cell | None) -> float | int | None:
     return number(cell.value) if cell else None
 
 
-
 def population_codes(catalog: Catalog, requested: Sequence[str] | None) -> list[IndicatorDef]:
     codes = requested or list(POPULATION)
     return [catalog[code] for code in codes]
