@@ -27,7 +27,7 @@ from types import ModuleType
 import httpx
 
 from chiiki_analytics.data import Panel, load_panel
-from chiiki_analytics.forecasts import forecast_all
+from chiiki_analytics.services.forecasts import forecast_all
 from chiiki_analytics.stats_client import StatsClient
 from chiiki_devstack.config import REPO_ROOT
 from chiiki_devstack.pytest_plugin import import_test_helper

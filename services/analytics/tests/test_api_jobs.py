@@ -5,7 +5,7 @@ import uuid
 import pytest
 import redis.asyncio as aioredis
 
-from chiiki_analytics import jobs
+from chiiki_analytics.services import jobs
 from chiiki_analytics.stats_client import StatsClient
 
 JOBS = "/api/analytics/jobs"

@@ -6,8 +6,8 @@ import asyncio
 import pytest
 import redis.asyncio as aioredis
 
+from chiiki_analytics.services.stored_forecasts import precompute
 from chiiki_analytics.stats_client import StatsClient
-from chiiki_analytics.stored_forecasts import precompute
 from chiiki_analytics.tasks import dataset_updated
 
 MAP = "/api/forecasts/prefectures"

@@ -11,7 +11,11 @@ from sqlalchemy import delete, update
 from chiiki_analytics import repository
 from chiiki_analytics.config import AnalyticsSettings
 from chiiki_analytics.models import DatasetVersion, SeriesForecast
-from chiiki_analytics.series_forecasts import REPRESENTATION_VERSION, is_current, precompute_series
+from chiiki_analytics.services.series_forecasts import (
+    REPRESENTATION_VERSION,
+    is_current,
+    precompute_series,
+)
 from chiiki_analytics.stats_client import StatsClient
 from chiiki_analytics.tasks import dataset_updated
 from chiiki_devstack.pytest_plugin import delete_redis_keys

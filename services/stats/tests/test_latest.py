@@ -1,11 +1,11 @@
-"""The latest year of each indicator, remembered per dataset version (``chiiki_stats.latest``)."""
+"""The latest year of each indicator, remembered per dataset version (`services/latest.py`)."""
 
 from dataclasses import replace
 
 from sqlalchemy import event
 
 from chiiki_stats.deps import reference_of
-from chiiki_stats.latest import latest_years_of
+from chiiki_stats.services.latest import latest_years_of
 from chiiki_stats.values import Evaluator, latest_years
 
 CODE = "health.hospitals_per_100k"

@@ -86,8 +86,8 @@ def test_formats_per_route_are_closed_sets() -> None:
 
 
 def test_observations_filter_every_series_dimension() -> None:
-    from chiiki_stats.datasets import SERIES_DIMENSIONS
     from chiiki_stats.params import ObservationQuery
+    from chiiki_stats.services.datasets import SERIES_DIMENSIONS
 
     assert set(SERIES_DIMENSIONS) <= set(ObservationQuery.model_fields)
 

@@ -12,17 +12,7 @@ from typing import Annotated, Any
 
 from fastapi import APIRouter, BackgroundTasks, Query, Request, Response, status
 
-from chiiki_analytics import (
-    analyses,
-    conditional,
-    evaluations,
-    forecasts,
-    jobs,
-    policies,
-    policy_effects,
-    series_forecasts,
-    stored_forecasts,
-)
+from chiiki_analytics import conditional
 from chiiki_analytics.answers import (
     AnomalyDocument,
     ForecastEvaluation,
@@ -43,6 +33,16 @@ from chiiki_analytics.schemas import (
     PolicyRead,
     PolicyUpdate,
     RegionCode,
+)
+from chiiki_analytics.services import (
+    analyses,
+    evaluations,
+    forecasts,
+    jobs,
+    policies,
+    policy_effects,
+    series_forecasts,
+    stored_forecasts,
 )
 from chiiki_shared.cache import query_cache
 from chiiki_shared.deps import RedisDep, RuntimeDep

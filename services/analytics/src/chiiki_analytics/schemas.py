@@ -8,7 +8,7 @@ from typing import Annotated, Literal
 
 from pydantic import AfterValidator, BaseModel, ConfigDict, Field, StringConstraints
 
-from chiiki_analytics.forecasts import DEFAULT_HORIZON, MAX_HORIZON
+from chiiki_analytics.services.forecasts import DEFAULT_HORIZON, MAX_HORIZON
 from chiiki_shared.json_value import JsonValue
 from chiiki_shared.limits import MULTI_LINE, SINGLE_LINE
 from chiiki_shared.pagination import Page

@@ -14,14 +14,15 @@ from typing import Any, TypeVar
 import structlog
 from celery import shared_task
 
-from chiiki_analytics import jobs, repository
+from chiiki_analytics import repository
 from chiiki_analytics.config import AnalyticsSettings
 from chiiki_analytics.exceptions import DataKeptChanging
 from chiiki_analytics.messaging import PrecomputeForecasts, RunJob, celery_app
-from chiiki_analytics.series_forecasts import precompute_series
 from chiiki_analytics.service_auth import service_authorization
+from chiiki_analytics.services import jobs
+from chiiki_analytics.services.series_forecasts import precompute_series
+from chiiki_analytics.services.stored_forecasts import precompute
 from chiiki_analytics.stats_client import StatsClient
-from chiiki_analytics.stored_forecasts import precompute
 from chiiki_shared.bus import Outbox
 from chiiki_shared.cache import query_cache
 from chiiki_shared.contracts import DatasetUpdated

@@ -13,7 +13,7 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
-from chiiki_stats.boundaries import decode_arcs, to_geojson
+from chiiki_stats.services.boundaries import decode_arcs, to_geojson
 
 from . import sources
 

@@ -15,7 +15,7 @@ from typing import TYPE_CHECKING, Any
 from chiiki_stats.formats.base import Unit
 
 if TYPE_CHECKING:
-    from chiiki_stats.boundaries import Boundary
+    from chiiki_stats.services.boundaries import Boundary
 
 # Indicators counted in these units add up over areas: a nation's value is the sum of its
 # prefectures' values. Rates, shares, prices, temperatures and per-household amounts do not.

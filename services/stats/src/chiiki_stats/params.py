@@ -32,9 +32,7 @@ from pydantic import (
 )
 from pydantic_core import InitErrorDetails, PydanticCustomError, core_schema
 
-from chiiki_stats import comparison, datasets, kpi, population, regions, summary
 from chiiki_stats.formats import Format
-from chiiki_stats.livability import MAX_WEIGHT
 from chiiki_stats.periods import (
     ANNUAL_KINDS,
     MAX_YEAR,
@@ -44,6 +42,8 @@ from chiiki_stats.periods import (
     YearSpan,
     parse_year,
 )
+from chiiki_stats.services import comparison, datasets, kpi, population, regions, summary
+from chiiki_stats.services.livability import MAX_WEIGHT
 
 REGION_CODE = re.compile(r"[0-9]{2}[0-9A-Z]{3}")
 INDICATOR_CODE = re.compile(r"[a-z][a-z0-9_]*(\.[a-z0-9_]+)+")

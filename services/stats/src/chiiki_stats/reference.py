@@ -26,7 +26,6 @@ from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from chiiki_shared.locks import xact_lock
-from chiiki_stats.boundaries import LEVEL_FILES, Boundary
 from chiiki_stats.catalog import (
     Catalog,
     IndicatorDef,
@@ -37,6 +36,7 @@ from chiiki_stats.catalog import (
 )
 from chiiki_stats.models import Boundary as BoundaryRow
 from chiiki_stats.models import Indicator, IndicatorSource, ReferenceState, Region
+from chiiki_stats.services.boundaries import LEVEL_FILES, Boundary
 
 logger = structlog.get_logger(__name__)
 

@@ -16,9 +16,9 @@ from importlib.resources import files
 from typing import Any
 
 from chiiki_shared.cache import Rendered
-from chiiki_stats.boundaries import Boundary, Join, join
 from chiiki_stats.formats import json
 from chiiki_stats.formats.base import GeoLayer
+from chiiki_stats.services.boundaries import Boundary, Join, join
 
 MEDIA_TYPE = "application/geo+json"
 BOUNDARY_ATTRIBUTION = "国土数値情報（行政区域データ）（国土交通省）を加工して作成"

@@ -11,10 +11,10 @@ from __future__ import annotations
 from collections.abc import Collection
 
 from chiiki_shared.cache import Rendered
-from chiiki_stats.boundaries import Boundary
 from chiiki_stats.formats import json
 from chiiki_stats.formats.base import GeoLayer
 from chiiki_stats.formats.geojson import BOUNDARY_ATTRIBUTION, feature_properties, joined
+from chiiki_stats.services.boundaries import Boundary
 
 MEDIA_TYPE = "application/topo+json"
 

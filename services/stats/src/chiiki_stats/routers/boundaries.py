@@ -14,7 +14,6 @@ from fastapi import Path, Query, Request, Response
 
 from chiiki_shared.deps import get_runtime
 from chiiki_shared.errors import NotFound
-from chiiki_stats.boundaries import Boundary
 from chiiki_stats.catalog import Reference
 from chiiki_stats.deps import reference_of, settings_of
 from chiiki_stats.formats import Format, json
@@ -23,6 +22,7 @@ from chiiki_stats.formats import topojson as topojson_format
 from chiiki_stats.params import BoundaryLevel, BoundaryQuery
 from chiiki_stats.routers.common import stats_router
 from chiiki_stats.schemas import answer
+from chiiki_stats.services.boundaries import Boundary
 
 router = stats_router("boundaries")
 MAX_AGE_SECONDS = 86_400

@@ -6,7 +6,7 @@ from typing import Annotated
 
 from fastapi import Query, Response
 
-from chiiki_stats import comparison, schemas
+from chiiki_stats import schemas
 from chiiki_stats.catalog import NATION
 from chiiki_stats.deps import ContextDep, require_indicators, require_regions
 from chiiki_stats.formats import NO_MAP
@@ -14,6 +14,7 @@ from chiiki_stats.params import ComparisonQuery
 from chiiki_stats.periods import YearSpan
 from chiiki_stats.routers.common import FOUND, params_of, stats_router
 from chiiki_stats.schemas import answer
+from chiiki_stats.services import comparison
 from chiiki_stats.values import Evaluator, sources_in, yearly_values
 
 router = stats_router("comparison")

@@ -6,11 +6,11 @@ from __future__ import annotations
 
 from fastapi import Response
 
-from chiiki_stats import population
 from chiiki_stats.catalog import IndicatorDef
 from chiiki_stats.deps import Context, require_indicators, require_regions
 from chiiki_stats.params import RankedMapQuery
 from chiiki_stats.routers.common import params_of
+from chiiki_stats.services import population
 from chiiki_stats.values import Evaluator, cross_section, latest_year, sources_in
 
 

@@ -7,12 +7,13 @@ from typing import Annotated
 from fastapi import Path, Query, Response
 
 from chiiki_shared.openapi import problem_responses
-from chiiki_stats import datasets, schemas
+from chiiki_stats import schemas
 from chiiki_stats.deps import ContextDep
 from chiiki_stats.formats import TABULAR
 from chiiki_stats.params import DatasetId, DatasetListQuery, JsonQuery, ObservationQuery, reject
 from chiiki_stats.routers.common import params_of, stats_router
 from chiiki_stats.schemas import answer
+from chiiki_stats.services import datasets
 
 router = stats_router("datasets")
 DatasetPath = Annotated[DatasetId, Path(description="The e-Stat statsDataId (or a local id)")]

@@ -6,7 +6,7 @@ from typing import Annotated
 
 from fastapi import Path, Query, Response
 
-from chiiki_stats import indicators, schemas
+from chiiki_stats import schemas
 from chiiki_stats.deps import ContextDep, require_indicators
 from chiiki_stats.formats import ALL_FORMATS, TABULAR
 from chiiki_stats.params import (
@@ -19,6 +19,7 @@ from chiiki_stats.params import (
 from chiiki_stats.routers import cross_sections
 from chiiki_stats.routers.common import ready, stats_router
 from chiiki_stats.schemas import answer
+from chiiki_stats.services import indicators
 
 router = stats_router("indicators")
 

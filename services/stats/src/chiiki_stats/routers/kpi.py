@@ -6,12 +6,13 @@ from typing import Annotated
 
 from fastapi import Query, Response
 
-from chiiki_stats import kpi, schemas
+from chiiki_stats import schemas
 from chiiki_stats.deps import ContextDep, require_indicators, require_regions
 from chiiki_stats.formats import TABULAR
 from chiiki_stats.params import KpiQuery
 from chiiki_stats.routers.common import FOUND, params_of, stats_router
 from chiiki_stats.schemas import answer
+from chiiki_stats.services import kpi
 
 router = stats_router("kpi")
 

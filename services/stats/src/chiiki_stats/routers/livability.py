@@ -9,11 +9,10 @@ from fastapi import Query, Response
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from chiiki_shared.errors import NotFound
-from chiiki_stats import livability, schemas
+from chiiki_stats import schemas
 from chiiki_stats.catalog import Reference, RegionInfo
 from chiiki_stats.deps import ContextDep, require_regions
 from chiiki_stats.formats import ALL_FORMATS, NO_MAP
-from chiiki_stats.latest import latest_years_of
 from chiiki_stats.params import (
     QUERY_LEVELS,
     JsonQuery,
@@ -25,6 +24,8 @@ from chiiki_stats.periods import YearSpan
 from chiiki_stats.repository import DatasetState
 from chiiki_stats.routers.common import FOUND, RegionPath, params_of, ready, stats_router
 from chiiki_stats.schemas import answer
+from chiiki_stats.services import livability
+from chiiki_stats.services.latest import latest_years_of
 from chiiki_stats.values import Evaluator, cross_section, sources_in
 
 router = stats_router("livability")

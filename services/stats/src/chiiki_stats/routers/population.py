@@ -6,7 +6,7 @@ from typing import Annotated
 
 from fastapi import Query, Response
 
-from chiiki_stats import population, pyramid, schemas
+from chiiki_stats import schemas
 from chiiki_stats.deps import ContextDep, require_regions
 from chiiki_stats.formats import ALL_FORMATS, NO_MAP
 from chiiki_stats.params import CrossSectionQuery, PopulationSeriesQuery, PyramidQuery
@@ -14,6 +14,7 @@ from chiiki_stats.periods import YearSpan
 from chiiki_stats.routers import cross_sections
 from chiiki_stats.routers.common import FOUND, RegionPath, params_of, stats_router
 from chiiki_stats.schemas import answer
+from chiiki_stats.services import population, pyramid
 from chiiki_stats.values import (
     Evaluator,
     sources_in,

@@ -6,12 +6,13 @@ from typing import Annotated
 
 from fastapi import Query, Response
 
-from chiiki_stats import regions, schemas
+from chiiki_stats import schemas
 from chiiki_stats.deps import ContextDep, require_regions
 from chiiki_stats.formats import Format
 from chiiki_stats.params import JsonQuery, RegionListQuery
 from chiiki_stats.routers.common import RegionPath, ready, stats_router
 from chiiki_stats.schemas import answer
+from chiiki_stats.services import regions
 
 router = stats_router("regions")
 

@@ -6,7 +6,7 @@ from typing import Annotated
 
 from fastapi import Query, Response
 
-from chiiki_stats import schemas, summary
+from chiiki_stats import schemas
 from chiiki_stats.catalog import Reference, RegionInfo
 from chiiki_stats.deps import Context, ContextDep, require_indicators, require_regions
 from chiiki_stats.formats import NO_MAP, TABULAR
@@ -20,6 +20,7 @@ from chiiki_stats.params import (
 from chiiki_stats.periods import YearSpan
 from chiiki_stats.routers.common import FOUND, params_of, stats_router
 from chiiki_stats.schemas import answer
+from chiiki_stats.services import summary
 from chiiki_stats.values import (
     Cell,
     Evaluator,

@@ -17,10 +17,11 @@ from typing import Any
 import structlog
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
-from chiiki_analytics import policies, policy_effects, repository
-from chiiki_analytics.forecasts import forecast_one, regional_forecast
+from chiiki_analytics import repository
 from chiiki_analytics.models import Job
 from chiiki_analytics.schemas import ForecastJob, JobRequest, PolicyEffectJob, RegionalForecastJob
+from chiiki_analytics.services import policies, policy_effects
+from chiiki_analytics.services.forecasts import forecast_one, regional_forecast
 from chiiki_analytics.stats_client import StatsClient
 from chiiki_shared.db import session_scope
 from chiiki_shared.errors import ApiError, NotFound

@@ -21,8 +21,8 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from chiiki_analytics import repository
 from chiiki_analytics.data import COMPONENTS, Panel, load_panel, parse_data_version
-from chiiki_analytics.forecasts import forecast_one, forecast_panel, render
 from chiiki_analytics.models import DatasetVersion, SeriesForecast
+from chiiki_analytics.services.forecasts import forecast_one, forecast_panel, render
 from chiiki_analytics.stats_client import StatsClient
 from chiiki_shared.cache import QueryCache, Rendered, cached_response, digest_of
 from chiiki_shared.db import session_scope

@@ -12,8 +12,8 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from chiiki_stats.catalog import IndicatorDef, Reference, RegionInfo
 from chiiki_stats.formats import Result, Table, over_years
 from chiiki_stats.periods import Period, YearSpan
-from chiiki_stats.population import indicator_label
 from chiiki_stats.precision import charted
+from chiiki_stats.services.population import indicator_label
 from chiiki_stats.values import Cell, Evaluator, number, point, ranks, sources_in, yearly_values
 
 HEADLINE = (

@@ -16,8 +16,8 @@ from typing import TYPE_CHECKING, Any
 
 from chiiki_stats.catalog import IndicatorDef, RegionInfo
 from chiiki_stats.formats import ChartData, Dataset, Result, Table, Unit, over_years
-from chiiki_stats.population import indicator_label
-from chiiki_stats.regions import name
+from chiiki_stats.services.population import indicator_label
+from chiiki_stats.services.regions import name
 from chiiki_stats.values import Cell, number
 
 if TYPE_CHECKING:  # pandas is imported by the functions that use it: idle, it would hold ~45 MB

@@ -22,8 +22,8 @@ from typing import Any
 
 from chiiki_stats.catalog import Catalog, IndicatorDef, RegionInfo
 from chiiki_stats.formats import ChartData, Dataset, GeoLayer, Result, Table, Unit
-from chiiki_stats.population import indicator_label
-from chiiki_stats.regions import name
+from chiiki_stats.services.population import indicator_label
+from chiiki_stats.services.regions import name
 from chiiki_stats.values import Cell, number, ranks
 
 # Per-capita and ratio indicators weigh 1 by default. The waiting-children count grows with the

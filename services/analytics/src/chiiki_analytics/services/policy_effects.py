@@ -14,7 +14,7 @@ from chiiki_analytics.data import Panel, load_panel
 from chiiki_analytics.forecasting import effects
 from chiiki_analytics.forecasting.errors import InsufficientData
 from chiiki_analytics.models import Policy
-from chiiki_analytics.policies import read
+from chiiki_analytics.services.policies import read
 from chiiki_analytics.stats_client import StatsClient
 from chiiki_shared.errors import UnprocessableInput
 

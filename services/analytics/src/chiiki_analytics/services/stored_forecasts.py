@@ -13,8 +13,8 @@ from chiiki_analytics import repository
 from chiiki_analytics.answers import PrefectureForecasts
 from chiiki_analytics.data import load_panel, parse_data_version
 from chiiki_analytics.exceptions import ForecastsPending
-from chiiki_analytics.forecasts import forecast_all
 from chiiki_analytics.models import ForecastRun, StoredForecast, StoredForecastPoint
+from chiiki_analytics.services.forecasts import forecast_all
 from chiiki_analytics.stats_client import StatsClient
 from chiiki_shared.db import session_scope
 from chiiki_shared.errors import NotFound, UnprocessableInput

@@ -9,7 +9,7 @@ from typing import Any
 from chiiki_stats.catalog import Catalog, IndicatorDef, RegionInfo
 from chiiki_stats.formats import ChartData, Dataset, GeoLayer, Result, Table, over_years
 from chiiki_stats.precision import charted, charted_cell
-from chiiki_stats.regions import name
+from chiiki_stats.services.regions import name
 from chiiki_stats.values import Cell, number, point, ranks
 
 # The population indicators, in the order the dashboard shows them, with their group.
