@@ -10,7 +10,7 @@ import {
   PointElement,
   Tooltip,
 } from "chart.js";
-import type { ChartData } from "../api/shapes";
+import type { StatsSchemas } from "../api/client";
 
 Chart.register(CategoryScale, LinearScale, PointElement, LineElement, BarElement, Filler, Legend, Tooltip);
 Chart.defaults.animation = false;
@@ -20,7 +20,7 @@ export const PALETTE = ["#1f5fa8", "#c2410c", "#15803d", "#7e22ce", "#b91c1c", "
 
 // Chart.js `options.scales` for a format=chartjs answer: one axis per unit (its unit as the
 // title, the grid drawn once), and a linear year axis when the answer gives {x, y} points.
-export function scalesOf(chart: ChartData, format: (value: number) => string): Record<string, object> {
+export function scalesOf(chart: StatsSchemas["ChartData"], format: (value: number) => string): Record<string, object> {
   const scales: Record<string, object> = {};
   if (!chart.labels) scales.x = { type: "linear", ticks: { precision: 0, callback: (v: string | number) => String(v) } };
   chart.axes

@@ -403,6 +403,25 @@ export interface paths {
 export type webhooks = Record<string, never>;
 export interface components {
     schemas: {
+        /** Change */
+        Change: {
+            /** Absolute */
+            absolute: number;
+            /**
+             * From
+             * @description The earlier value's period
+             */
+            from: string;
+            /** Percent */
+            percent: number | null;
+            /**
+             * To
+             * @description The latest value's period
+             */
+            to: string;
+        } & {
+            [key: string]: components["schemas"]["JsonValue"];
+        };
         /**
          * ChartAxis
          * @description One axis of the chart, for Chart.js's ``options.scales[id]``.
@@ -440,7 +459,7 @@ export interface components {
              * Labels
              * @description Category labels; absent when the data are {x, y} points
              */
-            labels?: components["schemas"]["JsonValue"][];
+            labels?: string[];
         } & {
             [key: string]: components["schemas"]["JsonValue"];
         };
@@ -450,7 +469,7 @@ export interface components {
              * Data
              * @description Numbers (null for a gap) under `labels`, or {x, y} points (x: the year as a number) when the answer has no `labels`
              */
-            data: components["schemas"]["JsonValue"][];
+            data: (number | null)[] | components["schemas"]["ChartPoint"][];
             /** Label */
             label: string;
             /**
@@ -466,6 +485,15 @@ export interface components {
              * @example y-percent
              */
             yAxisID: string;
+        } & {
+            [key: string]: components["schemas"]["JsonValue"];
+        };
+        /** ChartPoint */
+        ChartPoint: {
+            /** X */
+            x: number;
+            /** Y */
+            y: number | null;
         } & {
             [key: string]: components["schemas"]["JsonValue"];
         };
@@ -557,6 +585,38 @@ export interface components {
         } & {
             [key: string]: components["schemas"]["JsonValue"];
         };
+        /**
+         * DefaultComponent
+         * @description A component the index can use, with the weight it has when the request names none.
+         */
+        DefaultComponent: {
+            /** Category */
+            category: string;
+            /**
+             * Code
+             * @example population.total
+             */
+            code: string;
+            /** Default Weight */
+            default_weight: number;
+            /**
+             * Direction
+             * @enum {string}
+             */
+            direction: "higher_is_better" | "lower_is_better";
+            /** Higher Is Better */
+            higher_is_better: boolean | null;
+            /** Name En */
+            name_en: string;
+            /** Name Ja */
+            name_ja: string;
+            /** Unit */
+            unit: string;
+            /** Unit En */
+            unit_en: string | null;
+        } & {
+            [key: string]: components["schemas"]["JsonValue"];
+        };
         /** Distribution */
         Distribution: {
             /** Attribution */
@@ -575,12 +635,39 @@ export interface components {
         } & {
             [key: string]: components["schemas"]["JsonValue"];
         };
+        /** Excluded */
+        Excluded: {
+            /** Code */
+            code: string;
+            /** Reason */
+            reason: string;
+        } & {
+            [key: string]: components["schemas"]["JsonValue"];
+        };
+        /** Extreme */
+        Extreme: {
+            /**
+             * Region
+             * @description The region's code
+             */
+            region: string;
+            /** Value */
+            value: number | null;
+        } & {
+            [key: string]: components["schemas"]["JsonValue"];
+        };
         /** Feature */
         Feature: {
             /** Geometry */
             geometry: {
                 [key: string]: components["schemas"]["JsonValue"];
             } | null;
+            /**
+             * Id
+             * @description Numeric, for MapLibre's feature-state
+             * @example 13
+             */
+            id: number;
             /** Properties */
             properties: {
                 [key: string]: components["schemas"]["JsonValue"];
@@ -598,13 +685,40 @@ export interface components {
          * @description ``format=geojson``: RFC 7946, one feature per region with the values as properties.
          */
         FeatureCollection: {
+            /** Attribution */
+            attribution: string[];
             /** Features */
             features: components["schemas"]["Feature"][];
+            metadata: components["schemas"]["GeoMetadata"];
             /**
              * Type
              * @example FeatureCollection
              */
             type: string;
+        } & {
+            [key: string]: components["schemas"]["JsonValue"];
+        };
+        /**
+         * GeoMetadata
+         * @description What the collection says about itself; which members it has depends on the route.
+         */
+        GeoMetadata: {
+            /**
+             * Indicators
+             * @description The indicators whose values the properties carry
+             * @default null
+             */
+            indicators: components["schemas"]["Indicator"][] | null;
+            /**
+             * Level
+             * @default null
+             */
+            level: string | null;
+            /**
+             * Year
+             * @default null
+             */
+            year: number | null;
         } & {
             [key: string]: components["schemas"]["JsonValue"];
         };
@@ -682,28 +796,52 @@ export interface components {
         } & {
             [key: string]: components["schemas"]["JsonValue"];
         };
+        /** IndicatorEntry */
+        IndicatorEntry: {
+            /** Category */
+            category: string;
+            /**
+             * Code
+             * @example population.total
+             */
+            code: string;
+            /** Definition */
+            definition: string;
+            /** Higher Is Better */
+            higher_is_better: boolean | null;
+            /** Name En */
+            name_en: string;
+            /** Name Ja */
+            name_ja: string;
+            /** Unit */
+            unit: string;
+            /** Unit En */
+            unit_en: string | null;
+        } & {
+            [key: string]: components["schemas"]["JsonValue"];
+        };
         /** IndicatorList */
         IndicatorList: {
             /** Categories */
-            categories: components["schemas"]["JsonValue"][];
+            categories: string[];
             /** Count */
             count: number;
             /** Items */
-            items: {
-                [key: string]: components["schemas"]["JsonValue"];
-            }[];
+            items: components["schemas"]["IndicatorEntry"][];
         } & {
             [key: string]: components["schemas"]["JsonValue"];
         };
         JsonValue: JsonValue;
         /** KpiCard */
         KpiCard: {
+            /** @description The latest value against the previous one */
+            change: components["schemas"]["Change"] | null;
+            change_5y: components["schemas"]["Change"] | null;
+            five_years_earlier: components["schemas"]["Point"] | null;
             indicator: components["schemas"]["Indicator"];
             latest: components["schemas"]["Point"] | null;
-            /** Rank */
-            rank: {
-                [key: string]: components["schemas"]["JsonValue"];
-            } | null;
+            previous: components["schemas"]["Point"] | null;
+            rank: components["schemas"]["Rank"] | null;
             /** @description The last values as a Chart.js data object (one dataset), ready to draw */
             sparkline: components["schemas"]["ChartData"];
         } & {
@@ -719,12 +857,46 @@ export interface components {
         } & {
             [key: string]: components["schemas"]["JsonValue"];
         };
+        /**
+         * LivabilityComponent
+         * @description A component of the index as an answer used it: its weight and its range at the level.
+         */
+        LivabilityComponent: {
+            /** Category */
+            category: string;
+            /**
+             * Code
+             * @example population.total
+             */
+            code: string;
+            /**
+             * Direction
+             * @enum {string}
+             */
+            direction: "higher_is_better" | "lower_is_better";
+            /** Higher Is Better */
+            higher_is_better: boolean | null;
+            max: components["schemas"]["Extreme"] | null;
+            min: components["schemas"]["Extreme"] | null;
+            /** Name En */
+            name_en: string;
+            /** Name Ja */
+            name_ja: string;
+            /** Regions With Value */
+            regions_with_value: number;
+            /** Unit */
+            unit: string;
+            /** Unit En */
+            unit_en: string | null;
+            /** Weight */
+            weight: number;
+        } & {
+            [key: string]: components["schemas"]["JsonValue"];
+        };
         /** LivabilityComponents */
         LivabilityComponents: {
             /** Components */
-            components: {
-                [key: string]: components["schemas"]["JsonValue"];
-            }[];
+            components: components["schemas"]["DefaultComponent"][];
             /** Max Weight */
             max_weight: number;
             method: components["schemas"]["JsonValue"];
@@ -736,21 +908,75 @@ export interface components {
             /** Attribution */
             attribution: string[];
             /** Components */
-            components: {
-                [key: string]: components["schemas"]["JsonValue"];
-            }[];
-            excluded: components["schemas"]["JsonValue"];
+            components: components["schemas"]["LivabilityComponent"][];
+            /** Excluded */
+            excluded: components["schemas"]["Excluded"][];
             /** Level */
             level: string;
             method: components["schemas"]["JsonValue"];
             parent: components["schemas"]["Region"] | null;
             /** Regions */
-            regions: {
-                [key: string]: components["schemas"]["JsonValue"];
-            }[];
-            weights: components["schemas"]["JsonValue"];
+            regions: components["schemas"]["LivabilityRegionScore"][];
+            /** Weights */
+            weights: {
+                [key: string]: number;
+            };
             /** Year */
             year: number;
+        } & {
+            [key: string]: components["schemas"]["JsonValue"];
+        };
+        /**
+         * LivabilityPart
+         * @description One component of one region's score.
+         */
+        LivabilityPart: {
+            /** Contribution */
+            contribution: number | null;
+            /** Period */
+            period: string | null;
+            /** Score */
+            score: number | null;
+            /** Value */
+            value: number | null;
+        } & {
+            [key: string]: components["schemas"]["JsonValue"];
+        };
+        /** LivabilityRegionScore */
+        LivabilityRegionScore: {
+            /**
+             * Code
+             * @example 13000
+             */
+            code: string;
+            /**
+             * Components
+             * @description The parts, by component code
+             */
+            components: {
+                [key: string]: components["schemas"]["LivabilityPart"];
+            };
+            /** Coverage */
+            coverage: number | null;
+            /**
+             * Level
+             * @example prefecture
+             */
+            level: string;
+            /**
+             * Name En
+             * @example Tokyo
+             */
+            name_en: string | null;
+            /**
+             * Name Ja
+             * @example 東京都
+             */
+            name_ja: string;
+            /** Rank */
+            rank: number | null;
+            /** Score */
+            score: number | null;
         } & {
             [key: string]: components["schemas"]["JsonValue"];
         };
@@ -958,6 +1184,20 @@ export interface components {
         } & {
             [key: string]: components["schemas"]["JsonValue"];
         };
+        /** Rank */
+        Rank: {
+            /**
+             * Of
+             * @description How many regions of the level have a value that year
+             */
+            of: number;
+            /** Rank */
+            rank: number;
+            /** Year */
+            year: number;
+        } & {
+            [key: string]: components["schemas"]["JsonValue"];
+        };
         /** Readiness */
         Readiness: {
             /** Checks */
@@ -1014,14 +1254,54 @@ export interface components {
         } & {
             [key: string]: components["schemas"]["JsonValue"];
         };
+        /**
+         * RegionEntry
+         * @description A region of the code list, as ``/api/regions`` lists it.
+         */
+        RegionEntry: {
+            /** Area Km2 */
+            area_km2: number | null;
+            /**
+             * Code
+             * @example 13000
+             */
+            code: string;
+            /** Estat Level */
+            estat_level: string | null;
+            /** Lat */
+            lat: number | null;
+            /**
+             * Level
+             * @example prefecture
+             */
+            level: string;
+            /** Lng */
+            lng: number | null;
+            /**
+             * Name En
+             * @example Tokyo
+             */
+            name_en: string | null;
+            /**
+             * Name Ja
+             * @example 東京都
+             */
+            name_ja: string;
+            /** Name Kana */
+            name_kana: string | null;
+            /** Parent Code */
+            parent_code: string | null;
+            /** Prefecture Code */
+            prefecture_code: string | null;
+        } & {
+            [key: string]: components["schemas"]["JsonValue"];
+        };
         /** RegionList */
         RegionList: {
             /** Count */
             count: number;
             /** Items */
-            items: {
-                [key: string]: components["schemas"]["JsonValue"];
-            }[];
+            items: components["schemas"]["RegionEntry"][];
             /** Next Cursor */
             next_cursor: string | null;
             /** Total */
@@ -1034,12 +1314,11 @@ export interface components {
             /** Attribution */
             attribution: string[];
             /** Components */
-            components: {
-                [key: string]: components["schemas"]["JsonValue"];
-            }[];
+            components: components["schemas"]["RegionLivabilityComponent"][];
             /** Coverage */
             coverage: number | null;
-            excluded: components["schemas"]["JsonValue"];
+            /** Excluded */
+            excluded: components["schemas"]["Excluded"][];
             /** Level */
             level: string;
             method: components["schemas"]["JsonValue"];
@@ -1052,6 +1331,50 @@ export interface components {
             score: number | null;
             /** Year */
             year: number;
+        } & {
+            [key: string]: components["schemas"]["JsonValue"];
+        };
+        /**
+         * RegionLivabilityComponent
+         * @description A component with the region's part in it.
+         */
+        RegionLivabilityComponent: {
+            /** Category */
+            category: string;
+            /**
+             * Code
+             * @example population.total
+             */
+            code: string;
+            /** Contribution */
+            contribution: number | null;
+            /**
+             * Direction
+             * @enum {string}
+             */
+            direction: "higher_is_better" | "lower_is_better";
+            /** Higher Is Better */
+            higher_is_better: boolean | null;
+            max: components["schemas"]["Extreme"] | null;
+            min: components["schemas"]["Extreme"] | null;
+            /** Name En */
+            name_en: string;
+            /** Name Ja */
+            name_ja: string;
+            /** Period */
+            period: string | null;
+            /** Regions With Value */
+            regions_with_value: number;
+            /** Score */
+            score: number | null;
+            /** Unit */
+            unit: string;
+            /** Unit En */
+            unit_en: string | null;
+            /** Value */
+            value: number | null;
+            /** Weight */
+            weight: number;
         } & {
             [key: string]: components["schemas"]["JsonValue"];
         };

@@ -60,8 +60,20 @@ class Point(_Answer):
 Attribution = list[str]
 
 
+class RegionEntry(Region):
+    """A region of the code list, as ``/api/regions`` lists it."""
+
+    parent_code: str | None
+    prefecture_code: str | None
+    name_kana: str | None
+    estat_level: str | None
+    area_km2: float | None
+    lat: float | None
+    lng: float | None
+
+
 class RegionList(_Answer):
-    items: list[dict[str, JsonValue]]
+    items: list[RegionEntry]
     count: int
     total: int
     next_cursor: str | None
@@ -77,10 +89,14 @@ class RegionDetail(_Answer):
     children: list[Region]
 
 
+class IndicatorEntry(Indicator):
+    definition: str
+
+
 class IndicatorList(_Answer):
-    items: list[dict[str, JsonValue]]
+    items: list[IndicatorEntry]
     count: int
-    categories: list[JsonValue]
+    categories: list[str]
 
 
 class IndicatorDetail(_Answer):
@@ -127,16 +143,59 @@ class Pyramid(_Answer):
     attribution: Attribution
 
 
+Direction = Literal["higher_is_better", "lower_is_better"]
+
+
+class Extreme(_Answer):
+    value: float | None
+    region: str = Field(description="The region's code")
+
+
+class LivabilityComponent(Indicator):
+    """A component of the index as an answer used it: its weight and its range at the level."""
+
+    weight: float
+    direction: Direction
+    min: Extreme | None
+    max: Extreme | None
+    regions_with_value: int
+
+
+class LivabilityPart(_Answer):
+    """One component of one region's score."""
+
+    value: float | None
+    period: str | None
+    score: float | None
+    contribution: float | None
+
+
+class LivabilityRegionScore(Region):
+    score: float | None
+    rank: int | None
+    coverage: float | None
+    components: dict[str, LivabilityPart] = Field(description="The parts, by component code")
+
+
+class Excluded(_Answer):
+    code: str
+    reason: str
+
+
 class LivabilityIndex(_Answer):
     level: str
     year: int
     parent: Region | None
     method: JsonValue
-    weights: JsonValue
-    components: list[dict[str, JsonValue]]
-    excluded: JsonValue
-    regions: list[dict[str, JsonValue]]
+    weights: dict[str, float]
+    components: list[LivabilityComponent]
+    excluded: list[Excluded]
+    regions: list[LivabilityRegionScore]
     attribution: Attribution
+
+
+class RegionLivabilityComponent(LivabilityComponent, LivabilityPart):
+    """A component with the region's part in it."""
 
 
 class RegionLivability(_Answer):
@@ -148,15 +207,22 @@ class RegionLivability(_Answer):
     ranked_regions: int
     coverage: float | None
     method: JsonValue
-    components: list[dict[str, JsonValue]]
-    excluded: JsonValue
+    components: list[RegionLivabilityComponent]
+    excluded: list[Excluded]
     attribution: Attribution
+
+
+class DefaultComponent(Indicator):
+    """A component the index can use, with the weight it has when the request names none."""
+
+    default_weight: float
+    direction: Direction
 
 
 class LivabilityComponents(_Answer):
     method: JsonValue
     max_weight: float
-    components: list[dict[str, JsonValue]]
+    components: list[DefaultComponent]
 
 
 class ComparisonSeries(_Answer):
@@ -175,10 +241,27 @@ class Comparison(_Answer):
     attribution: Attribution
 
 
+class Change(_Answer):
+    absolute: float
+    percent: float | None
+    from_: str = Field(alias="from", description="The earlier value's period")
+    to: str = Field(description="The latest value's period")
+
+
+class Rank(_Answer):
+    rank: int
+    of: int = Field(description="How many regions of the level have a value that year")
+    year: int
+
+
 class KpiCard(_Answer):
     indicator: Indicator
     latest: Point | None
-    rank: dict[str, JsonValue] | None
+    previous: Point | None
+    change: Change | None = Field(description="The latest value against the previous one")
+    five_years_earlier: Point | None
+    change_5y: Change | None
+    rank: Rank | None
     sparkline: ChartData = Field(
         description="The last values as a Chart.js data object (one dataset), ready to draw"
     )
@@ -251,9 +334,14 @@ class ObservationPage(_Answer):
 # -- the other formats ---------------------------------------------------------------------------
 
 
+class ChartPoint(_Answer):
+    x: float
+    y: float | None
+
+
 class ChartDataset(_Answer):
     label: str
-    data: list[JsonValue] = Field(
+    data: list[float | None] | list[ChartPoint] = Field(
         description="Numbers (null for a gap) under `labels`, or {x, y} points (x: the year as "
         "a number) when the answer has no `labels`"
     )
@@ -277,7 +365,7 @@ class ChartData(_Answer):
     """``format=chartjs``: Chart.js's ``data`` object, with ``axes`` for ``options.scales``.
     ``labels`` is absent when the datasets are {x, y} points (irregular years: a linear axis)."""
 
-    labels: list[JsonValue] = Field(
+    labels: list[str] = Field(
         default_factory=list, description="Category labels; absent when the data are {x, y} points"
     )
     datasets: list[ChartDataset]
@@ -286,8 +374,20 @@ class ChartData(_Answer):
 
 class Feature(_Answer):
     type: str = Field(examples=["Feature"])
+    id: int = Field(description="Numeric, for MapLibre's feature-state", examples=[13])
+    # The keys depend on the route and its indicators (code, names, one key per indicator...).
     properties: dict[str, JsonValue] | None
     geometry: dict[str, JsonValue] | None
+
+
+class GeoMetadata(_Answer):
+    """What the collection says about itself; which members it has depends on the route."""
+
+    level: str | None = None
+    year: int | None = None
+    indicators: list[Indicator] | None = Field(
+        default=None, description="The indicators whose values the properties carry"
+    )
 
 
 class FeatureCollection(_Answer):
@@ -295,6 +395,8 @@ class FeatureCollection(_Answer):
 
     type: str = Field(examples=["FeatureCollection"])
     features: list[Feature]
+    metadata: GeoMetadata
+    attribution: Attribution
 
 
 class Topology(_Answer):
