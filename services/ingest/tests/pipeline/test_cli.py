@@ -152,6 +152,24 @@ async def test_a_running_run_is_cancelled(chiiki_ingest, source: Source, unique)
     assert watched.code == 1
     assert watched.err.startswith(f"error: run {run_id} cancelled: cancelled: ")
 
+    retried = await chiiki_ingest("retry", run_id, "--watch", "--interval", "0.2")
+    assert retried.code == 0, retried.err
+    retry_id = retried.out.splitlines()[0]
+    assert retry_id != run_id
+    assert retried.out.splitlines()[-1] == "succeeded (published)"
+    listed = await chiiki_ingest("runs", "--stats-data-id", stats_data_id)
+    assert [line.split("\t")[:4] for line in listed.out.splitlines()] == [
+        [retry_id, stats_data_id, "succeeded", "retry"],
+        [run_id, stats_data_id, "cancelled", "api"],
+    ]
+
+
+async def test_the_schedule_is_listed(chiiki_ingest) -> None:
+    listed = await chiiki_ingest("schedule")
+    assert listed.code == 0, listed.err
+    rows = {line.split("\t")[0]: line.split("\t") for line in listed.out.splitlines()}
+    assert rows["census-c01-1920-2015"][1] == "0 3 * * *"
+
 
 async def test_errors_print_the_problem_detail_and_exit_1(
     chiiki_ingest, servers: Servers, monkeypatch, tmp_path: Path
