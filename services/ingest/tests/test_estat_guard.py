@@ -58,20 +58,33 @@ def _client(replay: Any, app_id: str, guard: Guard | None, **options: Any) -> ES
     )
 
 
-async def _peak_of_concurrent_calls(replay: Any, client: EStatClient) -> int:
+async def _count(client: EStatClient) -> int:
+    async with client:
+        return await client.count("0003445099")
+
+
+async def _peak_of_concurrent_calls(replay: Any, clients: list[EStatClient]) -> int:
+    """Each caller a client of its own, as in separate workers; the source answers slowly."""
     replay.control.delete("/concurrency").raise_for_status()
     replay.faults({"kind": "latency", "seconds": 0.3, "count": None})
-    async with client:
-        counts = await asyncio.gather(*(client.count("0003445099") for _ in range(CALLERS)))
+    counts = await asyncio.gather(*(_count(client) for client in clients))
     assert counts == [16344] * CALLERS
     concurrency = replay.control.get("/concurrency").json()
     assert concurrency["in_flight"] == 0
     return int(concurrency["peak"])
 
 
-async def test_never_more_than_the_limit_in_flight_at_the_source(replay, app_id, redis, settings):
-    guarded = _client(replay, app_id, estat_guard.guard(redis, settings))
-    assert await _peak_of_concurrent_calls(replay, guarded) == LIMIT
+async def test_never_more_than_the_limit_in_flight_at_the_source(
+    replay, app_id, platform, redis, settings
+):
+    # A Redis connection of each caller's own: only the key in Redis is shared.
+    connections = [redis_client(platform.redis_url) for _ in range(CALLERS)]
+    guarded = [_client(replay, app_id, estat_guard.guard(own, settings)) for own in connections]
+    try:
+        assert await _peak_of_concurrent_calls(replay, guarded) == LIMIT
+    finally:
+        for own in connections:
+            await own.aclose()
     assert len(replay.requests("getStatsData")) == CALLERS
     slots = RedisSemaphore(redis, estat_guard.key(settings, "slots"), LIMIT, 5)
     assert await slots.holders() == []  # every slot given back
@@ -79,7 +92,8 @@ async def test_never_more_than_the_limit_in_flight_at_the_source(replay, app_id,
 
 async def test_without_the_limit_every_caller_is_in_flight_at_once(replay, app_id):
     # The same calls unguarded: what the limit above is holding back.
-    assert await _peak_of_concurrent_calls(replay, _client(replay, app_id, None)) == CALLERS
+    clients = [_client(replay, app_id, None) for _ in range(CALLERS)]
+    assert await _peak_of_concurrent_calls(replay, clients) == CALLERS
 
 
 async def test_no_free_slot_is_a_transient_failure_retried_then_unavailable(

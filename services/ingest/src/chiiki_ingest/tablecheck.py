@@ -7,6 +7,7 @@ typo was accepted and only its first run failed, hours later.
 from __future__ import annotations
 
 import re
+from dataclasses import replace
 from typing import Any
 
 from chiiki_ingest.catalog import EntrySpec
@@ -68,7 +69,10 @@ async def meta_info(
         timeout=min(settings.estat_timeout_seconds, _TIMEOUT_SECONDS),
         max_attempts=_ATTEMPTS,
         max_retry_seconds=_RETRY_SECONDS,
-        guard=guard,
+        # An admin's request waits for a slot no longer than for the source itself.
+        guard=replace(guard, slot_wait_seconds=min(guard.slot_wait_seconds, _TIMEOUT_SECONDS))
+        if guard
+        else None,
     )
     try:
         async with client:
