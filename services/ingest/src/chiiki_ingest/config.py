@@ -36,6 +36,15 @@ class IngestSettings(ServiceSettings):
     estat_timeout_seconds: float = Field(default=60.0, gt=0)
     estat_max_attempts: int = Field(default=5, ge=1, le=20)
     estat_max_retry_seconds: float = Field(default=300.0, ge=0)
+    # At most this many e-Stat requests in flight across every worker and API process (a Redis
+    # semaphore, see estat_guard.py); a slot's lease, renewed while held, frees the slot of a
+    # killed process; a request waits at most estat_slot_wait_seconds for a slot, then the
+    # attempt counts as a transient failure and is retried.
+    estat_max_concurrent_requests: int = Field(
+        default=4, ge=1, le=100, alias="ESTAT_MAX_CONCURRENT_REQUESTS"
+    )
+    estat_slot_lease_seconds: float = Field(default=30.0, gt=0)
+    estat_slot_wait_seconds: float = Field(default=60.0, gt=0)
 
     catalog_path: Path = DEFAULT_CATALOG
     # The cron expression (minute hour day month weekday, Asia/Tokyo) of the `daily` schedule.

@@ -9,7 +9,9 @@ from typing import Annotated
 from fastapi import Depends, Request
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from chiiki_ingest import estat_guard
 from chiiki_ingest.config import IngestSettings
+from chiiki_ingest.estat.client import Guard
 from chiiki_ingest.messaging import CeleryBus
 from chiiki_shared.bus import Outbox
 from chiiki_shared.db import session_scope
@@ -44,5 +46,12 @@ def get_settings(request: Request) -> IngestSettings:
     return get_runtime(request).settings  # type: ignore[return-value]
 
 
+def get_estat_guard(request: Request) -> Guard:
+    """The platform-wide e-Stat request limit and metrics, for the API's own requests."""
+    runtime = get_runtime(request)
+    return estat_guard.guard(runtime.redis, runtime.settings)  # type: ignore[arg-type]
+
+
 UnitOfWorkDep = Annotated[UnitOfWork, Depends(get_unit_of_work, scope="function")]
 SettingsDep = Annotated[IngestSettings, Depends(get_settings)]
+EStatGuardDep = Annotated[Guard, Depends(get_estat_guard)]

@@ -9,6 +9,10 @@ of a few aggregate queries every ``INGEST_METRICS_REFRESH_SECONDS`` and serves i
 
 The seed's "daily update success" is measured over scheduled ticks only (``ticks``): one outcome
 per catalog table and due tick, whatever manual runs happened around it.
+
+The e-Stat request metrics are not in the database: every worker's client counts its requests
+into Redis hashes (``estat_guard``), which the snapshot reads back, so they too add up across
+processes and machines and survive a worker's restart.
 """
 
 from __future__ import annotations
@@ -30,8 +34,10 @@ from prometheus_client.core import (
     Metric,
 )
 from prometheus_client.registry import Collector
+from redis.exceptions import RedisError
 
-from chiiki_ingest import ticks
+from chiiki_ingest import estat_guard, ticks
+from chiiki_ingest.config import IngestSettings
 from chiiki_ingest.models import Run, RunStatus
 from chiiki_shared.runtime import Runtime
 
@@ -57,6 +63,8 @@ class Snapshot:
     ticks_by_day: dict[tuple[str, str, str], int] = field(default_factory=dict)
     ticks_missed: int = 0
     last_ticks: dict[str, ticks.LastTick] = field(default_factory=dict)
+    # None when Redis could not be read: the request metrics are left out, not shown as zero
+    estat: estat_guard.RequestCounts | None = None
 
 
 class RunMetrics(Collector):
@@ -84,20 +92,10 @@ class RunMetrics(Collector):
             f"Runs finished per day (Asia/Tokyo) over the last {DAYS} days, by status",
             labels=["day", "status"],
         )
-        ratio = GaugeMetricFamily(
-            "ingest_run_success_ratio",
-            "Share of the runs finished that day that succeeded (Asia/Tokyo days)",
-            labels=["day"],
-        )
         for day in sorted({day for day, _ in snapshot.by_day}):
-            counts = {s: snapshot.by_day.get((day, s), 0) for s in FINAL}
-            for final_status, count in counts.items():
-                daily.add_metric([day, final_status], count)
-            finished = sum(counts.values())
-            if finished:
-                ratio.add_metric([day], counts[RunStatus.SUCCEEDED.value] / finished)
+            for final_status in FINAL:
+                daily.add_metric([day, final_status], snapshot.by_day.get((day, final_status), 0))
         yield daily
-        yield ratio
         bounds = [str(float(b)) for b in DURATION_BUCKETS] + ["+Inf"]
         yield HistogramMetricFamily(
             "ingest_run_duration_seconds",
@@ -122,6 +120,8 @@ class RunMetrics(Collector):
             last.add_metric([stats_data_id], at)
         yield last
         yield from scheduled_metrics(snapshot)
+        if snapshot.estat is not None:
+            yield from estat_metrics(snapshot.estat)
         yield GaugeMetricFamily(
             "ingest_metrics_snapshot_timestamp_seconds",
             "When these ingest metrics were read from the runs table",
@@ -171,6 +171,36 @@ def scheduled_metrics(snapshot: Snapshot) -> Iterator[Metric]:
     for stats_data_id, tick in sorted(snapshot.last_ticks.items()):
         last.add_metric([stats_data_id, tick.outcome, tick.trigger], tick.due_at.timestamp())
     yield last
+
+
+def estat_metrics(counts: estat_guard.RequestCounts) -> Iterator[Metric]:
+    latency = HistogramMetricFamily(
+        "ingest_estat_request_duration_seconds",
+        "Time of each e-Stat HTTP request (one attempt, without waiting for a slot)",
+        labels=["endpoint"],
+    )
+    for endpoint, buckets in sorted(counts.latency.items()):
+        latency.add_metric(
+            [endpoint], estat_guard.cumulative(buckets), counts.latency_sum.get(endpoint, 0.0)
+        )
+    yield latency
+    responses = CounterMetricFamily(
+        "ingest_estat_responses",
+        "e-Stat answers by endpoint, HTTP status and e-Stat RESULT.STATUS ('none': no answer"
+        " or no STATUS in it)",
+        labels=["endpoint", "http_status", "estat_status"],
+    )
+    for labels, count in sorted(counts.responses.items()):
+        responses.add_metric(list(labels), count)
+    yield responses
+    retries = CounterMetricFamily(
+        "ingest_estat_retries",
+        "e-Stat requests retried, by endpoint and the reason of the failed attempt",
+        labels=["endpoint", "reason"],
+    )
+    for (endpoint, reason), count in sorted(counts.retries.items()):
+        retries.add_metric([endpoint, reason], count)
+    yield retries
 
 
 def _by_outcome(snapshot: Snapshot, day: str | None) -> dict[str, int]:
@@ -236,6 +266,11 @@ async def take_snapshot(runtime: Runtime) -> Snapshot:
         snapshot.ticks_by_day = await ticks.outcome_counts(session, window_start)
         snapshot.ticks_missed = await ticks.missed_total(session)
         snapshot.last_ticks = await ticks.last_ticks(session)
+    settings: IngestSettings = runtime.settings  # type: ignore[assignment]
+    try:
+        snapshot.estat = await estat_guard.read_counts(runtime.redis, settings)
+    except RedisError as error:
+        logger.warning("ingest.estat_metrics_unreadable", error=type(error).__name__)
     return snapshot
 
 

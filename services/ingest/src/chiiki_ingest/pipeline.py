@@ -23,7 +23,7 @@ import sqlalchemy as sa
 import structlog
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from chiiki_ingest import alerts, publishing, repository, resume, runs
+from chiiki_ingest import alerts, estat_guard, publishing, repository, resume, runs
 from chiiki_ingest.catalog import DEFAULT_MAX_SHRINK, severity_overrides
 from chiiki_ingest.cells import Content, Normaliser, sort_rows
 from chiiki_ingest.config import IngestSettings
@@ -232,7 +232,8 @@ class Pipeline:
         if problem:
             raise SourceProblem("estat-config", problem)
         normaliser: Normaliser | None = None
-        await resume.adopt_pages(self.session, self.settings, run)
+        guard = estat_guard.guard(self.runtime.redis, self.settings)
+        await resume.adopt_pages(self.session, self.settings, run, guard)
         async with self.session() as session:
             records = await repository.page_records(session, run.id)
         for record in records:
@@ -257,6 +258,7 @@ class Pipeline:
                 start_position=(records[-1].next_key or 1) if records else 1,
                 dimensions=normaliser.dimensions if normaliser else (),
                 on_retry=self._retry_recorder(run),
+                guard=guard,
             )
             # Closed at once when the run stops early (a cancel), not whenever it is collected.
             async with aclosing(pages):

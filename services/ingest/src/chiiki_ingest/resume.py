@@ -16,6 +16,7 @@ import structlog
 
 from chiiki_ingest import repository, runs, tablecheck
 from chiiki_ingest.config import IngestSettings
+from chiiki_ingest.estat.client import Guard
 from chiiki_ingest.models import Run, RunPage
 from chiiki_ingest.source import stored_page
 from chiiki_shared.errors import ApiError
@@ -23,7 +24,9 @@ from chiiki_shared.errors import ApiError
 logger = structlog.get_logger("chiiki_ingest.resume")
 
 
-async def adopt_pages(session: Any, settings: IngestSettings, run: Run) -> int:
+async def adopt_pages(
+    session: Any, settings: IngestSettings, run: Run, guard: Guard | None = None
+) -> int:
     """Give a retry the stored pages of the run it retries when the source is unchanged; the
     number of pages taken (0: fetch from the start). ``session`` opens a unit of work."""
     if run.retry_of is None or run.restores_version is not None:
@@ -37,7 +40,7 @@ async def adopt_pages(session: Any, settings: IngestSettings, run: Run) -> int:
     if stored is None:
         return 0
     try:
-        meta = await tablecheck.meta_info(settings, run.stats_data_id)
+        meta = await tablecheck.meta_info(settings, run.stats_data_id, guard)
     except ApiError as error:  # the source cannot be asked or does not know the table
         logger.info("ingest.retry_not_resumed", run_id=str(run.id), why=type(error).__name__)
         return 0

@@ -10,7 +10,7 @@ from fastapi import APIRouter, Depends, Path, Query, Request, Response
 
 from chiiki_ingest import repository, scheduling, service
 from chiiki_ingest.catalog import STATS_DATA_ID
-from chiiki_ingest.deps import SettingsDep, UnitOfWorkDep
+from chiiki_ingest.deps import EStatGuardDep, SettingsDep, UnitOfWorkDep
 from chiiki_ingest.schemas import (
     CatalogEntryCreate,
     CatalogEntryRead,
@@ -58,12 +58,13 @@ async def add_catalog_entry(
     body: CatalogEntryCreate,
     uow: UnitOfWorkDep,
     settings: SettingsDep,
+    guard: EStatGuardDep,
     response: Response,
     admin: AdminUser,
     origin: OriginDep,
 ) -> CatalogEntryRead:
     entry = await service.add_entry(
-        uow.session, settings, body, actor=actor_of(admin), origin=origin
+        uow.session, settings, body, actor=actor_of(admin), origin=origin, guard=guard
     )
     response.headers["Location"] = f"/api/ingest/catalog/{entry.stats_data_id}"
     return CatalogEntryRead.of(*await service.catalog_entry_view(uow.session, entry))
@@ -81,11 +82,18 @@ async def update_catalog_entry(
     body: CatalogEntryUpdate,
     uow: UnitOfWorkDep,
     settings: SettingsDep,
+    guard: EStatGuardDep,
     admin: AdminUser,
     origin: OriginDep,
 ) -> CatalogEntryRead:
     entry = await service.update_entry(
-        uow.session, settings, stats_data_id, body, actor=actor_of(admin), origin=origin
+        uow.session,
+        settings,
+        stats_data_id,
+        body,
+        actor=actor_of(admin),
+        origin=origin,
+        guard=guard,
     )
     return CatalogEntryRead.of(*await service.catalog_entry_view(uow.session, entry))
 

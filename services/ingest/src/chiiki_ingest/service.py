@@ -14,6 +14,7 @@ from chiiki_ingest import repository, runs, tablecheck
 from chiiki_ingest.audit import AUDIT_LOG, entry_snapshot, run_snapshot
 from chiiki_ingest.catalog import EntrySpec
 from chiiki_ingest.config import IngestSettings
+from chiiki_ingest.estat.client import Guard
 from chiiki_ingest.messaging import RunIngestion
 from chiiki_ingest.models import CatalogEntry, QualityFinding, Run, RunStatus
 from chiiki_ingest.schemas import CatalogEntryUpdate, RunCreate
@@ -315,10 +316,11 @@ async def add_entry(
     *,
     actor: Actor,
     origin: Origin,
+    guard: Guard | None = None,
 ) -> CatalogEntry:
     if await repository.get_entry(session, spec.stats_data_id) is not None:
         raise EntryExists(f"{spec.stats_data_id} is already in the catalog; update it instead.")
-    await tablecheck.verify(settings, spec)
+    await tablecheck.verify(settings, spec, guard)
     entry = CatalogEntry(**spec.model_dump(mode="json"), origin="api")
     session.add(entry)
     await session.flush()
@@ -355,6 +357,7 @@ async def update_entry(
     *,
     actor: Actor,
     origin: Origin,
+    guard: Guard | None = None,
 ) -> CatalogEntry:
     entry = await get_entry(session, stats_data_id)
     current = entry_snapshot(entry)
@@ -366,7 +369,7 @@ async def update_entry(
             extra={"errors": _field_errors(error)},
         ) from None
     if CHECKED_FIELDS & patch.model_fields_set:
-        await tablecheck.verify(settings, merged)
+        await tablecheck.verify(settings, merged, guard)
     for field, value in merged.model_dump(mode="json").items():
         setattr(entry, field, value)
     entry.updated_at = func.now()

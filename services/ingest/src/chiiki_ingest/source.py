@@ -19,7 +19,7 @@ import httpx
 from chiiki_ingest.cells import parse_page
 from chiiki_ingest.config import IngestSettings
 from chiiki_ingest.estat import Dimension, EStatClient, EStatError, StatsDataPage
-from chiiki_ingest.estat.client import RetryHook
+from chiiki_ingest.estat.client import Guard, RetryHook
 
 
 class SourceProblem(Exception):
@@ -74,7 +74,10 @@ class FetchedPage:
 
 
 def client_for(
-    settings: IngestSettings, recorder: BodyRecorder, on_retry: RetryHook | None = None
+    settings: IngestSettings,
+    recorder: BodyRecorder,
+    on_retry: RetryHook | None = None,
+    guard: Guard | None = None,
 ) -> EStatClient:
     return EStatClient(
         settings.estat_api_base_url,
@@ -85,6 +88,7 @@ def client_for(
         page_size=settings.page_size,
         transport=recorder,
         on_retry=on_retry,
+        guard=guard,
     )
 
 
@@ -97,11 +101,12 @@ async def fetch_pages(
     start_position: int = 1,
     dimensions: tuple[Dimension, ...] = (),
     on_retry: RetryHook | None = None,
+    guard: Guard | None = None,
 ) -> AsyncGenerator[FetchedPage, None]:
     """Pages from ``start_position`` on; ``dimensions`` come from page 0 when resuming."""
     recorder = BodyRecorder()
     index, position = start_index, start_position
-    async with client_for(settings, recorder, on_retry) as client:
+    async with client_for(settings, recorder, on_retry, guard) as client:
         while True:
             page = await client.get_stats_data(
                 stats_data_id,

@@ -7,6 +7,7 @@ typo was accepted and only its first run failed, hours later.
 from __future__ import annotations
 
 import re
+from dataclasses import replace
 from typing import Any
 
 from chiiki_ingest.catalog import EntrySpec
@@ -19,6 +20,7 @@ from chiiki_ingest.estat import (
     EStatRequestError,
     MetaInfo,
 )
+from chiiki_ingest.estat.client import Guard
 from chiiki_shared.errors import ServiceUnavailable, UnprocessableInput
 
 # cdArea, cdCat01From, lvTime...: (cd|lv), the dimension, an optional bound.
@@ -42,9 +44,9 @@ class SourceUnavailable(ServiceUnavailable):
     code, title = "estat-unavailable", "The statistics source cannot be asked right now"
 
 
-async def verify(settings: IngestSettings, spec: EntrySpec) -> MetaInfo:
+async def verify(settings: IngestSettings, spec: EntrySpec, guard: Guard | None = None) -> MetaInfo:
     """The table's metadata, once the entry fits it; the problems otherwise (4xx/503)."""
-    meta = await meta_info(settings, spec.stats_data_id)
+    meta = await meta_info(settings, spec.stats_data_id, guard)
     errors = mismatches(spec, meta)
     if errors:
         names = ", ".join(error["field"].removeprefix("body.") for error in errors)
@@ -55,7 +57,9 @@ async def verify(settings: IngestSettings, spec: EntrySpec) -> MetaInfo:
     return meta
 
 
-async def meta_info(settings: IngestSettings, stats_data_id: str) -> MetaInfo:
+async def meta_info(
+    settings: IngestSettings, stats_data_id: str, guard: Guard | None = None
+) -> MetaInfo:
     problem = settings.estat_app_id_problem()
     if problem:
         raise SourceUnavailable(f"e-Stat cannot be asked: {problem}.")
@@ -65,6 +69,10 @@ async def meta_info(settings: IngestSettings, stats_data_id: str) -> MetaInfo:
         timeout=min(settings.estat_timeout_seconds, _TIMEOUT_SECONDS),
         max_attempts=_ATTEMPTS,
         max_retry_seconds=_RETRY_SECONDS,
+        # An admin's request waits for a slot no longer than for the source itself.
+        guard=replace(guard, slot_wait_seconds=min(guard.slot_wait_seconds, _TIMEOUT_SECONDS))
+        if guard
+        else None,
     )
     try:
         async with client:

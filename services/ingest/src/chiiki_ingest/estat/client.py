@@ -13,8 +13,9 @@ import os
 import re
 import time
 from collections.abc import AsyncIterator, Awaitable, Callable, Iterable, Mapping
+from contextlib import AbstractAsyncContextManager
 from dataclasses import dataclass
-from typing import Any, Self
+from typing import Any, Protocol, Self
 
 import httpx
 import structlog
@@ -32,6 +33,7 @@ from chiiki_ingest.estat.errors import (
 from chiiki_ingest.estat.models import Dimension, MetaInfo, StatsDataPage, StatsList
 from chiiki_ingest.estat.redact import REDACTED, Secret, redact
 from chiiki_ingest.estat.retrying import Retryable, RetryPolicy, parse_retry_after
+from chiiki_shared.semaphore import SlotUnavailable
 
 DEFAULT_BASE_URL = "https://api.e-stat.go.jp/rest/3.0/app/json"
 MAX_PAGE_SIZE = 100_000
@@ -79,6 +81,33 @@ class RetryNotice:
 
 
 RetryHook = Callable[[RetryNotice], Awaitable[None]]
+NO_STATUS = "none"
+
+
+class RequestLimiter(Protocol):
+    """Slots for requests shared with other clients (``chiiki_shared.semaphore``)."""
+
+    def slot(self, wait_seconds: float) -> AbstractAsyncContextManager[str]: ...
+
+
+class RequestObserver(Protocol):
+    """Told about every attempt and every retry (the request metrics)."""
+
+    async def response(
+        self, endpoint: str, http_status: str, estat_status: str, seconds: float
+    ) -> None: ...
+
+    async def retry(self, endpoint: str, reason: str) -> None: ...
+
+
+@dataclass(frozen=True)
+class Guard:
+    """What surrounds every HTTP request: a slot of ``limiter`` (waiting at most
+    ``slot_wait_seconds``) and ``observer`` told what came of it."""
+
+    limiter: RequestLimiter | None = None
+    observer: RequestObserver | None = None
+    slot_wait_seconds: float = 60.0
 
 
 class EStatClient:
@@ -97,6 +126,7 @@ class EStatClient:
         backoff_max: float = 60.0,
         transport: httpx.AsyncBaseTransport | None = None,
         on_retry: RetryHook | None = None,
+        guard: Guard | None = None,
     ) -> None:
         app_id = app_id if app_id is not None else os.environ.get("ESTAT_APP_ID", "")
         if not app_id:
@@ -106,6 +136,7 @@ class EStatClient:
         self.page_size = _checked_page_size(page_size)
         self._retry = RetryPolicy(max_attempts, max_retry_seconds, backoff_initial, backoff_max)
         self._on_retry = on_retry
+        self._guard = guard or Guard()
         self._http = httpx.AsyncClient(timeout=timeout, transport=transport)
         _install_log_redaction()
 
@@ -202,14 +233,19 @@ class EStatClient:
     def _before_sleep(
         self, endpoint: str, params: dict[str, str]
     ) -> Callable[[RetryCallState], Awaitable[None]] | None:
-        hook = self._on_retry
-        if hook is None:
+        hook, observer = self._on_retry, self._guard.observer
+        if hook is None and observer is None:
             return None
         position = params.get("startPosition")
 
         async def notify(state: RetryCallState) -> None:
             error = state.outcome.exception() if state.outcome else None
             summary = error.summary if isinstance(error, Retryable) else str(error)
+            if observer is not None:
+                reason = error.reason if isinstance(error, Retryable) else type(error).__name__
+                await observer.retry(endpoint, reason)
+            if hook is None:
+                return
             await hook(
                 RetryNotice(
                     endpoint=endpoint,
@@ -225,35 +261,68 @@ class EStatClient:
 
     async def _attempt(self, endpoint: str, params: dict[str, str], attempt: int) -> dict[str, Any]:
         fields = _log_fields(endpoint, params, attempt)
-        started = time.monotonic()
-        response, failure = await self._send(endpoint, params)
-        fields["elapsed"] = round(time.monotonic() - started, 4)
-        if response is None:
-            log.warning("estat.request", **fields, status="transport_error", error=failure)
-            raise Retryable(failure or "transport error")
+        response, elapsed = await self._send_in_slot(endpoint, params)
+        fields["elapsed"] = round(elapsed, 4)
+        if isinstance(response, Retryable):
+            log.warning("estat.request", **fields, status="transport_error", error=response.summary)
+            await self._observe(endpoint, NO_STATUS, NO_STATUS, elapsed)
+            raise response
         fields["status"] = response.status_code
         try:
             body = self._read(endpoint, response)
         except (Retryable, EStatError) as error:
             log.warning("estat.request", **fields, error=str(error))
+            estat_status = str(getattr(error, "status", NO_STATUS))
+            await self._observe(endpoint, str(response.status_code), estat_status, elapsed)
             raise
         fields["estat_status"] = body["RESULT"]["STATUS"]
         log.info("estat.request", **fields)
+        await self._observe(
+            endpoint, str(response.status_code), str(fields["estat_status"]), elapsed
+        )
         _raise_for_estat_status(endpoint, body)
         return body
 
-    async def _send(
+    async def _observe(
+        self, endpoint: str, http_status: str, estat_status: str, seconds: float
+    ) -> None:
+        if self._guard.observer is not None:
+            await self._guard.observer.response(endpoint, http_status, estat_status, seconds)
+
+    async def _send_in_slot(
         self, endpoint: str, params: dict[str, str]
-    ) -> tuple[httpx.Response | None, str | None]:
+    ) -> tuple[httpx.Response | Retryable, float]:
+        """``_send`` holding one of the limiter's slots; the time is the request's alone.
+
+        No free slot within the wait is a transient failure: the attempt is retried like a 503.
+        """
+        limiter = self._guard.limiter
+        if limiter is None:
+            return await self._timed_send(endpoint, params)
+        try:
+            async with limiter.slot(self._guard.slot_wait_seconds):
+                return await self._timed_send(endpoint, params)
+        except SlotUnavailable as error:
+            raise Retryable(f"no free e-Stat request slot ({error})", reason="no_slot") from None
+
+    async def _timed_send(
+        self, endpoint: str, params: dict[str, str]
+    ) -> tuple[httpx.Response | Retryable, float]:
+        started = time.monotonic()
+        response = await self._send(endpoint, params)
+        return response, time.monotonic() - started
+
+    async def _send(self, endpoint: str, params: dict[str, str]) -> httpx.Response | Retryable:
         """The response, or why there is none; httpx's exception (holding the URL) stays here."""
         query = {"appId": self._app_id.reveal(), **params}
         try:
-            return await self._http.get(f"{self.base_url}/{endpoint}", params=query), None
+            return await self._http.get(f"{self.base_url}/{endpoint}", params=query)
         except httpx.TimeoutException as error:
-            return None, f"timeout ({type(error).__name__})"
+            return Retryable(f"timeout ({type(error).__name__})", reason="timeout")
         except httpx.TransportError as error:
             detail = redact(str(error), self._app_id)
-            return None, f"connection failed ({type(error).__name__}: {detail})"
+            summary = f"connection failed ({type(error).__name__}: {detail})"
+            return Retryable(summary, reason="connection")
 
     def _read(self, endpoint: str, response: httpx.Response) -> dict[str, Any]:
         status = response.status_code
@@ -264,7 +333,7 @@ class EStatClient:
             raise EStatAuthError(message, endpoint=endpoint, http_status=403)
         if status in RETRY_HTTP_STATUSES:
             retry_after = parse_retry_after(response.headers.get("Retry-After"))
-            raise Retryable(f"HTTP {status}", retry_after=retry_after)
+            raise Retryable(f"HTTP {status}", reason=f"http_{status}", retry_after=retry_after)
         if status != 200:
             raise EStatHTTPError(status, _short(response.text), endpoint=endpoint)
         return _body_of(endpoint, response.content)
@@ -274,10 +343,12 @@ def _body_of(endpoint: str, content: bytes) -> dict[str, Any]:
     try:
         document = json.loads(content)
     except ValueError:
-        raise Retryable(f"invalid JSON body ({len(content)} bytes, truncated?)") from None
+        summary = f"invalid JSON body ({len(content)} bytes, truncated?)"
+        raise Retryable(summary, reason="invalid_body") from None
     body = document.get(ROOTS[endpoint]) if isinstance(document, dict) else None
     if not isinstance(body, dict) or "STATUS" not in (body.get("RESULT") or {}):
-        raise Retryable(f"unexpected body without {ROOTS[endpoint]}.RESULT.STATUS")
+        summary = f"unexpected body without {ROOTS[endpoint]}.RESULT.STATUS"
+        raise Retryable(summary, reason="invalid_body")
     return body
 
 

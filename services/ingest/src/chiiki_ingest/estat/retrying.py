@@ -23,11 +23,14 @@ from tenacity import (
 
 
 class Retryable(Exception):
-    """A failed attempt worth repeating; `summary` describes it without any URL."""
+    """A failed attempt worth repeating; `summary` describes it without any URL, `reason` is a
+    short label for metrics (``http_503``, ``timeout``, ``connection``, ``invalid_body``,
+    ``no_slot``)."""
 
-    def __init__(self, summary: str, *, retry_after: float | None = None) -> None:
+    def __init__(self, summary: str, *, reason: str, retry_after: float | None = None) -> None:
         super().__init__(summary)
         self.summary = summary
+        self.reason = reason
         self.retry_after = retry_after
 
 

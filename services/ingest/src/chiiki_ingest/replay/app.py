@@ -9,7 +9,7 @@ from __future__ import annotations
 import asyncio
 import logging
 from collections.abc import Iterable, Iterator
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
@@ -18,7 +18,7 @@ from starlette.applications import Starlette
 from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 from starlette.routing import Route
-from starlette.types import Receive, Scope, Send
+from starlette.types import ASGIApp, Receive, Scope, Send
 
 from chiiki_ingest.replay import render
 from chiiki_ingest.replay.answers import ROOTS, Answer, Answerer, NotRecorded
@@ -40,11 +40,39 @@ class ReplayConfig:
 
 
 @dataclass
+class Concurrency:
+    """API requests being answered now, and the most there were at once since the last reset."""
+
+    in_flight: int = 0
+    peak: int = 0
+
+
+@dataclass
 class ReplayState:
     config: ReplayConfig
     answerer: Answerer
     faults: FaultBook
     log: RequestLog
+    concurrency: Concurrency = field(default_factory=Concurrency)
+
+
+class CountInFlight:
+    """Counts each API request from its arrival until its last body byte is sent."""
+
+    def __init__(self, app: ASGIApp, concurrency: Concurrency) -> None:
+        self.app, self.concurrency = app, concurrency
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http" or not scope["path"].startswith("/rest/"):
+            await self.app(scope, receive, send)
+            return
+        counter = self.concurrency
+        counter.in_flight += 1
+        counter.peak = max(counter.peak, counter.in_flight)
+        try:
+            await self.app(scope, receive, send)
+        finally:
+            counter.in_flight -= 1
 
 
 class BodyResponse:
@@ -233,6 +261,13 @@ async def config_endpoint(request: Request) -> Response:
     return JSONResponse({"auth_failure": state.config.auth_failure})
 
 
+async def concurrency_endpoint(request: Request) -> Response:
+    counter = request.app.state.replay.concurrency
+    if request.method == "DELETE":
+        counter.peak = counter.in_flight
+    return JSONResponse({"in_flight": counter.in_flight, "peak": counter.peak})
+
+
 async def health_endpoint(request: Request) -> Response:
     return JSONResponse({"status": "ok"})
 
@@ -248,7 +283,10 @@ def create_app(config: ReplayConfig) -> Starlette:
             Route("/_replay/faults", faults_endpoint, methods=["GET", "POST", "DELETE"]),
             Route("/_replay/requests", requests_endpoint, methods=["GET", "DELETE"]),
             Route("/_replay/config", config_endpoint, methods=["GET", "PUT"]),
+            Route("/_replay/concurrency", concurrency_endpoint, methods=["GET", "DELETE"]),
         ]
     )
-    app.state.replay = ReplayState(config, Answerer(store, recordings), FaultBook(), RequestLog())
+    state = ReplayState(config, Answerer(store, recordings), FaultBook(), RequestLog())
+    app.state.replay = state
+    app.add_middleware(CountInFlight, concurrency=state.concurrency)
     return app
