@@ -23,7 +23,8 @@ from chiiki_ingest import cli
 from chiiki_ingest.config import IngestSettings
 from chiiki_ingest.main import create_app as create_ingest_app
 
-from .conftest import Api, Source
+from .conftest import Api, Source, assert_same_cells, source_cells, stats_cells, stats_version
+from .test_rollback import edited_census
 
 CENSUS = "census-c01-1920-2015"
 
@@ -162,6 +163,60 @@ async def test_a_running_run_is_cancelled(chiiki_ingest, source: Source, unique)
         [retry_id, stats_data_id, "succeeded", "retry"],
         [run_id, stats_data_id, "cancelled", "api"],
     ]
+
+
+async def test_a_table_is_added_run_twice_and_rolled_back(
+    chiiki_ingest, source: Source, platform, unique, tmp_path: Path
+) -> None:
+    stats_data_id = unique("cli-rollback")
+    first_document = source.copy(CENSUS, stats_data_id)
+    entry = tmp_path / "entry.yaml"
+    entry.write_text(f"stats_data_id: {stats_data_id}\nschedule: manual\n")
+
+    added = await chiiki_ingest("catalog", "add", str(entry))
+    assert added.code == 0, added.err
+    assert json.loads(added.out)["stats_data_id"] == stats_data_id
+    first = await chiiki_ingest("run", stats_data_id, "--watch", "--interval", "0.2")
+    source.put(stats_data_id, edited_census())
+    second = await chiiki_ingest("run", stats_data_id, "--watch", "--interval", "0.2")
+    assert (first.code, second.code) == (0, 0), (first.err, second.err)
+    assert stats_version(platform, stats_data_id) == 2
+
+    rolled = await chiiki_ingest(
+        "rollback", stats_data_id, "--version", "1", "--watch", "--interval", "0.2"
+    )
+
+    assert rolled.code == 0, rolled.err
+    assert rolled.out.splitlines()[-1] == "succeeded (published)"
+    assert stats_version(platform, stats_data_id) == 3  # version 1's cells, as the next version
+    assert_same_cells(source_cells(first_document), stats_cells(platform, stats_data_id))
+    listed = await chiiki_ingest("runs", "--stats-data-id", stats_data_id)
+    assert [line.split("\t")[3] for line in listed.out.splitlines()] == ["rollback", "api", "api"]
+
+
+async def test_the_schedule_runs_a_table_now(
+    chiiki_ingest, api: Api, source: Source, unique, tmp_path: Path
+) -> None:
+    stats_data_id = unique("cli-run-now")
+    source.copy(CENSUS, stats_data_id)
+    entry = tmp_path / "entry.yaml"
+    entry.write_text(f"stats_data_id: {stats_data_id}\nschedule: daily\n")
+    added = await chiiki_ingest("catalog", "add", str(entry))
+    assert added.code == 0, added.err
+    try:
+        started = await chiiki_ingest("schedule", "--run-now", stats_data_id)
+
+        assert started.code == 0, started.err
+        run_id = started.out.strip()
+        watched = await chiiki_ingest("watch", run_id, "--interval", "0.2")
+        assert watched.code == 0, watched.err
+        assert watched.out.splitlines()[-1] == "succeeded (published)"
+        listed = await chiiki_ingest("runs", "--stats-data-id", stats_data_id)
+        assert [line.split("\t")[:4] for line in listed.out.splitlines()] == [
+            [run_id, stats_data_id, "succeeded", "run-now"]
+        ]
+    finally:  # no daily table of this test's left for other tests' ticks
+        await api.admin.patch(f"/api/ingest/catalog/{stats_data_id}", json={"enabled": False})
 
 
 async def test_the_schedule_is_listed(chiiki_ingest) -> None:
