@@ -2,6 +2,7 @@
 
 import uuid
 
+import numpy as np
 import pytest
 
 BASE = "/api/analytics/policies"
@@ -113,6 +114,47 @@ async def test_the_effect_of_a_policy_on_each_target(api, login) -> None:
         assert rmses == sorted(rmses)
         assert did["placebo_in_space"]["regions"] == 46
         assert "passed" in did["placebo_in_time"]
+
+
+async def test_the_effect_carries_the_series_it_was_computed_from(api, login, real) -> None:
+    alice = login(f"alice-{uuid.uuid4()}")
+    policy = await create(api, alice, target_indicators=["migration.in"])
+    body = (await api.get(f"{BASE}/{policy['id']}/effect", headers=alice)).json()
+    (result,) = body["indicators"]
+    series = result["series"]
+    tokyo = real.values("ssdse-b-2023", "A5101", "13000")
+    years = list(range(2009, 2021))
+    assert (series["unit"], series["unit_en"]) == ("人", "persons")
+    # Observed as published, each period labelled as stats labels it (SSDSE: fiscal years).
+    assert series["treated_observed"] == [
+        {"period": f"FY{y}", "year": y, "value": tokyo[y]} for y in years
+    ]
+    for name in ("counterfactual_trend", "counterfactual_comparison", "comparison_observed"):
+        assert [(p["period"], p["year"]) for p in series[name]] == [(f"FY{y}", y) for y in years]
+    observed = np.array([tokyo[y] for y in years])
+    post = np.array(years) >= 2015
+
+    # The trend counterfactual is the least-squares line through the pre-period, continued.
+    slope, intercept = np.polyfit(np.arange(6), observed[:6], 1)
+    trend = [p["value"] for p in series["counterfactual_trend"]]
+    assert trend == pytest.approx(intercept + slope * np.arange(12), rel=1e-9)
+    its_effect = result["interrupted_time_series"]["average_effect"]["value"]
+    assert float(np.mean((observed - trend)[post])) == pytest.approx(its_effect, rel=1e-9)
+
+    # The comparison is the mean of the comparison regions' observed values.
+    codes = [r["code"] for r in result["difference_in_differences"]["comparison_regions"]]
+    donors = np.array([[real.values("ssdse-b-2023", "A5101", c)[y] for y in years] for c in codes])
+    comparison = [p["value"] for p in series["comparison_observed"]]
+    assert comparison == pytest.approx(donors.mean(axis=0), rel=1e-12)
+    # Its counterfactual: each donor indexed to its pre-period mean, on Tokyo's pre-period level.
+    path = (donors / donors[:, :6].mean(axis=1, keepdims=True)).mean(axis=0)
+    path = path + (observed / observed[:6].mean() - path)[:6].mean()
+    counterfactual = [p["value"] for p in series["counterfactual_comparison"]]
+    assert counterfactual == pytest.approx(observed[:6].mean() * path, rel=1e-9)
+    gap = observed - np.array(counterfactual)
+    did_effect = result["difference_in_differences"]["estimate"]["value"]
+    assert float(gap[post].mean()) == pytest.approx(did_effect, rel=1e-9)
+    assert float(gap[~post].mean()) == pytest.approx(0, abs=1e-6)
 
 
 async def test_too_few_periods_before_the_start_is_422_with_the_reason(api, login, problem) -> None:

@@ -18,6 +18,7 @@ from chiiki_analytics.documents import (
     Interval,
     RegionRef,
 )
+from chiiki_analytics.periods import LabelledPoint
 from chiiki_analytics.schemas import PolicyRead
 
 # -- trends ---------------------------------------------------------------------------------------
@@ -173,6 +174,27 @@ class DifferenceInDifferences(BaseModel):
     placebo_in_space: PlaceboInSpace | None
 
 
+class EffectSeries(BaseModel):
+    """The series an effect was computed from, over the pre- and post-period, for a chart."""
+
+    unit: str | None
+    unit_en: str | None
+    treated_observed: list[LabelledPoint]
+    counterfactual_trend: list[LabelledPoint] = Field(
+        description="Interrupted time series: the pre-period line continued. Over the "
+        "post-period, observed minus this averages to interrupted_time_series.average_effect"
+    )
+    counterfactual_comparison: list[LabelledPoint] | None = Field(
+        description="Difference-in-differences: the comparison regions' path, each indexed to "
+        "its pre-period mean, moved onto the treated region's pre-period level. Over the "
+        "post-period, observed minus this averages to difference_in_differences.estimate; "
+        "null without a comparison"
+    )
+    comparison_observed: list[LabelledPoint] | None = Field(
+        description="The mean of the comparison regions' observed values; null without one"
+    )
+
+
 class IndicatorEffect(BaseModel):
     indicator: IndicatorRef
     data_version: str
@@ -183,6 +205,7 @@ class IndicatorEffect(BaseModel):
     interrupted_time_series: InterruptedTimeSeries | None = None
     difference_in_differences: DifferenceInDifferences | None = None
     difference_in_differences_unavailable: str | None = None
+    series: EffectSeries | None = None
 
 
 class PolicyEffect(BaseModel):

@@ -14,6 +14,7 @@ from chiiki_analytics.data import Panel, load_panel
 from chiiki_analytics.forecasting import effects
 from chiiki_analytics.forecasting.errors import InsufficientData
 from chiiki_analytics.models import Policy
+from chiiki_analytics.periods import labelled
 from chiiki_analytics.services.policies import read
 from chiiki_analytics.stats_client import StatsClient
 from chiiki_shared.errors import UnprocessableInput
@@ -89,6 +90,26 @@ def _indicator_effect(panel: Panel, region: str, start: int) -> dict[str, Any]:
         "interrupted_time_series": _its(its),
         "difference_in_differences": _did(did, panel) if did else None,
         "difference_in_differences_unavailable": did_reason,
+        "series": _series(panel, region, its, did),
+    }
+
+
+def _series(
+    panel: Panel, region: str, its: effects.ItsResult, did: effects.DidResult | None
+) -> dict[str, Any]:
+    history = panel.histories[region]
+    labels = panel.period_labels.get(region, {})
+
+    def points(values: Any) -> list[Any]:
+        return labelled(history.periods, [float(v) for v in values], labels)
+
+    return {
+        "unit": panel.indicator.unit,
+        "unit_en": panel.indicator.unit_en,
+        "treated_observed": points(history.values),
+        "counterfactual_trend": points(its.counterfactual),
+        "counterfactual_comparison": points(did.counterfactual) if did else None,
+        "comparison_observed": points(did.comparison) if did else None,
     }
 
 
