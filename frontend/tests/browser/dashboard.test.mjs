@@ -124,6 +124,26 @@ test("a policy is created and its effect estimated", async () => {
   await page.locator("td.did").first().waitFor(DEADLINE);
   assert.match(await page.locator("td.did").first().textContent(), /^-?[\d,]+(\.\d+)?$/);
   await page.locator("canvas[aria-label^=対象地域]").waitFor(DEADLINE);
+  // The chart draws the series the effect answer serves: treated, its two counterfactuals (the
+  // comparison's, the pre-period trend's) and the comparison, over the same labelled periods.
+  const served = await page.evaluate(async () => {
+    const { access } = JSON.parse(localStorage.getItem("chiiki.session"));
+    const headers = { Authorization: `Bearer ${access}` };
+    const { items } = await (await fetch("/api/analytics/policies?mine=true", { headers })).json();
+    const id = items.find((p) => p.name === "ブラウザテストの施策").id;
+    return (await fetch(`/api/analytics/policies/${id}/effect`, { headers })).json();
+  });
+  const { series } = served.indicators[0];
+  assert.equal(series.treated_observed[0].period, "FY2009");
+  const drawn = JSON.parse(await page.locator(".chart[data-drawn]").getAttribute("data-drawn"));
+  const values = (points) => points.map((p) => p.value);
+  assert.deepEqual(drawn, [
+    values(series.treated_observed),
+    values(series.counterfactual_comparison),
+    values(series.counterfactual_trend),
+    values(series.comparison_observed),
+  ]);
+  assert.equal(series.treated_observed.at(-1).value, 14047594);
   await checkPage("policies");
 });
 

@@ -375,6 +375,33 @@ export interface components {
              */
             scale: "relative" | "absolute";
         };
+        /**
+         * EffectSeries
+         * @description The series an effect was computed from, over the pre- and post-period, for a chart.
+         */
+        EffectSeries: {
+            /**
+             * Comparison Observed
+             * @description The mean of the comparison regions' observed values; null without one
+             */
+            comparison_observed: components["schemas"]["LabelledPoint"][] | null;
+            /**
+             * Counterfactual Comparison
+             * @description Difference-in-differences: the comparison regions' path, each indexed to its pre-period mean, moved onto the treated region's pre-period level. Over the post-period, observed minus this averages to difference_in_differences.estimate; null without a comparison
+             */
+            counterfactual_comparison: components["schemas"]["LabelledPoint"][] | null;
+            /**
+             * Counterfactual Trend
+             * @description Interrupted time series: the pre-period line continued. Over the post-period, observed minus this averages to interrupted_time_series.average_effect
+             */
+            counterfactual_trend: components["schemas"]["LabelledPoint"][];
+            /** Treated Observed */
+            treated_observed: components["schemas"]["LabelledPoint"][];
+            /** Unit */
+            unit: string | null;
+            /** Unit En */
+            unit_en: string | null;
+        };
         /** Estimate */
         Estimate: {
             /** Df */
@@ -511,6 +538,7 @@ export interface components {
             pre_period?: number[] | null;
             /** Reason */
             reason: string | null;
+            series?: components["schemas"]["EffectSeries"] | null;
             /**
              * Status
              * @enum {string}
@@ -591,6 +619,19 @@ export interface components {
             status: "queued" | "running" | "succeeded" | "failed";
         };
         JsonValue: JsonValue;
+        /** LabelledPoint */
+        LabelledPoint: {
+            /**
+             * Period
+             * @description As stats labels it: "2020" (calendar year) or "FY2020" (fiscal year)
+             * @example FY2020
+             */
+            period: string;
+            /** Value */
+            value: number;
+            /** Year */
+            year: number;
+        };
         /** Liveness */
         Liveness: {
             /** Service */
