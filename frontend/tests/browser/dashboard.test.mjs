@@ -100,7 +100,7 @@ test("population: the age-group trend, the 2020 pyramid and the forecast with it
   await page.goto(`${BASE_URL}/population?region=13000`);
   const first = page.locator("table.forecast tbody tr").first();
   await first.waitFor(DEADLINE);
-  assert.match(await first.textContent(), /^2021/);
+  assert.match(await first.textContent(), /^FY2021/); // periods as stats labels them
   assert.match(await first.textContent(), /–/); // 80% and 95% bounds
   await page.locator('canvas[aria-label="人口ピラミッド（全国） 2020"]').waitFor(DEADLINE);
   await page.selectOption("select[name=census-year]", "1920");

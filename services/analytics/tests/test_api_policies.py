@@ -102,11 +102,16 @@ async def test_the_effect_of_a_policy_on_each_target(api, login) -> None:
     assert [r["indicator"]["code"] for r in body["indicators"]] == POLICY["target_indicators"]
     for result in body["indicators"]:
         assert result["status"] == "estimated"
-        assert (result["pre_period"], result["post_period"]) == ([2009, 2014], [2015, 2020])
+        assert (result["pre_period"], result["post_period"]) == (
+            ["FY2009", "FY2014"],
+            ["FY2015", "FY2020"],
+        )
+        assert (result["pre_years"], result["post_years"]) == ([2009, 2014], [2015, 2020])
         its = result["interrupted_time_series"]
         estimate = its["average_effect"]
         assert estimate["lower"] <= estimate["value"] <= estimate["upper"]
-        assert its["placebo_in_time"]["start_period"] == 2012
+        placebo = its["placebo_in_time"]
+        assert (placebo["start_period"], placebo["start_year"]) == ("FY2012", 2012)
         did = result["difference_in_differences"]
         assert len(did["comparison_regions"]) == 5
         assert "13000" not in {r["code"] for r in did["comparison_regions"]}

@@ -51,10 +51,12 @@ async def test_forecasts_are_precomputed_once_per_data_version(
         == "up-to-date"
     )
     body = await stored(api, login, "vital.deaths", 2025)
-    assert (body["period"], body["stale"]) == (2025, False)
+    assert (body["period"], body["year"], body["stale"]) == ("FY2025", 2025, False)
     assert len(body["regions"]) == 47
     assert all(r["value"] is not None and r["horizon"] == 5 for r in body["regions"])
-    assert all(r["last_observed"]["period"] == 2020 for r in body["regions"])
+    assert {
+        (r["last_observed"]["period"], r["last_observed"]["year"]) for r in body["regions"]
+    } == {("FY2020", 2020)}
     assert "ssdse-b-2023@" in body["data_version"]
 
 
@@ -81,7 +83,7 @@ async def test_a_new_data_version_is_stale_until_recomputed(
         recomputed = await stored(api, login, "vital.births", 2024)
         assert recomputed["stale"] is False
         assert recomputed["data_version"] != before["data_version"]
-        assert {r["last_observed"]["period"] for r in recomputed["regions"]} == {2019}
+        assert {r["last_observed"]["period"] for r in recomputed["regions"]} == {"FY2019"}
     finally:
         await apply_and_announce(stats_app, feed)
     assert (
@@ -89,7 +91,7 @@ async def test_a_new_data_version_is_stale_until_recomputed(
         == "computed"
     )
     latest = await stored(api, login, "vital.births", 2024)
-    assert {r["last_observed"]["period"] for r in latest["regions"]} == {2020}
+    assert {r["last_observed"]["period"] for r in latest["regions"]} == {"FY2020"}
 
 
 async def test_a_read_before_any_precomputation_asks_the_worker_and_answers_503(

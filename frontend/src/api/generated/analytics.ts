@@ -276,14 +276,21 @@ export interface components {
         };
         /** Cagr */
         Cagr: {
-            /** From */
-            from: number;
+            /**
+             * From
+             * @description As stats labels it: "2020" (calendar year) or "FY2020" (fiscal year)
+             */
+            from: string;
+            /** From Year */
+            from_year: number;
             /** Percent */
             percent: number | null;
             /** Reason */
             reason: string | null;
             /** To */
-            to: number;
+            to: string;
+            /** To Year */
+            to_year: number;
         };
         /** CalibrationOut */
         CalibrationOut: {
@@ -328,15 +335,22 @@ export interface components {
         Change: {
             /** Change */
             change: number;
-            /** Period */
-            period: number;
+            /**
+             * Period
+             * @description As stats labels it: "2020" (calendar year) or "FY2020" (fiscal year)
+             */
+            period: string;
             /** Previous Period */
-            previous_period: number;
+            previous_period: string;
+            /** Previous Year */
+            previous_year: number;
             /**
              * Rate
              * @description Percent change; null when the previous value is <= 0
              */
             rate: number | null;
+            /** Year */
+            year: number;
         };
         /** CheckResult */
         CheckResult: {
@@ -352,6 +366,8 @@ export interface components {
         ComparisonRegion: {
             /** Code */
             code: string;
+            /** Level */
+            level: string | null;
             /** Name En */
             name_en: string;
             /** Name Ja */
@@ -441,6 +457,11 @@ export interface components {
             indicator: components["schemas"]["IndicatorRef"];
             intervals: components["schemas"]["CalibrationOut"];
             model: components["schemas"]["ModelOut"];
+            /**
+             * Period Kinds
+             * @description The kinds of year the series' periods are: one entry, or both when the series mixes calendar and fiscal years
+             */
+            period_kinds: ("calendar_year" | "fiscal_year")[];
             region: components["schemas"]["RegionRef"];
         };
         /** ForecastEvaluation */
@@ -453,18 +474,33 @@ export interface components {
             backtest: components["schemas"]["BacktestRow"][];
             /**
              * Census Periods
+             * @description [first, last] census period used
+             */
+            census_periods: string[];
+            /**
+             * Census Years
              * @description [first, last] census year used
              */
-            census_periods: number[];
+            census_years: number[];
             /** Chosen */
             chosen: string;
             /** Data Version */
             data_version: string;
-            /** First Origin */
-            first_origin: number;
+            /**
+             * First Origin
+             * @description As stats labels it: "2020" (calendar year) or "FY2020" (fiscal year)
+             */
+            first_origin: string;
+            /** First Origin Year */
+            first_origin_year: number;
             indicator: components["schemas"]["IndicatorRef"];
             /** Method */
             method: string;
+            /**
+             * Period Kinds
+             * @description The kinds of year the series' periods are: one entry, or both when the series mixes calendar and fiscal years
+             */
+            period_kinds: ("calendar_year" | "fiscal_year")[];
             /** Reason */
             reason: string;
             /**
@@ -508,17 +544,27 @@ export interface components {
             intervals: {
                 [key: string]: components["schemas"]["Interval"];
             };
-            /** Period */
-            period: number;
+            /**
+             * Period
+             * @description As stats labels it: "2020" (calendar year) or "FY2020" (fiscal year)
+             */
+            period: string;
             /** Value */
             value: number;
+            /** Year */
+            year: number;
         };
         /** HistoryPoint */
         HistoryPoint: {
-            /** Period */
-            period: number;
+            /**
+             * Period
+             * @description As stats labels it: "2020" (calendar year) or "FY2020" (fiscal year)
+             */
+            period: string;
             /** Value */
             value: number;
+            /** Year */
+            year: number;
         };
         /** IndicatorEffect */
         IndicatorEffect: {
@@ -530,12 +576,19 @@ export interface components {
             indicator: components["schemas"]["IndicatorRef"];
             interrupted_time_series?: components["schemas"]["InterruptedTimeSeries"] | null;
             /** Post Period */
-            post_period?: number[] | null;
+            post_period?: string[] | null;
+            /** Post Years */
+            post_years?: number[] | null;
             /**
              * Pre Period
-             * @description [first, last] period
+             * @description [first, last] period, as stats labels them
              */
-            pre_period?: number[] | null;
+            pre_period?: string[] | null;
+            /**
+             * Pre Years
+             * @description [first, last] year
+             */
+            pre_years?: number[] | null;
             /** Reason */
             reason: string | null;
             series?: components["schemas"]["EffectSeries"] | null;
@@ -686,8 +739,13 @@ export interface components {
             reason?: string | null;
             /** Run */
             run: boolean;
-            /** Start Period */
-            start_period?: number | null;
+            /**
+             * Start Period
+             * @description As stats labels it: "2020" (calendar year) or "FY2020" (fiscal year)
+             */
+            start_period?: string | null;
+            /** Start Year */
+            start_year?: number | null;
         };
         /** PlaceboInSpace */
         PlaceboInSpace: {
@@ -808,8 +866,11 @@ export interface components {
             /** Data Version */
             data_version: string;
             indicator: components["schemas"]["IndicatorRef"];
-            /** Period */
-            period: number;
+            /**
+             * Period
+             * @description As stats labels it: "2020" (calendar year) or "FY2020" (fiscal year)
+             */
+            period: string;
             /** Regions */
             regions: components["schemas"]["RegionForecastAtPeriod"][];
             /**
@@ -817,6 +878,8 @@ export interface components {
              * @description stats announced newer data since; a new run is coming
              */
             stale: boolean;
+            /** Year */
+            year: number;
         };
         /**
          * Problem
@@ -887,8 +950,11 @@ export interface components {
             change: number;
             own_history: components["schemas"]["RobustScore"] | null;
             peers: components["schemas"]["RobustScore"] | null;
-            /** Period */
-            period: number;
+            /**
+             * Period
+             * @description As stats labels it: "2020" (calendar year) or "FY2020" (fiscal year)
+             */
+            period: string;
             /** Reasons */
             reasons: string[];
             region: components["schemas"]["RegionRef"];
@@ -896,6 +962,8 @@ export interface components {
             unusual: boolean;
             /** Value */
             value: number;
+            /** Year */
+            year: number;
         };
         /** RegionForecastAtPeriod */
         RegionForecastAtPeriod: {
@@ -926,6 +994,8 @@ export interface components {
         RegionRef: {
             /** Code */
             code: string;
+            /** Level */
+            level: string | null;
             /** Name En */
             name_en: string;
             /** Name Ja */
@@ -974,22 +1044,34 @@ export interface components {
         /** Segment */
         Segment: {
             /** End Period */
-            end_period: number;
+            end_period: string;
+            /** End Year */
+            end_year: number;
             /** Slope Per Year */
             slope_per_year: number;
-            /** Start Period */
-            start_period: number;
+            /**
+             * Start Period
+             * @description As stats labels it: "2020" (calendar year) or "FY2020" (fiscal year)
+             */
+            start_period: string;
+            /** Start Year */
+            start_year: number;
         };
         /** TrendBreak */
         TrendBreak: {
             /** Level Shift */
             level_shift: number;
-            /** Period */
-            period: number;
+            /**
+             * Period
+             * @description As stats labels it: "2020" (calendar year) or "FY2020" (fiscal year)
+             */
+            period: string;
             /** Slope After */
             slope_after: number;
             /** Slope Before */
             slope_before: number;
+            /** Year */
+            year: number;
         };
         /** TrendDocument */
         TrendDocument: {
@@ -1014,6 +1096,11 @@ export interface components {
             indicator: components["schemas"]["IndicatorRef"];
             /** Method */
             method: string;
+            /**
+             * Period Kinds
+             * @description The kinds of year the series' periods are: one entry, or both when the series mixes calendar and fiscal years
+             */
+            period_kinds: ("calendar_year" | "fiscal_year")[];
             region: components["schemas"]["RegionRef"];
             /** Segments */
             segments: components["schemas"]["Segment"][];

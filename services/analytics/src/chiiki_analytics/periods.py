@@ -6,11 +6,17 @@ integer ``year``, as stats' own points do.
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+from collections.abc import Iterable, Mapping, Sequence
+from typing import Literal
 
 from pydantic import BaseModel, Field
 
 PERIOD_DOC = 'As stats labels it: "2020" (calendar year) or "FY2020" (fiscal year)'
+PeriodKind = Literal["calendar_year", "fiscal_year"]
+PERIOD_KINDS_DOC = (
+    "The kinds of year the series' periods are: one entry, or both when the series mixes "
+    "calendar and fiscal years"
+)
 
 
 class LabelledPoint(BaseModel):
@@ -36,3 +42,10 @@ def labelled(
         LabelledPoint(period=label(year, known), year=year, value=float(value))
         for year, value in zip(years, values, strict=True)
     ]
+
+
+def kinds(labels: Iterable[str]) -> list[PeriodKind]:
+    """The kinds of year among ``labels``, calendar first."""
+    found = {"fiscal_year" if text.startswith("FY") else "calendar_year" for text in labels}
+    ordered: list[PeriodKind] = ["calendar_year", "fiscal_year"]
+    return [kind for kind in ordered if kind in found]

@@ -73,7 +73,12 @@ class RegionInfo:
     level: str | None
 
     def summary(self) -> dict[str, Any]:
-        return {"code": self.code, "name_ja": self.name_ja, "name_en": self.name_en}
+        return {
+            "code": self.code,
+            "level": self.level,
+            "name_ja": self.name_ja,
+            "name_en": self.name_en,
+        }
 
 
 @dataclass

@@ -14,7 +14,7 @@ from chiiki_analytics.data import Panel, load_panel
 from chiiki_analytics.forecasting import effects
 from chiiki_analytics.forecasting.errors import InsufficientData
 from chiiki_analytics.models import Policy
-from chiiki_analytics.periods import labelled
+from chiiki_analytics.periods import label, labelled
 from chiiki_analytics.services.policies import read
 from chiiki_analytics.stats_client import StatsClient
 from chiiki_shared.errors import UnprocessableInput
@@ -66,6 +66,7 @@ async def effect(client: StatsClient, policy: Policy) -> PolicyEffect:
 def _indicator_effect(panel: Panel, region: str, start: int) -> dict[str, Any]:
     base = {"indicator": panel.indicator.summary(), "data_version": panel.data_version}
     history = panel.histories.get(region)
+    labels = panel.period_labels.get(region, {})
     try:
         if history is None:
             raise InsufficientData(f"{panel.indicator.code} has no values for region {region}")
@@ -81,14 +82,18 @@ def _indicator_effect(panel: Panel, region: str, start: int) -> dict[str, Any]:
             did = effects.difference_in_differences(history, donors, start)
         except InsufficientData as exc:
             did_reason = str(exc)
+    pre = [history.periods[0], history.periods[its.pre_periods - 1]]
+    post = [history.periods[its.pre_periods], history.last_period]
     return {
         **base,
         "status": "estimated",
         "reason": None,
-        "pre_period": [history.periods[0], history.periods[its.pre_periods - 1]],
-        "post_period": [history.periods[its.pre_periods], history.last_period],
-        "interrupted_time_series": _its(its),
-        "difference_in_differences": _did(did, panel) if did else None,
+        "pre_period": [label(year, labels) for year in pre],
+        "post_period": [label(year, labels) for year in post],
+        "pre_years": pre,
+        "post_years": post,
+        "interrupted_time_series": _its(its, labels),
+        "difference_in_differences": _did(did, panel, labels) if did else None,
         "difference_in_differences_unavailable": did_reason,
         "series": _series(panel, region, its, did),
     }
@@ -125,29 +130,32 @@ def _estimate(estimate: effects.Estimate) -> dict[str, Any]:
     }
 
 
-def _placebo(placebo: effects.Placebo | None, note: str | None) -> dict[str, Any]:
+def _placebo(
+    placebo: effects.Placebo | None, note: str | None, labels: dict[int, str]
+) -> dict[str, Any]:
     if placebo is None:
         return {"run": False, "reason": note}
     return {
         "run": True,
-        "start_period": placebo.start_period,
+        "start_period": label(placebo.start_period, labels),
+        "start_year": placebo.start_period,
         "estimate": _estimate(placebo.estimate),
         "passed": placebo.passed,
     }
 
 
-def _its(its: effects.ItsResult) -> dict[str, Any]:
+def _its(its: effects.ItsResult, labels: dict[int, str]) -> dict[str, Any]:
     return {
         "level_change": _estimate(its.level_change),
         "slope_change_per_period": _estimate(its.slope_change),
         "average_effect": _estimate(its.average_effect),
         "relative_effect_percent": its.relative_effect_percent,
         "residual_autocorrelation": its.residual_autocorrelation,
-        "placebo_in_time": _placebo(its.placebo, its.placebo_note),
+        "placebo_in_time": _placebo(its.placebo, its.placebo_note, labels),
     }
 
 
-def _did(did: effects.DidResult, panel: Panel) -> dict[str, Any]:
+def _did(did: effects.DidResult, panel: Panel, labels: dict[int, str]) -> dict[str, Any]:
     space = did.placebo_in_space
     return {
         "estimate": _estimate(did.estimate),
@@ -158,7 +166,7 @@ def _did(did: effects.DidResult, panel: Panel) -> dict[str, Any]:
             for c in did.comparisons
         ],
         "residual_autocorrelation": did.residual_autocorrelation,
-        "placebo_in_time": _placebo(did.placebo, did.placebo_note),
+        "placebo_in_time": _placebo(did.placebo, did.placebo_note, labels),
         "placebo_in_space": {
             "p_value": space.p_value,
             "regions": space.regions,

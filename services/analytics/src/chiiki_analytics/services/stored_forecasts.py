@@ -14,6 +14,7 @@ from chiiki_analytics.answers import PrefectureForecasts
 from chiiki_analytics.data import load_panel, parse_data_version
 from chiiki_analytics.exceptions import ForecastsPending
 from chiiki_analytics.models import ForecastRun, StoredForecast, StoredForecastPoint
+from chiiki_analytics.periods import label
 from chiiki_analytics.services.forecasts import forecast_all
 from chiiki_analytics.stats_client import StatsClient
 from chiiki_shared.db import session_scope
@@ -52,10 +53,17 @@ async def stored_for_period(
             f"({run.horizon} periods ahead of each region's data)",
             code="period-out-of-range",
         )
+    # The year forecast is labelled as the regions' data were (FY2025 after FY2020).
+    observed = {
+        int(stored.last_observed["year"]): str(stored.last_observed["period"])
+        for stored, _ in rows
+        if stored.last_observed
+    }
     return PrefectureForecasts.model_validate(
         {
             "indicator": run.indicator_info,
-            "period": period,
+            "period": label(period, observed),
+            "year": period,
             "data_version": run.data_version,
             "computed_at": run.finished_at,
             "stale": await _is_stale(session, run),
