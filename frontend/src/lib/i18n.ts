@@ -71,8 +71,6 @@ const messages = {
   effect: ["推定効果", "Estimated effect"],
   treated: ["対象地域", "Treated"],
   comparisonGroup: ["比較地域（平均）", "Comparison (mean)"],
-  counterfactualComparison: ["反実仮想（比較地域）", "Counterfactual (comparison)"],
-  counterfactualTrend: ["反実仮想（施策前の趨勢）", "Counterfactual (pre-period trend)"],
   estimate: ["推定値", "Estimate"],
   sources: ["出典", "Sources"],
   language: ["言語", "Language"],

@@ -134,16 +134,17 @@ test("a policy is created and its effect estimated", async () => {
     return (await fetch(`/api/analytics/policies/${id}/effect`, { headers })).json();
   });
   const { series } = served.indicators[0];
-  assert.equal(series.treated_observed[0].period, "FY2009");
+  assert.equal(series.treated_observed.points[0].period, "FY2009");
+  assert.equal(series.treated_observed.label, "東京都（実績）");
   const drawn = JSON.parse(await page.locator(".chart[data-drawn]").getAttribute("data-drawn"));
-  const values = (points) => points.map((p) => p.value);
+  const values = (s) => s.points.map((p) => p.value);
   assert.deepEqual(drawn, [
     values(series.treated_observed),
     values(series.counterfactual_comparison),
     values(series.counterfactual_trend),
     values(series.comparison_observed),
   ]);
-  assert.equal(series.treated_observed.at(-1).value, 14047594);
+  assert.equal(series.treated_observed.points.at(-1).value, 14047594);
   await checkPage("policies");
 });
 

@@ -221,6 +221,28 @@ async def test_analyses_carry_an_etag_answer_304_head_and_compress(api, login) -
     assert trend.headers["etag"] not in ("", etag)
 
 
+@pytest.mark.parametrize(
+    ("path", "params"),
+    [
+        ("/api/forecasts", {"indicator": "population.total", "region": TOKYO}),
+        ("/api/analytics/trends", {"indicator": "population.total", "region": TOKYO}),
+        ("/api/analytics/anomalies", {"indicator": "migration.in"}),
+    ],
+)
+async def test_a_lang_that_changes_nothing_keeps_the_answer_and_its_etag(
+    api, login, problem, path, params
+) -> None:
+    # These answers name things in both languages (name_ja, name_en): no label depends on lang.
+    ja = await api.get(path, params=params, headers=login("a"))
+    en = await api.get(path, params={**params, "lang": "en"}, headers=login("a"))
+    assert (ja.status_code, en.status_code) == (200, 200), en.text
+    assert (en.headers["etag"], en.content) == (ja.headers["etag"], ja.content)
+    assert ja.json()["region" if "region" in params else "indicator"]["name_en"]
+    response = await api.get(path, params={**params, "lang": "de"}, headers=login("a"))
+    body = problem(response, 422, "validation-failed")
+    assert [e["field"] for e in body["errors"]] == ["query.lang"]
+
+
 async def test_unknown_query_parameters_are_refused(api, login, problem) -> None:
     params = {"indicator": "migration.in", "regoin": TOKYO}
     response = await api.get("/api/analytics/anomalies", params=params, headers=login("a"))

@@ -27,6 +27,16 @@ async def stored(api, login, indicator: str, period: int) -> dict:
     return response.json()
 
 
+async def etag_of(api, login, indicator: str, period: int) -> str:
+    """The map's ETag, after checking that it answers 304 to itself."""
+    params = {"indicator": indicator, "period": period}
+    response = await api.get(MAP, params=params, headers=login("a"))
+    etag = response.headers["etag"]
+    again = await api.get(MAP, params=params, headers={**login("a"), "If-None-Match": etag})
+    assert (again.status_code, again.content, again.headers["etag"]) == (304, b"", etag)
+    return etag
+
+
 async def apply_and_announce(stats_app, feed, **keep) -> list[str]:
     """Apply a version of SSDSE-B-2023 in stats and deliver its ``analytics.dataset_updated``
     to the analytics task (run in a thread: the task starts its own event loop); the indicators
@@ -66,6 +76,8 @@ async def test_a_new_data_version_is_stale_until_recomputed(
     sessions = analytics_app[0].state.runtime.sessions
     await precompute(sessions, worker_client, "vital.births", horizon=10, stale_after=900)
     before = await stored(api, login, "vital.births", 2024)
+    etags = [await etag_of(api, login, "vital.births", 2024)]
+    assert etags[0] != await etag_of(api, login, "vital.births", 2025)
     try:
         # A version holding the values published up to FY2019: real numbers, another vintage.
         recompute = await apply_and_announce(
@@ -76,11 +88,15 @@ async def test_a_new_data_version_is_stale_until_recomputed(
         assert "vital.marriages" not in recompute
         stale = await stored(api, login, "vital.births", 2024)
         assert (stale["stale"], stale["data_version"]) == (True, before["data_version"])
+        etags.append(await etag_of(api, login, "vital.births", 2024))
         assert (
             await precompute(sessions, worker_client, "vital.births", horizon=10, stale_after=900)
             == "computed"
         )
         recomputed = await stored(api, login, "vital.births", 2024)
+        etags.append(await etag_of(api, login, "vital.births", 2024))
+        # Stale, then recomputed: each a new answer with its own ETag.
+        assert len(set(etags)) == 3
         assert recomputed["stale"] is False
         assert recomputed["data_version"] != before["data_version"]
         assert {r["last_observed"]["period"] for r in recomputed["regions"]} == {"FY2019"}

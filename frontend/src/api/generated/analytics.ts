@@ -352,6 +352,16 @@ export interface components {
             /** Year */
             year: number;
         };
+        /** ChartSeries */
+        ChartSeries: {
+            /**
+             * Label
+             * @description What the series is, in the lang asked for
+             */
+            label: string;
+            /** Points */
+            points: components["schemas"]["LabelledPoint"][];
+        };
         /** CheckResult */
         CheckResult: {
             /** Error */
@@ -396,27 +406,18 @@ export interface components {
          * @description The series an effect was computed from, over the pre- and post-period, for a chart.
          */
         EffectSeries: {
+            /** @description The mean of the comparison regions' observed values; null without one */
+            comparison_observed: components["schemas"]["ChartSeries"] | null;
+            /** @description Difference-in-differences: the comparison regions' path, each indexed to its pre-period mean, moved onto the treated region's pre-period level. Over the post-period, observed minus this averages to difference_in_differences.estimate; null without a comparison */
+            counterfactual_comparison: components["schemas"]["ChartSeries"] | null;
+            /** @description Interrupted time series: the pre-period line continued. Over the post-period, observed minus this averages to interrupted_time_series.average_effect */
+            counterfactual_trend: components["schemas"]["ChartSeries"];
+            treated_observed: components["schemas"]["ChartSeries"];
             /**
-             * Comparison Observed
-             * @description The mean of the comparison regions' observed values; null without one
+             * Unit
+             * @description The values' unit, in the lang asked for
              */
-            comparison_observed: components["schemas"]["LabelledPoint"][] | null;
-            /**
-             * Counterfactual Comparison
-             * @description Difference-in-differences: the comparison regions' path, each indexed to its pre-period mean, moved onto the treated region's pre-period level. Over the post-period, observed minus this averages to difference_in_differences.estimate; null without a comparison
-             */
-            counterfactual_comparison: components["schemas"]["LabelledPoint"][] | null;
-            /**
-             * Counterfactual Trend
-             * @description Interrupted time series: the pre-period line continued. Over the post-period, observed minus this averages to interrupted_time_series.average_effect
-             */
-            counterfactual_trend: components["schemas"]["LabelledPoint"][];
-            /** Treated Observed */
-            treated_observed: components["schemas"]["LabelledPoint"][];
-            /** Unit */
             unit: string | null;
-            /** Unit En */
-            unit_en: string | null;
         };
         /** Estimate */
         Estimate: {
@@ -1119,6 +1120,8 @@ export interface operations {
             query: {
                 /** @description Indicator code, e.g. population.total */
                 indicator: string;
+                /** @description Language of the answer's one-language labels: ja (default) or en */
+                lang?: "ja" | "en";
             };
             header?: never;
             path?: never;
@@ -1269,7 +1272,10 @@ export interface operations {
     };
     get_job_api_analytics_jobs__job_id__get: {
         parameters: {
-            query?: never;
+            query?: {
+                /** @description Language of the answer's one-language labels: ja (default) or en */
+                lang?: "ja" | "en";
+            };
             header?: never;
             path: {
                 job_id: string;
@@ -1343,6 +1349,8 @@ export interface operations {
                 cursor?: string | null;
                 /** @description Admins: only their own policies */
                 mine?: boolean;
+                /** @description Language of the answer's one-language labels: ja (default) or en */
+                lang?: "ja" | "en";
             };
             header?: never;
             path?: never;
@@ -1486,7 +1494,10 @@ export interface operations {
     };
     get_policy_api_analytics_policies__policy_id__get: {
         parameters: {
-            query?: never;
+            query?: {
+                /** @description Language of the answer's one-language labels: ja (default) or en */
+                lang?: "ja" | "en";
+            };
             header?: never;
             path: {
                 policy_id: string;
@@ -1698,7 +1709,10 @@ export interface operations {
     };
     policy_effect_api_analytics_policies__policy_id__effect_get: {
         parameters: {
-            query?: never;
+            query?: {
+                /** @description Language of the answer's one-language labels: ja (default) or en */
+                lang?: "ja" | "en";
+            };
             header?: never;
             path: {
                 policy_id: string;
@@ -1707,7 +1721,7 @@ export interface operations {
         };
         requestBody?: never;
         responses: {
-            /** @description Successful Response */
+            /** @description With ETag, Cache-Control and X-Cache; compressed when asked */
             200: {
                 headers: {
                     [name: string]: unknown;
@@ -1715,6 +1729,13 @@ export interface operations {
                 content: {
                     "application/json": components["schemas"]["PolicyEffect"];
                 };
+            };
+            /** @description If-None-Match named the current ETag: nothing changed */
+            304: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
             };
             /** @description No valid access token */
             401: {
@@ -1770,6 +1791,8 @@ export interface operations {
                 indicator: string;
                 /** @description Region code, e.g. 13000 (Tokyo) */
                 region: string;
+                /** @description Language of the answer's one-language labels: ja (default) or en */
+                lang?: "ja" | "en";
             };
             header?: never;
             path?: never;
@@ -1851,6 +1874,8 @@ export interface operations {
                 horizon?: number;
                 /** @description Forecast with the data up to this year only (the rest is shown as actuals) */
                 as_of?: number | null;
+                /** @description Language of the answer's one-language labels: ja (default) or en */
+                lang?: "ja" | "en";
             };
             header?: never;
             path?: never;
@@ -1928,6 +1953,8 @@ export interface operations {
                 indicator: string;
                 /** @description Forecast with the data up to this year only (the rest is shown as actuals) */
                 as_of?: number | null;
+                /** @description Language of the answer's one-language labels: ja (default) or en */
+                lang?: "ja" | "en";
             };
             header?: never;
             path?: never;
@@ -2005,6 +2032,8 @@ export interface operations {
                 indicator: string;
                 /** @description The year forecast */
                 period: number;
+                /** @description Language of the answer's one-language labels: ja (default) or en */
+                lang?: "ja" | "en";
             };
             header?: never;
             path?: never;
@@ -2012,7 +2041,7 @@ export interface operations {
         };
         requestBody?: never;
         responses: {
-            /** @description Successful Response */
+            /** @description With ETag, Cache-Control and X-Cache; compressed when asked */
             200: {
                 headers: {
                     [name: string]: unknown;
@@ -2020,6 +2049,13 @@ export interface operations {
                 content: {
                     "application/json": components["schemas"]["PrefectureForecasts"];
                 };
+            };
+            /** @description If-None-Match named the current ETag: nothing changed */
+            304: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
             };
             /** @description No valid access token */
             401: {

@@ -185,23 +185,27 @@ class DifferenceInDifferences(BaseModel):
     placebo_in_space: PlaceboInSpace | None
 
 
+class ChartSeries(BaseModel):
+    label: str = Field(description="What the series is, in the lang asked for")
+    points: list[LabelledPoint]
+
+
 class EffectSeries(BaseModel):
     """The series an effect was computed from, over the pre- and post-period, for a chart."""
 
-    unit: str | None
-    unit_en: str | None
-    treated_observed: list[LabelledPoint]
-    counterfactual_trend: list[LabelledPoint] = Field(
+    unit: str | None = Field(description="The values' unit, in the lang asked for")
+    treated_observed: ChartSeries
+    counterfactual_trend: ChartSeries = Field(
         description="Interrupted time series: the pre-period line continued. Over the "
         "post-period, observed minus this averages to interrupted_time_series.average_effect"
     )
-    counterfactual_comparison: list[LabelledPoint] | None = Field(
+    counterfactual_comparison: ChartSeries | None = Field(
         description="Difference-in-differences: the comparison regions' path, each indexed to "
         "its pre-period mean, moved onto the treated region's pre-period level. Over the "
         "post-period, observed minus this averages to difference_in_differences.estimate; "
         "null without a comparison"
     )
-    comparison_observed: list[LabelledPoint] | None = Field(
+    comparison_observed: ChartSeries | None = Field(
         description="The mean of the comparison regions' observed values; null without one"
     )
 

@@ -18,6 +18,7 @@ from chiiki_analytics.periods import label, labelled
 from chiiki_analytics.services.policies import read
 from chiiki_analytics.stats_client import StatsClient
 from chiiki_shared.errors import UnprocessableInput
+from chiiki_shared.lang import Lang, in_lang
 
 EFFECT_METHOD = (
     "Interrupted time series (segmented least squares: level and slope change at the start) "
@@ -29,8 +30,24 @@ EFFECT_METHOD = (
 )
 
 
-async def effect(client: StatsClient, policy: Policy) -> PolicyEffect:
-    """Each target indicator's estimated effect; 422 when none can be estimated."""
+# The series' labels: {region} is the treated region's name.
+SERIES_LABELS: dict[str, tuple[str, str]] = {
+    "treated_observed": ("{region}（実績）", "{region} (observed)"),
+    "counterfactual_trend": (
+        "{region}：反実仮想（施策前の趨勢）",
+        "{region}: counterfactual (pre-period trend)",
+    ),
+    "counterfactual_comparison": (
+        "{region}：反実仮想（比較地域）",
+        "{region}: counterfactual (comparison regions)",
+    ),
+    "comparison_observed": ("比較地域（平均）", "Comparison regions (mean)"),
+}
+
+
+async def effect(client: StatsClient, policy: Policy, lang: Lang = "ja") -> PolicyEffect:
+    """Each target indicator's estimated effect, its labels in ``lang``; 422 when none can be
+    estimated."""
     region = await client.region(policy.region_code)
     # Comparison regions are other prefectures, so only a prefecture gets the whole panel.
     scope = None if region.level == "prefecture" else [policy.region_code]
@@ -39,7 +56,8 @@ async def effect(client: StatsClient, policy: Policy) -> PolicyEffect:
     )
     results = await asyncio.to_thread(
         lambda: [
-            _indicator_effect(panel, policy.region_code, policy.start_period) for panel in panels
+            _indicator_effect(panel, policy.region_code, policy.start_period, lang)
+            for panel in panels
         ]
     )
     if all(result["status"] != "estimated" for result in results):
@@ -63,7 +81,7 @@ async def effect(client: StatsClient, policy: Policy) -> PolicyEffect:
     )
 
 
-def _indicator_effect(panel: Panel, region: str, start: int) -> dict[str, Any]:
+def _indicator_effect(panel: Panel, region: str, start: int, lang: Lang) -> dict[str, Any]:
     base = {"indicator": panel.indicator.summary(), "data_version": panel.data_version}
     history = panel.histories.get(region)
     labels = panel.period_labels.get(region, {})
@@ -95,26 +113,38 @@ def _indicator_effect(panel: Panel, region: str, start: int) -> dict[str, Any]:
         "interrupted_time_series": _its(its, labels),
         "difference_in_differences": _did(did, panel, labels) if did else None,
         "difference_in_differences_unavailable": did_reason,
-        "series": _series(panel, region, its, did),
+        "series": _series(panel, region, its, did, lang),
     }
 
 
 def _series(
-    panel: Panel, region: str, its: effects.ItsResult, did: effects.DidResult | None
+    panel: Panel,
+    region: str,
+    its: effects.ItsResult,
+    did: effects.DidResult | None,
+    lang: Lang,
 ) -> dict[str, Any]:
     history = panel.histories[region]
     labels = panel.period_labels.get(region, {})
+    treated = panel.regions[region]
+    name = in_lang(lang, treated.name_ja, treated.name_en)
 
-    def points(values: Any) -> list[Any]:
-        return labelled(history.periods, [float(v) for v in values], labels)
+    def chart(key: str, values: Any) -> dict[str, Any]:
+        ja, en = SERIES_LABELS[key]
+        return {
+            "label": (en if lang == "en" else ja).format(region=name),
+            "points": labelled(history.periods, [float(v) for v in values], labels),
+        }
 
+    unit = panel.indicator
     return {
-        "unit": panel.indicator.unit,
-        "unit_en": panel.indicator.unit_en,
-        "treated_observed": points(history.values),
-        "counterfactual_trend": points(its.counterfactual),
-        "counterfactual_comparison": points(did.counterfactual) if did else None,
-        "comparison_observed": points(did.comparison) if did else None,
+        "unit": in_lang(lang, unit.unit, unit.unit_en) if unit.unit else None,
+        "treated_observed": chart("treated_observed", history.values),
+        "counterfactual_trend": chart("counterfactual_trend", its.counterfactual),
+        "counterfactual_comparison": (
+            chart("counterfactual_comparison", did.counterfactual) if did else None
+        ),
+        "comparison_observed": chart("comparison_observed", did.comparison) if did else None,
     }
 
 
