@@ -837,6 +837,8 @@ export interface operations {
                 limit?: number;
                 /** @description From `next` */
                 cursor?: string | null;
+                /** @description Language of the answer's one-language labels: ja (default) or en */
+                lang?: "ja" | "en";
             };
             header?: never;
             path?: never;
