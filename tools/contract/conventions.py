@@ -7,16 +7,17 @@
   ``{items, next}``, or whose operation does not take ``limit`` and ``cursor``;
 - ``problem``: an error answer (4xx, 5xx) that is not the ``Problem`` schema under
   ``application/problem+json``;
-- ``region``: a region-shaped object (a schema named ``...Region...``, or the object under a
-  member named ``region``, ``regions``, ``parent``, ``prefecture``, ``national``, ``children``
-  or ``comparison_regions`` that has a code or a name) without ``code``, ``level``,
-  ``name_ja`` and ``name_en``.
+- ``region``: a region-shaped object (a schema whose name ends in ``Region``, ``RegionRef`` or
+  ``RegionDetail``, or the object with a code or a name under a member named ``region``,
+  ``regions``, ``parent``, ``prefecture``, ``national``, ``children`` or
+  ``comparison_regions``) without ``code``, ``level``, ``name_ja`` and ``name_en``.
 
 Schemas are followed through ``$ref``, ``allOf``, ``anyOf``/``oneOf`` and arrays.
 """
 
 from __future__ import annotations
 
+import re
 from collections.abc import Iterator
 from typing import Any
 
@@ -26,6 +27,8 @@ REGION_MEMBERS = frozenset(
     {"region", "regions", "parent", "prefecture", "national", "children", "comparison_regions"}
 )
 REGION_FIELDS = ("code", "level", "name_ja", "name_en")
+# Names of region schemas; not e.g. RegionLivabilityComponent (an indicator of a region's).
+REGION_NAME = re.compile(r"Region(Ref|Detail)?$")
 PAGE_FIELDS = {"items", "next"}
 PAGE_PARAMETERS = {"limit", "cursor"}
 PROBLEM_MEDIA_TYPE = "application/problem+json"
@@ -120,7 +123,7 @@ def _regions_without_fields(doc: Document) -> set[str]:
             found.add(f"{name} lacks {missing}")
 
     for name, schema in doc.schemas.items():
-        if "Region" in name and "code" in schema.get("properties", {}):
+        if REGION_NAME.search(name) and "code" in schema.get("properties", {}):
             check(name, schema)
         for member, inner in schema.get("properties", {}).items():
             if member not in REGION_MEMBERS:
