@@ -87,7 +87,7 @@ def stored_map(
         assert response.status_code == 503, response.text
         return None
     body = response.json()
-    periods = {r["last_observed"]["period"] for r in body["regions"] if r["value"] is not None}
+    periods = {r["last_observed"]["year"] for r in body["regions"] if r["value"] is not None}
     fresh = body["data_version"] != not_version and not body["stale"]
     return body if periods == {last} and fresh else None
 
@@ -175,7 +175,7 @@ def test_the_worker_precomputes_and_recomputes_on_new_data(
     # Stats serves the new version: the series answer made from the old one is never given.
     newer = series(gateway, admin_headers())
     assert newer.content != full_series
-    assert newer.json()["history"][-1]["period"] == 2019
+    assert newer.json()["history"][-1]["period"] == "FY2019"
     publish(SSDSE)
     latest = wait_until(
         lambda: stored_map(gateway, admin_headers(), 2020, not_version=older["data_version"]),
@@ -229,7 +229,7 @@ def test_a_forecast_through_the_gateway_carries_the_request_id_to_stats(
     )
     assert response.status_code == 200, response.text
     body = response.json()
-    assert [p["period"] for p in body["forecasts"]] == [2018, 2019, 2020]
+    assert [p["period"] for p in body["forecasts"]] == ["FY2018", "FY2019", "FY2020"]
     assert all(p["actual"] is not None for p in body["forecasts"])
     stats_log = (stack.settings.log_dir / "api-stats.log").read_text()
     calls = [json.loads(line) for line in stats_log.splitlines() if request_id in line]
@@ -258,7 +258,7 @@ def test_a_job_runs_on_the_worker(gateway: httpx.Client, admin_headers) -> None:
 
     job = wait_until(finished, within=60, what="the job")
     assert job["status"] == "succeeded", job["error"]
-    assert job["result"]["forecasts"][0]["period"] == 2019
+    assert job["result"]["forecasts"][0]["period"] == "FY2019"
 
 
 def test_policies_and_their_effect_through_the_gateway(

@@ -71,7 +71,6 @@ const messages = {
   effect: ["推定効果", "Estimated effect"],
   treated: ["対象地域", "Treated"],
   comparisonGroup: ["比較地域（平均）", "Comparison (mean)"],
-  indexed: ["施策前平均 = 100", "pre-period mean = 100"],
   estimate: ["推定値", "Estimate"],
   sources: ["出典", "Sources"],
   language: ["言語", "Language"],

@@ -100,7 +100,7 @@ test("population: the age-group trend, the 2020 pyramid and the forecast with it
   await page.goto(`${BASE_URL}/population?region=13000`);
   const first = page.locator("table.forecast tbody tr").first();
   await first.waitFor(DEADLINE);
-  assert.match(await first.textContent(), /^2021/);
+  assert.match(await first.textContent(), /^FY2021/); // periods as stats labels them
   assert.match(await first.textContent(), /–/); // 80% and 95% bounds
   await page.locator('canvas[aria-label="人口ピラミッド（全国） 2020"]').waitFor(DEADLINE);
   await page.selectOption("select[name=census-year]", "1920");
@@ -124,6 +124,27 @@ test("a policy is created and its effect estimated", async () => {
   await page.locator("td.did").first().waitFor(DEADLINE);
   assert.match(await page.locator("td.did").first().textContent(), /^-?[\d,]+(\.\d+)?$/);
   await page.locator("canvas[aria-label^=対象地域]").waitFor(DEADLINE);
+  // The chart draws the series the effect answer serves: treated, its two counterfactuals (the
+  // comparison's, the pre-period trend's) and the comparison, over the same labelled periods.
+  const served = await page.evaluate(async () => {
+    const { access } = JSON.parse(localStorage.getItem("chiiki.session"));
+    const headers = { Authorization: `Bearer ${access}` };
+    const { items } = await (await fetch("/api/analytics/policies?mine=true", { headers })).json();
+    const id = items.find((p) => p.name === "ブラウザテストの施策").id;
+    return (await fetch(`/api/analytics/policies/${id}/effect`, { headers })).json();
+  });
+  const { series } = served.indicators[0];
+  assert.equal(series.treated_observed.points[0].period, "FY2009");
+  assert.equal(series.treated_observed.label, "東京都（実績）");
+  const drawn = JSON.parse(await page.locator(".chart[data-drawn]").getAttribute("data-drawn"));
+  const values = (s) => s.points.map((p) => p.value);
+  assert.deepEqual(drawn, [
+    values(series.treated_observed),
+    values(series.counterfactual_comparison),
+    values(series.counterfactual_trend),
+    values(series.comparison_observed),
+  ]);
+  assert.equal(series.treated_observed.points.at(-1).value, 14047594);
   await checkPage("policies");
 });
 

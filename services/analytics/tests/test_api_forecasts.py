@@ -20,10 +20,21 @@ async def test_a_forecast_has_history_intervals_model_and_accuracy(api, login, r
     assert response.status_code == 200, response.text
     body = response.json()
     assert body["indicator"]["code"] == "population.total"
-    assert body["region"] == {"code": TOKYO, "name_ja": "東京都", "name_en": "Tokyo"}
+    assert body["region"] == {
+        "code": TOKYO,
+        "level": "prefecture",
+        "name_ja": "東京都",
+        "name_en": "Tokyo",
+    }
     expected = real.values(SSDSE, "A1101", TOKYO)
-    assert {p["period"]: p["value"] for p in body["history"]} == expected
-    assert [p["period"] for p in body["forecasts"]] == [2021, 2022, 2023, 2024, 2025]
+    # Periods as stats labels them (SSDSE: fiscal years), the integer year beside each.
+    assert body["history"] == [
+        {"period": f"FY{year}", "year": year, "value": value} for year, value in expected.items()
+    ]
+    assert body["period_kinds"] == ["fiscal_year"]
+    assert [(p["period"], p["year"]) for p in body["forecasts"]] == [
+        (f"FY{year}", year) for year in range(2021, 2026)
+    ]
     for point in body["forecasts"]:
         low80, high80 = point["intervals"]["80"]["lower"], point["intervals"]["80"]["upper"]
         low95, high95 = point["intervals"]["95"]["lower"], point["intervals"]["95"]["upper"]
@@ -49,10 +60,10 @@ async def test_as_of_forecasts_with_the_data_known_then(api, login, real) -> Non
     assert response.status_code == 200, response.text
     body = response.json()
     assert body["as_of"] == 2017
-    assert body["history"][-1]["period"] == 2017
+    assert (body["history"][-1]["period"], body["history"][-1]["year"]) == ("FY2017", 2017)
     actual = real.values(SSDSE, "A4200", "01000")
-    assert [(p["period"], p["actual"]) for p in body["forecasts"]] == [
-        (year, actual[year]) for year in (2018, 2019, 2020)
+    assert [(p["period"], p["year"], p["actual"]) for p in body["forecasts"]] == [
+        (f"FY{year}", year, actual[year]) for year in (2018, 2019, 2020)
     ]
     # The same numbers as the modelling code gives on the committed real series.
     expected = forecast_as_of(real.history(SSDSE, "A4200", "01000"), 3, 2017)
@@ -118,9 +129,14 @@ async def test_trends_report_changes_cagr_and_breaks(api, login, real) -> None:
     assert body["cagr"]["percent"] == pytest.approx(
         ((values[2020] / values[2009]) ** (1 / 11) - 1) * 100
     )
+    assert body["period_kinds"] == ["fiscal_year"]
+    assert (body["cagr"]["from"], body["cagr"]["to"]) == ("FY2009", "FY2020")
+    assert (body["cagr"]["from_year"], body["cagr"]["to_year"]) == (2009, 2020)
     assert body["changes"][0] == {
-        "period": 2010,
-        "previous_period": 2009,
+        "period": "FY2010",
+        "year": 2010,
+        "previous_period": "FY2009",
+        "previous_year": 2009,
         "change": values[2010] - values[2009],
         "rate": pytest.approx((values[2010] / values[2009] - 1) * 100),
     }
@@ -136,6 +152,8 @@ async def test_anomalies_name_tokyos_2020_migration_drop(api, login) -> None:
     assert len(body["regions"]) == 47
     assert body["change_unit"] == "percent"
     tokyo = next(r for r in body["regions"] if r["region"]["code"] == TOKYO)
+    assert tokyo["region"]["level"] == "prefecture"
+    assert (tokyo["period"], tokyo["year"]) == ("FY2020", 2020)
     assert tokyo["unusual"]
     assert "robust standard deviations below" in tokyo["reasons"][0]
     assert "Iglewicz" in body["method"]
@@ -201,6 +219,28 @@ async def test_analyses_carry_an_etag_answer_304_head_and_compress(api, login) -
         "/api/analytics/trends", params={**params, "region": TOKYO}, headers=headers
     )
     assert trend.headers["etag"] not in ("", etag)
+
+
+@pytest.mark.parametrize(
+    ("path", "params"),
+    [
+        ("/api/forecasts", {"indicator": "population.total", "region": TOKYO}),
+        ("/api/analytics/trends", {"indicator": "population.total", "region": TOKYO}),
+        ("/api/analytics/anomalies", {"indicator": "migration.in"}),
+    ],
+)
+async def test_a_lang_that_changes_nothing_keeps_the_answer_and_its_etag(
+    api, login, problem, path, params
+) -> None:
+    # These answers name things in both languages (name_ja, name_en): no label depends on lang.
+    ja = await api.get(path, params=params, headers=login("a"))
+    en = await api.get(path, params={**params, "lang": "en"}, headers=login("a"))
+    assert (ja.status_code, en.status_code) == (200, 200), en.text
+    assert (en.headers["etag"], en.content) == (ja.headers["etag"], ja.content)
+    assert ja.json()["region" if "region" in params else "indicator"]["name_en"]
+    response = await api.get(path, params={**params, "lang": "de"}, headers=login("a"))
+    body = problem(response, 422, "validation-failed")
+    assert [e["field"] for e in body["errors"]] == ["query.lang"]
 
 
 async def test_unknown_query_parameters_are_refused(api, login, problem) -> None:

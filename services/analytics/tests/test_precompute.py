@@ -27,6 +27,16 @@ async def stored(api, login, indicator: str, period: int) -> dict:
     return response.json()
 
 
+async def etag_of(api, login, indicator: str, period: int) -> str:
+    """The map's ETag, after checking that it answers 304 to itself."""
+    params = {"indicator": indicator, "period": period}
+    response = await api.get(MAP, params=params, headers=login("a"))
+    etag = response.headers["etag"]
+    again = await api.get(MAP, params=params, headers={**login("a"), "If-None-Match": etag})
+    assert (again.status_code, again.content, again.headers["etag"]) == (304, b"", etag)
+    return etag
+
+
 async def apply_and_announce(stats_app, feed, **keep) -> list[str]:
     """Apply a version of SSDSE-B-2023 in stats and deliver its ``analytics.dataset_updated``
     to the analytics task (run in a thread: the task starts its own event loop); the indicators
@@ -51,10 +61,12 @@ async def test_forecasts_are_precomputed_once_per_data_version(
         == "up-to-date"
     )
     body = await stored(api, login, "vital.deaths", 2025)
-    assert (body["period"], body["stale"]) == (2025, False)
+    assert (body["period"], body["year"], body["stale"]) == ("FY2025", 2025, False)
     assert len(body["regions"]) == 47
     assert all(r["value"] is not None and r["horizon"] == 5 for r in body["regions"])
-    assert all(r["last_observed"]["period"] == 2020 for r in body["regions"])
+    assert {
+        (r["last_observed"]["period"], r["last_observed"]["year"]) for r in body["regions"]
+    } == {("FY2020", 2020)}
     assert "ssdse-b-2023@" in body["data_version"]
 
 
@@ -64,6 +76,8 @@ async def test_a_new_data_version_is_stale_until_recomputed(
     sessions = analytics_app[0].state.runtime.sessions
     await precompute(sessions, worker_client, "vital.births", horizon=10, stale_after=900)
     before = await stored(api, login, "vital.births", 2024)
+    etags = [await etag_of(api, login, "vital.births", 2024)]
+    assert etags[0] != await etag_of(api, login, "vital.births", 2025)
     try:
         # A version holding the values published up to FY2019: real numbers, another vintage.
         recompute = await apply_and_announce(
@@ -74,14 +88,18 @@ async def test_a_new_data_version_is_stale_until_recomputed(
         assert "vital.marriages" not in recompute
         stale = await stored(api, login, "vital.births", 2024)
         assert (stale["stale"], stale["data_version"]) == (True, before["data_version"])
+        etags.append(await etag_of(api, login, "vital.births", 2024))
         assert (
             await precompute(sessions, worker_client, "vital.births", horizon=10, stale_after=900)
             == "computed"
         )
         recomputed = await stored(api, login, "vital.births", 2024)
+        etags.append(await etag_of(api, login, "vital.births", 2024))
+        # Stale, then recomputed: each a new answer with its own ETag.
+        assert len(set(etags)) == 3
         assert recomputed["stale"] is False
         assert recomputed["data_version"] != before["data_version"]
-        assert {r["last_observed"]["period"] for r in recomputed["regions"]} == {2019}
+        assert {r["last_observed"]["period"] for r in recomputed["regions"]} == {"FY2019"}
     finally:
         await apply_and_announce(stats_app, feed)
     assert (
@@ -89,7 +107,7 @@ async def test_a_new_data_version_is_stale_until_recomputed(
         == "computed"
     )
     latest = await stored(api, login, "vital.births", 2024)
-    assert {r["last_observed"]["period"] for r in latest["regions"]} == {2020}
+    assert {r["last_observed"]["period"] for r in latest["regions"]} == {"FY2020"}
 
 
 async def test_a_read_before_any_precomputation_asks_the_worker_and_answers_503(

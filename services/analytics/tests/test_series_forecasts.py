@@ -152,7 +152,7 @@ async def test_a_new_data_version_is_never_answered_with_the_stored_forecast(
         assert after.headers["x-forecast-source"] == "fitted"
         assert after.headers["etag"] != before.headers["etag"]
         assert after.json()["data_version"] != before.json()["data_version"]
-        assert after.json()["history"][-1]["period"] == 2019
+        assert after.json()["history"][-1]["period"] == "FY2019"
         # Once the worker has fitted the new version, that is stored and answered again.
         assert (await store("vital.births", [TOKYO]))["stored"] == 1
         forget_cached_answers()
@@ -163,7 +163,7 @@ async def test_a_new_data_version_is_never_answered_with_the_stored_forecast(
         await apply_ssdse(stats_app, feed)
     latest = await get(api, login, "vital.births")
     assert latest.headers["x-forecast-source"] == "fitted"
-    assert latest.json()["history"][-1]["period"] == 2020
+    assert latest.json()["history"][-1]["period"] == "FY2020"
 
 
 class PublishDuringTheFit(httpx.AsyncBaseTransport):

@@ -393,3 +393,30 @@ async def test_login_rehashes_when_the_parameters_change(auth_app, api, platform
             "SELECT password_hash FROM auth.users WHERE id = %s", (user["id"],)
         ).fetchone()
     assert stored.startswith("$argon2id$v=19$m=20480,t=3,p=1$")
+
+
+async def test_reads_accept_lang_which_changes_nothing_here(client, api) -> None:
+    # Auth's answers carry no label in one language: lang is accepted (one rule for every
+    # service's reads) and the answer stays the same.
+    me, tokens = await api.new_user("lang")
+    tag = me["email"].split("@")[0]
+    user = api.bearer(tokens["access_token"])
+    admin = api.bearer((await api.admin())["access_token"])
+    reads = [
+        ("/api/auth/me", user),
+        ("/api/auth/me/sessions", user),
+        (f"/api/auth/users?q={tag}", admin),
+        ("/api/auth/clients?limit=1", admin),
+    ]
+    for path, headers in reads:
+        plain = await client.get(path, headers=headers)
+        separator = "&" if "?" in path else "?"
+        english = await client.get(f"{path}{separator}lang=en", headers=headers)
+        assert (plain.status_code, english.status_code) == (200, 200), english.text
+        assert english.json() == plain.json()
+    settings = await client.get("/api/auth/me/settings", headers=user)
+    in_english = await client.get("/api/auth/me/settings?lang=en", headers=user)
+    assert in_english.status_code == settings.status_code
+    refused = await client.get("/api/auth/me?lang=fr", headers=user)
+    assert refused.status_code == 422
+    assert [e["field"] for e in refused.json()["errors"]] == ["query.lang"]

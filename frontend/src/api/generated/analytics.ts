@@ -276,14 +276,21 @@ export interface components {
         };
         /** Cagr */
         Cagr: {
-            /** From */
-            from: number;
+            /**
+             * From
+             * @description As stats labels it: "2020" (calendar year) or "FY2020" (fiscal year)
+             */
+            from: string;
+            /** From Year */
+            from_year: number;
             /** Percent */
             percent: number | null;
             /** Reason */
             reason: string | null;
             /** To */
-            to: number;
+            to: string;
+            /** To Year */
+            to_year: number;
         };
         /** CalibrationOut */
         CalibrationOut: {
@@ -328,15 +335,32 @@ export interface components {
         Change: {
             /** Change */
             change: number;
-            /** Period */
-            period: number;
+            /**
+             * Period
+             * @description As stats labels it: "2020" (calendar year) or "FY2020" (fiscal year)
+             */
+            period: string;
             /** Previous Period */
-            previous_period: number;
+            previous_period: string;
+            /** Previous Year */
+            previous_year: number;
             /**
              * Rate
              * @description Percent change; null when the previous value is <= 0
              */
             rate: number | null;
+            /** Year */
+            year: number;
+        };
+        /** ChartSeries */
+        ChartSeries: {
+            /**
+             * Label
+             * @description What the series is, in the lang asked for
+             */
+            label: string;
+            /** Points */
+            points: components["schemas"]["LabelledPoint"][];
         };
         /** CheckResult */
         CheckResult: {
@@ -352,6 +376,8 @@ export interface components {
         ComparisonRegion: {
             /** Code */
             code: string;
+            /** Level */
+            level: string | null;
             /** Name En */
             name_en: string;
             /** Name Ja */
@@ -374,6 +400,24 @@ export interface components {
              * @enum {string}
              */
             scale: "relative" | "absolute";
+        };
+        /**
+         * EffectSeries
+         * @description The series an effect was computed from, over the pre- and post-period, for a chart.
+         */
+        EffectSeries: {
+            /** @description The mean of the comparison regions' observed values; null without one */
+            comparison_observed: components["schemas"]["ChartSeries"] | null;
+            /** @description Difference-in-differences: the comparison regions' path, each indexed to its pre-period mean, moved onto the treated region's pre-period level. Over the post-period, observed minus this averages to difference_in_differences.estimate; null without a comparison */
+            counterfactual_comparison: components["schemas"]["ChartSeries"] | null;
+            /** @description Interrupted time series: the pre-period line continued. Over the post-period, observed minus this averages to interrupted_time_series.average_effect */
+            counterfactual_trend: components["schemas"]["ChartSeries"];
+            treated_observed: components["schemas"]["ChartSeries"];
+            /**
+             * Unit
+             * @description The values' unit, in the lang asked for
+             */
+            unit: string | null;
         };
         /** Estimate */
         Estimate: {
@@ -414,6 +458,11 @@ export interface components {
             indicator: components["schemas"]["IndicatorRef"];
             intervals: components["schemas"]["CalibrationOut"];
             model: components["schemas"]["ModelOut"];
+            /**
+             * Period Kinds
+             * @description The kinds of year the series' periods are: one entry, or both when the series mixes calendar and fiscal years
+             */
+            period_kinds: ("calendar_year" | "fiscal_year")[];
             region: components["schemas"]["RegionRef"];
         };
         /** ForecastEvaluation */
@@ -426,18 +475,33 @@ export interface components {
             backtest: components["schemas"]["BacktestRow"][];
             /**
              * Census Periods
+             * @description [first, last] census period used
+             */
+            census_periods: string[];
+            /**
+             * Census Years
              * @description [first, last] census year used
              */
-            census_periods: number[];
+            census_years: number[];
             /** Chosen */
             chosen: string;
             /** Data Version */
             data_version: string;
-            /** First Origin */
-            first_origin: number;
+            /**
+             * First Origin
+             * @description As stats labels it: "2020" (calendar year) or "FY2020" (fiscal year)
+             */
+            first_origin: string;
+            /** First Origin Year */
+            first_origin_year: number;
             indicator: components["schemas"]["IndicatorRef"];
             /** Method */
             method: string;
+            /**
+             * Period Kinds
+             * @description The kinds of year the series' periods are: one entry, or both when the series mixes calendar and fiscal years
+             */
+            period_kinds: ("calendar_year" | "fiscal_year")[];
             /** Reason */
             reason: string;
             /**
@@ -481,17 +545,27 @@ export interface components {
             intervals: {
                 [key: string]: components["schemas"]["Interval"];
             };
-            /** Period */
-            period: number;
+            /**
+             * Period
+             * @description As stats labels it: "2020" (calendar year) or "FY2020" (fiscal year)
+             */
+            period: string;
             /** Value */
             value: number;
+            /** Year */
+            year: number;
         };
         /** HistoryPoint */
         HistoryPoint: {
-            /** Period */
-            period: number;
+            /**
+             * Period
+             * @description As stats labels it: "2020" (calendar year) or "FY2020" (fiscal year)
+             */
+            period: string;
             /** Value */
             value: number;
+            /** Year */
+            year: number;
         };
         /** IndicatorEffect */
         IndicatorEffect: {
@@ -503,14 +577,22 @@ export interface components {
             indicator: components["schemas"]["IndicatorRef"];
             interrupted_time_series?: components["schemas"]["InterruptedTimeSeries"] | null;
             /** Post Period */
-            post_period?: number[] | null;
+            post_period?: string[] | null;
+            /** Post Years */
+            post_years?: number[] | null;
             /**
              * Pre Period
-             * @description [first, last] period
+             * @description [first, last] period, as stats labels them
              */
-            pre_period?: number[] | null;
+            pre_period?: string[] | null;
+            /**
+             * Pre Years
+             * @description [first, last] year
+             */
+            pre_years?: number[] | null;
             /** Reason */
             reason: string | null;
+            series?: components["schemas"]["EffectSeries"] | null;
             /**
              * Status
              * @enum {string}
@@ -591,6 +673,19 @@ export interface components {
             status: "queued" | "running" | "succeeded" | "failed";
         };
         JsonValue: JsonValue;
+        /** LabelledPoint */
+        LabelledPoint: {
+            /**
+             * Period
+             * @description As stats labels it: "2020" (calendar year) or "FY2020" (fiscal year)
+             * @example FY2020
+             */
+            period: string;
+            /** Value */
+            value: number;
+            /** Year */
+            year: number;
+        };
         /** Liveness */
         Liveness: {
             /** Service */
@@ -645,8 +740,13 @@ export interface components {
             reason?: string | null;
             /** Run */
             run: boolean;
-            /** Start Period */
-            start_period?: number | null;
+            /**
+             * Start Period
+             * @description As stats labels it: "2020" (calendar year) or "FY2020" (fiscal year)
+             */
+            start_period?: string | null;
+            /** Start Year */
+            start_year?: number | null;
         };
         /** PlaceboInSpace */
         PlaceboInSpace: {
@@ -767,8 +867,11 @@ export interface components {
             /** Data Version */
             data_version: string;
             indicator: components["schemas"]["IndicatorRef"];
-            /** Period */
-            period: number;
+            /**
+             * Period
+             * @description As stats labels it: "2020" (calendar year) or "FY2020" (fiscal year)
+             */
+            period: string;
             /** Regions */
             regions: components["schemas"]["RegionForecastAtPeriod"][];
             /**
@@ -776,6 +879,8 @@ export interface components {
              * @description stats announced newer data since; a new run is coming
              */
             stale: boolean;
+            /** Year */
+            year: number;
         };
         /**
          * Problem
@@ -846,8 +951,11 @@ export interface components {
             change: number;
             own_history: components["schemas"]["RobustScore"] | null;
             peers: components["schemas"]["RobustScore"] | null;
-            /** Period */
-            period: number;
+            /**
+             * Period
+             * @description As stats labels it: "2020" (calendar year) or "FY2020" (fiscal year)
+             */
+            period: string;
             /** Reasons */
             reasons: string[];
             region: components["schemas"]["RegionRef"];
@@ -855,6 +963,8 @@ export interface components {
             unusual: boolean;
             /** Value */
             value: number;
+            /** Year */
+            year: number;
         };
         /** RegionForecastAtPeriod */
         RegionForecastAtPeriod: {
@@ -885,6 +995,8 @@ export interface components {
         RegionRef: {
             /** Code */
             code: string;
+            /** Level */
+            level: string | null;
             /** Name En */
             name_en: string;
             /** Name Ja */
@@ -933,22 +1045,34 @@ export interface components {
         /** Segment */
         Segment: {
             /** End Period */
-            end_period: number;
+            end_period: string;
+            /** End Year */
+            end_year: number;
             /** Slope Per Year */
             slope_per_year: number;
-            /** Start Period */
-            start_period: number;
+            /**
+             * Start Period
+             * @description As stats labels it: "2020" (calendar year) or "FY2020" (fiscal year)
+             */
+            start_period: string;
+            /** Start Year */
+            start_year: number;
         };
         /** TrendBreak */
         TrendBreak: {
             /** Level Shift */
             level_shift: number;
-            /** Period */
-            period: number;
+            /**
+             * Period
+             * @description As stats labels it: "2020" (calendar year) or "FY2020" (fiscal year)
+             */
+            period: string;
             /** Slope After */
             slope_after: number;
             /** Slope Before */
             slope_before: number;
+            /** Year */
+            year: number;
         };
         /** TrendDocument */
         TrendDocument: {
@@ -973,6 +1097,11 @@ export interface components {
             indicator: components["schemas"]["IndicatorRef"];
             /** Method */
             method: string;
+            /**
+             * Period Kinds
+             * @description The kinds of year the series' periods are: one entry, or both when the series mixes calendar and fiscal years
+             */
+            period_kinds: ("calendar_year" | "fiscal_year")[];
             region: components["schemas"]["RegionRef"];
             /** Segments */
             segments: components["schemas"]["Segment"][];
@@ -991,6 +1120,8 @@ export interface operations {
             query: {
                 /** @description Indicator code, e.g. population.total */
                 indicator: string;
+                /** @description Language of the answer's one-language labels: ja (default) or en */
+                lang?: "ja" | "en";
             };
             header?: never;
             path?: never;
@@ -1141,7 +1272,10 @@ export interface operations {
     };
     get_job_api_analytics_jobs__job_id__get: {
         parameters: {
-            query?: never;
+            query?: {
+                /** @description Language of the answer's one-language labels: ja (default) or en */
+                lang?: "ja" | "en";
+            };
             header?: never;
             path: {
                 job_id: string;
@@ -1215,6 +1349,8 @@ export interface operations {
                 cursor?: string | null;
                 /** @description Admins: only their own policies */
                 mine?: boolean;
+                /** @description Language of the answer's one-language labels: ja (default) or en */
+                lang?: "ja" | "en";
             };
             header?: never;
             path?: never;
@@ -1358,7 +1494,10 @@ export interface operations {
     };
     get_policy_api_analytics_policies__policy_id__get: {
         parameters: {
-            query?: never;
+            query?: {
+                /** @description Language of the answer's one-language labels: ja (default) or en */
+                lang?: "ja" | "en";
+            };
             header?: never;
             path: {
                 policy_id: string;
@@ -1570,7 +1709,10 @@ export interface operations {
     };
     policy_effect_api_analytics_policies__policy_id__effect_get: {
         parameters: {
-            query?: never;
+            query?: {
+                /** @description Language of the answer's one-language labels: ja (default) or en */
+                lang?: "ja" | "en";
+            };
             header?: never;
             path: {
                 policy_id: string;
@@ -1579,7 +1721,7 @@ export interface operations {
         };
         requestBody?: never;
         responses: {
-            /** @description Successful Response */
+            /** @description With ETag, Cache-Control and X-Cache; compressed when asked */
             200: {
                 headers: {
                     [name: string]: unknown;
@@ -1587,6 +1729,13 @@ export interface operations {
                 content: {
                     "application/json": components["schemas"]["PolicyEffect"];
                 };
+            };
+            /** @description If-None-Match named the current ETag: nothing changed */
+            304: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
             };
             /** @description No valid access token */
             401: {
@@ -1642,6 +1791,8 @@ export interface operations {
                 indicator: string;
                 /** @description Region code, e.g. 13000 (Tokyo) */
                 region: string;
+                /** @description Language of the answer's one-language labels: ja (default) or en */
+                lang?: "ja" | "en";
             };
             header?: never;
             path?: never;
@@ -1723,6 +1874,8 @@ export interface operations {
                 horizon?: number;
                 /** @description Forecast with the data up to this year only (the rest is shown as actuals) */
                 as_of?: number | null;
+                /** @description Language of the answer's one-language labels: ja (default) or en */
+                lang?: "ja" | "en";
             };
             header?: never;
             path?: never;
@@ -1800,6 +1953,8 @@ export interface operations {
                 indicator: string;
                 /** @description Forecast with the data up to this year only (the rest is shown as actuals) */
                 as_of?: number | null;
+                /** @description Language of the answer's one-language labels: ja (default) or en */
+                lang?: "ja" | "en";
             };
             header?: never;
             path?: never;
@@ -1877,6 +2032,8 @@ export interface operations {
                 indicator: string;
                 /** @description The year forecast */
                 period: number;
+                /** @description Language of the answer's one-language labels: ja (default) or en */
+                lang?: "ja" | "en";
             };
             header?: never;
             path?: never;
@@ -1884,7 +2041,7 @@ export interface operations {
         };
         requestBody?: never;
         responses: {
-            /** @description Successful Response */
+            /** @description With ETag, Cache-Control and X-Cache; compressed when asked */
             200: {
                 headers: {
                     [name: string]: unknown;
@@ -1892,6 +2049,13 @@ export interface operations {
                 content: {
                     "application/json": components["schemas"]["PrefectureForecasts"];
                 };
+            };
+            /** @description If-None-Match named the current ETag: nothing changed */
+            304: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
             };
             /** @description No valid access token */
             401: {

@@ -837,6 +837,8 @@ export interface operations {
                 limit?: number;
                 /** @description From `next` */
                 cursor?: string | null;
+                /** @description Language of the answer's one-language labels: ja (default) or en */
+                lang?: "ja" | "en";
             };
             header?: never;
             path?: never;
@@ -907,6 +909,8 @@ export interface operations {
                 limit?: number;
                 /** @description From the previous page's next */
                 cursor?: string | null;
+                /** @description Language of the answer's one-language labels: ja (default) or en */
+                lang?: "ja" | "en";
             };
             header?: never;
             path?: never;
@@ -1059,7 +1063,10 @@ export interface operations {
     };
     get_client_api_auth_clients__client_id__get: {
         parameters: {
-            query?: never;
+            query?: {
+                /** @description Language of the answer's one-language labels: ja (default) or en */
+                lang?: "ja" | "en";
+            };
             header?: never;
             path: {
                 client_id: string;
@@ -1457,7 +1464,10 @@ export interface operations {
     };
     me_api_auth_me_get: {
         parameters: {
-            query?: never;
+            query?: {
+                /** @description Language of the answer's one-language labels: ja (default) or en */
+                lang?: "ja" | "en";
+            };
             header?: never;
             path?: never;
             cookie?: never;
@@ -1696,7 +1706,10 @@ export interface operations {
     };
     list_sessions_api_auth_me_sessions_get: {
         parameters: {
-            query?: never;
+            query?: {
+                /** @description Language of the answer's one-language labels: ja (default) or en */
+                lang?: "ja" | "en";
+            };
             header?: never;
             path?: never;
             cookie?: never;
@@ -1871,7 +1884,10 @@ export interface operations {
     };
     get_settings_api_auth_me_settings_get: {
         parameters: {
-            query?: never;
+            query?: {
+                /** @description Language of the answer's one-language labels: ja (default) or en */
+                lang?: "ja" | "en";
+            };
             header?: never;
             path?: never;
             cookie?: never;
@@ -2275,6 +2291,8 @@ export interface operations {
                 limit?: number;
                 /** @description From the previous page's next */
                 cursor?: string | null;
+                /** @description Language of the answer's one-language labels: ja (default) or en */
+                lang?: "ja" | "en";
             };
             header?: never;
             path?: never;

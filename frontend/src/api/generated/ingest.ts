@@ -910,6 +910,8 @@ export interface operations {
                 limit?: number;
                 /** @description From `next` */
                 cursor?: string | null;
+                /** @description Language of the answer's one-language labels: ja (default) or en */
+                lang?: "ja" | "en";
             };
             header?: never;
             path?: never;
@@ -980,6 +982,8 @@ export interface operations {
                 limit?: number;
                 /** @description From the previous page's next */
                 cursor?: string | null;
+                /** @description Language of the answer's one-language labels: ja (default) or en */
+                lang?: "ja" | "en";
             };
             header?: never;
             path?: never;
@@ -1123,7 +1127,10 @@ export interface operations {
     };
     get_catalog_entry_api_ingest_catalog__stats_data_id__get: {
         parameters: {
-            query?: never;
+            query?: {
+                /** @description Language of the answer's one-language labels: ja (default) or en */
+                lang?: "ja" | "en";
+            };
             header?: never;
             path: {
                 /** @description e-Stat statsDataId */
@@ -1485,6 +1492,8 @@ export interface operations {
                 limit?: number;
                 /** @description From the previous page's next */
                 cursor?: string | null;
+                /** @description Language of the answer's one-language labels: ja (default) or en */
+                lang?: "ja" | "en";
             };
             header?: never;
             path?: never;
@@ -1637,7 +1646,10 @@ export interface operations {
     };
     get_run_api_ingest_runs__run_id__get: {
         parameters: {
-            query?: never;
+            query?: {
+                /** @description Language of the answer's one-language labels: ja (default) or en */
+                lang?: "ja" | "en";
+            };
             header?: never;
             path: {
                 run_id: string;
@@ -1888,6 +1900,8 @@ export interface operations {
                 limit?: number;
                 /** @description From the previous page's next */
                 cursor?: string | null;
+                /** @description Language of the answer's one-language labels: ja (default) or en */
+                lang?: "ja" | "en";
             };
             header?: never;
             path?: never;

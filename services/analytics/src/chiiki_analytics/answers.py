@@ -18,14 +18,17 @@ from chiiki_analytics.documents import (
     Interval,
     RegionRef,
 )
+from chiiki_analytics.periods import PERIOD_DOC, PERIOD_KINDS_DOC, LabelledPoint, PeriodKind
 from chiiki_analytics.schemas import PolicyRead
 
 # -- trends ---------------------------------------------------------------------------------------
 
 
 class Change(BaseModel):
-    period: int
-    previous_period: int
+    period: str = Field(description=PERIOD_DOC)
+    year: int
+    previous_period: str
+    previous_year: int
     change: float
     rate: float | None = Field(description="Percent change; null when the previous value is <= 0")
 
@@ -34,19 +37,24 @@ class Cagr(BaseModel):
     model_config = ConfigDict(populate_by_name=True)
 
     percent: float | None
-    from_: int = Field(alias="from", serialization_alias="from")
-    to: int
+    from_: str = Field(alias="from", serialization_alias="from", description=PERIOD_DOC)
+    to: str
+    from_year: int
+    to_year: int
     reason: str | None
 
 
 class Segment(BaseModel):
-    start_period: int
-    end_period: int
+    start_period: str = Field(description=PERIOD_DOC)
+    start_year: int
+    end_period: str
+    end_year: int
     slope_per_year: float
 
 
 class TrendBreak(BaseModel):
-    period: int
+    period: str = Field(description=PERIOD_DOC)
+    year: int
     slope_before: float
     slope_after: float
     level_shift: float
@@ -56,6 +64,7 @@ class TrendDocument(BaseModel):
     indicator: IndicatorRef
     region: RegionRef
     data_version: str
+    period_kinds: list[PeriodKind] = Field(description=PERIOD_KINDS_DOC)
     history: list[HistoryPoint]
     changes: list[Change]
     cagr: Cagr
@@ -78,7 +87,8 @@ class RobustScore(BaseModel):
 
 class RegionAssessment(BaseModel):
     region: RegionRef
-    period: int
+    period: str = Field(description=PERIOD_DOC)
+    year: int
     value: float
     change: float
     unusual: bool
@@ -115,7 +125,8 @@ class RegionForecastAtPeriod(BaseModel):
 
 class PrefectureForecasts(BaseModel):
     indicator: IndicatorRef
-    period: int
+    period: str = Field(description=PERIOD_DOC)
+    year: int
     data_version: str
     computed_at: datetime | None
     stale: bool = Field(description="stats announced newer data since; a new run is coming")
@@ -139,7 +150,8 @@ class Estimate(BaseModel):
 class Placebo(BaseModel):
     run: bool
     reason: str | None = None
-    start_period: int | None = None
+    start_period: str | None = Field(default=None, description=PERIOD_DOC)
+    start_year: int | None = None
     estimate: Estimate | None = None
     passed: bool | None = None
 
@@ -173,16 +185,46 @@ class DifferenceInDifferences(BaseModel):
     placebo_in_space: PlaceboInSpace | None
 
 
+class ChartSeries(BaseModel):
+    label: str = Field(description="What the series is, in the lang asked for")
+    points: list[LabelledPoint]
+
+
+class EffectSeries(BaseModel):
+    """The series an effect was computed from, over the pre- and post-period, for a chart."""
+
+    unit: str | None = Field(description="The values' unit, in the lang asked for")
+    treated_observed: ChartSeries
+    counterfactual_trend: ChartSeries = Field(
+        description="Interrupted time series: the pre-period line continued. Over the "
+        "post-period, observed minus this averages to interrupted_time_series.average_effect"
+    )
+    counterfactual_comparison: ChartSeries | None = Field(
+        description="Difference-in-differences: the comparison regions' path, each indexed to "
+        "its pre-period mean, moved onto the treated region's pre-period level. Over the "
+        "post-period, observed minus this averages to difference_in_differences.estimate; "
+        "null without a comparison"
+    )
+    comparison_observed: ChartSeries | None = Field(
+        description="The mean of the comparison regions' observed values; null without one"
+    )
+
+
 class IndicatorEffect(BaseModel):
     indicator: IndicatorRef
     data_version: str
     status: Literal["estimated", "insufficient-data"]
     reason: str | None
-    pre_period: list[int] | None = Field(default=None, description="[first, last] period")
-    post_period: list[int] | None = None
+    pre_period: list[str] | None = Field(
+        default=None, description="[first, last] period, as stats labels them"
+    )
+    post_period: list[str] | None = None
+    pre_years: list[int] | None = Field(default=None, description="[first, last] year")
+    post_years: list[int] | None = None
     interrupted_time_series: InterruptedTimeSeries | None = None
     difference_in_differences: DifferenceInDifferences | None = None
     difference_in_differences_unavailable: str | None = None
+    series: EffectSeries | None = None
 
 
 class PolicyEffect(BaseModel):
@@ -220,11 +262,14 @@ class ForecastEvaluation(BaseModel):
     indicator: IndicatorRef
     data_version: str
     as_of: int | None
-    census_periods: list[int] = Field(description="[first, last] census year used")
+    period_kinds: list[PeriodKind] = Field(description=PERIOD_KINDS_DOC)
+    census_periods: list[str] = Field(description="[first, last] census period used")
+    census_years: list[int] = Field(description="[first, last] census year used")
     chosen: str
     reason: str
     selection: list[MethodScore] = Field(description="Every method, best backtest MAPE first")
     backtest: list[BacktestRow]
-    first_origin: int
+    first_origin: str = Field(description=PERIOD_DOC)
+    first_origin_year: int
     method: str
     attribution: list[str]

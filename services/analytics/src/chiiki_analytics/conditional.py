@@ -2,7 +2,7 @@
 by the parameters and the current version of every dataset, ``If-None-Match`` answered with a
 304 before anything is computed, the body kept in Redis, and ``Cache-Control`` from the
 settings (compression is the app's GZip middleware). The forecasts do the same in
-``series_forecasts``."""
+``series_forecasts``; the map's stored forecasts are keyed by their run (``respond_at``)."""
 
 from __future__ import annotations
 
@@ -17,8 +17,11 @@ from chiiki_shared.cache import Rendered, cached_response, digest_of, query_cach
 from chiiki_shared.runtime import Runtime
 
 MEDIA_TYPE = "application/json"
-# Bump when a trend or anomaly document's shape changes, so cached bodies of the old shape go.
-REPRESENTATION_VERSION = "1"
+# Bump when a trend, anomaly, evaluation, map or effect document's shape changes, so cached
+# bodies of the old shape go. "2": periods as stats' labels beside the year, regions' level.
+REPRESENTATION_VERSION = "2"
+# A policy and its effect are one user's: never kept by a shared cache, anonymous reads or not.
+PRIVATE = "private, no-cache"
 
 
 async def respond(
@@ -28,17 +31,37 @@ async def respond(
     route: str,
     params: Mapping[str, object],
     compute: Callable[[], Awaitable[BaseModel]],
+    *,
+    cache_control: str | None = None,
 ) -> Response:
-    settings = runtime.settings
-    if not isinstance(settings, AnalyticsSettings):
-        raise TypeError("the analytics app runs with AnalyticsSettings")
+    """The answer keyed by ``params`` and the current version of every stats dataset."""
     versions = await stats.dataset_versions()
-    digest = digest_of(
+    return await respond_at(
+        request,
+        runtime,
         route,
         params,
         {dataset: str(version) for dataset, version in versions.items()},
-        representation=REPRESENTATION_VERSION,
+        compute,
+        cache_control=cache_control,
     )
+
+
+async def respond_at(
+    request: Request,
+    runtime: Runtime,
+    route: str,
+    params: Mapping[str, object],
+    versions: Mapping[str, str],
+    compute: Callable[[], Awaitable[BaseModel]],
+    *,
+    cache_control: str | None = None,
+) -> Response:
+    """The answer keyed by ``params`` and ``versions``, whatever names the data it is made of."""
+    settings = runtime.settings
+    if not isinstance(settings, AnalyticsSettings):
+        raise TypeError("the analytics app runs with AnalyticsSettings")
+    digest = digest_of(route, params, versions, representation=REPRESENTATION_VERSION)
 
     async def produce() -> Rendered:
         document = await compute()
@@ -48,6 +71,6 @@ async def respond(
         request,
         query_cache(runtime),
         digest=digest,
-        cache_control=settings.response_cache_control,
+        cache_control=cache_control or settings.response_cache_control,
         produce=produce,
     )

@@ -36,6 +36,8 @@ class Panel:
     histories: dict[str, History]
     data_version: str
     attribution: list[str]
+    # Stats' label of each year ("2020", "FY2020") by region.
+    period_labels: dict[str, dict[int, str]]
 
 
 async def load_panel(client: StatsClient, indicator: str, regions: list[str] | None) -> Panel:
@@ -60,6 +62,7 @@ async def load_panel(client: StatsClient, indicator: str, regions: list[str] | N
         histories,
         data_version(observed, versions),
         observed.attribution,
+        {code: observed.period_labels(indicator, code) for code in histories},
     )
 
 

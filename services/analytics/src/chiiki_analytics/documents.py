@@ -1,7 +1,7 @@
 """The JSON documents of forecasts: the API's response models, also stored as they are.
 
-Periods are years as stats labels them (fiscal years for SSDSE series, calendar years for the
-census). Interval levels are keyed "80" and "95".
+Every period is stats' label (``"FY2020"`` for SSDSE series, ``"2020"`` for the census) beside
+its integer ``year``, as in stats' points. Interval levels are keyed "80" and "95".
 """
 
 from __future__ import annotations
@@ -13,6 +13,7 @@ from pydantic import BaseModel, Field
 from chiiki_analytics.forecasting.forecast import Accuracy, Forecast
 from chiiki_analytics.forecasting.intervals import LEVELS
 from chiiki_analytics.forecasting.series import History
+from chiiki_analytics.periods import PERIOD_DOC, PERIOD_KINDS_DOC, PeriodKind, kinds, label
 
 INTERVAL_METHOD = (
     "Split-conformal intervals from rolling-origin backtest errors of the whole procedure "
@@ -32,6 +33,7 @@ class IndicatorRef(BaseModel):
 
 class RegionRef(BaseModel):
     code: str
+    level: str | None
     name_ja: str
     name_en: str
 
@@ -42,12 +44,14 @@ class Interval(BaseModel):
 
 
 class HistoryPoint(BaseModel):
-    period: int
+    period: str = Field(description=PERIOD_DOC)
+    year: int
     value: float
 
 
 class ForecastPoint(BaseModel):
-    period: int
+    period: str = Field(description=PERIOD_DOC)
+    year: int
     value: float
     intervals: dict[str, Interval]
     backtested: bool = Field(
@@ -102,6 +106,7 @@ class ForecastDocument(BaseModel):
     region: RegionRef
     as_of: int | None
     data_version: str
+    period_kinds: list[PeriodKind] = Field(description=PERIOD_KINDS_DOC)
     history: list[HistoryPoint]
     forecasts: list[ForecastPoint]
     model: ModelOut
@@ -158,23 +163,27 @@ def forecast_document(
     as_of: int | None,
     data_version: str,
     attribution: list[str],
+    labels: dict[int, str],
     observed: History | None = None,
 ) -> ForecastDocument:
-    """The API document of ``forecast``; ``observed`` (the full series) adds the actual values
-    of forecast periods that are known."""
+    """The API document of ``forecast``; ``labels`` are stats' labels of the observed years;
+    ``observed`` (the full series) adds the actual values of forecast periods that are known."""
     candidates = forecast.candidates
+    history = [
+        HistoryPoint(period=label(p, labels), year=p, value=float(v))
+        for p, v in zip(forecast.history.periods, forecast.history.values, strict=True)
+    ]
     return ForecastDocument(
         indicator=indicator,
         region=region,
         as_of=as_of,
         data_version=data_version,
-        history=[
-            HistoryPoint(period=p, value=float(v))
-            for p, v in zip(forecast.history.periods, forecast.history.values, strict=True)
-        ],
+        period_kinds=kinds(point.period for point in history),
+        history=history,
         forecasts=[
             ForecastPoint(
-                period=p.period,
+                period=label(p.period, labels),
+                year=p.period,
                 value=p.point,
                 intervals={
                     level_key(level): Interval(lower=low, upper=high)

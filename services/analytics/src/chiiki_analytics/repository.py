@@ -243,7 +243,7 @@ def _point(run_id: int, region: str, horizon: int, point: dict[str, Any]) -> dic
     return {
         "run_id": run_id,
         "region_code": region,
-        "period": point["period"],
+        "period": point["year"],
         "horizon": horizon,
         "value": point["value"],
         "lower_80": intervals["80"]["lower"],

@@ -46,6 +46,7 @@ from chiiki_analytics.services import (
 )
 from chiiki_shared.cache import query_cache
 from chiiki_shared.deps import RedisDep, RuntimeDep
+from chiiki_shared.lang import ACCEPTS_LANG, LangQuery
 from chiiki_shared.openapi import problem_responses
 from chiiki_shared.pagination import CursorQuery, next_link
 from chiiki_shared.security import CurrentUser, ReadAccess
@@ -82,6 +83,7 @@ jobs_router = APIRouter(tags=["jobs"], responses=NOT_FOUND)
     "/api/forecasts",
     summary="One series: history, forecasts with 80%/95% intervals, the model and its accuracy",
     response_model=ForecastDocument,
+    dependencies=[ACCEPTS_LANG],
     responses={
         200: {
             "description": "The forecast; X-Forecast-Source says whether it was stored by the "
@@ -118,6 +120,7 @@ async def forecast(
     "/api/forecasts/evaluation",
     summary="How far to trust the pooled census forecasts: the rolling-origin backtest table",
     response_model=ForecastEvaluation,
+    dependencies=[ACCEPTS_LANG],
     responses={**CONDITIONAL, **problem_responses(422, 503)},
 )
 async def forecast_evaluation(
@@ -141,8 +144,12 @@ async def forecast_evaluation(
 @forecasts_router.get(
     "/api/forecasts/prefectures",
     summary="Every prefecture's stored forecast of an indicator for one year (for the map)",
+    response_model=PrefectureForecasts,
+    dependencies=[ACCEPTS_LANG],
+    responses={**CONDITIONAL, **problem_responses(422, 503)},
 )
 async def prefecture_forecasts(
+    request: Request,
     _: ReadAccess,
     session: SessionDep,
     stats: StatsDep,
@@ -150,15 +157,24 @@ async def prefecture_forecasts(
     runtime: RuntimeDep,
     indicator: IndicatorQuery,
     period: Annotated[int, Query(ge=1800, le=2200, description="The year forecast")],
-) -> PrefectureForecasts:
+) -> Response:
     async def request_precompute() -> None:
         # One request per indicator and minute reaches the worker, however many readers wait.
         key = runtime.redis_key("precompute-requested", indicator)
         if await redis.set(key, b"1", nx=True, ex=60):
             await asyncio.to_thread(send, PRECOMPUTE_FORECASTS, {"indicator": indicator})
 
-    return await stored_forecasts.stored_for_period(
-        session, stats, indicator, period, request_precompute=request_precompute
+    run, stale = await stored_forecasts.latest_run(
+        session, stats, indicator, request_precompute=request_precompute
+    )
+    # Keyed by the run and its staleness: a new run, or news of newer data, changes the ETag.
+    return await conditional.respond_at(
+        request,
+        runtime,
+        "prefecture-forecasts",
+        {"indicator": indicator, "period": period},
+        {"run": str(run.id), "stale": str(stale)},
+        lambda: stored_forecasts.stored_for_period(session, run, period, stale=stale),
     )
 
 
@@ -166,6 +182,7 @@ async def prefecture_forecasts(
     "/api/analytics/trends",
     summary="Changes, CAGR and trend breaks of one series",
     response_model=TrendDocument,
+    dependencies=[ACCEPTS_LANG],
     responses=CONDITIONAL,
 )
 async def trend(
@@ -190,6 +207,7 @@ async def trend(
     "/api/analytics/anomalies",
     summary="Prefectures whose latest change is unusual against their history and their peers",
     response_model=AnomalyDocument,
+    dependencies=[ACCEPTS_LANG],
     responses=CONDITIONAL,
 )
 async def anomalies(
@@ -208,7 +226,11 @@ async def anomalies(
 # -- policies -------------------------------------------------------------------------------------
 
 
-@policies_router.get("/api/analytics/policies", summary="Your policies (an admin's: everyone's)")
+@policies_router.get(
+    "/api/analytics/policies",
+    summary="Your policies (an admin's: everyone's)",
+    dependencies=[ACCEPTS_LANG],
+)
 async def list_policies(
     request: Request,
     principal: CurrentUser,
@@ -236,7 +258,9 @@ async def create_policy(
     return policies.read(policy)
 
 
-@policies_router.get("/api/analytics/policies/{policy_id}", summary="One policy")
+@policies_router.get(
+    "/api/analytics/policies/{policy_id}", summary="One policy", dependencies=[ACCEPTS_LANG]
+)
 async def get_policy(
     principal: CurrentUser, session: SessionDep, policy_id: uuid.UUID
 ) -> PolicyRead:
@@ -266,12 +290,29 @@ async def delete_policy(principal: CurrentUser, session: SessionDep, policy_id: 
 @policies_router.get(
     "/api/analytics/policies/{policy_id}/effect",
     summary="Estimated effect on each target indicator: ITS and difference-in-differences",
+    response_model=PolicyEffect,
+    responses={**CONDITIONAL, **problem_responses(422, 503)},
 )
 async def policy_effect(
-    principal: CurrentUser, session: SessionDep, stats: StatsDep, policy_id: uuid.UUID
-) -> PolicyEffect:
+    request: Request,
+    principal: CurrentUser,
+    session: SessionDep,
+    stats: StatsDep,
+    runtime: RuntimeDep,
+    policy_id: uuid.UUID,
+    lang: LangQuery = "ja",
+) -> Response:
     policy = await policies.visible(session, principal, policy_id)
-    return await policy_effects.effect(stats, policy)
+    # Keyed by everything the answer shows of the policy, the labels' lang and the data.
+    return await conditional.respond(
+        request,
+        runtime,
+        stats,
+        "policy-effect",
+        {"policy": policies.read(policy).model_dump(mode="json"), "lang": lang},
+        lambda: policy_effects.effect(stats, policy, lang),
+        cache_control=conditional.PRIVATE,
+    )
 
 
 # -- jobs -----------------------------------------------------------------------------------------
@@ -298,7 +339,11 @@ async def submit_job(
     return JobRead.model_validate(job, from_attributes=True)
 
 
-@jobs_router.get("/api/analytics/jobs/{job_id}", summary="A job's status and, when done, result")
+@jobs_router.get(
+    "/api/analytics/jobs/{job_id}",
+    summary="A job's status and, when done, result",
+    dependencies=[ACCEPTS_LANG],
+)
 async def get_job(principal: CurrentUser, session: SessionDep, job_id: uuid.UUID) -> JobRead:
     job = await jobs.visible_job(session, principal, job_id)
     return JobRead.model_validate(job, from_attributes=True)

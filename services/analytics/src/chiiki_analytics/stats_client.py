@@ -9,8 +9,8 @@ Endpoints and fields used (JSON format):
   ``level``.
 - ``GET /api/comparison?regions=..&indicators=..&national=false``: ``regions[]`` (``code``,
   ``name_ja``, ``name_en``, ``level``), ``attribution[]`` and ``series[]`` with ``indicator``,
-  ``region`` and ``points[]`` (``year``, ``value``, ``sources``). At most 20 regions and 10
-  indicators per call.
+  ``region`` and ``points[]`` (``year``, ``period``, ``value``, ``sources``). At most 20
+  regions and 10 indicators per call.
   404 with ``resource`` = ``region`` or ``indicator`` names what does not exist.
 - ``GET /api/datasets``: ``items[].id`` and ``items[].version``, which say which version of
   each dataset the values came from.
@@ -73,7 +73,12 @@ class RegionInfo:
     level: str | None
 
     def summary(self) -> dict[str, Any]:
-        return {"code": self.code, "name_ja": self.name_ja, "name_en": self.name_en}
+        return {
+            "code": self.code,
+            "level": self.level,
+            "name_ja": self.name_ja,
+            "name_en": self.name_en,
+        }
 
 
 @dataclass
@@ -81,6 +86,8 @@ class Observations:
     """Yearly values by indicator and region, and the datasets they came from."""
 
     values: dict[str, dict[str, dict[int, float | None]]] = field(default_factory=dict)
+    # The period label stats gives each year ("2020", "FY2020"), by indicator and region.
+    labels: dict[str, dict[str, dict[int, str]]] = field(default_factory=dict)
     regions: dict[str, RegionInfo] = field(default_factory=dict)
     datasets: set[str] = field(default_factory=set)
     attribution: list[str] = field(default_factory=list)
@@ -88,9 +95,14 @@ class Observations:
     def series(self, indicator: str, region: str) -> dict[int, float | None]:
         return self.values.get(indicator, {}).get(region, {})
 
+    def period_labels(self, indicator: str, region: str) -> dict[int, str]:
+        return self.labels.get(indicator, {}).get(region, {})
+
     def merge(self, other: Observations) -> None:
         for indicator, by_region in other.values.items():
             self.values.setdefault(indicator, {}).update(by_region)
+        for indicator, labels in other.labels.items():
+            self.labels.setdefault(indicator, {}).update(labels)
         self.regions.update(other.regions)
         self.datasets |= other.datasets
         self.attribution = list(dict.fromkeys([*self.attribution, *other.attribution]))
@@ -171,11 +183,16 @@ class StatsClient:
             by_year = found.values.setdefault(series["indicator"], {}).setdefault(
                 series["region"], {}
             )
+            labels = found.labels.setdefault(series["indicator"], {}).setdefault(
+                series["region"], {}
+            )
             for point in series["points"]:
                 if point.get("year") is None:
                     continue
                 value = point.get("value")
                 by_year[int(point["year"])] = float(value) if value is not None else None
+                if point.get("period"):
+                    labels[int(point["year"])] = str(point["period"])
                 found.datasets.update(point.get("sources") or [])
         return found
 

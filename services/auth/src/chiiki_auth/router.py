@@ -45,6 +45,7 @@ from chiiki_auth.tokens import TokenPair
 from chiiki_shared.audit.api import OriginDep
 from chiiki_shared.deps import ClientIp
 from chiiki_shared.errors import ApiError, problem_response
+from chiiki_shared.lang import ACCEPTS_LANG
 from chiiki_shared.openapi import problem_responses
 from chiiki_shared.pagination import CursorQuery, decode_time_id, next_link, time_id_key
 from chiiki_shared.security import (
@@ -179,7 +180,12 @@ async def logout(principal: CurrentUser, service: AuthServiceDep) -> Response:
     return Response(status_code=204)
 
 
-@router.get("/me", summary="The signed-in user", responses=problem_responses(404))
+@router.get(
+    "/me",
+    summary="The signed-in user",
+    responses=problem_responses(404),
+    dependencies=[ACCEPTS_LANG],
+)
 async def me(principal: CurrentUser, service: AuthServiceDep) -> UserRead:
     return UserRead.of(await service.me(principal))
 
@@ -214,7 +220,9 @@ async def change_password(
     return _tokens(pair, response)
 
 
-@router.get("/me/sessions", summary="The signed-in user's active sessions")
+@router.get(
+    "/me/sessions", summary="The signed-in user's active sessions", dependencies=[ACCEPTS_LANG]
+)
 async def list_sessions(
     principal: CurrentUser, service: AuthServiceDep, response: Response
 ) -> SessionList:
@@ -259,7 +267,10 @@ async def end_session(
 
 
 @router.get(
-    "/me/settings", summary="The saved dashboard settings", responses=problem_responses(404)
+    "/me/settings",
+    summary="The saved dashboard settings",
+    responses=problem_responses(404),
+    dependencies=[ACCEPTS_LANG],
 )
 async def get_settings(principal: CurrentUser, service: AuthServiceDep) -> SettingsRead:
     return _settings(await service.get_settings(principal))
@@ -277,7 +288,9 @@ async def put_settings(
     return _settings(document)
 
 
-@router.get("/users", summary="Users, paginated and searchable (admin)")
+@router.get(
+    "/users", summary="Users, paginated and searchable (admin)", dependencies=[ACCEPTS_LANG]
+)
 async def list_users(
     admin: AdminUser,
     service: AuthServiceDep,
@@ -357,7 +370,11 @@ async def create_client(
     return _with_secret(created, response)
 
 
-@router.get("/clients", summary="Service accounts, revoked ones included (admin)")
+@router.get(
+    "/clients",
+    summary="Service accounts, revoked ones included (admin)",
+    dependencies=[ACCEPTS_LANG],
+)
 async def list_clients(
     request: Request,
     admin: AdminUser,
@@ -371,7 +388,9 @@ async def list_clients(
     return ClientPage(items=[ClientRead.of(c) for c in clients], next=next_link(request, last))
 
 
-@router.get("/clients/{client_id}", summary="A service account (admin)")
+@router.get(
+    "/clients/{client_id}", summary="A service account (admin)", dependencies=[ACCEPTS_LANG]
+)
 async def get_client(
     client_id: uuid.UUID, admin: AdminUser, service: ClientServiceDep
 ) -> ClientRead:

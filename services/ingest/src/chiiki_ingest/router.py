@@ -26,6 +26,7 @@ from chiiki_ingest.schemas import (
     SchedulePage,
 )
 from chiiki_shared.audit.api import OriginDep, actor_of
+from chiiki_shared.lang import ACCEPTS_LANG
 from chiiki_shared.pagination import CursorQuery, next_link
 from chiiki_shared.security import AdminUser, admin_principal
 
@@ -35,7 +36,11 @@ router = APIRouter(prefix="/api/ingest", tags=["ingest"], dependencies=[Depends(
 StatsDataId = Annotated[str, Path(pattern=STATS_DATA_ID, description="e-Stat statsDataId")]
 
 
-@router.get("/catalog", summary="The catalog of tables to ingest, by statsDataId")
+@router.get(
+    "/catalog",
+    summary="The catalog of tables to ingest, by statsDataId",
+    dependencies=[ACCEPTS_LANG],
+)
 async def list_catalog(
     request: Request,
     uow: UnitOfWorkDep,
@@ -70,7 +75,7 @@ async def add_catalog_entry(
     return CatalogEntryRead.of(*await service.catalog_entry_view(uow.session, entry))
 
 
-@router.get("/catalog/{stats_data_id}", summary="One catalog entry")
+@router.get("/catalog/{stats_data_id}", summary="One catalog entry", dependencies=[ACCEPTS_LANG])
 async def get_catalog_entry(stats_data_id: StatsDataId, uow: UnitOfWorkDep) -> CatalogEntryRead:
     entry = await service.get_entry(uow.session, stats_data_id)
     return CatalogEntryRead.of(*await service.catalog_entry_view(uow.session, entry))
@@ -132,7 +137,7 @@ async def create_run(
     return RunAccepted.of(run)
 
 
-@router.get("/runs", summary="Runs, newest first")
+@router.get("/runs", summary="Runs, newest first", dependencies=[ACCEPTS_LANG])
 async def list_runs(
     request: Request,
     uow: UnitOfWorkDep,
@@ -149,7 +154,11 @@ async def list_runs(
     return RunPage(items=[RunSummary.of(run) for run in rows], next=next_link(request, last))
 
 
-@router.get("/runs/{run_id}", summary="A run: status, progress, counts, timings, quality, error")
+@router.get(
+    "/runs/{run_id}",
+    summary="A run: status, progress, counts, timings, quality, error",
+    dependencies=[ACCEPTS_LANG],
+)
 async def get_run(run_id: uuid.UUID, uow: UnitOfWorkDep) -> RunDetail:
     run, findings = await service.run_detail(uow.session, run_id)
     return RunDetail.of_run(run, findings)
@@ -220,7 +229,11 @@ async def rollback(
     return RunAccepted.of(run)
 
 
-@router.get("/schedule", summary="Every scheduled table: cron, latest tick and outcome, next tick")
+@router.get(
+    "/schedule",
+    summary="Every scheduled table: cron, latest tick and outcome, next tick",
+    dependencies=[ACCEPTS_LANG],
+)
 async def list_schedule(
     request: Request,
     uow: UnitOfWorkDep,

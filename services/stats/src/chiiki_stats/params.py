@@ -32,6 +32,7 @@ from pydantic import (
 )
 from pydantic_core import InitErrorDetails, PydanticCustomError, core_schema
 
+from chiiki_shared.lang import Lang
 from chiiki_stats.formats import Format
 from chiiki_stats.periods import (
     ANNUAL_KINDS,
@@ -67,7 +68,6 @@ CHARTJS_ONE_YEAR = "chartjs draws one year's pyramid: give period (json and csv 
 
 # -- closed sets ---------------------------------------------------------------------------------
 
-Lang = Literal["ja", "en"]
 QueryLevel = Literal["prefecture", "municipality", "ward"]
 RegionLevel = Literal["nation", "prefecture", "municipality", "ward", "other"]
 BoundaryLevel = Literal["municipality", "ward"]

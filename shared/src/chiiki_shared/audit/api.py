@@ -14,6 +14,7 @@ from chiiki_shared.audit.chain import Actor, AuditEvent, Origin
 from chiiki_shared.audit.log import MAX_PAGE, AuditLog, AuditQuery
 from chiiki_shared.deps import SessionDep, client_ip
 from chiiki_shared.json_value import JsonValue
+from chiiki_shared.lang import ACCEPTS_LANG
 from chiiki_shared.security import AdminUser, Principal
 
 
@@ -86,7 +87,11 @@ def audit_router(log: AuditLog, prefix: str) -> APIRouter:
     """The audit route of a service, under ``prefix`` (``/api/auth``)."""
     router = APIRouter(prefix=prefix, tags=["audit"])
 
-    @router.get("/audit", summary="Admin actions, newest first, with filters and cursor paging")
+    @router.get(
+        "/audit",
+        summary="Admin actions, newest first, with filters and cursor paging",
+        dependencies=[ACCEPTS_LANG],
+    )
     async def read_audit(
         _: AdminUser,
         session: SessionDep,

@@ -74,6 +74,9 @@ class ItsResult:
     residual_autocorrelation: float
     placebo: Placebo | None
     placebo_note: str | None
+    # The pre-period line continued over every period: what the trend predicts without the
+    # policy. Over the post-period, observed minus this averages to ``average_effect``.
+    counterfactual: np.ndarray
 
 
 @dataclass(frozen=True)
@@ -101,6 +104,11 @@ class DidResult:
     placebo: Placebo | None
     placebo_note: str | None
     placebo_in_space: SpacePlacebo | None
+    # The comparison's indexed path moved onto the treated series' pre-period gap, in the
+    # treated series' units: over the post-period, observed minus this averages to ``estimate``.
+    counterfactual: np.ndarray
+    # The observed mean of the comparison regions, period by period.
+    comparison: np.ndarray
 
 
 def split_at(history: History, start: int, *, min_pre: int = MIN_PRE) -> tuple[int, int]:
@@ -138,8 +146,8 @@ def interrupted_time_series(history: History, start: int) -> ItsResult:
     weights = np.array([0.0, 0.0, 1.0, float(offsets.mean())])
     average = float(weights @ coefficients)
     average_se = math.sqrt(float(weights @ covariance @ weights))
-    counterfactual = coefficients[0] + coefficients[1] * (pre + offsets)
-    baseline = float(counterfactual.mean())
+    trend = coefficients[0] + coefficients[1] * np.arange(pre + post, dtype=float)
+    baseline = float(trend[pre:].mean())
     placebo, note = _placebo(history.head(pre), _its_placebo)
     return ItsResult(
         level_change=_estimate(coefficients[2], math.sqrt(covariance[2, 2]), df),
@@ -151,6 +159,7 @@ def interrupted_time_series(history: History, start: int) -> ItsResult:
         residual_autocorrelation=rho,
         placebo=placebo,
         placebo_note=note,
+        counterfactual=trend,
     )
 
 
@@ -220,7 +229,22 @@ def difference_in_differences(
         placebo=Placebo(placebo.start_period, _scaled(placebo.estimate, unit)) if placebo else None,
         placebo_note=note,
         placebo_in_space=_space_placebo(did.estimate.value, pool, pre, relative),
+        counterfactual=_did_counterfactual(treated.values, pool, did.comparisons, pre, relative),
+        comparison=np.mean([pool[c.region] for c in did.comparisons], axis=0),
     )
+
+
+def _did_counterfactual(
+    treated: np.ndarray,
+    pool: Mapping[str, np.ndarray],
+    chosen: list[Comparison],
+    pre: int,
+    relative: bool,
+) -> np.ndarray:
+    base = float(treated[:pre].mean())
+    path = np.mean([_indexed(pool[c.region], pre, relative) for c in chosen], axis=0)
+    path = path + float((_indexed(treated, pre, relative) - path)[:pre].mean())
+    return np.asarray(base * path if relative else base + path)
 
 
 @dataclass(frozen=True)

@@ -10,6 +10,7 @@ from chiiki_analytics.data import Panel, load_panel
 from chiiki_analytics.exceptions import data_problems
 from chiiki_analytics.forecasting import anomalies, trends
 from chiiki_analytics.forecasting.errors import InsufficientData
+from chiiki_analytics.periods import kinds, label
 from chiiki_analytics.stats_client import IndicatorInfo, StatsClient
 
 # Units on an interval scale or already in percent: their changes are compared in the unit
@@ -45,23 +46,58 @@ def _trend_document(panel: Panel, region: str) -> dict[str, Any]:
         )
     fitted = trends.trend(history)
     cagr = trends.cagr(history)
+    labels = panel.period_labels.get(region, {})
+
+    def named(year: int) -> str:
+        return label(year, labels)
+
+    first, last = history.periods[0], history.last_period
     return {
         "indicator": panel.indicator.summary(),
         "region": panel.regions[region].summary(),
         "data_version": panel.data_version,
+        "period_kinds": kinds(named(p) for p in history.periods),
         "history": [
-            {"period": p, "value": float(v)}
+            {"period": named(p), "year": p, "value": float(v)}
             for p, v in zip(history.periods, history.values, strict=True)
         ],
-        "changes": [change.__dict__ for change in trends.changes(history)],
+        "changes": [
+            {
+                **c.__dict__,
+                "period": named(c.period),
+                "year": c.period,
+                "previous_period": named(c.previous_period),
+                "previous_year": c.previous_period,
+            }
+            for c in trends.changes(history)
+        ],
         "cagr": {
             "percent": cagr,
-            "from": history.periods[0],
-            "to": history.last_period,
+            "from": named(first),
+            "to": named(last),
+            "from_year": first,
+            "to_year": last,
             "reason": None if cagr is not None else "CAGR needs positive values at both ends",
         },
-        "segments": [segment.__dict__ for segment in fitted.segments],
-        "breaks": [{**b.__dict__, "level_shift": float(b.level_shift)} for b in fitted.breaks],
+        "segments": [
+            {
+                "start_period": named(s.start_period),
+                "start_year": s.start_period,
+                "end_period": named(s.end_period),
+                "end_year": s.end_period,
+                "slope_per_year": s.slope_per_year,
+            }
+            for s in fitted.segments
+        ],
+        "breaks": [
+            {
+                **b.__dict__,
+                "period": named(b.period),
+                "year": b.period,
+                "level_shift": float(b.level_shift),
+            }
+            for b in fitted.breaks
+        ],
         "bic_by_breaks": fitted.bic_by_breaks,
         "method": TREND_METHOD,
         "attribution": panel.attribution,
@@ -105,7 +141,8 @@ def _anomaly_document(panel: Panel) -> dict[str, Any]:
 def _assessment(assessment: anomalies.Assessment, panel: Panel) -> dict[str, Any]:
     return {
         "region": panel.regions[assessment.region].summary(),
-        "period": assessment.period,
+        "period": label(assessment.period, panel.period_labels.get(assessment.region, {})),
+        "year": assessment.period,
         "value": assessment.value,
         "change": assessment.change,
         "unusual": assessment.unusual,

@@ -21,6 +21,7 @@ from chiiki_analytics.forecasting.pooled_forecast import (
     first_origin,
 )
 from chiiki_analytics.forecasting.pooled_selection import RECENT_ORIGINS, select
+from chiiki_analytics.periods import kinds, label
 from chiiki_analytics.stats_client import IndicatorInfo, StatsClient
 
 # Horizons of the table, in census steps (5 and 10 years).
@@ -41,8 +42,13 @@ async def evaluation_of(
     prefectures, versions = await asyncio.gather(client.prefectures(), client.dataset_versions())
     observed = await client.observations([indicator], [p.code for p in prefectures])
     series = {code: observed.series(indicator, code) for code in observed.regions}
+    labels = {
+        year: text
+        for code in observed.regions
+        for year, text in observed.period_labels(indicator, code).items()
+    }
     with data_problems():
-        document = await asyncio.to_thread(_document, info, series, as_of)
+        document = await asyncio.to_thread(_document, info, series, labels, as_of)
     document |= {
         "data_version": data_version(observed, versions),
         "attribution": observed.attribution,
@@ -51,7 +57,10 @@ async def evaluation_of(
 
 
 def _document(
-    info: IndicatorInfo, series: dict[str, dict[int, float | None]], as_of: int | None
+    info: IndicatorInfo,
+    series: dict[str, dict[int, float | None]],
+    labels: dict[int, str],
+    as_of: int | None,
 ) -> dict[str, Any]:
     panel = CensusPanel.of(series)
     if as_of is not None:
@@ -60,10 +69,14 @@ def _document(
     if not rows:
         raise InsufficientData(f"no backtest origin before {panel.periods[-1]} has an outcome")
     selection = select(panel, HORIZON)
+    origin = first_origin(panel)
+    census = [panel.periods[0], panel.periods[-1]]
     return {
         "indicator": info.summary(),
         "as_of": as_of,
-        "census_periods": [panel.periods[0], panel.periods[-1]],
+        "period_kinds": kinds(label(year, labels) for year in panel.periods),
+        "census_periods": [label(year, labels) for year in census],
+        "census_years": census,
         "chosen": selection.chosen.name,
         "reason": selection.reason(),
         "selection": [
@@ -89,7 +102,8 @@ def _document(
             }
             for row in rows
         ],
-        "first_origin": first_origin(panel),
+        "first_origin": label(origin, labels),
+        "first_origin_year": origin,
         "method": METHOD,
     }
 

@@ -48,6 +48,7 @@ def _document(panel: Panel, region: str, horizon: int, as_of: int | None) -> For
         as_of=as_of,
         data_version=panel.data_version,
         attribution=panel.attribution,
+        labels=panel.period_labels.get(region, {}),
         observed=observed if as_of is not None else None,
     )
 

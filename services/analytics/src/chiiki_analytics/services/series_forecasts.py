@@ -34,7 +34,7 @@ SOURCE_HEADER = "X-Forecast-Source"
 STORED, FITTED = "stored", "fitted"
 MEDIA_TYPE = "application/json"
 # Bump when the forecast document's shape changes, so cached bodies of the old shape go unused.
-REPRESENTATION_VERSION = "2"
+REPRESENTATION_VERSION = "3"
 
 
 @dataclass(frozen=True)

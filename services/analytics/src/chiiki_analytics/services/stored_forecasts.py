@@ -14,6 +14,7 @@ from chiiki_analytics.answers import PrefectureForecasts
 from chiiki_analytics.data import load_panel, parse_data_version
 from chiiki_analytics.exceptions import ForecastsPending
 from chiiki_analytics.models import ForecastRun, StoredForecast, StoredForecastPoint
+from chiiki_analytics.periods import label
 from chiiki_analytics.services.forecasts import forecast_all
 from chiiki_analytics.stats_client import StatsClient
 from chiiki_shared.db import session_scope
@@ -23,18 +24,16 @@ RUNS_KEPT = 3
 PENDING_RETRY_SECONDS = 10
 
 
-async def stored_for_period(
+async def latest_run(
     session: AsyncSession,
     client: StatsClient,
     indicator: str,
-    period: int,
     *,
     request_precompute: Callable[[], Awaitable[None]],
-) -> PrefectureForecasts:
-    """Every prefecture's stored forecast of ``indicator`` for ``period``: a read, no model fit.
-
-    Before the first computation the worker is asked for one and the answer is 503.
-    """
+) -> tuple[ForecastRun, bool]:
+    """The newest complete run of ``indicator`` and whether it is stale: what the map's answer
+    (and its ETag) is made of. Before the first computation the worker is asked for one and the
+    answer is 503."""
     run = await repository.latest_complete_run(session, indicator)
     if run is None:
         await client.indicator(indicator)  # 404 when the indicator does not exist
@@ -43,22 +42,36 @@ async def stored_for_period(
             f"Forecasts of {indicator} are being computed; try again shortly",
             headers={"Retry-After": str(PENDING_RETRY_SECONDS)},
         )
+    return run, await _is_stale(session, run)
+
+
+async def stored_for_period(
+    session: AsyncSession, run: ForecastRun, period: int, *, stale: bool
+) -> PrefectureForecasts:
+    """Every prefecture's stored forecast of ``run`` for ``period``: a read, no model fit."""
     rows = await repository.forecasts_for_period(session, run.id, period)
     if all(point is None for _, point in rows):
         first, last = await repository.period_range(session, run.id)
         covered = f"they cover {first}-{last}" if first else "no region could be forecast"
         raise UnprocessableInput(
-            f"No stored forecast of {indicator} covers {period}: {covered} "
+            f"No stored forecast of {run.indicator} covers {period}: {covered} "
             f"({run.horizon} periods ahead of each region's data)",
             code="period-out-of-range",
         )
+    # The year forecast is labelled as the regions' data were (FY2025 after FY2020).
+    observed = {
+        int(stored.last_observed["year"]): str(stored.last_observed["period"])
+        for stored, _ in rows
+        if stored.last_observed
+    }
     return PrefectureForecasts.model_validate(
         {
             "indicator": run.indicator_info,
-            "period": period,
+            "period": label(period, observed),
+            "year": period,
             "data_version": run.data_version,
             "computed_at": run.finished_at,
-            "stale": await _is_stale(session, run),
+            "stale": stale,
             "regions": [_at_period(stored, point) for stored, point in rows],
             "attribution": run.attribution or [],
         }
