@@ -30,10 +30,16 @@ def messages(
 async def publish(runtime: Runtime, batches: list[dict], payload: dict) -> tuple[str, list]:
     """Apply one version through stats' consumer; its status and the messages it would send."""
     from chiiki_stats import consumer
+    from chiiki_stats.versions import VERSIONS_EXTRA, DatasetVersions
 
     for batch in batches:
         async with session_scope(runtime.sessions) as session:
             await consumer.stage_batch(session, batch)
     async with session_scope(runtime.sessions) as session:
         outcome = await consumer.publish_version(session, payload)
+    # Stats' web app learns versions by NOTIFY and a 2 s refresh; a test that reads right after
+    # applying must not race that, so the app's map is refreshed before it returns.
+    versions = runtime.extras.get(VERSIONS_EXTRA)
+    if isinstance(versions, DatasetVersions):
+        await versions.refresh()
     return outcome.status, [(message.TASK, message.payload()) for message in outcome.messages]
