@@ -15,9 +15,16 @@ from collections.abc import Sequence
 from typing import Annotated, Any, ClassVar, Literal, Self
 from uuid import UUID
 
-from pydantic import BaseModel, ConfigDict, Field, PrivateAttr, model_validator
+from pydantic import (
+    BaseModel,
+    ConfigDict,
+    Field,
+    PrivateAttr,
+    ValidationError,
+    model_validator,
+)
 
-from chiiki_shared.contracts.base import BusMessage
+from chiiki_shared.contracts.base import BusMessage, describe
 from chiiki_shared.contracts.publishing import DIMENSION_ID, ApplyBatch, Code, StatsDataId
 
 # Bigger than version 1's 5,000: the cost per batch (a task, a staged row, a progress row) is
@@ -182,13 +189,13 @@ class ApplyBatchColumns(BusMessage):
             raise ValueError(f"dimensions must be distinct e-Stat dimension ids, got {bad}")
         try:
             columns = self.decoded()
-        except (ValueError, zlib.error) as exc:
+        except ValidationError as exc:
+            raise ValueError(f"columns: {describe(exc)}") from None
+        except (ValueError, zlib.error) as exc:  # not base64, not zlib, not JSON
             raise ValueError(f"columns cannot be decoded: {_first_line(exc)}") from None
         columns.check(self.dimensions)
         if columns.cell_count != self.cell_count:
-            raise ValueError(
-                f"columns hold {columns.cell_count} cells, cell_count {self.cell_count}"
-            )
+            raise ValueError(f"columns hold {columns.cell_count} cells, not {self.cell_count}")
         return self
 
 
