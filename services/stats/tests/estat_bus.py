@@ -18,7 +18,7 @@ from functools import cache
 from pathlib import Path
 from typing import Any
 
-from chiiki_shared.contracts import ApplyBatch, PublishVersion
+from chiiki_shared.contracts import ApplyBatch, ApplyBatchColumns, BatchColumns, PublishVersion
 
 REPOSITORY = Path(__file__).resolve().parents[3]
 TABLES = REPOSITORY / "services" / "ingest" / "recordings" / "tables"
@@ -85,6 +85,28 @@ class Table:
             for index, chunk in enumerate(chunks)
         ]
 
+    def column_batches(self, run_id: str, size: int = BATCH_SIZE) -> list[dict[str, Any]]:
+        """The same batches as ``batches``, as ``stats.apply_batch`` version 2 (columns)."""
+        chunks = [self.cells[start : start + size] for start in range(0, len(self.cells), size)]
+        chunks = chunks or [[]]
+        return [
+            ApplyBatchColumns.of(
+                columns=BatchColumns.from_cells(self.dimensions, chunk),
+                run_id=uuid.UUID(run_id),
+                stats_data_id=self.stats_data_id,
+                batch_index=index,
+                batch_count=len(chunks),
+                dimensions=self.dimensions,
+            ).payload()
+            for index, chunk in enumerate(chunks)
+        ]
+
+    def named(self, stats_data_id: str) -> Table:
+        """The same cells as another dataset."""
+        return Table(
+            stats_data_id, self.dimensions, self.cells, self.classes, self.notes, self.table
+        )
+
     def publish(self, run_id: str, batch_count: int) -> dict[str, Any]:
         return PublishVersion.model_validate(
             {
@@ -100,11 +122,12 @@ class Table:
         ).payload()
 
     def messages(
-        self, run_id: str | None = None, size: int = BATCH_SIZE
+        self, run_id: str | None = None, size: int = BATCH_SIZE, *, columns: bool = False
     ) -> tuple[list[dict[str, Any]], dict[str, Any]]:
-        """Every ``stats.apply_batch`` payload and the ``stats.publish_version`` payload."""
+        """Every ``stats.apply_batch`` payload (version 2 with ``columns``) and the
+        ``stats.publish_version`` payload."""
         run = run_id or str(uuid.uuid4())
-        batches = self.batches(run, size)
+        batches = self.column_batches(run, size) if columns else self.batches(run, size)
         return batches, self.publish(run, len(batches))
 
     def where(self, keep: Callable[[dict[str, str]], bool]) -> Table:

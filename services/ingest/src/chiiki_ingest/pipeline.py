@@ -530,7 +530,7 @@ class Pipeline:
         started = time.monotonic()
         first = int((advanced.progress or {}).get("batches_sent", 0))
         run_id, dimensions = str(run.id), content.layout.dimensions
-        for index, cells in publishing.batches(content.rows, size, start=first):
+        for index, rows in publishing.batches(content.rows, size, start=first):
             await self._stop_if_cancelled(run.id)
             self.bus.send(
                 publishing.apply_batch_message(
@@ -539,7 +539,7 @@ class Pipeline:
                     batch_index=index,
                     batch_count=total_batches,
                     dimensions=dimensions,
-                    cells=cells,
+                    rows=rows,
                 ),
             )
             async with self.session() as session:

@@ -17,7 +17,7 @@ from chiiki_ingest.cells import Content
 from chiiki_ingest.estat import Dimension, TableInfo
 from chiiki_ingest.quality import Row
 from chiiki_shared import contracts
-from chiiki_shared.contracts import ApplyBatch, BusMessage, PublishVersion
+from chiiki_shared.contracts import ApplyBatchColumns, BatchColumns, BusMessage, PublishVersion
 from chiiki_shared.contracts.publishing import ESTAT_ATTRIBUTION
 
 
@@ -52,10 +52,10 @@ def batch_count(cells: int, size: int) -> int:
 
 def batches(
     sorted_rows: Sequence[Row], size: int, start: int = 0
-) -> Iterator[tuple[int, list[list[Any]]]]:
-    """(batch_index, cells) from batch ``start`` on."""
+) -> Iterator[tuple[int, Sequence[Row]]]:
+    """(batch_index, rows) from batch ``start`` on."""
     for index in range(start, batch_count(len(sorted_rows), size)):
-        yield index, [list(row) for row in sorted_rows[index * size : (index + 1) * size]]
+        yield index, sorted_rows[index * size : (index + 1) * size]
 
 
 def apply_batch_message(
@@ -65,15 +65,16 @@ def apply_batch_message(
     batch_index: int,
     batch_count: int,
     dimensions: Sequence[str],
-    cells: list[list[Any]],
-) -> ApplyBatch:
-    return ApplyBatch(
+    rows: Sequence[Row],
+) -> ApplyBatchColumns:
+    """``stats.apply_batch`` version 2: the rows as columns."""
+    return ApplyBatchColumns.of(
+        columns=BatchColumns.from_cells(dimensions, rows),
         run_id=uuid.UUID(run_id),
         stats_data_id=stats_data_id,
         batch_index=batch_index,
         batch_count=batch_count,
         dimensions=list(dimensions),
-        cells=cells,
     )
 
 

@@ -15,13 +15,14 @@ from celery import signals
 from chiiki_ingest.config import IngestSettings
 from chiiki_ingest.messaging import with_task_events
 from chiiki_ingest.schedule import beat_schedule
-from chiiki_shared.bus import configure_worker_logging, create_celery_app
+from chiiki_shared.bus import configure_worker_gc, configure_worker_logging, create_celery_app
 
 settings = IngestSettings()
 configure_worker_logging(settings)
 celery_app = with_task_events(create_celery_app(settings))
 celery_app.conf.beat_schedule = beat_schedule(settings)
 celery_app.autodiscover_tasks(["chiiki_ingest"], related_name="tasks", force=True)
+configure_worker_gc()
 
 
 @signals.worker_init.connect(weak=False)

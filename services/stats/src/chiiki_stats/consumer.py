@@ -14,6 +14,7 @@ the transaction commits.
 
 from __future__ import annotations
 
+import itertools
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
@@ -28,6 +29,8 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from chiiki_shared.contracts import (
     ApplyBatch,
+    ApplyBatchColumns,
+    BatchColumns,
     BusMessage,
     ClassInfo,
     DatasetUpdated,
@@ -35,6 +38,7 @@ from chiiki_shared.contracts import (
     VersionApplied,
     VersionRejected,
     describe,
+    receive_apply_batch,
 )
 from chiiki_shared.locks import xact_lock
 from chiiki_stats.models import (
@@ -54,7 +58,6 @@ logger = structlog.get_logger(__name__)
 
 DATASETS = "chiiki_stats.dataset"
 NON_SERIES_DIMENSIONS = frozenset({"area", "time"})
-_UNSEEN: Any = object()  # a time code not looked at yet (its period may be None)
 OBSERVATION_COLUMNS = (
     "series_id",
     "region_code",
@@ -99,19 +102,21 @@ async def stage_batch(session: AsyncSession, raw: dict[str, Any], *, ttl_hours: 
         )
     )
     try:
-        batch = ApplyBatch.model_validate(raw)
+        batch = receive_apply_batch(raw)
     except ValidationError as exc:
         return await _stage_invalid(session, raw, exc)
     if await _version_of_run(session, str(batch.run_id)) is not None:
         return "ignored"
+    columns, cell_count = _staged_columns(batch)
     values = {
         "run_id": batch.run_id,
         "batch_index": batch.batch_index,
         "stats_data_id": batch.stats_data_id,
         "batch_count": batch.batch_count,
         "dimensions": batch.dimensions,
-        "cells": batch.cells,
-        "cell_count": len(batch.cells),
+        "cells": [],
+        "columns": columns,
+        "cell_count": cell_count,
         "error": None,
     }
     statement = pg_insert(StagedBatch).values(**values)
@@ -124,13 +129,25 @@ async def stage_batch(session: AsyncSession, raw: dict[str, Any], *, ttl_hours: 
     return "staged"
 
 
+def _staged_columns(batch: ApplyBatch | ApplyBatchColumns) -> tuple[bytes, int]:
+    """Both versions are staged as version 2's compressed columns, which publishing reads."""
+    if isinstance(batch, ApplyBatchColumns):
+        return batch.compressed(), batch.cell_count
+    return BatchColumns.from_cells(batch.dimensions, batch.cells).compress(), len(batch.cells)
+
+
 async def _stage_invalid(session: AsyncSession, raw: dict[str, Any], exc: ValidationError) -> str:
     """Remember why a batch was refused, so publishing its run is rejected with that reason."""
     reason = describe(exc)
     logger.warning("batch_invalid", reason=reason, run_id=raw.get("run_id"))
     try:
         identity = ApplyBatch.model_validate(
-            {**raw, "dimensions": ["area"], "cells": [], "batch_count": raw.get("batch_count")}
+            {
+                **_version_one_fields(raw),
+                "dimensions": ["area"],
+                "cells": [],
+                "batch_count": raw.get("batch_count"),
+            }
         )
     except (ValidationError, TypeError):
         return "invalid"  # not even the run and batch can be told: nothing to attach it to
@@ -147,10 +164,23 @@ async def _stage_invalid(session: AsyncSession, raw: dict[str, Any], exc: Valida
     await session.execute(
         statement.on_conflict_do_update(
             index_elements=[StagedBatch.run_id, StagedBatch.batch_index],
-            set_={"error": statement.excluded.error, "cells": [], "received_at": func.now()},
+            set_={
+                "error": statement.excluded.error,
+                "cells": [],
+                "columns": None,
+                "received_at": func.now(),
+            },
         )
     )
     return "invalid"
+
+
+def _version_one_fields(raw: dict[str, Any]) -> dict[str, Any]:
+    """``raw`` without what only version 2 has, so a bad version 2 batch can name its run."""
+    if raw.get("schema_version") != ApplyBatchColumns.VERSION:
+        return raw
+    version_two = {"schema_version", "cell_count", "columns"}
+    return {key: value for key, value in raw.items() if key not in version_two}
 
 
 # -- publish_version -----------------------------------------------------------------------------
@@ -228,18 +258,17 @@ async def _publish(
         )
 
     dimensions = list(staged[0].dimensions)
-    cells = [
-        cell
-        for batch in (
-            await session.scalars(
-                select(StagedBatch.cells)
+    batches = [
+        _staged_batch(dimensions, columns, cells)
+        for columns, cells in (
+            await session.execute(
+                select(StagedBatch.columns, StagedBatch.cells)
                 .where(StagedBatch.run_id == payload.run_id)
                 .order_by(StagedBatch.batch_index)
             )
         )
-        for cell in batch
     ]
-    table = _parse_cells(dimensions, payload.classes, cells)
+    table = _parse_columns(dimensions, payload.classes, batches)
 
     await session.execute(text(f"SET LOCAL statement_timeout = {int(timeout_ms)}"))
     version = (current.version if current else 0) + 1
@@ -283,27 +312,34 @@ async def _publish(
     )
 
 
+SeriesKey = tuple[tuple[str, str], ...]
+
+
 @dataclass
 class ParsedTable:
-    """The cells of a version, grouped by series, ready to write."""
+    """The cells of a version as columns, ready to write: ``series`` (by key, with label, unit
+    and order) numbered as in ``keys``; per cell its series number, area, time, unit, value."""
 
-    series: dict[tuple[tuple[str, str], ...], dict[str, Any]]
-    rows: list[
-        tuple[
-            tuple[tuple[str, str], ...],
-            str,
-            str,
-            Period | None,
-            Decimal | None,
-            str | None,
-            str | None,
-            str | None,
-        ]
-    ]
+    series: dict[SeriesKey, dict[str, Any]]
+    keys: list[SeriesKey]
+    columns: BatchColumns
+    periods: list[Period | None]  # per entry of ``columns.times``
+    values: list[Decimal | None]
 
 
-def _parse_cells(
-    dimensions: Sequence[str], classes: Sequence[ClassInfo], cells: Sequence[Sequence[Any]]
+def _staged_batch(
+    dimensions: Sequence[str], columns: bytes | None, cells: Sequence[Sequence[Any]]
+) -> BatchColumns:
+    """A staged batch's columns; a row staged before there were columns holds version 1 cells."""
+    if columns is None:
+        return BatchColumns.from_cells(dimensions, cells)
+    decoded = BatchColumns.decode(columns)
+    decoded.check(dimensions)
+    return decoded
+
+
+def _parse_columns(
+    dimensions: Sequence[str], classes: Sequence[ClassInfo], batches: Sequence[BatchColumns]
 ) -> ParsedTable:
     by_id = {info.id: info for info in classes}
     missing = [dim for dim in dimensions if dim not in by_id]
@@ -313,8 +349,10 @@ def _parse_cells(
         dim: {item.code: (position, item) for position, item in enumerate(by_id[dim].items)}
         for dim in dimensions
     }
-    for at, dim in enumerate(dimensions):
-        unknown = {cell[at] for cell in cells} - items[dim].keys()
+    columns = _merge(batches)
+    series_dims = [dim for dim in dimensions if dim not in NON_SERIES_DIMENSIONS]
+    for dim in dimensions:
+        unknown = _codes_used(columns, series_dims, dim) - items[dim].keys()
         if unknown:
             raise Rejected(f"codes not in the {dim} class: {', '.join(sorted(unknown)[:5])}")
     for dim in ("area", "time"):
@@ -323,40 +361,96 @@ def _parse_cells(
         )
         if too_long:
             raise Rejected(f"{dim} codes longer than 16 characters: {', '.join(too_long[:5])}")
-    series_dims = [dim for dim in dimensions if dim not in NON_SERIES_DIMENSIONS]
-    series_at = [dimensions.index(dim) for dim in series_dims]
-    area_at = dimensions.index("area") if "area" in dimensions else None
-    time_at = dimensions.index("time") if "time" in dimensions else None
-    width = len(dimensions)
-    series: dict[tuple[tuple[str, str], ...], dict[str, Any]] = {}
-    keys: dict[tuple[str, ...], tuple[tuple[str, str], ...]] = {}
-    periods: dict[str, Period | None] = {}
-    rows = []
-    # Cells are told apart by (series number, area, time): hashing the series key itself (a
-    # tuple of tuples) for every cell cost a third of this loop.
-    numbers: dict[tuple[tuple[str, str], ...], int] = {}
-    seen: set[tuple[int, str, str]] = set()
-    for number, cell in enumerate(cells):
-        raw_value, mark, unit = cell[width], cell[width + 1], cell[width + 2]
-        value = None if raw_value is None else _decimal(raw_value, number)
-        if value is not None and mark is not None:
-            raise Rejected(f"cell {number} has both a value and the mark {mark!r}")
-        codes = tuple([cell[at] for at in series_at])
-        key = keys.get(codes)
-        if key is None:
-            key = keys[codes] = tuple(zip(series_dims, codes, strict=True))
-            series[key] = _series_info(key, items, unit)
-            numbers[key] = len(numbers)
-        time_code = cell[time_at] if time_at is not None else ""
-        period = periods.get(time_code, _UNSEEN)
-        if period is _UNSEEN:
-            period = periods[time_code] = _period(time_code)
-        region = cell[area_at] if area_at is not None else ""
-        seen.add((numbers[key], region, time_code))
-        rows.append((key, region, time_code, period, value, raw_value, mark, unit))
-    if len(seen) != len(rows):
+    values = _values(columns.value_text, columns.mark)
+    keys = [tuple(zip(series_dims, codes, strict=True)) for codes in columns.series]
+    # Each series takes the unit of its first cell (when its class items name none).
+    first_units = dict(
+        zip(reversed(columns.series_index), reversed(columns.unit_index), strict=True)
+    )
+    series = {
+        key: _series_info(key, items, columns.units[first_units[number]])
+        for number, key in enumerate(keys)
+    }
+    # Cells are told apart by (series number, area, time).
+    areas = columns.area_index if "area" in dimensions else itertools.repeat(0)
+    times = columns.time_index if "time" in dimensions else itertools.repeat(0)
+    if len(set(zip(columns.series_index, areas, times, strict=False))) != columns.cell_count:
         raise Rejected("some cells repeat the same codes")
-    return ParsedTable(series, rows)
+    periods = [_period(time_code) for time_code in columns.times]
+    return ParsedTable(series, keys, columns, periods, values)
+
+
+def _codes_used(columns: BatchColumns, series_dims: list[str], dim: str) -> set[str]:
+    if dim == "area":
+        return set(columns.areas)
+    if dim == "time":
+        return set(columns.times)
+    at = series_dims.index(dim)
+    return {codes[at] for codes in columns.series}
+
+
+def _merge(batches: Sequence[BatchColumns]) -> BatchColumns:
+    """One table's columns from its batches: every batch's dictionaries merged into one."""
+    if len(batches) == 1:
+        return batches[0]
+    merged: dict[str, Any] = {
+        name: []
+        for name in ("series_index", "area_index", "time_index", "unit_index", "value_text", "mark")
+    }
+    dictionaries: dict[str, dict[Any, int]] = {"series": {}, "areas": {}, "times": {}, "units": {}}
+    for batch in batches:
+        for name, index_name in (
+            ("series", "series_index"),
+            ("areas", "area_index"),
+            ("times", "time_index"),
+            ("units", "unit_index"),
+        ):
+            positions = dictionaries[name]
+            entries = getattr(batch, name)
+            if name == "series":
+                entries = [tuple(codes) for codes in entries]
+            remap = [positions.setdefault(entry, len(positions)) for entry in entries]
+            merged[index_name].extend(map(remap.__getitem__, getattr(batch, index_name)))
+        merged["value_text"].extend(batch.value_text)
+        merged["mark"].extend(batch.mark)
+    return BatchColumns.model_construct(
+        series=[list(codes) for codes in dictionaries["series"]],
+        areas=list(dictionaries["areas"]),
+        times=list(dictionaries["times"]),
+        units=list(dictionaries["units"]),
+        **merged,
+    )
+
+
+def _values(texts: Sequence[str | None], marks: Sequence[str | None]) -> list[Decimal | None]:
+    """Each value text as a Decimal; the first cell that is not a finite number or that has a
+    value and a mark rejects the version (checked in cell order, as the cells came)."""
+    try:
+        values = [None if raw is None else Decimal(raw) for raw in texts]
+        bad = next((n for n, v in enumerate(values) if v is not None and not v.is_finite()), None)
+    except InvalidOperation:
+        bad = next(n for n, raw in enumerate(texts) if raw is not None and not _is_decimal(raw))
+    both = next(
+        (
+            n
+            for n, (raw, mark) in enumerate(zip(texts, marks, strict=True))
+            if raw is not None and mark is not None
+        ),
+        None,
+    )
+    if bad is not None and (both is None or bad <= both):
+        _decimal(texts[bad], bad)
+    if both is not None:
+        raise Rejected(f"cell {both} has both a value and the mark {marks[both]!r}")
+    return values
+
+
+def _is_decimal(raw: str) -> bool:
+    try:
+        Decimal(raw)
+    except InvalidOperation:
+        return False
+    return True
 
 
 def _decimal(raw: Any, number: int) -> Decimal:
@@ -380,7 +474,7 @@ def _period(time_code: str) -> Period | None:
 
 
 def _series_info(
-    key: tuple[tuple[str, str], ...],
+    key: SeriesKey,
     items: dict[str, dict[str, tuple[int, Any]]],
     cell_unit: str | None,
 ) -> dict[str, Any]:
@@ -454,7 +548,7 @@ async def _write_dimensions(session: AsyncSession, payload: PublishVersion) -> N
 
 async def _write_series(
     session: AsyncSession, dataset_id: str, table: ParsedTable
-) -> dict[tuple[tuple[str, str], ...], int]:
+) -> dict[SeriesKey, int]:
     """Keep the ids of series that persist, add new ones, drop those the version no longer has."""
     existing = {
         tuple(sorted(row.key.items())): row.id
@@ -465,7 +559,7 @@ async def _write_series(
         )
     }
     ordered = sorted(table.series, key=lambda key: table.series[key]["order"])
-    ids: dict[tuple[tuple[str, str], ...], int] = {}
+    ids: dict[SeriesKey, int] = {}
     for position, key in enumerate(ordered):
         info = table.series[key]
         found = existing.pop(tuple(sorted(key)), None)
@@ -488,29 +582,43 @@ async def _write_observations(
     session: AsyncSession,
     dataset_id: str,
     table: ParsedTable,
-    series_ids: dict[tuple[tuple[str, str], ...], int],
+    series_ids: dict[SeriesKey, int],
 ) -> None:
     await session.execute(
         delete(Observation).where(
             Observation.series_id.in_(select(Series.id).where(Series.dataset_id == dataset_id))
         )
     )
-    units = {key: info["unit"] for key, info in table.series.items()}
-    records = [
-        (
-            series_ids[key],
-            region,
-            time_code,
-            period.kind.value if period else None,
-            period.year if period else None,
-            period.sub if period else None,
-            value,
-            text,
-            mark,
-            unit if unit != units[key] else None,
+    columns = table.columns
+    count = columns.cell_count
+    series = [series_ids[key] for key in table.keys]
+    series_units = [table.series[key]["unit"] for key in table.keys]
+    regions = [columns.areas[at] for at in columns.area_index] if columns.areas else [""] * count
+    if columns.times:
+        times = columns.time_index
+        time_codes = [columns.times[at] for at in times]
+        periods = [table.periods[at] for at in times]
+    else:
+        time_codes, periods = [""] * count, [None] * count
+    units = [columns.units[at] for at in columns.unit_index]
+    records = list(
+        zip(
+            [series[number] for number in columns.series_index],
+            regions,
+            time_codes,
+            [period.kind.value if period else None for period in periods],
+            [period.year if period else None for period in periods],
+            [period.sub if period else None for period in periods],
+            table.values,
+            columns.value_text,
+            columns.mark,
+            [
+                unit if unit != series_units[number] else None
+                for unit, number in zip(units, columns.series_index, strict=True)
+            ],
+            strict=True,
         )
-        for key, region, time_code, period, value, text, mark, unit in table.rows
-    ]
+    )
     connection = await session.connection()
     raw = await connection.get_raw_connection()
     driver = raw.driver_connection

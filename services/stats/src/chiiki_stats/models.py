@@ -20,6 +20,7 @@ from sqlalchemy import (
     ForeignKeyConstraint,
     Index,
     Integer,
+    LargeBinary,
     Numeric,
     SmallInteger,
     String,
@@ -274,6 +275,9 @@ class StagedBatch(Base):
     batch_count: Mapped[int] = mapped_column(Integer)
     dimensions: Mapped[list[str]] = mapped_column(JSONB)
     cells: Mapped[list[list[Any]]] = mapped_column(JSONB)
+    # The batch as zlib-compressed JSON columns (chiiki_shared.contracts.columnar); ``cells`` is
+    # then empty. NULL only in rows staged before the columns existed.
+    columns: Mapped[bytes | None] = mapped_column(LargeBinary)
     cell_count: Mapped[int] = mapped_column(Integer)
     # Why the batch could not be staged (a malformed payload): publishing the run then rejects it.
     error: Mapped[str | None] = mapped_column(Text)

@@ -3,6 +3,12 @@ sender and receiver alike (docs/bus-contract.md is checked against them)."""
 
 from chiiki_shared.contracts.announcements import DatasetUpdated
 from chiiki_shared.contracts.base import BusMessage, describe
+from chiiki_shared.contracts.columnar import (
+    MAX_COLUMNAR_BATCH_CELLS,
+    ApplyBatchColumns,
+    BatchColumns,
+    receive_apply_batch,
+)
 from chiiki_shared.contracts.publishing import (
     MAX_BATCH_CELLS,
     ApplyBatch,
@@ -18,6 +24,7 @@ from chiiki_shared.contracts.publishing import (
 # Every message between services, in the order of docs/bus-contract.md.
 CONTRACT: tuple[type[BusMessage], ...] = (
     ApplyBatch,
+    ApplyBatchColumns,
     PublishVersion,
     VersionApplied,
     VersionRejected,
@@ -27,7 +34,10 @@ CONTRACT: tuple[type[BusMessage], ...] = (
 __all__ = [
     "CONTRACT",
     "MAX_BATCH_CELLS",
+    "MAX_COLUMNAR_BATCH_CELLS",
     "ApplyBatch",
+    "ApplyBatchColumns",
+    "BatchColumns",
     "BusMessage",
     "ClassInfo",
     "ClassItem",
@@ -38,4 +48,5 @@ __all__ = [
     "VersionApplied",
     "VersionRejected",
     "describe",
+    "receive_apply_batch",
 ]

@@ -73,7 +73,7 @@ class Dimension:
         return self.by_code.get(code)
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class Cell:
     """One VALUE: a number, or a mark instead (never both).
 

@@ -156,6 +156,10 @@ class _CellBuilder:
         self._units = {
             (d.id, item.code): item.unit for d in dimensions for item in d.items if item.unit
         }
+        # With one dimension whose items carry units (the usual table), a cell's class unit is
+        # that item's: one lookup instead of one per code (a tenth of parsing a page).
+        unit_dimensions = {dimension for dimension, _ in self._units}
+        self._unit_dimension = unit_dimensions.pop() if len(unit_dimensions) == 1 else None
 
     def build(self, value: Mapping[str, Any]) -> Cell:
         raw = str(value.get("$", ""))
@@ -175,6 +179,9 @@ class _CellBuilder:
         )
 
     def _class_unit(self, codes: Mapping[str, str]) -> str | None:
+        if self._unit_dimension is not None:
+            code = codes.get(self._unit_dimension)
+            return None if code is None else self._units.get((self._unit_dimension, code))
         return next((u for dc in codes.items() if (u := self._units.get(dc))), None)
 
 
