@@ -46,14 +46,27 @@ READS = {
 }
 ACCESS_LOG = r"^(    access_log \S+ chiiki_json)( buffer=64k flush=1s)?;"
 TOKEN_KEY = r'proxy_cache_key "\$chiiki_token_digest:'  # noqa: S105 - a config line
-# Each: (pattern, replacement) applied to the rendered config. "NJS" stands for a copy of
-# gateway/njs/ whose tokenDigest returns a constant.
+OPEN_FILES = r"^ *open_file_cache(_valid)? [^\n]*\n"
+# Other tokenDigest functions, each in a copy of gateway/njs/ ("NJS:<name>" in a replacement).
+DIGESTS = {
+    "constant": "function tokenDigest(r) { return 'constant'; }",
+    "hex": "import crypto from 'crypto';\nfunction tokenDigest(r) {\n"
+    "    return crypto.createHash('sha256').update(r.headersIn.Authorization || '')"
+    ".digest('hex');\n}",
+    "variable": "import crypto from 'crypto';\nfunction tokenDigest(r) {\n"
+    "    return crypto.createHash('sha256').update(r.variables.http_authorization || '')"
+    ".digest('base64url');\n}",
+}
+# Each: (pattern, replacement) applied to the rendered config.
 VARIANTS: dict[str, list[tuple[str, str]]] = {
     "as configured": [],
+    "before (log unbuffered, files reopened)": [(ACCESS_LOG, r"\1;"), (OPEN_FILES, "")],
     "access log unbuffered": [(ACCESS_LOG, r"\1;")],
     "no access log": [(ACCESS_LOG, "    access_log off;")],
-    "cache files not kept open": [(r"^ *open_file_cache(_valid)? [^\n]*\n", "")],
-    "token digest: constant": [(r"js_path \S+;", "js_path NJS;")],
+    "cache files not kept open": [(OPEN_FILES, "")],
+    "token digest: hex": [(r"js_path \S+;", "js_path NJS:hex;")],
+    "token digest: from r.variables": [(r"js_path \S+;", "js_path NJS:variable;")],
+    "token digest: constant": [(r"js_path \S+;", "js_path NJS:constant;")],
     "token key: raw header": [(TOKEN_KEY, 'proxy_cache_key "$http_authorization:')],
     "no token check": [(r"^ *auth_request /_auth/verify;\n", "")],
 }
@@ -91,7 +104,7 @@ def test_gateway_cost_benchmark(stack: Stack, admin_headers: Callable[[], dict[s
     with tempfile.TemporaryDirectory(prefix="chiiki-cost-") as scratch:
         root = Path(scratch)
         root.chmod(0o755)  # nginx's workers (nobody, when run as root) read and write in it
-        njs = _constant_digest_njs(root / "njs")
+        njs = _digest_njs(root / "njs")
         with _static_nginx(root / "static", bodies, workers) as (static_url, static_pid):
             for name, changes in VARIANTS.items():
                 config = _variant(rendered, stack, root / "variant", changes, njs)
@@ -123,16 +136,15 @@ def _variant(
     port = stack.settings.gateway_url.rsplit(":", 1)[1]
     config = re.sub(rf"(listen [\d.]+):{port} ", rf"\g<1>:{free_port()} ", config)
     for pattern, replacement in changes:
-        config, count = re.subn(pattern, replacement.replace("NJS", str(njs)), config, flags=re.M)
+        config, count = re.subn(pattern, replacement.replace("NJS:", f"{njs}/"), config, flags=re.M)
         assert count, f"the rendered config has no {pattern!r}"
     return config
 
 
-def _constant_digest_njs(folder: Path) -> Path:
-    shutil.copytree(gateway.GATEWAY_DIR / "njs", folder)
-    (folder / "auth.js").write_text(
-        "function tokenDigest(r) { return 'constant'; }\nexport default { tokenDigest };\n"
-    )
+def _digest_njs(folder: Path) -> Path:
+    for name, source in DIGESTS.items():
+        shutil.copytree(gateway.GATEWAY_DIR / "njs", folder / name)
+        (folder / name / "auth.js").write_text(f"{source}\nexport default {{ tokenDigest }};\n")
     return folder
 
 
