@@ -1,5 +1,6 @@
-"""No web process loads the numerical libraries until a request needs them: idle, they would hold
-most of its memory (issue 15; measured in docs/performance.md, "Idle memory")."""
+"""No web process loads what only some requests need until one does: idle, the numerical
+libraries and Celery would hold much of its memory (issue 15; measured in docs/performance.md,
+"Idle memory")."""
 
 from __future__ import annotations
 
@@ -9,6 +10,19 @@ import sys
 import pytest
 
 HEAVY = ("pandas", "numpy", "scipy", "sklearn")
+# A web process only sends tasks: it imports Celery and kombu on its first send
+# (chiiki_shared.bus.LazyCelery), about 6 MB.
+BUS = ("celery", "kombu")
+
+
+def _loaded_after_importing(app_module: str, names: tuple[str, ...]) -> set[str]:
+    probe = (
+        f"import sys, {app_module}; "
+        f"print(','.join(sorted(m for m in {names!r} if m in sys.modules)))"
+    )
+    # argv built here from fixed parts
+    done = subprocess.run([sys.executable, "-c", probe], capture_output=True, text=True, check=True)
+    return {name for name in done.stdout.strip().split(",") if name}
 
 
 @pytest.mark.parametrize(
@@ -22,11 +36,11 @@ HEAVY = ("pandas", "numpy", "scipy", "sklearn")
     ],
 )
 def test_the_app_imports_no_heavy_numerical_library(app_module: str, allowed: set[str]) -> None:
-    probe = (
-        f"import sys, {app_module}; "
-        f"print(','.join(sorted(m for m in {HEAVY!r} if m in sys.modules)))"
-    )
-    # argv built here from fixed parts
-    done = subprocess.run([sys.executable, "-c", probe], capture_output=True, text=True, check=True)
-    loaded = {name for name in done.stdout.strip().split(",") if name}
-    assert loaded - allowed == set()
+    assert _loaded_after_importing(app_module, HEAVY) - allowed == set()
+
+
+@pytest.mark.parametrize(
+    "app_module", ["chiiki_auth.main", "chiiki_stats.main", "chiiki_ingest.main"]
+)
+def test_the_app_imports_no_celery(app_module: str) -> None:
+    assert _loaded_after_importing(app_module, BUS) == set()
