@@ -40,7 +40,8 @@ def test_the_app_imports_no_heavy_numerical_library(app_module: str, allowed: se
 
 
 @pytest.mark.parametrize(
-    "app_module", ["chiiki_auth.main", "chiiki_stats.main", "chiiki_ingest.main"]
+    "app_module",
+    ["chiiki_auth.main", "chiiki_stats.main", "chiiki_ingest.main", "chiiki_analytics.main"],
 )
 def test_the_app_imports_no_celery(app_module: str) -> None:
     assert _loaded_after_importing(app_module, BUS) == set()

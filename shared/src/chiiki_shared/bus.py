@@ -18,7 +18,6 @@ from functools import cache
 from typing import TYPE_CHECKING, Any
 
 import anyio
-import structlog
 from asgi_correlation_id import correlation_id
 
 from chiiki_shared.contracts import BusMessage
@@ -29,7 +28,6 @@ from chiiki_shared.settings import ServiceSettings
 if TYPE_CHECKING:
     from celery import Celery
 
-logger = structlog.get_logger(__name__)
 
 SERVICE_QUEUES = ("auth", "stats", "ingest", "analytics")
 REQUEST_ID_TASK_HEADER = "request_id"
@@ -125,21 +123,6 @@ class LazyCelery:
         """Close the app's connections, if it was ever made."""
         if self._app is not None:
             self._app.close()
-
-
-def warm_producer(app: Celery) -> bool:
-    """Open a producer connection to the broker and leave it in the app's pool, so the first
-    task a request sends does not pay for connecting. ``False`` (logged) if the broker is down:
-    sending then connects, with its usual retries."""
-    from kombu.exceptions import KombuError
-
-    try:
-        with app.producer_or_acquire() as producer:
-            producer.connection.ensure_connection(max_retries=1)
-    except (OSError, KombuError) as exc:
-        logger.warning("bus_warm_up_failed", error=type(exc).__name__)
-        return False
-    return True
 
 
 def send(app: Celery, message: BusMessage) -> None:
