@@ -1,10 +1,13 @@
 """The Celery bus: routing by task name, JSON only, and request ids carried into workers."""
 
+from concurrent.futures import ThreadPoolExecutor
+
 import pytest
 from asgi_correlation_id import correlation_id
+from celery import Celery
 from celery.contrib.testing.worker import start_worker
 
-from chiiki_shared.bus import create_celery_app, queue_for
+from chiiki_shared.bus import LazyCelery, create_celery_app, queue_for
 from chiiki_stats.config import StatsSettings
 
 
@@ -62,3 +65,26 @@ def test_request_id_travels_from_sender_to_worker(platform) -> None:
             correlation_id.reset(token)
         assert result.get(timeout=10) == "req-from-http-42"
     assert seen == ["req-from-http-42"]
+
+
+def test_a_lazy_app_is_made_once_on_first_use_from_any_thread(platform) -> None:
+    made: list[object] = []
+
+    def factory() -> Celery:
+        app = create_celery_app(StatsSettings())
+        made.append(app)
+        return app
+
+    lazy = LazyCelery(factory)
+    assert (lazy.made, made) == (False, [])
+    lazy.close()  # closing one never made does not make it
+    assert made == []
+
+    with ThreadPoolExecutor(8) as pool:
+        apps = list(pool.map(lambda _: lazy.get(), range(32)))
+
+    assert len(made) == 1
+    assert lazy.made is True
+    assert {id(app) for app in apps} == {id(made[0])}
+    assert made[0].conf.task_serializer == "json"
+    lazy.close()

@@ -3,6 +3,8 @@
 Tasks are named ``<service>.<verb>_<noun>`` and routed to the queue named by their prefix, so a
 service sends another's task by name (``send_task("stats.apply_batch", ...)``), never importing
 its code.
+Celery and kombu (about 6 MB, docs/performance.md "Idle memory") are imported when an app is made,
+not with this module: a web process imports them on its first send (``LazyCelery``).
 The request id of the HTTP request (or task) that sends a task travels in the task's headers and
 is bound to every log line the worker writes for it.
 """
@@ -10,23 +12,23 @@ is bound to every log line the worker writes for it.
 from __future__ import annotations
 
 import gc
+import threading
+from collections.abc import Callable
 from dataclasses import dataclass, field
-from typing import Any
+from functools import cache
+from typing import TYPE_CHECKING, Any
 
 import anyio
-import structlog
 from asgi_correlation_id import correlation_id
-from celery import Celery, signals
-from kombu import Queue
-from kombu.exceptions import KombuError
 
-from chiiki_shared import redis_transport
 from chiiki_shared.contracts import BusMessage
 from chiiki_shared.observability import new_request_id
 from chiiki_shared.runtime import REDIS_HEALTH_CHECK_SECONDS, REDIS_TIMEOUT_SECONDS
 from chiiki_shared.settings import ServiceSettings
 
-logger = structlog.get_logger(__name__)
+if TYPE_CHECKING:
+    from celery import Celery
+
 
 SERVICE_QUEUES = ("auth", "stats", "ingest", "analytics")
 REQUEST_ID_TASK_HEADER = "request_id"
@@ -46,6 +48,12 @@ def _route_by_prefix(name: str, *_: Any, **__: Any) -> dict[str, str]:
 
 def create_celery_app(settings: ServiceSettings) -> Celery:
     """The Celery app of one service: it consumes its own queue and can send to any other."""
+    from celery import Celery
+    from kombu import Queue
+
+    from chiiki_shared import redis_transport
+
+    _connect_request_id_signals()
     prefix = settings.redis_key_prefix
     app = Celery(settings.service_name, broker=settings.redis_url, set_as_current=False)
     app.conf.update(
@@ -92,17 +100,30 @@ def create_celery_app(settings: ServiceSettings) -> Celery:
     return app
 
 
-def warm_producer(app: Celery) -> bool:
-    """Open a producer connection to the broker and leave it in the app's pool, so the first
-    task a request sends does not pay for connecting. ``False`` (logged) if the broker is down:
-    sending then connects, with its usual retries."""
-    try:
-        with app.producer_or_acquire() as producer:
-            producer.connection.ensure_connection(max_retries=1)
-    except (OSError, KombuError) as exc:
-        logger.warning("bus_warm_up_failed", error=type(exc).__name__)
-        return False
-    return True
+class LazyCelery:
+    """A Celery app made by ``factory`` when first asked for, once, from any thread: a web
+    process that only sends tasks pays for importing Celery on its first send, not at start-up."""
+
+    def __init__(self, factory: Callable[[], Celery]) -> None:
+        self._factory = factory
+        self._app: Celery | None = None
+        self._lock = threading.Lock()
+
+    @property
+    def made(self) -> bool:
+        return self._app is not None
+
+    def get(self) -> Celery:
+        if self._app is None:
+            with self._lock:
+                if self._app is None:
+                    self._app = self._factory()
+        return self._app
+
+    def close(self) -> None:
+        """Close the app's connections, if it was ever made."""
+        if self._app is not None:
+            self._app.close()
 
 
 def send(app: Celery, message: BusMessage) -> None:
@@ -131,25 +152,34 @@ class Outbox:
             await anyio.to_thread.run_sync(self.flush, app)
 
 
-@signals.before_task_publish.connect
+@cache
+def _connect_request_id_signals() -> None:
+    """Once per process, with the first app: Celery's signals are global to the process."""
+    from celery import signals
+
+    signals.before_task_publish.connect(_attach_request_id, weak=False)
+    signals.task_prerun.connect(_bind_request_id, weak=False)
+    signals.task_postrun.connect(_unbind_request_id, weak=False)
+
+
 def _attach_request_id(headers: dict[str, Any] | None = None, **_: Any) -> None:
     if headers is not None and REQUEST_ID_TASK_HEADER not in headers:
         headers[REQUEST_ID_TASK_HEADER] = correlation_id.get() or new_request_id()
 
 
-@signals.task_prerun.connect
 def _bind_request_id(task: Any = None, **_: Any) -> None:
     request_id = getattr(task.request, REQUEST_ID_TASK_HEADER, None) if task else None
     correlation_id.set(request_id or new_request_id())
 
 
-@signals.task_postrun.connect
 def _unbind_request_id(**_: Any) -> None:
     correlation_id.set(None)
 
 
 def configure_worker_logging(settings: ServiceSettings) -> None:
     """Make a worker log like the HTTP services (Celery otherwise installs its own handlers)."""
+    from celery import signals
+
     from chiiki_shared.logging import configure_logging
 
     @signals.setup_logging.connect(weak=False)

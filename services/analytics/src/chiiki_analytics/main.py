@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import anyio
 import httpx
 from fastapi import FastAPI
 from starlette.middleware.gzip import GZipMiddleware
@@ -12,7 +11,6 @@ from chiiki_analytics.deps import STATS_CLIENT
 from chiiki_analytics.router import ROUTERS
 from chiiki_analytics.stats_client import StatsClient
 from chiiki_shared.app import create_service_app
-from chiiki_shared.bus import warm_producer
 from chiiki_shared.head import answer_head
 from chiiki_shared.runtime import Runtime
 from chiiki_shared.security import warm_token_guard
@@ -33,13 +31,6 @@ def create_app(
             transport=stats_transport,
         )
 
-    async def warm_bus(_: Runtime) -> None:
-        # Importing the worker's app (with its tasks) and connecting to the broker take seconds
-        # on a cold, loaded machine: pay for them before the service says it is ready.
-        from chiiki_analytics.worker import celery_app
-
-        await anyio.to_thread.run_sync(warm_producer, celery_app)
-
     async def close_stats(runtime: Runtime) -> None:
         client = runtime.extras.pop(STATS_CLIENT, None)
         if isinstance(client, StatsClient):
@@ -52,7 +43,9 @@ def create_app(
             "Forecasts with measured accuracy, trends, anomalies and policy-effect analysis."
         ),
         routers=ROUTERS,
-        on_startup=[open_stats, warm_token_guard, warm_bus],
+        # The bus is not warmed here: its app is made, and Celery imported, on the first send
+        # (messaging.celery_app), so an idle process does not hold Celery (docs/performance.md).
+        on_startup=[open_stats, warm_token_guard],
         on_shutdown=[close_stats],
         reject_unknown_query=True,
     )

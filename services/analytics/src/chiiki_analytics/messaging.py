@@ -6,13 +6,15 @@ What stats sends analytics (``analytics.dataset_updated``) is in ``chiiki_shared
 from __future__ import annotations
 
 import uuid
-from typing import Any, ClassVar
+from typing import TYPE_CHECKING, Any, ClassVar
 
-from celery import Celery
 from pydantic import Field
 
 from chiiki_shared import bus
 from chiiki_shared.contracts import BusMessage, DatasetUpdated
+
+if TYPE_CHECKING:
+    from celery import Celery
 
 
 class RunJob(BusMessage):

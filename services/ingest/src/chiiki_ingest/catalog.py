@@ -12,16 +12,18 @@ from __future__ import annotations
 import hashlib
 import json
 from pathlib import Path
-from typing import Any, Literal
+from typing import TYPE_CHECKING, Any, Literal
 
 import yaml
-from celery.schedules import crontab
 from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from chiiki_ingest import repository
 from chiiki_ingest.estat import filter_params
 from chiiki_ingest.quality import ADJUSTABLE, Check, Severity
+
+if TYPE_CHECKING:
+    from celery.schedules import crontab
 
 DAILY = "daily"
 # A run may publish at most 10 % fewer cells than the served version unless it allows more.
@@ -35,6 +37,9 @@ _CRON_FIELDS = 5
 
 def parse_cron(expression: str) -> crontab:
     """A five-field cron expression (minute hour day-of-month month day-of-week)."""
+    # Imported here: the API process needs Celery only when a cron schedule is given.
+    from celery.schedules import crontab
+
     fields = expression.split()
     if len(fields) != _CRON_FIELDS:
         raise ValueError(f"{expression!r} is not a five-field cron expression")

@@ -12,7 +12,7 @@ from chiiki_ingest.messaging import CeleryBus, with_task_events
 from chiiki_ingest.router import router
 from chiiki_shared.app import create_service_app
 from chiiki_shared.audit.api import audit_router
-from chiiki_shared.bus import create_celery_app
+from chiiki_shared.bus import LazyCelery, create_celery_app
 from chiiki_shared.db import session_scope
 from chiiki_shared.head import answer_head
 from chiiki_shared.runtime import Runtime
@@ -21,13 +21,16 @@ logger = structlog.get_logger("chiiki_ingest")
 
 
 async def open_bus(runtime: Runtime) -> None:
-    runtime.extras["bus"] = CeleryBus(with_task_events(create_celery_app(runtime.settings)))
+    settings = runtime.settings
+    # Made on the first send: idle, the API process does not hold Celery (docs/performance.md).
+    app = LazyCelery(lambda: with_task_events(create_celery_app(settings)))
+    runtime.extras["bus"] = CeleryBus(app)
 
 
 async def close_bus(runtime: Runtime) -> None:
     bus = runtime.extras.pop("bus", None)
     if isinstance(bus, CeleryBus):
-        bus.app.close()
+        bus.close()
 
 
 async def sync_catalog(runtime: Runtime) -> None:

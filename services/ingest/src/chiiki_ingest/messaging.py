@@ -6,12 +6,13 @@ from __future__ import annotations
 
 import uuid
 from dataclasses import dataclass
-from typing import ClassVar
-
-from celery import Celery
+from typing import TYPE_CHECKING, ClassVar
 
 from chiiki_shared import bus
 from chiiki_shared.contracts import BusMessage
+
+if TYPE_CHECKING:
+    from celery import Celery
 
 
 class RunIngestion(BusMessage):
@@ -32,9 +33,19 @@ def with_task_events(app: Celery) -> Celery:
 
 @dataclass
 class CeleryBus:
-    """``publishing.Bus`` over a Celery app (the worker's own, or one the API process made)."""
+    """``publishing.Bus`` over a Celery app: the worker's own, or the API process's, made on its
+    first send (``bus.LazyCelery``)."""
 
-    app: Celery
+    source: Celery | bus.LazyCelery
+
+    @property
+    def app(self) -> Celery:
+        source = self.source
+        return source.get() if isinstance(source, bus.LazyCelery) else source
 
     def send(self, message: BusMessage) -> None:
         bus.send(self.app, message)
+
+    def close(self) -> None:
+        """Close the app's connections (a lazy app never made is not made to be closed)."""
+        self.source.close()

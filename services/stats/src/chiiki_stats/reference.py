@@ -206,13 +206,17 @@ async def _load_boundary(session: AsyncSession, level: str, data: bytes, digest:
         "content_hash": digest,
         "topology": topology,
     }
-    await session.execute(
-        pg_insert(BoundaryRow)
-        .values(**row)
-        .on_conflict_do_update(
-            index_elements=[BoundaryRow.level], set_={**row, "loaded_at": text("now()")}
-        )
+    statement = pg_insert(BoundaryRow)
+    # The row is bound as parameters, not written into the statement: a statement's values stay
+    # in SQLAlchemy's compiled cache with it, and a topology is megabytes.
+    upsert = statement.on_conflict_do_update(
+        index_elements=[BoundaryRow.level],
+        set_={
+            **{name: statement.excluded[name] for name in row},
+            "loaded_at": text("now()"),
+        },
     )
+    await session.execute(upsert, row)
 
 
 async def read_boundaries(session: AsyncSession) -> dict[str, Boundary]:
