@@ -15,6 +15,7 @@ from chiiki_stats.reference import load_reference
 from chiiki_stats.router import router
 from chiiki_stats.schemas import install_answer_schemas
 from chiiki_stats.versions import VERSIONS_EXTRA, DatasetVersions
+from chiiki_stats.warm import WARMER_EXTRA, Warmer
 
 
 async def keep_dataset_versions(runtime: Runtime) -> None:
@@ -27,9 +28,18 @@ async def keep_dataset_versions(runtime: Runtime) -> None:
     )
     await versions.start()
     runtime.extras[VERSIONS_EXTRA] = versions
+    if settings.warm_on_apply:
+        warmer = Warmer(runtime, versions, settings.warm_budget_seconds)
+        versions.on_change(warmer.changed)
+        warmer.start()
+        warmer.changed(versions.states)  # Redis may not hold the current versions' answers
+        runtime.extras[WARMER_EXTRA] = warmer
 
 
 async def stop_following_versions(runtime: Runtime) -> None:
+    warmer = runtime.extras.get(WARMER_EXTRA)
+    if isinstance(warmer, Warmer):
+        await warmer.stop()
     versions = runtime.extras.get(VERSIONS_EXTRA)
     if isinstance(versions, DatasetVersions):
         await versions.stop()
