@@ -1,6 +1,8 @@
 """Benchmark, not a test: one stats worker process, straight (no gateway), with a real token.
 
 ``python bench/stats_worker.py [--seconds 8] [--connections 64] [--profile out.txt] [url ...]``
+``python bench/stats_worker.py --uncached 5 [url ...]``: no wrk, each URL asked one at a time with
+the worker's Redis entries deleted before each (worker CPU per uncached request).
 
 Starts ``uvicorn chiiki_stats.main:app`` on a free port against ``DATABASE_URL`` (read only: it
 needs the stats schema with published data, as ``make up`` leaves it), with its own Redis key
@@ -139,6 +141,30 @@ def summary(output: str) -> str:
     return " | ".join(lines)
 
 
+def uncached(
+    base: str, url: str, headers: dict[str, str], pid: int, client: redis.Redis, times: int
+) -> None:
+    """Worker CPU of ``url`` asked ``times`` times with no Redis entry: the first request is
+    the process's first reader (nothing remembered in memory either), the others are not."""
+    cpu: list[float] = []
+    wall: list[float] = []
+    for _ in range(times):
+        for entry in client.scan_iter(match=f"{PREFIX}stats:q:*"):
+            client.delete(entry)
+        before, started = cpu_seconds(pid), time.perf_counter()
+        answer = httpx.get(base + url, headers=headers, timeout=60)
+        wall.append(1000 * (time.perf_counter() - started))
+        cpu.append(1000 * (cpu_seconds(pid) - before))
+        if answer.status_code != 200:
+            raise SystemExit(f"{url}: {answer.status_code} {answer.text[:200]}")
+    rest = cpu[1:] or cpu
+    print(
+        f"{url}: {len(answer.content)} bytes; worker CPU first {cpu[0]:.0f} ms, then mean "
+        f"{sum(rest) / len(rest):.0f} ms (max {max(rest):.0f}); wall first {wall[0]:.0f} ms, "
+        f"then max {max(wall[1:] or wall):.0f} ms"
+    )
+
+
 def main() -> None:
     parser = argparse.ArgumentParser()
     parser.add_argument("urls", nargs="*", default=list(DEFAULT_URLS))
@@ -146,6 +172,13 @@ def main() -> None:
     parser.add_argument("--connections", type=int, default=64)
     parser.add_argument("--profile", type=Path)
     parser.add_argument("--uvicorn-arg", action="append", default=[])
+    parser.add_argument(
+        "--uncached",
+        type=int,
+        default=0,
+        help="instead of loading with wrk, ask each URL this many times, one at a time, with "
+        "the worker's Redis entries deleted before each: worker CPU per uncached request",
+    )
     args = parser.parse_args()
 
     key = ec.generate_private_key(ec.SECP256R1())
@@ -160,6 +193,10 @@ def main() -> None:
         wait_ready(base, time.monotonic() + 120)
         token = mint(key)
         headers = {"Authorization": f"Bearer {token}"}
+        if args.uncached:
+            for url in args.urls:
+                uncached(base, url, headers, worker.pid, client, args.uncached)
+            return
         for url in args.urls:
             first = httpx.get(base + url, headers=headers, timeout=30)
             again = httpx.get(base + url, headers=headers, timeout=30)

@@ -3,6 +3,7 @@ applied once through the bus consumer, as ingest would publish them."""
 
 from __future__ import annotations
 
+import os
 from collections.abc import AsyncIterator, Awaitable, Callable
 from pathlib import Path
 from types import ModuleType
@@ -21,6 +22,11 @@ from chiiki_devstack.pytest_plugin import (
 )
 from chiiki_shared.db import session_scope
 from chiiki_shared.runtime import Runtime
+
+# Warming on apply (``chiiki_stats.warm``) renders answers in the background of every app these
+# tests start, which would make the MISS/HIT and statement counts of other tests depend on its
+# timing; test_warm.py turns it on for its own app.
+os.environ.setdefault("STATS_WARM_ON_APPLY", "false")
 
 # Whether this run loaded the recorded tables, so the last test of the folder removes them.
 _LOADED: list[bool] = []
@@ -106,3 +112,4 @@ def pytest_runtest_teardown(item: pytest.Item, nextitem: pytest.Item | None) -> 
     # Series, observations and versions go with their datasets (ON DELETE CASCADE).
     empty_tables(settings, ["datasets", "staged_batches"])
     delete_redis_keys(settings, "q:*")
+    delete_redis_keys(settings, "warm:*")  # versions start at 1 again in the next run

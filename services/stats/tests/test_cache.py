@@ -149,3 +149,13 @@ async def test_a_large_answer_is_gzipped_once_and_kept_so(loaded, client, runtim
     assert stored.gzipped is not None
     assert gzip.decompress(stored.gzipped) == stored.body == plain.content
     assert int(hit.headers["content-length"]) == len(stored.gzipped)
+
+
+async def test_answers_that_are_not_cached_are_still_gzipped(loaded, client) -> None:
+    zipped = {"Accept-Encoding": "gzip"}
+    # The boundaries are not cached answers (cached ones are gzipped when stored, see
+    # test_a_large_answer_is_gzipped_once_and_kept_so): GZipMiddleware compresses them.
+    boundary = await client.get("/api/boundaries/ward?format=geojson", headers=zipped)
+    assert boundary.status_code == 200
+    assert boundary.headers["content-encoding"] == "gzip"
+    assert boundary.headers["vary"] == "Accept-Encoding"

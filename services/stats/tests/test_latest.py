@@ -41,3 +41,37 @@ async def test_a_latest_year_is_read_once_per_version(loaded, client, runtime) -
     assert first == again == expected
     assert expected[CODE] is not None
     assert (read_first > 0, read_again, read_for_newer > 0) == (True, 0, True)
+
+
+async def test_a_kpi_ranking_is_read_once_per_version(loaded, runtime) -> None:
+    from chiiki_stats.services import kpi
+    from chiiki_stats.versions import VERSIONS_EXTRA
+
+    reference = reference_of(runtime)
+    region = reference.regions["13101"]
+    codes = ["population.total", "population.aged_65_plus_share"]
+    datasets = dict(runtime.extras[VERSIONS_EXTRA].states)
+    newer = {d: replace(state, version=state.version + 1) for d, state in datasets.items()}
+    kpi._rankings.clear()
+    statements: list[str] = []
+
+    def count(_conn, _cursor, statement, *_args) -> None:
+        statements.append(statement)
+
+    async def ranks_with(versions) -> tuple[list[tuple[int | None, int]], int]:
+        before = len(statements)
+        cards = await kpi.kpis(session, reference, region, codes, 10, {}, lambda _: [], versions)
+        return [(card.rank, card.ranked) for card in cards.cards], len(statements) - before
+
+    async with runtime.sessions() as session:
+        event.listen(runtime.engine.sync_engine, "before_cursor_execute", count)
+        try:
+            first, read_first = await ranks_with(datasets)
+            again, read_again = await ranks_with(datasets)
+            for_newer, read_for_newer = await ranks_with(newer)
+        finally:
+            event.remove(runtime.engine.sync_engine, "before_cursor_execute", count)
+    # Chiyoda-ku among the municipalities of the 2020 census (1,741; one lacks an age share).
+    assert first == again == for_newer == [(415, 1741), (1737, 1740)]
+    # One read of the region's own cells, plus the peers' only when the ranking is not known.
+    assert (read_first, read_again, read_for_newer) == (2, 1, 2)

@@ -208,7 +208,10 @@ async def cached_response(
         await cache.set(digest, rendered)
     headers = {**headers, **rendered.headers, CACHE_HEADER: status}
     body = rendered.body
-    if rendered.gzipped is not None and gzip_minimum_size is not None and accepts_gzip(request):
-        body = rendered.gzipped
-        headers |= {"Content-Encoding": "gzip", "Vary": "Accept-Encoding"}
+    if rendered.gzipped is not None and gzip_minimum_size is not None:
+        # Both variants say so, whether or not a middleware runs after this.
+        headers["Vary"] = "Accept-Encoding"
+        if accepts_gzip(request):
+            body = rendered.gzipped
+            headers["Content-Encoding"] = "gzip"
     return Response(body, media_type=rendered.media_type, headers=headers)

@@ -27,5 +27,9 @@ class StatsSettings(CachedServiceSettings):
     # Each web process keeps the dataset versions in memory, reloaded when a version is applied
     # (NOTIFY) and at least this often, in case a notification was missed.
     versions_refresh_seconds: float = Field(default=2.0, gt=0)
+    # When a version is applied, the process that hears of it first renders what every
+    # dashboard asks for first into the query cache (``warm``), for at most this long.
+    warm_on_apply: bool = True
+    warm_budget_seconds: float = Field(default=60.0, gt=0)
     # Batches of runs that were never published are removed after this long.
     staging_ttl_hours: int = Field(default=48, ge=1)

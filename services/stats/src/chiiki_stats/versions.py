@@ -57,6 +57,7 @@ class DatasetVersions:
         self._task: asyncio.Task[None] | None = None
         self.states: States = {}
         self.listening = False
+        self._on_change: list[Callable[[States], None]] = []
 
     @classmethod
     def for_sessions(
@@ -83,8 +84,18 @@ class DatasetVersions:
         """Reload now, out of the request that found the map behind its snapshot."""
         self._wake.set()
 
+    def on_change(self, callback: Callable[[States], None]) -> None:
+        """Call ``callback`` (at once, without awaiting) with the new map when a reload finds
+        other versions than the map held."""
+        self._on_change.append(callback)
+
     async def refresh(self) -> None:
-        self.states = await self._load()
+        states = await self._load()
+        changed = states != self.states
+        self.states = states
+        if changed:
+            for callback in self._on_change:
+                callback(states)
 
     async def _keep(self) -> None:
         while True:

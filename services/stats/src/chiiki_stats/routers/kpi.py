@@ -30,7 +30,15 @@ async def kpis(ctx: ContextDep, params: Annotated[KpiQuery, Query()]) -> Respons
 
     async def produce() -> kpi.Kpis:
         return await kpi.kpis(
-            ctx.session, ctx.reference, chosen, codes, points, ctx.notes, ctx.attribution, lang
+            ctx.session,
+            ctx.reference,
+            chosen,
+            codes,
+            points,
+            ctx.notes,
+            ctx.attribution,
+            ctx.datasets,
+            lang,
         )
 
     return await ctx.respond(

@@ -13,6 +13,7 @@ from collections.abc import Mapping, Sequence
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from chiiki_stats.catalog import Catalog
 from chiiki_stats.periods import PeriodKind
 from chiiki_stats.repository import DatasetState
 from chiiki_stats.values import Evaluator, latest_years
@@ -30,11 +31,16 @@ def _key(
     kinds: frozenset[PeriodKind] | None,
     datasets: Mapping[str, DatasetState],
 ) -> Key:
-    used = evaluator.catalog.datasets_for([code])
-    versions = tuple(
-        (d, datasets[d].version, datasets[d].content_hash) for d in used if d in datasets
-    )
-    return code, tuple(region_codes), kinds, versions
+    return code, tuple(region_codes), kinds, versions_read(evaluator.catalog, code, datasets)
+
+
+def versions_read(
+    catalog: Catalog, code: str, datasets: Mapping[str, DatasetState]
+) -> tuple[tuple[str, int, str], ...]:
+    """The versions (number and content hash) of the datasets ``code`` is computed from: what a
+    value remembered for ``code`` depends on."""
+    used = catalog.datasets_for([code])
+    return tuple((d, datasets[d].version, datasets[d].content_hash) for d in used if d in datasets)
 
 
 async def latest_years_of(
