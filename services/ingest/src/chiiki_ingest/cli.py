@@ -227,6 +227,13 @@ def rollback(api: IngestApi, args: argparse.Namespace, out: TextIO) -> int:
 
 
 def schedule(api: IngestApi, args: argparse.Namespace, out: TextIO) -> int:
+    if args.tick_now:
+        tick = api.call("POST", "/schedule/run-now")
+        for run in tick["started"]:
+            print(f"{run['id']}\t{run['stats_data_id']}\tqueued", file=out)
+        for busy in tick["busy"]:
+            print(f"{busy['active_run_id']}\t{busy['stats_data_id']}\tbusy", file=out)
+        return 0
     if args.run_now:
         accepted = api.call("POST", f"/schedule/{_segment(args.run_now)}/run")
         print(accepted["id"], file=out)
@@ -343,7 +350,9 @@ def parser() -> argparse.ArgumentParser:
     back.set_defaults(handler=rollback)
 
     ticks = commands.add_parser("schedule", help="the scheduled tables and their last tick")
-    ticks.add_argument("--run-now", metavar="STATS_DATA_ID", help="run this table now")
+    now = ticks.add_mutually_exclusive_group()
+    now.add_argument("--run-now", metavar="STATS_DATA_ID", help="run this table now")
+    now.add_argument("--tick-now", action="store_true", help="run every scheduled table now")
     ticks.set_defaults(handler=schedule)
     return root
 

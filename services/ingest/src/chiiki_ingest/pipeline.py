@@ -23,7 +23,7 @@ import sqlalchemy as sa
 import structlog
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from chiiki_ingest import alerts, estat_guard, publishing, repository, resume, runs
+from chiiki_ingest import alerts, estat_guard, incremental, publishing, repository, resume, runs
 from chiiki_ingest.catalog import DEFAULT_MAX_SHRINK, severity_overrides
 from chiiki_ingest.cells import Content, Normaliser, sort_rows
 from chiiki_ingest.config import IngestSettings
@@ -188,6 +188,10 @@ class Pipeline:
 
     async def _execute(self, run: Run) -> str:
         started = time.monotonic()
+        guard = estat_guard.guard(self.runtime.redis, self.settings)
+        standing = await incremental.served_if_not_updated(self.session, self.settings, run, guard)
+        if standing is not None:
+            return await self._not_updated(run, standing, time.monotonic() - started)
         async with self.session() as session:
             options = Options.of(await repository.get_entry(session, run.stats_data_id))
         report = Report(severities(options.quality))
@@ -434,6 +438,26 @@ class Pipeline:
                 keep_versions=self.settings.retention_versions,
             )
         logger.info("ingest.run_unchanged", run_id=str(run.id), version=current.version)
+        return "unchanged"
+
+    async def _not_updated(self, run: Run, served: DatasetVersion, seconds: float) -> str:
+        """The source's UPDATED_DATE has not moved: the served version stands, nothing fetched."""
+        async with self.session() as session:
+            await repository.replace_findings(session, run.id, [])
+            await runs.finish(
+                session,
+                run.id,
+                RunStatus.SUCCEEDED,
+                outcome="unchanged",
+                version=served.version,
+                content_hash=served.content_hash,
+                cell_count=served.cell_count,
+                page_count=0,
+                warning_count=0,
+                timings={"total_seconds": seconds},
+                max_rss_bytes=peak_rss_bytes(),
+            )
+        logger.info("ingest.run_unchanged", run_id=str(run.id), version=served.version)
         return "unchanged"
 
     async def _blocked(

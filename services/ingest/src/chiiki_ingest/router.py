@@ -12,6 +12,7 @@ from chiiki_ingest import repository, scheduling, service
 from chiiki_ingest.catalog import STATS_DATA_ID
 from chiiki_ingest.deps import EStatGuardDep, SettingsDep, UnitOfWorkDep
 from chiiki_ingest.schemas import (
+    BusyTable,
     CatalogEntryCreate,
     CatalogEntryRead,
     CatalogEntryUpdate,
@@ -24,6 +25,7 @@ from chiiki_ingest.schemas import (
     RunStatusName,
     RunSummary,
     SchedulePage,
+    TickStarted,
 )
 from chiiki_shared.audit.api import OriginDep, actor_of
 from chiiki_shared.lang import ACCEPTS_LANG
@@ -243,6 +245,23 @@ async def list_schedule(
 ) -> SchedulePage:
     items, last = await scheduling.page(uow.session, settings, limit=limit, cursor=cursor)
     return SchedulePage(items=items, next=next_link(request, last))
+
+
+@router.post(
+    "/schedule/run-now",
+    status_code=202,
+    summary="Run the daily tick now: every enabled scheduled table (trigger `run-now`)",
+)
+async def run_tick_now(
+    uow: UnitOfWorkDep, settings: SettingsDep, admin: AdminUser, origin: OriginDep
+) -> TickStarted:
+    started, busy = await scheduling.run_tick_now(
+        uow.session, uow.outbox, settings, actor=actor_of(admin), origin=origin
+    )
+    return TickStarted(
+        started=[RunAccepted.of(run) for run in started],
+        busy=[BusyTable(stats_data_id=b.stats_data_id, active_run_id=b.run_id) for b in busy],
+    )
 
 
 @router.post(

@@ -2,7 +2,8 @@
 
 ``GET /api/ingest/schedule`` lists every enabled entry on a schedule with its cron, its latest
 due tick and that tick's outcome (``ticks``) and its next tick. ``POST .../{id}/run`` queues a run
-with trigger ``run-now``; it is not a tick of its own (the ratio is the schedule's), but a tick
+with trigger ``run-now`` (``POST .../run-now``: one for every scheduled table, the daily tick on
+demand); it is not a tick of its own (the ratio is the schedule's), but a tick
 that finds it still active takes its outcome, labelled ``run-now``.
 """
 
@@ -90,3 +91,29 @@ async def run_now(
         raise service.active_conflict(error) from None
     await service.audit_run(session, run, "run.triggered", actor, origin)
     return run
+
+
+async def run_tick_now(
+    session: AsyncSession,
+    outbox: Outbox,
+    settings: IngestSettings,
+    *,
+    actor: Actor,
+    origin: Origin,
+) -> tuple[list[Run], list[runs.ActiveRunExists]]:
+    """The daily tick on demand: a ``run-now`` run of every enabled scheduled table, and the
+    tables skipped because a run of theirs is active. Like a single run-now, it is no tick of
+    the schedule's own (the success ratio counts scheduled days only)."""
+    started: list[Run] = []
+    busy: list[runs.ActiveRunExists] = []
+    for entry in await ticks.scheduled_entries(session):
+        try:
+            run = await service.enqueue_run(
+                session, outbox, settings, entry.stats_data_id, trigger=RUN_NOW
+            )
+        except runs.ActiveRunExists as error:
+            busy.append(error)
+            continue
+        await service.audit_run(session, run, "run.triggered", actor, origin)
+        started.append(run)
+    return started, busy

@@ -241,6 +241,18 @@ class RunAccepted(BaseModel):
         )
 
 
+class BusyTable(BaseModel):
+    stats_data_id: str
+    active_run_id: uuid.UUID | None = Field(description="The run that keeps it busy")
+
+
+class TickStarted(BaseModel):
+    """The daily tick run on demand: the runs it queued, and the tables it skipped."""
+
+    started: list[RunAccepted]
+    busy: list[BusyTable] = Field(description="Scheduled tables with a queued or running run")
+
+
 class RunPage(Page[RunSummary]):
     """A page of runs, newest first."""
 

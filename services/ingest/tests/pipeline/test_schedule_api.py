@@ -158,3 +158,38 @@ async def test_a_schedule_changed_through_the_api_ticks_without_restarting_beat(
     assert before - timedelta(minutes=1) < due <= datetime.now(UTC)
     assert item["cron"] == "* * * * *"
     assert datetime.fromisoformat(item["next_tick_at"]) > due
+
+
+async def test_run_now_runs_the_daily_tick_for_every_scheduled_table(
+    api: Api, source: Source, unique
+) -> None:
+    daily, busy, manual = unique("tick-now"), unique("tick-now-busy"), unique("tick-now-manual")
+    for stats_data_id, schedule in ((daily, "daily"), (busy, "daily"), (manual, "manual")):
+        await add_entry(api, source, stats_data_id, schedule)
+    source.faults({"kind": "latency", "seconds": 5, "count": 1, "statsDataId": busy})
+    started: list[dict[str, Any]] = []
+    active = await api.run(busy)
+    try:
+        response = await api.admin.post("/api/ingest/schedule/run-now")
+
+        assert response.status_code == 202, response.text
+        body = response.json()
+        started = body["started"]
+        scheduled = {item["stats_data_id"] for item in await listed(api)}
+        assert {run["stats_data_id"] for run in started} == scheduled - {busy}
+        assert {daily, busy} <= scheduled
+        assert manual not in scheduled
+        assert {(run["trigger"], run["status"]) for run in started} == {("run-now", "queued")}
+        assert body["busy"] == [{"stats_data_id": busy, "active_run_id": active}]
+        audit = await api.admin.get("/api/ingest/audit", params={"action": "run.triggered"})
+        triggered = {row["target_id"] for row in audit.json()["items"]}
+        assert {run["id"] for run in started} <= triggered
+    finally:  # nothing of this test's left running or scheduled for other tests
+        for run in started:
+            await api.admin.post(f"/api/ingest/runs/{run['id']}/cancel")
+        for run in started:
+            await api.wait(run["id"], "succeeded", "failed", "blocked", "cancelled")
+        source.clear_faults()
+        await api.wait(active)
+        for stats_data_id in (daily, busy):
+            await api.admin.patch(f"/api/ingest/catalog/{stats_data_id}", json={"enabled": False})
