@@ -162,6 +162,23 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/api/ingest/schedule/run-now": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /** Run the daily tick now: every enabled scheduled table (trigger `run-now`) */
+        post: operations["run_tick_now_api_ingest_schedule_run_now_post"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/api/ingest/schedule/{stats_data_id}/run": {
         parameters: {
             query?: never;
@@ -253,6 +270,16 @@ export interface components {
             target_id: string;
             /** Target Type */
             target_type: string;
+        };
+        /** BusyTable */
+        BusyTable: {
+            /**
+             * Active Run Id
+             * @description The run that keeps it busy
+             */
+            active_run_id: string | null;
+            /** Stats Data Id */
+            stats_data_id: string;
         };
         /**
          * CatalogEntryCreate
@@ -859,6 +886,19 @@ export interface components {
              * @description `schedule`, or the trigger of the run the tick found active; `none` if missed
              */
             trigger: string;
+        };
+        /**
+         * TickStarted
+         * @description The daily tick run on demand: the runs it queued, and the tables it skipped.
+         */
+        TickStarted: {
+            /**
+             * Busy
+             * @description Scheduled tables with a queued or running run
+             */
+            busy: components["schemas"]["BusyTable"][];
+            /** Started */
+            started: components["schemas"]["RunAccepted"][];
         };
         /** Timings */
         Timings: {
@@ -1916,6 +1956,71 @@ export interface operations {
                 };
                 content: {
                     "application/json": components["schemas"]["SchedulePage"];
+                };
+            };
+            /** @description No valid access token */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Not allowed for this role */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Invalid input, each problem listed in errors */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Unexpected server error (logged) */
+            500: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description A dependency (database, Redis, keys) cannot be reached */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    run_tick_now_api_ingest_schedule_run_now_post: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Successful Response */
+            202: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["TickStarted"];
                 };
             };
             /** @description No valid access token */
