@@ -10,10 +10,11 @@ valid input accepted. ``make test`` runs a few examples per operation and mode
 from __future__ import annotations
 
 import itertools
+from urllib.parse import urlencode
 
 import pytest
 import schemathesis
-from hypothesis import HealthCheck, given, settings
+from hypothesis import HealthCheck, assume, given, settings
 from hypothesis.errors import Unsatisfiable
 from schemathesis import GenerationMode
 from schemathesis.checks import positive_data_acceptance
@@ -26,6 +27,10 @@ SERVICES = ("auth", "stats", "ingest", "analytics")
 # stats' rules across parameters such as from <= to or geojson only per prefecture): such input
 # is rightly a 422 although schema-valid. Its inverse, negative_data_rejection, stays on.
 EXCLUDED = [positive_data_acceptance]
+# The gateway refuses a request line above 8 KiB (414, docs/gateway.md) before any service sees
+# it, and uvicorn's HTTP parser answers 400 in plain text past 16 KiB: a longer request cannot
+# reach the app, so the fuzzer does not send one.
+MAX_REQUEST_TARGET = 8 * 1024
 TARGETS = list(itertools.product(SERVICES, IDENTITIES))
 
 
@@ -38,9 +43,16 @@ def _run(operation, mode: GenerationMode, base_url: str, headers: dict[str, str]
         suppress_health_check=list(HealthCheck),
     )
     def check(case) -> None:
+        assume(len(_request_target(case)) <= MAX_REQUEST_TARGET)
         case.call_and_validate(base_url=base_url, headers=headers, excluded_checks=EXCLUDED)
 
     check()
+
+
+def _request_target(case) -> str:
+    """The path and query string the case would send."""
+    query = urlencode(case.query or {}, doseq=True)
+    return f"{case.formatted_path}?{query}" if query else case.formatted_path
 
 
 @pytest.mark.parametrize(("service", "identity"), TARGETS, ids=[f"{s}-{i}" for s, i in TARGETS])
