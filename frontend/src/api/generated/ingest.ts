@@ -417,6 +417,26 @@ export interface components {
              */
             next: string | null;
         };
+        /**
+         * CheckRead
+         * @description One quality check of the run's report: passed, or what it found and at what severity.
+         */
+        CheckRead: {
+            /** Check */
+            check: string;
+            /**
+             * Count
+             * @description Cells or series it found (0 when it passed)
+             */
+            count: number;
+            /** Message */
+            message: string;
+            /**
+             * Result
+             * @enum {string}
+             */
+            result: "pass" | "warn" | "block";
+        };
         /** CheckResult */
         CheckResult: {
             /** Error */
@@ -672,6 +692,11 @@ export interface components {
             attempt: number;
             /** Cancel Requested At */
             cancel_requested_at?: string | null;
+            /**
+             * Checks
+             * @description Every check the run ran, passes included
+             */
+            checks: components["schemas"]["CheckRead"][];
             /** Content Hash */
             content_hash: string | null;
             counts: components["schemas"]["Counts"];
@@ -699,7 +724,10 @@ export interface components {
             /** Phase */
             phase: string | null;
             progress: components["schemas"]["Progress"];
-            /** Quality */
+            /**
+             * Quality
+             * @description What the checks found (warn or block)
+             */
             quality: components["schemas"]["FindingRead"][];
             /**
              * Queued At

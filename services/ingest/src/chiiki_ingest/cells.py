@@ -79,6 +79,9 @@ class Normaliser:
 
     def add_page(self, page: StatsDataPage) -> None:
         self.content.notes.update(page.notes)
+        self._report.ran(Check.SHAPE, Check.UNKNOWN_CODE, Check.UNDECLARED_MARK)
+        if self._area is not None:
+            self._report.ran(Check.UNKNOWN_REGION)
         for cell in page.cells:
             self.content.rows.append(self._row(cell.dimensions, cell))
 

@@ -150,6 +150,8 @@ class Run(Base):
     heartbeat_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
     # A dry run fetches and checks, then ends without publishing (outcome `checked`).
     dry_run: Mapped[bool] = mapped_column(server_default=text("false"))
+    # The quality checks the run ran, by name: with its findings, the whole report (passes too).
+    checks_run: Mapped[list[str]] = mapped_column(JSONB, server_default=text("'[]'::jsonb"))
     # A rollback run publishes this version's stored pages again (no source request).
     restores_version: Mapped[int | None] = mapped_column(Integer)
     # Set by POST /runs/{id}/cancel; the worker stops at its next page or batch boundary.

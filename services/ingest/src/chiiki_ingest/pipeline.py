@@ -417,7 +417,9 @@ class Pipeline:
         timings: dict[str, float],
     ) -> str:
         async with self.session() as session:
-            await repository.replace_findings(session, run.id, report.findings())
+            await repository.replace_findings(
+                session, run.id, report.findings(), report.checks_run()
+            )
             await runs.finish(
                 session,
                 run.id,
@@ -464,7 +466,9 @@ class Pipeline:
         self, run: Run, report: Report, counts: dict[str, Any], check_seconds: float
     ) -> str:
         async with self.session() as session:
-            await repository.replace_findings(session, run.id, report.findings())
+            await repository.replace_findings(
+                session, run.id, report.findings(), report.checks_run()
+            )
             finished = await runs.finish(
                 session,
                 run.id,
@@ -493,7 +497,9 @@ class Pipeline:
     ) -> str:
         """A dry run that would publish: its report is recorded, nothing leaves for stats."""
         async with self.session() as session:
-            await repository.replace_findings(session, run.id, report.findings())
+            await repository.replace_findings(
+                session, run.id, report.findings(), report.checks_run()
+            )
             await runs.finish(
                 session,
                 run.id,
@@ -529,7 +535,9 @@ class Pipeline:
         total_batches = publishing.batch_count(len(content.rows), size)
         async with self.session() as session:
             await runs.record_progress(session, run.id, batch_size=size)
-            await repository.replace_findings(session, run.id, report.findings())
+            await repository.replace_findings(
+                session, run.id, report.findings(), report.checks_run()
+            )
             await repository.record_version(
                 session,
                 DatasetVersion(

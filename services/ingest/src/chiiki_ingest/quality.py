@@ -124,6 +124,14 @@ class Report:
     def __init__(self, chosen: Mapping[Check, Severity] | None = None) -> None:
         self.severities = dict(chosen or DEFAULT_SEVERITIES)
         self._tallies: dict[Check, _Tally] = {}
+        self._ran: set[Check] = set()
+
+    def ran(self, *checks: Check) -> None:
+        """Record that ``checks`` looked at the data (a check that finds nothing has passed)."""
+        self._ran.update(checks)
+
+    def checks_run(self) -> list[str]:
+        return sorted(check.value for check in self._ran | set(self._tallies))
 
     def add(self, check: Check, sample: Any, count: int = 1) -> None:
         tally = self._tallies.setdefault(check, _Tally())
@@ -178,6 +186,7 @@ Row = tuple[Any, ...]
 
 def check_table(layout: Layout, sorted_rows: Sequence[Row], total: int, report: Report) -> None:
     """Whole-table checks on rows sorted by their codes."""
+    report.ran(Check.COUNT_MISMATCH, Check.DUPLICATE_CELL, Check.UNIT_CHANGE)
     if len(sorted_rows) != total:
         report.add(Check.COUNT_MISMATCH, {"cells": len(sorted_rows), "total_number": total})
     width = layout.width
@@ -204,7 +213,10 @@ def check_volume(
     cells: int, served: Served | None, max_shrink: float, allow_shrink: bool, report: Report
 ) -> None:
     """A fall in cells beyond ``max_shrink`` (a fraction of the served version's cells)."""
-    if served is None or served.cell_count == 0 or cells >= served.cell_count:
+    if served is None:
+        return
+    report.ran(Check.VOLUME_DROP)
+    if served.cell_count == 0 or cells >= served.cell_count:
         return
     shrink = (served.cell_count - cells) / served.cell_count
     if shrink <= max_shrink:
@@ -299,6 +311,7 @@ def check_against_previous(
     """Unit changes and implausible jumps of the new version against the previous one."""
     if previous is None or previous.layout.dimensions != current.layout.dimensions:
         return
+    report.ran(Check.UNIT_CHANGE, Check.JUMP)
     for key, unit in current.units.items():
         if key in previous.units and previous.units[key] != unit:
             sample = {

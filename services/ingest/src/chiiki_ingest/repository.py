@@ -190,9 +190,16 @@ async def prune_pages(
 
 
 async def replace_findings(
-    session: AsyncSession, run_id: uuid.UUID, findings: Sequence[Finding]
+    session: AsyncSession,
+    run_id: uuid.UUID,
+    findings: Sequence[Finding],
+    checks_run: Sequence[str] = (),
 ) -> None:
+    """The run's quality report: what each check found, and which checks ran at all."""
     await session.execute(sa.delete(QualityFinding).where(QualityFinding.run_id == run_id))
+    await session.execute(
+        sa.update(Run).where(Run.id == run_id).values(checks_run=list(checks_run))
+    )
     for finding in findings:
         session.add(
             QualityFinding(

@@ -16,6 +16,7 @@ from chiiki_ingest.catalog import (
     check_schedule,
 )
 from chiiki_ingest.models import CatalogEntry, QualityFinding, Run
+from chiiki_ingest.quality import MESSAGES, Check
 from chiiki_shared.json_value import JsonValue
 from chiiki_shared.pagination import Page
 
@@ -133,10 +134,20 @@ class RunSummary(BaseModel):
         return cls(**_summary_fields(run))
 
 
+class CheckRead(BaseModel):
+    """One quality check of the run's report: passed, or what it found and at what severity."""
+
+    check: str
+    result: Literal["pass", "warn", "block"]
+    count: int = Field(description="Cells or series it found (0 when it passed)")
+    message: str
+
+
 class RunDetail(RunSummary):
     progress: Progress
     timings: Timings
-    quality: list[FindingRead]
+    quality: list[FindingRead] = Field(description="What the checks found (warn or block)")
+    checks: list[CheckRead] = Field(description="Every check the run ran, passes included")
     source_url: str | None
     worker: str | None
     max_rss_bytes: int | None
@@ -164,10 +175,26 @@ class RunDetail(RunSummary):
                 )
                 for f in findings
             ],
+            checks=_checks(run.checks_run or [], findings),
             source_url=run.source_url,
             worker=run.worker,
             max_rss_bytes=run.max_rss_bytes,
         )
+
+
+def _checks(ran: list[str], findings: list[QualityFinding]) -> list[CheckRead]:
+    found = {f.check: f for f in findings}
+    return [
+        CheckRead(
+            check=name,
+            result=found[name].severity,
+            count=found[name].count,
+            message=found[name].message,
+        )
+        if name in found
+        else CheckRead(check=name, result="pass", count=0, message=MESSAGES[Check(name)])
+        for name in sorted(set(ran) | set(found))
+    ]
 
 
 def _summary_fields(run: Run) -> dict[str, Any]:

@@ -16,6 +16,15 @@ from .test_admin_api import assert_problem
 
 CENSUS = "census-c01-1920-2015"
 TOKYO_OSAKA = {"cdArea": ["13000", "27000"]}
+FIRST_RUN_CHECKS = (
+    "count_mismatch",
+    "duplicate_cell",
+    "shape",
+    "undeclared_mark",
+    "unit_change",
+    "unknown_code",
+    "unknown_region",
+)
 
 
 def findings(report: Report) -> list[tuple[str, str, int]]:
@@ -73,7 +82,13 @@ async def test_a_narrowed_run_is_blocked_unless_it_allows_the_shrink(
 ) -> None:
     stats_data_id = unique("census-shrink")
     document = source.copy(CENSUS, stats_data_id)
-    assert (await api.ingest(stats_data_id))["status"] == "succeeded"
+    first = await api.ingest(stats_data_id)
+    assert first["status"] == "succeeded"
+    # The report lists every check the run ran, passes included (nothing served yet: no volume
+    # guard, no comparison with a previous version).
+    assert [(c["check"], c["result"], c["count"]) for c in first["checks"]] == [
+        (check, "pass", 0) for check in FIRST_RUN_CHECKS
+    ]
 
     blocked = await api.ingest(stats_data_id, filters=TOKYO_OSAKA)
 
@@ -89,6 +104,10 @@ async def test_a_narrowed_run_is_blocked_unless_it_allows_the_shrink(
     assert finding["samples"][0]["served_cells"] == 2880
     assert finding["samples"][0]["cells"] == 120
     assert alerts.for_run(blocked["id"])["blocking_checks"][0]["check"] == "volume_drop"
+    assert [(c["check"], c["result"], c["count"]) for c in blocked["checks"]] == sorted(
+        [(check, "pass", 0) for check in (*FIRST_RUN_CHECKS, "jump")]
+        + [("volume_drop", "block", 2760)]
+    )
     assert stats_version(platform, stats_data_id) == 1
     assert len(stats_cells(platform, stats_data_id)) == 2880  # the whole table stays served
 
