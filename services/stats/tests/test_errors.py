@@ -211,7 +211,7 @@ async def test_unknown_things_are_404_naming_them(
             {"query.regions": "give either regions or level/parent, not both"},
         ),
         ("/api/regions?limit=5000", {"query.limit": "Input should be less than or equal to 1000"}),
-        ("/api/regions?cursor=nonsense", {"query.cursor": "not a cursor this endpoint issued"}),
+        ("/api/regions?cursor=nonsense", {"query.cursor": "not a cursor this list issued"}),
         (
             "/api/datasets/census-c01-1920-2015/observations?limit=20000",
             {"query.limit": "Input should be less than or equal to 10000"},
@@ -291,7 +291,7 @@ async def test_a_cursor_from_an_older_version_is_409(loaded, client, runtime, es
     from chiiki_stats import consumer
 
     url = "/api/datasets/census-c01-1920-2015/observations?limit=10"
-    cursor = (await client.get(url)).json()["next_cursor"]
+    next_page = (await client.get(url)).json()["next"]
     for table in (
         estat.table("census-c01-1920-2015").where(lambda c: c["area"] != "47000"),
         estat.table("census-c01-1920-2015"),
@@ -302,7 +302,7 @@ async def test_a_cursor_from_an_older_version_is_409(loaded, client, runtime, es
                 await consumer.stage_batch(session, batch)
         async with session_scope(runtime.sessions) as session:
             assert (await consumer.publish_version(session, payload)).status == "applied"
-    body = problem(await client.get(f"{url}&cursor={cursor}"), 409, "cursor-expired")
+    body = problem(await client.get(next_page), 409, "cursor-expired")
     assert body["detail"].startswith("Dataset census-c01-1920-2015 changed to version ")
 
 

@@ -140,7 +140,6 @@ async def test_csv_is_long_form_with_a_header(loaded, client) -> None:
         "/api/comparison?regions=13000,27000&indicators=population.total",
         "/api/kpi?region=13000",
         "/api/statistics/summary?indicator=population.total",
-        "/api/datasets/census-c01-1920-2015/observations?area=13000&time=2015",
     ],
 )
 async def test_every_csv_row_credits_the_answers_sources(loaded, client, path: str) -> None:
@@ -153,6 +152,17 @@ async def test_every_csv_row_credits_the_answers_sources(loaded, client, path: s
     assert len(rows) > 1
     assert {row[-1] for row in rows[1:]} == {credit}
     assert {len(row) for row in rows} == {len(rows[0])}  # one rectangle
+
+
+async def test_every_csv_row_of_observations_credits_their_dataset(loaded, client) -> None:
+    # A page of cells is a list ({items, next}): the attribution is its dataset document's.
+    credit = (await client.get("/api/datasets/census-c01-1920-2015")).json()["attribution"]
+    assert credit.startswith("出典：政府統計の総合窓口(e-Stat)")
+    path = "/api/datasets/census-c01-1920-2015/observations?area=13000&time=2015&format=csv"
+    rows = list(csv.reader(io.StringIO((await client.get(path)).text)))
+    assert rows[0][-1] == "attribution"
+    assert len(rows) == 4  # the header and the cells of the three sexes
+    assert {row[-1] for row in rows[1:]} == {credit}
 
 
 async def test_missing_values_in_csv_are_empty_cells(loaded, client) -> None:

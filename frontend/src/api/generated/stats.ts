@@ -82,7 +82,7 @@ export interface paths {
         };
         /**
          * A dataset's cells with their e-Stat codes, filtered and cursor-paginated
-         * @description Filters: `area`, `time` (e-Stat codes or 2020, FY2020, 2020Q1, 2020-03) and any of the dataset's dimension ids (`tab`, `cat01`...), each a comma-separated list of codes. Rows come in (series, area, time) order, at most 10000 per page.
+         * @description Filters: `area`, `time` (e-Stat codes or 2020, FY2020, 2020Q1, 2020-03) and any of the dataset's dimension ids (`tab`, `cat01`...), each a comma-separated list of codes. Rows come in (series, area, time) order, at most 10000 per page; `next` (and a `Link: <next>; rel="next"` header, in every format) gives the next page. The dataset's version, dimensions, notes and attribution are `/api/datasets/{stats_data_id}`'s; a cursor issued before a new version is a 409 `cursor-expired`.
          */
         get: operations["observations_api_datasets__stats_data_id__observations_get"];
         put?: never;
@@ -572,18 +572,36 @@ export interface components {
         } & {
             [key: string]: components["schemas"]["JsonValue"];
         };
-        /** DatasetList */
-        DatasetList: {
-            /** Count */
-            count: number;
-            /** Items */
-            items: {
-                [key: string]: components["schemas"]["JsonValue"];
-            }[];
-            /** Notice */
+        /** DatasetEntry */
+        DatasetEntry: {
+            /** Attribution */
+            attribution: string;
+            /** Id */
+            id: string;
+            /**
+             * Notice
+             * @description The notice e-Stat's terms of API use ask for
+             */
             notice: string;
+            /** Title */
+            title: string;
+            /** Version */
+            version: number;
         } & {
             [key: string]: components["schemas"]["JsonValue"];
+        };
+        /**
+         * DatasetList
+         * @description A page of the datasets, by id.
+         */
+        DatasetList: {
+            /** Items */
+            items: components["schemas"]["DatasetEntry"][];
+            /**
+             * Next
+             * @description Relative URL of the next page (same filters), null on the last page
+             */
+            next: string | null;
         };
         /**
          * DefaultComponent
@@ -820,16 +838,18 @@ export interface components {
         } & {
             [key: string]: components["schemas"]["JsonValue"];
         };
-        /** IndicatorList */
+        /**
+         * IndicatorList
+         * @description A page of the catalog, in its order; each indicator names its ``category``.
+         */
         IndicatorList: {
-            /** Categories */
-            categories: string[];
-            /** Count */
-            count: number;
             /** Items */
             items: components["schemas"]["IndicatorEntry"][];
-        } & {
-            [key: string]: components["schemas"]["JsonValue"];
+            /**
+             * Next
+             * @description Relative URL of the next page (same filters), null on the last page
+             */
+            next: string | null;
         };
         JsonValue: JsonValue;
         /** KpiCard */
@@ -1005,26 +1025,39 @@ export interface components {
         } & {
             [key: string]: components["schemas"]["JsonValue"];
         };
-        /** ObservationPage */
-        ObservationPage: {
-            attribution: components["schemas"]["JsonValue"];
-            /** Count */
-            count: number;
-            /** Dataset */
-            dataset: string;
-            /** Dimensions */
-            dimensions: string[];
-            /** Items */
-            items: {
-                [key: string]: components["schemas"]["JsonValue"];
-            }[];
-            /** Next Cursor */
-            next_cursor: string | null;
-            notes: components["schemas"]["JsonValue"];
-            /** Version */
-            version: number;
+        /**
+         * Observation
+         * @description One cell: the code of each dimension of the dataset (``tab``, ``cat01``..., ``area``,
+         *     ``time``), its value as a number and as published, its mark and unit.
+         */
+        Observation: {
+            /** Area */
+            area: string | null;
+            /** Mark */
+            mark: string | null;
+            /** Time */
+            time: string | null;
+            /** Unit */
+            unit: string | null;
+            /** Value */
+            value: number | null;
+            /** Value Text */
+            value_text: string | null;
         } & {
             [key: string]: components["schemas"]["JsonValue"];
+        };
+        /**
+         * ObservationPage
+         * @description A page of a dataset's cells, in (series, area, time) order.
+         */
+        ObservationPage: {
+            /** Items */
+            items: components["schemas"]["Observation"][];
+            /**
+             * Next
+             * @description Relative URL of the next page (same filters), null on the last page
+             */
+            next: string | null;
         };
         /**
          * Point
@@ -1296,18 +1329,18 @@ export interface components {
         } & {
             [key: string]: components["schemas"]["JsonValue"];
         };
-        /** RegionList */
+        /**
+         * RegionList
+         * @description A page of regions (``{items, next}``, docs/api-conventions.md).
+         */
         RegionList: {
-            /** Count */
-            count: number;
             /** Items */
             items: components["schemas"]["RegionEntry"][];
-            /** Next Cursor */
-            next_cursor: string | null;
-            /** Total */
-            total: number;
-        } & {
-            [key: string]: components["schemas"]["JsonValue"];
+            /**
+             * Next
+             * @description Relative URL of the next page (same filters), null on the last page
+             */
+            next: string | null;
         };
         /** RegionLivability */
         RegionLivability: {
@@ -1584,6 +1617,10 @@ export interface operations {
                 /** @description csv: start with a UTF-8 byte order mark, so Excel reads it as UTF-8 */
                 bom?: boolean;
                 format?: "json" | "csv";
+                /** @description Datasets per page (100 by default) */
+                limit?: number;
+                /** @description From the previous page's next */
+                cursor?: string | null;
             };
             header?: never;
             path?: never;
@@ -1737,9 +1774,9 @@ export interface operations {
                 format?: "json" | "csv";
                 area?: string[] | null;
                 time?: string[] | null;
-                /** @description Rows per page */
+                /** @description Rows per page (1000 by default) */
                 limit?: number;
-                /** @description next_cursor of the previous page */
+                /** @description From the previous page's next */
                 cursor?: string | null;
                 tab?: string[] | null;
                 cat01?: string[] | null;
@@ -1850,6 +1887,10 @@ export interface operations {
                 format?: "json" | "csv";
                 /** @description population, vital, health... */
                 category?: string | null;
+                /** @description Indicators per page (100 by default) */
+                limit?: number;
+                /** @description From the previous page's next */
+                cursor?: string | null;
                 /** @description Part of the code, names or definition */
                 q?: string | null;
             };
@@ -2694,9 +2735,9 @@ export interface operations {
                 prefecture?: string | null;
                 /** @description Part of the name in kanji, kana or romaji */
                 q?: string | null;
-                /** @description Page size */
+                /** @description Regions per page (100 by default) */
                 limit?: number;
-                /** @description next_cursor of the previous page */
+                /** @description From the previous page's next */
                 cursor?: string | null;
                 format?: "json" | "csv" | "geojson";
             };

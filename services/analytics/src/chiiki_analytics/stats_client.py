@@ -6,14 +6,14 @@ Endpoints and fields used (JSON format):
   ``category``. 404 means the indicator does not exist.
 - ``GET /api/regions/{code}``: ``code``, ``name_ja``, ``name_en``, ``level``; 404 when unknown.
 - ``GET /api/regions?level=prefecture&limit=100``: ``items[].code``, ``name_ja``, ``name_en``,
-  ``level``.
+  ``level``, and ``next`` (the next page's URL, followed until null).
 - ``GET /api/comparison?regions=..&indicators=..&national=false``: ``regions[]`` (``code``,
   ``name_ja``, ``name_en``, ``level``), ``attribution[]`` and ``series[]`` with ``indicator``,
   ``region`` and ``points[]`` (``year``, ``period``, ``value``, ``sources``). At most 20
   regions and 10 indicators per call.
   404 with ``resource`` = ``region`` or ``indicator`` names what does not exist.
-- ``GET /api/datasets``: ``items[].id`` and ``items[].version``, which say which version of
-  each dataset the values came from.
+- ``GET /api/datasets?limit=500``: ``items[].id`` and ``items[].version``, which say which
+  version of each dataset the values came from, and ``next``, followed until null.
 
 Each call forwards the request id and the caller's ``Authorization`` header (stats checks the
 token itself), and gives up after the configured timeout with a 503 naming stats.
@@ -44,6 +44,7 @@ logger = structlog.get_logger(__name__)
 
 MAX_REGIONS_PER_CALL = 20
 MAX_INDICATORS_PER_CALL = 10
+MAX_DATASETS_PER_PAGE = 500  # stats' bound for /api/datasets
 
 
 @dataclass(frozen=True)
@@ -148,13 +149,30 @@ class StatsClient:
     async def region(self, code: str) -> RegionInfo:
         return _region(await self._get(f"/api/regions/{code}", {}))
 
-    async def prefectures(self) -> list[RegionInfo]:
-        body = await self._get("/api/regions", {"level": "prefecture", "limit": "100"})
-        return [_region(item) for item in body["items"]]
+    async def prefectures(self, *, page_size: int = 100) -> list[RegionInfo]:
+        params = {"level": "prefecture", "limit": str(page_size)}
+        return [_region(item) for item in await self._every("/api/regions", params)]
 
-    async def dataset_versions(self) -> dict[str, int]:
-        body = await self._get("/api/datasets", {})
-        return {item["id"]: int(item["version"]) for item in body["items"]}
+    async def dataset_versions(self, *, page_size: int = MAX_DATASETS_PER_PAGE) -> dict[str, int]:
+        items = await self._every("/api/datasets", {"limit": str(page_size)})
+        return {item["id"]: int(item["version"]) for item in items}
+
+    async def _every(self, path: str, params: dict[str, str]) -> list[dict[str, Any]]:
+        """The items of every page of a stats list, following ``next`` until it is null."""
+        body = await self._get(path, params)
+        items: list[dict[str, Any]] = list(body["items"])
+        seen: set[str] = set()
+        while (following := body["next"]) is not None:
+            if following in seen:  # a list that loops would never end
+                raise ServiceUnavailable(
+                    f"The stats service repeated a page of {path}", code="stats-unavailable"
+                )
+            seen.add(following)
+            # ``next`` is a relative URL with the query already in it (the same filters and the
+            # next cursor): no params, which would replace that query.
+            body = await self._get(following)
+            items += body["items"]
+        return items
 
     async def observations(self, indicators: Sequence[str], regions: Sequence[str]) -> Observations:
         """Every year of ``indicators`` for ``regions``, in as few calls as the limits allow."""
@@ -196,7 +214,7 @@ class StatsClient:
                 found.datasets.update(point.get("sources") or [])
         return found
 
-    async def _get(self, path: str, params: dict[str, str]) -> dict[str, Any]:
+    async def _get(self, path: str, params: dict[str, str] | None = None) -> dict[str, Any]:
         headers = {"Accept": "application/json"}
         if request_id := correlation_id.get():
             headers[REQUEST_ID_HEADER] = request_id

@@ -28,7 +28,7 @@ from chiiki_stats.repository import DatasetState
 from chiiki_stats.versions import VERSIONS_EXTRA, DatasetVersions
 
 # Bump when the shape of a response changes, so cached bodies of the old shape are not served.
-REPRESENTATION_VERSION = "3"
+REPRESENTATION_VERSION = "4"
 # GeoJSON and municipal cross-sections are large and compress about tenfold (main.py's
 # GZipMiddleware compresses what is this large; cached answers are gzipped once, when stored).
 GZIP_MINIMUM_SIZE = 2048

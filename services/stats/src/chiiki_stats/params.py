@@ -43,7 +43,15 @@ from chiiki_stats.periods import (
     YearSpan,
     parse_year,
 )
-from chiiki_stats.services import comparison, datasets, kpi, population, regions, summary
+from chiiki_stats.services import (
+    comparison,
+    datasets,
+    indicators,
+    kpi,
+    population,
+    regions,
+    summary,
+)
 from chiiki_stats.services.livability import MAX_WEIGHT
 
 REGION_CODE = re.compile(r"[0-9]{2}[0-9A-Z]{3}")
@@ -54,7 +62,6 @@ TIME_CODE = re.compile(r"[0-9]{10}")
 WEIGHT = re.compile(r"[0-9]+(\.[0-9]+)?")
 MAX_YEARS = 150
 MAX_FILTER_CODES = 500
-MAX_REGION_PAGE = 1000
 MAX_TOP = summary.MAX_REGIONS  # more bars than any level has regions
 YEAR_DOC = (
     "A year: 2020 (calendar or fiscal year, as each source publishes it), CY2020 or FY2020 "
@@ -173,10 +180,20 @@ def _true_or_false(value: Any) -> bool:
 def _cursor(decode: Callable[[str], object]) -> Callable[[str | None], str | None]:
     def check(value: str | None) -> str | None:
         if value is not None and decode(value) is None:
-            raise _error("value_error", "not a cursor this endpoint issued")
+            # As chiiki_shared.pagination.bad_cursor says it in every service.
+            raise _error("cursor", "not a cursor this list issued")
         return value
 
     return check
+
+
+# The ``cursor`` of a list, as ``chiiki_shared.pagination.CursorQuery``; each list checks its
+# own, so a cursor it did not issue is a 422 on ``query.cursor`` beside the query's other problems.
+_CURSOR = Field(max_length=200, description="From the previous page's next")
+
+
+def _limit(default: int, maximum: int, what: str) -> Any:
+    return Field(default, ge=1, le=maximum, description=f"{what} per page ({default} by default)")
 
 
 # -- lists: repeated and/or comma-separated ------------------------------------------------------
@@ -325,6 +342,12 @@ Weights = Annotated[
 ]
 
 
+RegionCursor = Annotated[str | None, AfterValidator(_cursor(regions.after_position)), _CURSOR]
+IndicatorCursor = Annotated[str | None, AfterValidator(_cursor(indicators.after_code)), _CURSOR]
+DatasetCursor = Annotated[str | None, AfterValidator(_cursor(datasets.after_id)), _CURSOR]
+ObservationCursor = Annotated[str | None, AfterValidator(_cursor(datasets.after_cell)), _CURSOR]
+
+
 # -- the query models ----------------------------------------------------------------------------
 
 
@@ -469,10 +492,8 @@ class RegionListQuery(StatsQuery):
     parent: RegionCode | None = Field(None, description="Direct parent's code (e-Stat @parentCode)")
     prefecture: RegionCode | None = Field(None, description="Every region of this prefecture")
     q: str | None = Field(None, description="Part of the name in kanji, kana or romaji")
-    limit: int = Field(100, ge=1, le=MAX_REGION_PAGE, description="Page size")
-    cursor: Annotated[str | None, AfterValidator(_cursor(regions.decode_cursor))] = Field(
-        None, description="next_cursor of the previous page"
-    )
+    limit: int = _limit(regions.DEFAULT_PAGE, regions.MAX_PAGE, "Regions")
+    cursor: RegionCursor = None
     fmt: RegionFormat = Field("json", alias="format")
 
     def problems(self) -> list[InitErrorDetails]:
@@ -487,7 +508,7 @@ class RegionListQuery(StatsQuery):
             parent=self.parent,
             prefecture=self.prefecture,
             search=self.q.strip() if self.q and self.q.strip() else None,
-            after=regions.decode_cursor(self.cursor) if self.cursor else None,
+            after=regions.after_position(self.cursor) if self.cursor else None,
             limit=self.limit,
         )
 
@@ -498,11 +519,21 @@ class BoundaryQuery(StatsQuery):
 
 class IndicatorListQuery(TabularQuery):
     category: str | None = Field(None, description="population, vital, health...")
+    limit: int = _limit(indicators.DEFAULT_PAGE, indicators.MAX_PAGE, "Indicators")
+    cursor: IndicatorCursor = None
     q: str | None = Field(None, description="Part of the code, names or definition")
 
     @property
     def search(self) -> str | None:
         return self.q.strip() if self.q and self.q.strip() else None
+
+    def indicator_query(self) -> indicators.IndicatorQuery:
+        return indicators.IndicatorQuery(
+            category=self.category,
+            search=self.search,
+            after=indicators.after_code(self.cursor) if self.cursor else None,
+            limit=self.limit,
+        )
 
 
 class PopulationSeriesQuery(YearRangeQuery):
@@ -608,18 +639,15 @@ class MovingAverageQuery(SeriesQuery):
 
 
 class DatasetListQuery(TabularQuery):
-    pass
+    limit: int = _limit(datasets.DEFAULT_LIST_PAGE, datasets.MAX_LIST_PAGE, "Datasets")
+    cursor: DatasetCursor = None
 
 
 class ObservationQuery(TabularQuery):
     area: ClassCodes | None = None
     time: TimeCodes | None = None
-    limit: int = Field(
-        datasets.DEFAULT_PAGE, ge=1, le=datasets.MAX_PAGE, description="Rows per page"
-    )
-    cursor: Annotated[str | None, AfterValidator(_cursor(datasets.decode_cursor))] = Field(
-        None, description="next_cursor of the previous page"
-    )
+    limit: int = _limit(datasets.DEFAULT_PAGE, datasets.MAX_PAGE, "Rows")
+    cursor: ObservationCursor = None
 
     # The dimensions a dataset may have besides area and time (datasets.SERIES_DIMENSIONS).
     tab: ClassCodes | None = None
@@ -657,6 +685,6 @@ class ObservationQuery(TabularQuery):
             areas=self.area,
             periods=[p for p in map(period, times) if p] if times is not None else None,
             time_codes=[value for value in times or [] if period(value) is None],
-            after=datasets.decode_cursor(self.cursor) if self.cursor else None,
+            after=datasets.after_cell(self.cursor) if self.cursor else None,
             limit=self.limit,
         )

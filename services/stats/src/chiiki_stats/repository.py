@@ -121,8 +121,14 @@ async def year_bounds(
 # -- datasets ------------------------------------------------------------------------------------
 
 
-async def list_datasets(session: AsyncSession) -> Sequence[Dataset]:
-    return (await session.scalars(select(Dataset).order_by(Dataset.id))).all()
+async def list_datasets(
+    session: AsyncSession, *, after: str | None = None, limit: int | None = None
+) -> Sequence[Dataset]:
+    """The datasets by id, those after ``after``, at most ``limit``."""
+    query = select(Dataset).order_by(Dataset.id).limit(limit)
+    if after is not None:
+        query = query.where(Dataset.id > after)
+    return (await session.scalars(query)).all()
 
 
 async def get_dataset(session: AsyncSession, dataset_id: str) -> Dataset | None:

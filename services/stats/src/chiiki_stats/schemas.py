@@ -15,6 +15,7 @@ from fastapi import FastAPI
 from pydantic import BaseModel, ConfigDict, Field
 
 from chiiki_shared.json_value import JsonValue
+from chiiki_shared.pagination import Page
 from chiiki_stats.formats import Format
 
 _REF = "#/components/schemas/{model}"
@@ -72,11 +73,8 @@ class RegionEntry(Region):
     lng: float | None
 
 
-class RegionList(_Answer):
-    items: list[RegionEntry]
-    count: int
-    total: int
-    next_cursor: str | None
+class RegionList(Page[RegionEntry]):
+    """A page of regions (``{items, next}``, docs/api-conventions.md)."""
 
 
 class RegionDetail(_Answer):
@@ -93,10 +91,8 @@ class IndicatorEntry(Indicator):
     definition: str
 
 
-class IndicatorList(_Answer):
-    items: list[IndicatorEntry]
-    count: int
-    categories: list[str]
+class IndicatorList(Page[IndicatorEntry]):
+    """A page of the catalog, in its order; each indicator names its ``category``."""
 
 
 class IndicatorDetail(_Answer):
@@ -307,10 +303,16 @@ class MovingAverage(_Answer):
     attribution: Attribution
 
 
-class DatasetList(_Answer):
-    items: list[dict[str, JsonValue]]
-    count: int
-    notice: str
+class DatasetEntry(_Answer):
+    id: str
+    title: str
+    version: int
+    attribution: str
+    notice: str = Field(description="The notice e-Stat's terms of API use ask for")
+
+
+class DatasetList(Page[DatasetEntry]):
+    """A page of the datasets, by id."""
 
 
 class DatasetDetail(_Answer):
@@ -320,15 +322,20 @@ class DatasetDetail(_Answer):
     notice: str
 
 
-class ObservationPage(_Answer):
-    dataset: str
-    version: int
-    dimensions: list[str]
-    items: list[dict[str, JsonValue]]
-    count: int
-    next_cursor: str | None
-    notes: JsonValue
-    attribution: JsonValue
+class Observation(_Answer):
+    """One cell: the code of each dimension of the dataset (``tab``, ``cat01``..., ``area``,
+    ``time``), its value as a number and as published, its mark and unit."""
+
+    area: str | None
+    time: str | None
+    value: float | None
+    value_text: str | None
+    mark: str | None
+    unit: str | None
+
+
+class ObservationPage(Page[Observation]):
+    """A page of a dataset's cells, in (series, area, time) order."""
 
 
 # -- the other formats ---------------------------------------------------------------------------

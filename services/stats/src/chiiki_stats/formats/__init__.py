@@ -7,11 +7,21 @@ map), and asking for another is a 422.
 
 from __future__ import annotations
 
+from dataclasses import replace
 from enum import StrEnum
 from typing import TYPE_CHECKING
 
 from chiiki_shared.cache import Rendered
-from chiiki_stats.formats.base import ChartData, Dataset, GeoLayer, Result, Table, Unit, over_years
+from chiiki_stats.formats.base import (
+    ChartData,
+    Dataset,
+    GeoLayer,
+    Paged,
+    Result,
+    Table,
+    Unit,
+    over_years,
+)
 
 if TYPE_CHECKING:
     from chiiki_stats.catalog import Reference
@@ -32,6 +42,15 @@ TABULAR = frozenset({Format.JSON, Format.CSV})
 
 
 def render(result: Result, fmt: Format, reference: Reference, *, bom: bool = False) -> Rendered:
+    rendered = _render(result, fmt, reference, bom=bom)
+    link = result.link()
+    if link is None:
+        return rendered
+    # RFC 8288, on every format: how a CSV or GeoJSON client finds the next page.
+    return replace(rendered, headers={**rendered.headers, "Link": f'<{link}>; rel="next"'})
+
+
+def _render(result: Result, fmt: Format, reference: Reference, *, bom: bool) -> Rendered:
     from chiiki_stats.formats import chartjs, csv, geojson, json, topojson
 
     if fmt is Format.CSV:
@@ -60,6 +79,7 @@ __all__ = [
     "Dataset",
     "Format",
     "GeoLayer",
+    "Paged",
     "Result",
     "Table",
     "Unit",

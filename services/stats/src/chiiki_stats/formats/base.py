@@ -119,6 +119,10 @@ class Result:
 
     name = "result"
 
+    def link(self) -> str | None:
+        """The URL of the next page, for a ``Link: <...>; rel="next"`` header (lists only)."""
+        return None
+
     def credits(self) -> list[str]:
         """The sources to credit with the data (the answer's ``attribution``), for the formats
         that carry no JSON member for them (CSV)."""
@@ -136,3 +140,16 @@ class Result:
 
     def geo(self) -> GeoLayer:
         raise NotImplementedError
+
+
+@dataclass
+class Paged(Result):
+    """A page of a list (docs/api-conventions.md): ``next_key`` is the sort key of its last item
+    when more follow, ``next`` the URL of the following page, set by the route from the request
+    (``routers.common.linked``): the same in the JSON ``next`` and the ``Link`` header."""
+
+    next_key: list[Any] | None = field(default=None, kw_only=True)
+    next: str | None = field(default=None, kw_only=True)
+
+    def link(self) -> str | None:
+        return self.next

@@ -11,7 +11,7 @@ from chiiki_stats import schemas
 from chiiki_stats.deps import ContextDep
 from chiiki_stats.formats import TABULAR
 from chiiki_stats.params import DatasetId, DatasetListQuery, JsonQuery, ObservationQuery, reject
-from chiiki_stats.routers.common import params_of, stats_router
+from chiiki_stats.routers.common import linked, params_of, stats_router
 from chiiki_stats.schemas import answer
 from chiiki_stats.services import datasets
 
@@ -25,12 +25,17 @@ DatasetPath = Annotated[DatasetId, Path(description="The e-Stat statsDataId (or 
     summary="Every dataset: metadata, version, dimensions, attribution",
 )
 async def list_datasets(ctx: ContextDep, params: Annotated[DatasetListQuery, Query()]) -> Response:
+    after = datasets.after_id(params.cursor) if params.cursor else None
+
+    async def produce() -> datasets.DatasetList:
+        return linked(ctx.request, await datasets.list_datasets(ctx.session, after, params.limit))
+
     return await ctx.respond(
         "datasets.list",
-        {},
+        params_of(after=after, limit=params.limit),
         datasets=list(ctx.datasets),
         query=params,
-        produce=lambda: datasets.list_datasets(ctx.session),
+        produce=produce,
     )
 
 
@@ -63,7 +68,10 @@ async def get_dataset(
     summary="A dataset's cells with their e-Stat codes, filtered and cursor-paginated",
     description="Filters: `area`, `time` (e-Stat codes or 2020, FY2020, 2020Q1, 2020-03) and any "
     "of the dataset's dimension ids (`tab`, `cat01`...), each a comma-separated list of codes. "
-    f"Rows come in (series, area, time) order, at most {datasets.MAX_PAGE} per page.",
+    f"Rows come in (series, area, time) order, at most {datasets.MAX_PAGE} per page; `next` "
+    '(and a `Link: <next>; rel="next"` header, in every format) gives the next page. The '
+    "dataset's version, dimensions, notes and attribution are `/api/datasets/{stats_data_id}`'s; "
+    "a cursor issued before a new version is a 409 `cursor-expired`.",
 )
 async def observations(
     stats_data_id: DatasetPath,
@@ -91,7 +99,8 @@ async def observations(
     times = params.time
 
     async def produce() -> datasets.ObservationPage:
-        return await datasets.observations(ctx.session, stats_data_id, dimension_ids, query)
+        page = await datasets.observations(ctx.session, stats_data_id, dimension_ids, query)
+        return linked(ctx.request, page)
 
     return await ctx.respond(
         "datasets.observations",

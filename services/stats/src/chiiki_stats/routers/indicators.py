@@ -6,6 +6,7 @@ from typing import Annotated
 
 from fastapi import Path, Query, Response
 
+from chiiki_shared.pagination import bad_cursor
 from chiiki_stats import schemas
 from chiiki_stats.deps import ContextDep, require_indicators
 from chiiki_stats.formats import ALL_FORMATS, TABULAR
@@ -17,7 +18,7 @@ from chiiki_stats.params import (
     reject,
 )
 from chiiki_stats.routers import cross_sections
-from chiiki_stats.routers.common import ready, stats_router
+from chiiki_stats.routers.common import linked, params_of, ready, stats_router
 from chiiki_stats.schemas import answer
 from chiiki_stats.services import indicators
 
@@ -36,12 +37,15 @@ async def list_indicators(
     categories = indicators.categories(catalog)
     if params.category is not None and params.category not in categories:
         reject(("query", "category", f"{params.category!r} is not one of: {', '.join(categories)}"))
+    query = params.indicator_query()
+    if query.after is not None and query.after not in catalog:
+        raise bad_cursor()
     return await ctx.respond(
         "indicators.list",
-        {"category": params.category, "q": params.search},
+        params_of(**query.__dict__),
         datasets=[],
         query=params,
-        produce=lambda: ready(indicators.list_indicators(catalog, params.category, params.search)),
+        produce=lambda: ready(linked(ctx.request, indicators.list_indicators(catalog, query))),
     )
 
 

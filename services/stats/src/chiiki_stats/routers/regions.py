@@ -10,7 +10,7 @@ from chiiki_stats import schemas
 from chiiki_stats.deps import ContextDep, require_regions
 from chiiki_stats.formats import Format
 from chiiki_stats.params import JsonQuery, RegionListQuery
-from chiiki_stats.routers.common import RegionPath, ready, stats_router
+from chiiki_stats.routers.common import RegionPath, linked, ready, stats_router
 from chiiki_stats.schemas import answer
 from chiiki_stats.services import regions
 
@@ -29,7 +29,7 @@ async def list_regions(ctx: ContextDep, params: Annotated[RegionListQuery, Query
         query.__dict__,
         datasets=[],
         query=params,
-        produce=lambda: ready(regions.list_regions(ctx.reference, query)),
+        produce=lambda: ready(linked(ctx.request, regions.list_regions(ctx.reference, query))),
     )
 
 

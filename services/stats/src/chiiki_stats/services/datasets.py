@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import base64
-import json
 from collections.abc import Sequence
 from dataclasses import dataclass
 from decimal import Decimal
@@ -11,15 +9,18 @@ from typing import Any
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from chiiki_shared.errors import Conflict, NotFound
+from chiiki_shared.errors import Conflict, NotFound, UnprocessableInput
+from chiiki_shared.pagination import decode_cursor
 from chiiki_stats import repository
 from chiiki_stats.catalog import Catalog
-from chiiki_stats.formats import Result, Table
+from chiiki_stats.formats import Paged, Result, Table
 from chiiki_stats.models import Dataset
 from chiiki_stats.periods import Period
 
 MAX_PAGE = 10_000
 DEFAULT_PAGE = 1_000
+DEFAULT_LIST_PAGE = 100
+MAX_LIST_PAGE = 500
 SERIES_DIMENSIONS = ("tab", *(f"cat{number:02d}" for number in range(1, 16)))
 ESTAT_API_NOTICE = (
     "このサービスは、政府統計総合窓口(e-Stat)のAPI機能を使用していますが、"
@@ -56,12 +57,12 @@ def describe(dataset: Dataset, dimensions: list[dict[str, Any]]) -> dict[str, An
 
 
 @dataclass
-class DatasetList(Result):
+class DatasetList(Paged):
     items: list[dict[str, Any]]
     name = "datasets"
 
     def json(self) -> dict[str, Any]:
-        return {"items": self.items, "count": len(self.items), "notice": ESTAT_API_NOTICE}
+        return {"items": self.items, "next": self.next}
 
     def table(self) -> Table:
         columns = ["id", "title", "statistics_name", "organisation", "survey_date"]
@@ -70,10 +71,22 @@ class DatasetList(Result):
         return Table(columns, [[item[column] for column in columns] for item in self.items])
 
 
-async def list_datasets(session: AsyncSession) -> DatasetList:
-    datasets = await repository.list_datasets(session)
-    dimensions = await repository.dimensions(session, [dataset.id for dataset in datasets])
-    return DatasetList([describe(d, dimensions.get(d.id, [])) for d in datasets])
+def after_id(cursor: str) -> str | None:
+    """The id of the last dataset a cursor of this list names."""
+    try:
+        (dataset_id,) = decode_cursor(cursor, length=1)
+    except UnprocessableInput:
+        return None
+    return dataset_id if isinstance(dataset_id, str) else None
+
+
+async def list_datasets(session: AsyncSession, after: str | None, limit: int) -> DatasetList:
+    """A page of the datasets by id; each carries the notice e-Stat's terms ask for."""
+    datasets = await repository.list_datasets(session, after=after, limit=limit + 1)
+    page = datasets[:limit]
+    dimensions = await repository.dimensions(session, [dataset.id for dataset in page])
+    items = [{**describe(d, dimensions.get(d.id, [])), "notice": ESTAT_API_NOTICE} for d in page]
+    return DatasetList(items, next_key=[page[-1].id] if len(datasets) > limit else None)
 
 
 @dataclass
@@ -126,18 +139,13 @@ async def dataset_detail(
 # -- observations --------------------------------------------------------------------------------
 
 
-def encode_cursor(version: int, key: tuple[int, str, str]) -> str:
-    raw = json.dumps([version, *key], separators=(",", ":")).encode()
-    return base64.urlsafe_b64encode(raw).decode().rstrip("=")
-
-
-def decode_cursor(cursor: str) -> tuple[int, tuple[int, str, str]] | None:
+def after_cell(cursor: str) -> tuple[int, tuple[int, str, str]] | None:
+    """The dataset version and the (series, area, time) of the last cell a cursor names."""
     try:
-        raw = base64.urlsafe_b64decode(cursor + "=" * (-len(cursor) % 4))
-        version, series_id, area, time = json.loads(raw)
-    except (ValueError, TypeError):
+        version, series_id, area, time = decode_cursor(cursor, length=4)
+    except UnprocessableInput:
         return None
-    if not all(isinstance(part, int) for part in (version, series_id)):
+    if not all(type(part) is int for part in (version, series_id)):
         return None
     if not all(isinstance(part, str) for part in (area, time)):
         return None
@@ -155,24 +163,17 @@ class ObservationQuery:
 
 
 @dataclass
-class ObservationPage(Result):
+class ObservationPage(Paged):
+    """A page of cells; the dataset's version, dimensions, notes and attribution are its own
+    document's (``/api/datasets/{id}``), and a cursor holds the version it was issued on."""
+
     dataset: Dataset
     dimensions: list[str]
     rows: list[dict[str, Any]]
-    next_cursor: str | None
     name = "observations"
 
     def json(self) -> dict[str, Any]:
-        return {
-            "dataset": self.dataset.id,
-            "version": self.dataset.version,
-            "dimensions": self.dimensions,
-            "items": self.rows,
-            "count": len(self.rows),
-            "next_cursor": self.next_cursor,
-            "notes": self.dataset.notes,
-            "attribution": self.dataset.attribution,
-        }
+        return {"items": self.rows, "next": self.next}
 
     def credits(self) -> list[str]:
         return [self.dataset.attribution] if self.dataset.attribution else []
@@ -225,8 +226,8 @@ async def observations(
         item["mark"] = row.mark
         item["unit"] = row.unit or series_unit
         items.append(item)
-    cursor = None
+    after = None
     if more and rows:
         last = rows[-1]
-        cursor = encode_cursor(dataset.version, (last.series_id, last.region_code, last.time_code))
-    return ObservationPage(dataset, list(dimension_ids), items, cursor)
+        after = [dataset.version, last.series_id, last.region_code, last.time_code]
+    return ObservationPage(dataset, list(dimension_ids), items, next_key=after)

@@ -6,10 +6,15 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
 
+from chiiki_shared.errors import UnprocessableInput
+from chiiki_shared.pagination import decode_cursor
 from chiiki_stats.catalog import Catalog, IndicatorDef
-from chiiki_stats.formats import Result, Table
+from chiiki_stats.formats import Paged, Result, Table
 from chiiki_stats.repository import DatasetState
 
+# The catalog has some fifty indicators: one default page holds them all.
+DEFAULT_PAGE = 100
+MAX_PAGE = 200
 INDICATOR_COLUMNS = [
     "code",
     "name_ja",
@@ -27,17 +32,12 @@ def describe(indicator: IndicatorDef) -> dict[str, Any]:
 
 
 @dataclass
-class IndicatorList(Result):
+class IndicatorList(Paged):
     items: list[IndicatorDef]
-    categories: list[str]
     name = "indicators"
 
     def json(self) -> dict[str, Any]:
-        return {
-            "items": [describe(indicator) for indicator in self.items],
-            "count": len(self.items),
-            "categories": self.categories,
-        }
+        return {"items": [describe(indicator) for indicator in self.items], "next": self.next}
 
     def table(self) -> Table:
         return Table(
@@ -51,27 +51,46 @@ def categories(catalog: Catalog) -> list[str]:
     return list(dict.fromkeys(indicator.category for indicator in catalog))
 
 
-def list_indicators(catalog: Catalog, category: str | None, search: str | None) -> IndicatorList:
-    needle = search.casefold() if search else None
-    items = [
+def after_code(cursor: str) -> str | None:
+    """The code of the last indicator a cursor of this list names (checked against the catalog
+    by ``list_indicators``)."""
+    try:
+        (code,) = decode_cursor(cursor, length=1)
+    except UnprocessableInput:
+        return None
+    return code if isinstance(code, str) else None
+
+
+@dataclass(frozen=True)
+class IndicatorQuery:
+    category: str | None
+    search: str | None
+    after: str | None
+    limit: int
+
+
+def _matches(indicator: IndicatorDef, needle: str) -> bool:
+    texts = (indicator.code, indicator.name_ja, indicator.name_en, indicator.definition)
+    return any(needle in text.casefold() for text in texts)
+
+
+def list_indicators(catalog: Catalog, query: IndicatorQuery) -> IndicatorList:
+    """A page of the catalog, in its order, after the indicator ``query.after`` (a code of the
+    catalog: the route refused any other)."""
+    ordered = list(catalog)
+    start = 0
+    if query.after is not None:
+        start = next(i for i, item in enumerate(ordered) if item.code == query.after) + 1
+    needle = query.search.casefold() if query.search else None
+    selected = [
         indicator
-        for indicator in catalog
-        if (category is None or indicator.category == category)
-        and (
-            needle is None
-            or any(
-                needle in text.casefold()
-                for text in (
-                    indicator.code,
-                    indicator.name_ja,
-                    indicator.name_en,
-                    indicator.definition,
-                )
-            )
-        )
+        for indicator in ordered[start:]
+        if (query.category is None or indicator.category == query.category)
+        and (needle is None or _matches(indicator, needle))
     ]
-    categories = list(dict.fromkeys(indicator.category for indicator in catalog))
-    return IndicatorList(items, categories)
+    page = selected[: query.limit]
+    more = len(selected) > query.limit
+    return IndicatorList(page, next_key=[page[-1].code] if more else None)
 
 
 @dataclass

@@ -2,12 +2,13 @@
 
 from __future__ import annotations
 
-import base64
 from dataclasses import dataclass
 from typing import Any
 
+from chiiki_shared.errors import UnprocessableInput
+from chiiki_shared.pagination import decode_cursor
 from chiiki_stats.catalog import Reference, RegionInfo
-from chiiki_stats.formats import ChartData, GeoLayer, Result, Table
+from chiiki_stats.formats import ChartData, GeoLayer, Paged, Result, Table
 
 REGION_COLUMNS = [
     "code",
@@ -28,17 +29,17 @@ def name(region: RegionInfo, lang: str) -> str:
     return (region.name_en or region.name_ja) if lang == "en" else region.name_ja
 
 
-def encode_cursor(position: int) -> str:
-    return base64.urlsafe_b64encode(f"r:{position}".encode()).decode().rstrip("=")
+DEFAULT_PAGE = 100
+MAX_PAGE = 1000
 
 
-def decode_cursor(cursor: str) -> int | None:
+def after_position(cursor: str) -> int | None:
+    """The position (in e-Stat's order) of the last region a cursor of this list names."""
     try:
-        text = base64.urlsafe_b64decode(cursor + "=" * (-len(cursor) % 4)).decode()
-    except (ValueError, UnicodeDecodeError):
+        (position,) = decode_cursor(cursor, length=1)
+    except UnprocessableInput:
         return None
-    prefix, _, position = text.partition(":")
-    return int(position) if prefix == "r" and position.isdigit() else None
+    return position if type(position) is int and position >= 0 else None
 
 
 @dataclass(frozen=True)
@@ -52,19 +53,12 @@ class RegionQuery:
 
 
 @dataclass
-class RegionList(Result):
+class RegionList(Paged):
     items: list[RegionInfo]
-    total: int
-    next_cursor: str | None
     name = "regions"
 
     def json(self) -> dict[str, Any]:
-        return {
-            "items": [region.describe() for region in self.items],
-            "count": len(self.items),
-            "total": self.total,
-            "next_cursor": self.next_cursor,
-        }
+        return {"items": [region.describe() for region in self.items], "next": self.next}
 
     def table(self) -> Table:
         return Table(
@@ -124,8 +118,7 @@ def list_regions(reference: Reference, query: RegionQuery) -> RegionList:
     )
     page = selected[page_from : page_from + query.limit]
     more = page_from + query.limit < len(selected)
-    cursor = encode_cursor(page[-1].position) if more and page else None
-    return RegionList(page, len(selected), cursor)
+    return RegionList(page, next_key=[page[-1].position] if more and page else None)
 
 
 @dataclass
