@@ -1,6 +1,7 @@
 """Service accounts through the gateway: the public token route, admin-only client management,
 scopes checked at the gateway and in the services, revocation within the gateway's cache."""
 
+import io
 import time
 import uuid
 from collections.abc import Callable, Iterator
@@ -142,3 +143,44 @@ def test_the_workers_clients_are_generated_once_and_kept_private(stack: Stack) -
     }
     for other in ("stats", "ingest", "gateway", "replay"):
         assert set(own_env(env, other)) == {"LOG_LEVEL"}
+
+
+def test_the_ingest_cli_works_through_the_gateway_with_a_service_client(
+    gateway: httpx.Client,
+    admin_headers: Callable[[], dict[str, str]],
+    stack: Stack,
+    monkeypatch: pytest.MonkeyPatch,
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    """``chiiki-ingest`` as a data engineer runs it against ``make up``: the gateway's URL, a
+    client with the ingest scopes, its secret from the environment."""
+    from chiiki_ingest import cli
+
+    response = gateway.post(
+        "/api/auth/clients",
+        json={"name": f"e2e-cli-{uuid.uuid4().hex[:8]}", "scopes": ["ingest:read", "ingest:write"]},
+        headers=admin_headers(),
+    )
+    assert response.status_code == 201, response.text
+    created = response.json()
+    monkeypatch.setenv(cli.ENV_CLIENT_ID, created["id"])
+    monkeypatch.setenv(cli.ENV_CLIENT_SECRET, created["client_secret"])
+    url = stack.settings.gateway_url
+    try:
+        listed = io.StringIO()
+        assert cli.main(["--url", url, "catalog", "list"], listed) == 0, capsys.readouterr().err
+        rows = {line.split("\t")[0]: line.split("\t") for line in listed.getvalue().splitlines()}
+        assert rows["census-c01-1920-2015"][1:3] == ["enabled", "daily"]
+
+        ticks = io.StringIO()
+        assert cli.main(["--url", url, "schedule"], ticks) == 0, capsys.readouterr().err
+        crons = dict(line.split("\t")[:2] for line in ticks.getvalue().splitlines())
+        assert crons["census-c01-1920-2015"] == "0 3 * * *"
+
+        capsys.readouterr()
+        assert cli.main(["--url", url, "catalog", "show", "t-no-such-table"], io.StringIO()) == 1
+        assert capsys.readouterr().err == (
+            "error: t-no-such-table is not in the catalog. (404 catalog-entry-not-found)\n"
+        )
+    finally:
+        gateway.delete(f"/api/auth/clients/{created['id']}", headers=admin_headers())
