@@ -8,7 +8,7 @@ from typing import Annotated
 
 from fastapi import APIRouter, Depends, Path, Query, Request, Response
 
-from chiiki_ingest import repository, scheduling, service
+from chiiki_ingest import scheduling, service
 from chiiki_ingest.catalog import STATS_DATA_ID
 from chiiki_ingest.deps import EStatGuardDep, SettingsDep, UnitOfWorkDep
 from chiiki_ingest.schemas import (
@@ -151,8 +151,16 @@ async def list_runs(
     limit: Annotated[int, Query(ge=1, le=200, description="Runs per page")] = 50,
     cursor: CursorQuery = None,
 ) -> RunPage:
-    where = repository.RunFilter(stats_data_id, tuple(status or ()), trigger, since, until)
-    rows, last = await service.list_runs(uow.session, where, limit=limit, cursor=cursor)
+    rows, last = await service.list_runs(
+        uow.session,
+        stats_data_id=stats_data_id,
+        statuses=status or [],
+        trigger=trigger,
+        since=since,
+        until=until,
+        limit=limit,
+        cursor=cursor,
+    )
     return RunPage(items=[RunSummary.of(run) for run in rows], next=next_link(request, last))
 
 
@@ -196,8 +204,8 @@ async def retry_run(
 async def cancel_run(
     run_id: uuid.UUID, uow: UnitOfWorkDep, admin: AdminUser, origin: OriginDep
 ) -> RunDetail:
-    run = await service.cancel_run(uow.session, run_id, actor=actor_of(admin), origin=origin)
-    return RunDetail.of_run(run, await repository.findings_of(uow.session, run.id))
+    cancelled = await service.cancel_run(uow.session, run_id, actor=actor_of(admin), origin=origin)
+    return RunDetail.of_run(*await service.run_detail(uow.session, cancelled.id))
 
 
 @router.post(

@@ -4,6 +4,8 @@ task goes into the outbox and leaves once the caller has committed."""
 from __future__ import annotations
 
 import uuid
+from collections.abc import Sequence
+from datetime import datetime
 from typing import Any
 
 from pydantic import ValidationError
@@ -272,10 +274,19 @@ async def catalog_entry_view(
 
 
 async def list_runs(
-    session: AsyncSession, where: repository.RunFilter, *, limit: int, cursor: str | None
+    session: AsyncSession,
+    *,
+    stats_data_id: str | None,
+    statuses: Sequence[str],
+    trigger: str | None,
+    since: datetime | None,
+    until: datetime | None,
+    limit: int,
+    cursor: str | None,
 ) -> tuple[list[Run], list[Any] | None]:
-    """A page of runs matching ``where``, newest first, and the key of its last run when more
-    follow."""
+    """A page of the runs that match every filter given, newest first, and the key of its last
+    run when more follow."""
+    where = repository.RunFilter(stats_data_id, tuple(statuses), trigger, since, until)
     after = decode_time_id(cursor) if cursor is not None else None
     rows = await repository.list_runs(session, where, limit=limit + 1, after=after)
     more, rows = len(rows) > limit, rows[:limit]

@@ -2,15 +2,13 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable, Mapping
 from typing import Annotated
 
 from fastapi import Query, Response
-from sqlalchemy.ext.asyncio import AsyncSession
 
 from chiiki_shared.errors import NotFound
 from chiiki_stats import schemas
-from chiiki_stats.catalog import Reference, RegionInfo
+from chiiki_stats.catalog import Reference
 from chiiki_stats.deps import ContextDep, require_regions
 from chiiki_stats.formats import ALL_FORMATS, NO_MAP
 from chiiki_stats.params import (
@@ -20,13 +18,9 @@ from chiiki_stats.params import (
     RegionLivabilityQuery,
     reject,
 )
-from chiiki_stats.periods import YearSpan
-from chiiki_stats.repository import DatasetState
 from chiiki_stats.routers.common import FOUND, RegionPath, params_of, ready, stats_router
 from chiiki_stats.schemas import answer
 from chiiki_stats.services import livability
-from chiiki_stats.services.latest import latest_years_of
-from chiiki_stats.values import Evaluator, cross_section, sources_in
 
 router = stats_router("livability")
 
@@ -51,35 +45,6 @@ def _check_weights(reference: Reference, given: dict[str, float]) -> None:
         )
     if not livability.effective_weights(reference.catalog, given):
         reject(("query", "weights", "at least one weight must be above 0"))
-
-
-async def _scores(
-    session: AsyncSession,
-    reference: Reference,
-    level: str,
-    parent: RegionInfo | None,
-    span: YearSpan | None,
-    weights: dict[str, float],
-    attribute: Callable[[set[str]], list[str]],
-    datasets: Mapping[str, DatasetState],
-) -> livability.Scores:
-    catalog = reference.catalog
-    regions = reference.regions.at_level(level, parent.code if parent else None)
-    codes = list(weights)
-    region_codes = [region.code for region in regions]
-    evaluator = Evaluator(catalog, reference.regions)
-    year, kinds = (span.first, span.kinds) if span else (None, None)
-    if year is None:
-        # The latest year every weighted component has reached (those without data are ignored).
-        latest = await latest_years_of(session, evaluator, codes, region_codes, datasets)
-        years = [found for found in latest.values() if found is not None]
-        year = min(years) if years else 0
-    values = await cross_section(session, evaluator, codes, region_codes, year, kinds)
-    scores = livability.score(
-        level, year, parent, regions, [catalog[code] for code in codes], weights, values
-    )
-    scores.attribution = attribute(sources_in(values))
-    return scores
 
 
 @router.get(
@@ -119,7 +84,7 @@ async def livability_index(
     datasets = ctx.reference.catalog.datasets_for(effective)
 
     async def produce() -> livability.LivabilityIndex:
-        scores = await _scores(
+        scores = await livability.scores_of(
             ctx.session,
             ctx.reference,
             chosen_level,
@@ -170,7 +135,7 @@ async def region_livability(
     datasets = ctx.reference.catalog.datasets_for(effective)
 
     async def produce() -> livability.RegionLivability:
-        scores = await _scores(
+        scores = await livability.scores_of(
             ctx.session,
             ctx.reference,
             region.level,

@@ -16,15 +16,20 @@ Method (also served at ``/api/livability/components``):
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
-from chiiki_stats.catalog import Catalog, IndicatorDef, RegionInfo
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from chiiki_stats.catalog import Catalog, IndicatorDef, Reference, RegionInfo
 from chiiki_stats.formats import ChartData, Dataset, GeoLayer, Result, Table, Unit
+from chiiki_stats.periods import YearSpan
+from chiiki_stats.repository import DatasetState
+from chiiki_stats.services.latest import latest_years_of
 from chiiki_stats.services.population import indicator_label
 from chiiki_stats.services.regions import name
-from chiiki_stats.values import Cell, number, ranks
+from chiiki_stats.values import Cell, Evaluator, cross_section, number, ranks, sources_in
 
 # Per-capita and ratio indicators weigh 1 by default. The waiting-children count grows with the
 # size of a prefecture rather than with how hard a place is for parents, so it starts at 0.
@@ -365,3 +370,32 @@ class ComponentList(Result):
                 for indicator in self.items
             ],
         }
+
+
+async def scores_of(
+    session: AsyncSession,
+    reference: Reference,
+    level: str,
+    parent: RegionInfo | None,
+    span: YearSpan | None,
+    weights: dict[str, float],
+    attribute: Callable[[set[str]], list[str]],
+    datasets: Mapping[str, DatasetState],
+) -> Scores:
+    """The scores of ``level`` (under ``parent``) in ``span``'s year, or in the latest year every
+    weighted component has reached."""
+    catalog = reference.catalog
+    regions = reference.regions.at_level(level, parent.code if parent else None)
+    codes = list(weights)
+    region_codes = [region.code for region in regions]
+    evaluator = Evaluator(catalog, reference.regions)
+    year, kinds = (span.first, span.kinds) if span else (None, None)
+    if year is None:
+        # The latest year every weighted component has reached (those without data are ignored).
+        latest = await latest_years_of(session, evaluator, codes, region_codes, datasets)
+        years = [found for found in latest.values() if found is not None]
+        year = min(years) if years else 0
+    values = await cross_section(session, evaluator, codes, region_codes, year, kinds)
+    scores = score(level, year, parent, regions, [catalog[code] for code in codes], weights, values)
+    scores.attribution = attribute(sources_in(values))
+    return scores
