@@ -70,24 +70,8 @@ VARIANTS: dict[str, list[tuple[str, str]]] = {
     "token key: raw header": [(TOKEN_KEY, 'proxy_cache_key "$http_authorization:')],
     "no token check": [(r"^ *auth_request /_auth/verify;\n", "")],
 }
-STATIC_CONFIG = """worker_processes {workers};
-pid {root}/nginx.pid;
-error_log {root}/error.log warn;
-daemon off;
-events {{ worker_connections 4096; }}
-http {{
-    client_body_temp_path {root}/tmp; proxy_temp_path {root}/tmp;
-    fastcgi_temp_path {root}/tmp; uwsgi_temp_path {root}/tmp; scgi_temp_path {root}/tmp;
-    access_log off;
-    sendfile on;
-    keepalive_timeout 65;
-    default_type application/json;
-    server {{
-        listen 127.0.0.1:{port} reuseport;
-        root {root}/files;
-    }}
-}}
-"""
+# The plain nginx that serves the same bytes as files: the baseline of both gateway benches.
+STATIC_CONFIG = import_test_helper(REPO_ROOT / "bench" / "gateway_cache_bench.py").STATIC_CONFIG
 Row = dict[str, float]
 
 

@@ -5,9 +5,6 @@ take ``lang``, lists are ``{items, next}`` pages taking ``limit`` and ``cursor``
 
 from __future__ import annotations
 
-import importlib.util
-import sys
-from types import ModuleType
 from typing import Annotated, Any
 
 import pytest
@@ -15,6 +12,7 @@ from fastapi import FastAPI, Query
 from pydantic import BaseModel
 
 from chiiki_devstack.config import REPO_ROOT
+from chiiki_devstack.pytest_plugin import import_test_helper
 
 CONTRACT = REPO_ROOT / "tools" / "contract"
 SERVICES = ("auth", "stats", "ingest", "analytics")
@@ -34,18 +32,8 @@ EXCEPTIONS = {
 }
 
 
-def _load(name: str) -> ModuleType:
-    spec = importlib.util.spec_from_file_location(f"contract_{name}", CONTRACT / f"{name}.py")
-    assert spec is not None
-    assert spec.loader is not None
-    module = importlib.util.module_from_spec(spec)
-    sys.modules[spec.name] = module
-    spec.loader.exec_module(module)
-    return module
-
-
-generate = _load("generate")
-conventions = _load("conventions")
+generate = import_test_helper(CONTRACT / "generate.py")
+conventions = import_test_helper(CONTRACT / "conventions.py")
 
 
 @pytest.mark.parametrize("service", SERVICES)

@@ -5,31 +5,19 @@ Regenerate with ``make client`` (needs ``npm ci --prefix frontend``)."""
 
 from __future__ import annotations
 
-import importlib.util
-import sys
 from pathlib import Path
-from types import ModuleType
 
 import pytest
 
 from chiiki_devstack.config import REPO_ROOT
+from chiiki_devstack.pytest_plugin import import_test_helper
 
 CONTRACT = REPO_ROOT / "tools" / "contract"
 SERVICES = ("auth", "stats", "ingest", "analytics")
 
 
-def _load(name: str) -> ModuleType:
-    spec = importlib.util.spec_from_file_location(f"contract_{name}", CONTRACT / f"{name}.py")
-    assert spec is not None
-    assert spec.loader is not None
-    module = importlib.util.module_from_spec(spec)
-    sys.modules[spec.name] = module
-    spec.loader.exec_module(module)
-    return module
-
-
-generate = _load("generate")
-unknowns = _load("unknowns")
+generate = import_test_helper(CONTRACT / "generate.py")
+unknowns = import_test_helper(CONTRACT / "unknowns.py")
 
 
 @pytest.fixture(scope="module")
