@@ -28,7 +28,7 @@ import shutil
 import subprocess
 import tempfile
 import time
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from contextlib import contextmanager
 from pathlib import Path
 from types import ModuleType
@@ -141,11 +141,13 @@ def _stored_forecast(base: str, headers: Callable[[], dict[str, str]]) -> str:
             time.sleep(2)
 
 
-def _bodies(base: str, headers: Callable[[], dict[str, str]]) -> dict[str, bytes]:
+def _bodies(
+    base: str, headers: Callable[[], dict[str, str]], paths: Iterable[str] = READS.values()
+) -> dict[str, bytes]:
     """The bytes the gateway serves for each read (no compression: wrk asks for none)."""
     with httpx.Client(base_url=base, timeout=60) as client:
         bodies = {}
-        for path in READS.values():
+        for path in paths:
             response = client.get(path, headers={**headers(), "Accept-Encoding": "identity"})
             assert response.status_code == 200, (path, response.text[:300])
             bodies[path] = response.content

@@ -70,8 +70,10 @@ VARIANTS: dict[str, list[tuple[str, str]]] = {
     "token key: raw header": [(TOKEN_KEY, 'proxy_cache_key "$http_authorization:')],
     "no token check": [(r"^ *auth_request /_auth/verify;\n", "")],
 }
-# The plain nginx that serves the same bytes as files: the baseline of both gateway benches.
-STATIC_CONFIG = import_test_helper(REPO_ROOT / "bench" / "gateway_cache_bench.py").STATIC_CONFIG
+# The plain nginx that serves the same bytes as files, and how those bytes are read: the
+# gateway-cache bench's, the baseline of both.
+CACHE_BENCH = import_test_helper(REPO_ROOT / "bench" / "gateway_cache_bench.py")
+STATIC_CONFIG = CACHE_BENCH.STATIC_CONFIG
 Row = dict[str, float]
 
 
@@ -81,7 +83,7 @@ def test_gateway_cost_benchmark(stack: Stack, admin_headers: Callable[[], dict[s
     helpers = import_test_helper(REPO_ROOT / "bench" / "stats_bench.py")
     url = stack.settings.gateway_url
     helpers._publish_tables(url, admin_headers)
-    bodies = _bodies(url, admin_headers)
+    bodies = CACHE_BENCH._bodies(url, admin_headers, READS.values())
     rendered = (stack.settings.run_dir / "nginx" / "nginx.conf").read_text()
     workers = stack.settings.gateway_workers
     results: dict[str, dict[str, dict[str, Row | float]]] = {}
@@ -219,16 +221,6 @@ def _workers_cpu(master: int) -> float:
         if int(fields[1]) == master:
             ticks += int(fields[11]) + int(fields[12])
     return ticks / os.sysconf("SC_CLK_TCK")
-
-
-def _bodies(base: str, headers: Callable[[], dict[str, str]]) -> dict[str, bytes]:
-    with httpx.Client(base_url=base, timeout=60) as client:
-        bodies = {}
-        for path in READS.values():
-            response = client.get(path, headers={**headers(), "Accept-Encoding": "identity"})
-            assert response.status_code == 200, (path, response.text[:300])
-            bodies[path] = response.content
-    return bodies
 
 
 def _print_row(name: str, read: str, row: dict[str, Row | float]) -> None:

@@ -25,7 +25,12 @@ from pydantic import (
 )
 
 from chiiki_shared.contracts.base import BusMessage, describe
-from chiiki_shared.contracts.publishing import DIMENSION_ID, ApplyBatch, Code, StatsDataId
+from chiiki_shared.contracts.publishing import (
+    ApplyBatch,
+    Code,
+    StatsDataId,
+    check_batch_header,
+)
 
 # Bigger than version 1's 5,000: the cost per batch (a task, a staged row, a progress row) is
 # what columns do not shrink.
@@ -182,11 +187,7 @@ class ApplyBatchColumns(BusMessage):
 
     @model_validator(mode="after")
     def _consistent(self) -> Self:
-        if self.batch_index >= self.batch_count:
-            raise ValueError(f"batch_index {self.batch_index} >= batch_count {self.batch_count}")
-        bad = [dim for dim in self.dimensions if not DIMENSION_ID.fullmatch(dim)]
-        if bad or len(set(self.dimensions)) != len(self.dimensions):
-            raise ValueError(f"dimensions must be distinct e-Stat dimension ids, got {bad}")
+        check_batch_header(self.batch_index, self.batch_count, self.dimensions)
         try:
             columns = self.decoded()
         except ValidationError as exc:

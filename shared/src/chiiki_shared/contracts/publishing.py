@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import re
+from collections.abc import Sequence
 from datetime import datetime
 from typing import Annotated, Any, ClassVar, Self
 from uuid import UUID
@@ -22,6 +23,16 @@ Cell = list[str | None]
 
 class _Part(BaseModel):
     model_config = ConfigDict(extra="forbid", frozen=True)
+
+
+def check_batch_header(batch_index: int, batch_count: int, dimensions: Sequence[str]) -> None:
+    """What every version of ``stats.apply_batch`` checks first: its place in the run, and
+    distinct e-Stat dimension ids."""
+    if batch_index >= batch_count:
+        raise ValueError(f"batch_index {batch_index} >= batch_count {batch_count}")
+    bad = [dim for dim in dimensions if not DIMENSION_ID.fullmatch(dim)]
+    if bad or len(set(dimensions)) != len(dimensions):
+        raise ValueError(f"dimensions must be distinct e-Stat dimension ids, got {bad}")
 
 
 class ApplyBatch(BusMessage):
@@ -57,11 +68,7 @@ class ApplyBatch(BusMessage):
 
     @model_validator(mode="after")
     def _consistent(self) -> Self:
-        if self.batch_index >= self.batch_count:
-            raise ValueError(f"batch_index {self.batch_index} >= batch_count {self.batch_count}")
-        bad = [dim for dim in self.dimensions if not DIMENSION_ID.fullmatch(dim)]
-        if bad or len(set(self.dimensions)) != len(self.dimensions):
-            raise ValueError(f"dimensions must be distinct e-Stat dimension ids, got {bad}")
+        check_batch_header(self.batch_index, self.batch_count, self.dimensions)
         width = len(self.dimensions) + 3
         for number, cell in enumerate(self.cells):
             if len(cell) != width:
