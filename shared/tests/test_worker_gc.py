@@ -1,5 +1,5 @@
 """The workers collect garbage less often than CPython's default and leave their start-up
-objects out of collections (chiiki_shared.bus.configure_worker_gc, docs/performance.md)."""
+objects out of collections (chiiki_shared.gc_tuning.configure_worker_gc, docs/performance.md)."""
 
 import os
 import subprocess
@@ -7,7 +7,7 @@ import sys
 
 import pytest
 
-from chiiki_shared.bus import WORKER_GC_THRESHOLD
+from chiiki_shared.gc_tuning import WORKER_GC_THRESHOLD
 
 PROBE = "import gc, {module}; print(gc.get_threshold(), gc.get_freeze_count() > 10_000)"
 

@@ -11,7 +11,6 @@ is bound to every log line the worker writes for it.
 
 from __future__ import annotations
 
-import gc
 import threading
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -185,17 +184,3 @@ def configure_worker_logging(settings: ServiceSettings) -> None:
     @signals.setup_logging.connect(weak=False)
     def _setup(**_: Any) -> None:
         configure_logging(settings.service_name, level=settings.log_level, fmt=settings.log_format)
-
-
-# A worker parses and writes hundreds of thousands of cells at once. CPython's default first
-# generation (700 new container objects) runs the collector so often over them that it took a
-# third to a half of parsing an e-Stat page (100,000 cells: 0.69-0.92 s, 0.48-0.52 s with this;
-# docs/performance.md). Cyclic garbage is rare there; the worker's peak RSS did not change.
-WORKER_GC_THRESHOLD = (20_000, 10, 10)
-
-
-def configure_worker_gc() -> None:
-    """Collect less often, and leave the modules loaded at start-up out of every collection
-    (``gc.freeze``: they live as long as the process, and forked children share their pages)."""
-    gc.set_threshold(*WORKER_GC_THRESHOLD)
-    gc.freeze()

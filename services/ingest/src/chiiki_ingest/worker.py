@@ -15,7 +15,8 @@ from celery import signals
 from chiiki_ingest.config import IngestSettings
 from chiiki_ingest.messaging import with_task_events
 from chiiki_ingest.schedule import beat_schedule
-from chiiki_shared.bus import configure_worker_gc, configure_worker_logging, create_celery_app
+from chiiki_shared.bus import configure_worker_logging, create_celery_app
+from chiiki_shared.gc_tuning import configure_worker_gc
 
 settings = IngestSettings()
 configure_worker_logging(settings)

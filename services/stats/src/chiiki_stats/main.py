@@ -2,14 +2,13 @@
 
 from __future__ import annotations
 
-import gc
-
 from fastapi import FastAPI
 from starlette.middleware.gzip import GZipMiddleware
 from starlette.types import ASGIApp, Receive, Scope, Send
 
 from chiiki_shared.app import create_service_app
 from chiiki_shared.db import session_scope
+from chiiki_shared.gc_tuning import freeze_startup_objects
 from chiiki_shared.head import answer_head
 from chiiki_shared.runtime import Runtime
 from chiiki_stats.config import StatsSettings
@@ -75,13 +74,10 @@ async def load_reference_data(runtime: Runtime) -> None:
 
 
 async def freeze_loaded_objects(_runtime: Runtime) -> None:
-    """Leave what start-up loaded (the reference data, the boundaries, the imported modules:
-    hundreds of thousands of objects that live as long as the process) out of the cyclic
-    garbage collector's full passes. A municipal cross-section makes about a hundred thousand
-    cells, which sets off several such passes: each walked every start-up object again. That
-    was about half the CPU of such a request (docs/performance-stats.md)."""
-    gc.collect()
-    gc.freeze()
+    """The reference data and boundaries out of the collector's passes: a municipal
+    cross-section's hundred thousand cells set off several, each of which walked them all (about
+    half of that request's CPU)."""
+    freeze_startup_objects()
 
 
 def create_app(settings: StatsSettings | None = None) -> FastAPI:

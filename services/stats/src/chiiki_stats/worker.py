@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from chiiki_shared.bus import configure_worker_gc, configure_worker_logging, create_celery_app
+from chiiki_shared.bus import configure_worker_logging, create_celery_app
+from chiiki_shared.gc_tuning import configure_worker_gc
 from chiiki_stats.config import StatsSettings
 
 settings = StatsSettings()
