@@ -35,7 +35,7 @@ from chiiki_ingest.estat import (
     EStatServerError,
     EStatUnavailable,
 )
-from chiiki_ingest.estat.client import RetryNotice
+from chiiki_ingest.estat.client import Guard, RetryNotice
 from chiiki_ingest.heartbeat import Heartbeat
 from chiiki_ingest.locks import dataset_lock
 from chiiki_ingest.models import (
@@ -195,7 +195,7 @@ class Pipeline:
         async with self.session() as session:
             options = Options.of(await repository.get_entry(session, run.stats_data_id))
         report = Report(severities(options.quality))
-        content = await self._fetch(run, options, report)
+        content = await self._fetch(run, options, report, guard)
         fetched = time.monotonic()
         await self._advance(run.id, RunPhase.CHECKING, {"fetch_seconds": fetched - started})
 
@@ -231,12 +231,11 @@ class Pipeline:
             return await self._blocked(run, report, counts, checked - fetched)
         return await self._publish(run, content, digest, options, report, counts, checked - fetched)
 
-    async def _fetch(self, run: Run, options: Options, report: Report) -> Content:
+    async def _fetch(self, run: Run, options: Options, report: Report, guard: Guard) -> Content:
         problem = self.settings.estat_app_id_problem()
         if problem:
             raise SourceProblem("estat-config", problem)
         normaliser: Normaliser | None = None
-        guard = estat_guard.guard(self.runtime.redis, self.settings)
         await resume.adopt_pages(self.session, self.settings, run, guard)
         async with self.session() as session:
             records = await repository.page_records(session, run.id)
