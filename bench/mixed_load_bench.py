@@ -1,0 +1,189 @@
+"""Benchmark, not a test: a mixed load through the gateway, 80% repeated reads and 20% queries
+never asked before, at ``BENCH_CACHE_CONNECTIONS`` (64) connections (issue 15's target: p99 <=
+200 ms, zero errors).
+
+Run with ``make bench-stats`` (or ``make bench``). It starts the real stack, publishes the
+recorded tables as ``bench/stats_bench.py`` does, then runs ``wrk`` for ``BENCH_SECONDS`` with the
+admin's token. Each wrk thread sends, in turn, four reads the dashboards repeat (the read cache's
+``READS`` of ``bench/gateway_cache_bench.py``) and then one distinct query, taken from a pool of
+URLs of which no two are equal and no thread takes one another took: livability slider weights,
+KPI cards with another sparkline length, comparisons of other regions. A distinct query is
+computed by stats (a miss at the gateway and in Redis) while the repeated ones are served by the
+gateway's read cache, so the tail is the misses queueing behind each other in stats.
+
+It prints p50/p95/p99, requests/s, errors and how many distinct queries were sent, and writes
+them to ``BENCH_OUT`` (default ``.run/bench/mixed-load.json``).
+"""
+
+from __future__ import annotations
+
+import itertools
+import json
+import os
+import re
+import shutil
+import statistics
+import subprocess
+import tempfile
+import time
+from collections.abc import Callable, Iterator
+from pathlib import Path
+from types import ModuleType
+
+import httpx
+import pytest
+
+from chiiki_devstack.config import REPO_ROOT
+from chiiki_devstack.pytest_plugin import import_test_helper
+from chiiki_devstack.stack import Stack
+
+SECONDS = int(os.environ.get("BENCH_SECONDS", "10"))
+CONNECTIONS = int(os.environ.get("BENCH_CACHE_CONNECTIONS", "64"))
+THREADS = 2
+DISTINCT_POOL = 12_000
+SEQUENTIAL = 30
+PREFECTURES = [f"{n:02d}000" for n in range(1, 48)]
+LIVABILITY = (
+    "labour.job_openings_ratio",
+    "health.hospitals_per_100k",
+    "health.clinics_per_100k",
+    "education.pupils_per_elementary_teacher",
+    "environment.waste_per_capita_per_day",
+    "environment.recycling_rate",
+)
+_SCRIPT = """
+local repeated = {%(repeated)s}
+local distinct = {%(distinct)s}
+local threads = {}
+local counter = 0
+taken = 0  -- global: done() reads it from each thread
+function setup(thread)
+  thread:set("id", #threads)
+  table.insert(threads, thread)
+end
+request = function()
+  counter = counter + 1
+  if counter %% 5 ~= 0 then
+    return wrk.format("GET", repeated[(counter %% #repeated) + 1])
+  end
+  -- thread n takes the distinct URLs n, n + THREADS, n + 2 THREADS...: none is sent twice
+  local index = id + taken * %(threads)d + 1
+  taken = taken + 1
+  return wrk.format("GET", distinct[((index - 1) %% #distinct) + 1])
+end
+done = function(summary, latency, requests)
+  local sent = 0
+  for _, thread in ipairs(threads) do sent = sent + (thread:get("taken") or 0) end
+  local errors = summary.errors
+  io.write(string.format("RESULT %%f %%f %%f %%d %%d %%d %%d %%d\\n", latency:percentile(50) / 1000,
+    latency:percentile(95) / 1000, latency:percentile(99) / 1000, summary.requests,
+    errors.status, errors.connect + errors.read, errors.timeout, sent))
+end
+"""
+
+
+def _distinct_urls() -> Iterator[str]:
+    """Queries stats has not answered before, cycling through three kinds."""
+    weights = itertools.product(range(1, 6), repeat=len(LIVABILITY))
+    triples = itertools.combinations(PREFECTURES, 3)
+    kinds = itertools.cycle(("livability", "kpi", "comparison"))
+    cards = itertools.product(PREFECTURES, range(2, 51), ("ja", "en"))
+    for kind in kinds:
+        if kind == "livability":
+            pairs = zip(LIVABILITY, next(weights), strict=True)
+            yield "/api/livability?period=2020&weights=" + ",".join(f"{c}:{w}" for c, w in pairs)
+        elif kind == "kpi":
+            region, length, lang = next(cards)
+            yield f"/api/kpi?region={region}&sparkline={length}&lang={lang}"
+        else:
+            yield "/api/comparison?indicators=population.total,vital.births&regions=" + ",".join(
+                next(triples)
+            )
+
+
+def test_mixed_load_benchmark(stack: Stack, admin_headers: Callable[[], dict[str, str]]) -> None:
+    if not shutil.which("wrk"):
+        pytest.skip("wrk is not installed (apt-get install wrk, or make bench-stats as root)")
+    cache_bench = import_test_helper(REPO_ROOT / "bench" / "gateway_cache_bench.py")
+    stats_bench = import_test_helper(REPO_ROOT / "bench" / "stats_bench.py")
+    url = stack.settings.gateway_url
+    stats_bench._publish_tables(url, admin_headers)
+    repeated = [path for path in cache_bench.READS.values() if "/forecasts" not in path]
+    cache_bench._bodies(url, admin_headers, repeated)  # the read cache holds them
+    distinct = list(itertools.islice(_distinct_urls(), DISTINCT_POOL))
+    assert len(set(distinct)) == len(distinct)
+    alone = _one_at_a_time(url, distinct[:SEQUENTIAL], admin_headers)
+    result = _wrk(url, repeated, distinct[SEQUENTIAL:], admin_headers()["Authorization"])
+    _report(result, alone, repeated, cache_bench)
+
+
+def _one_at_a_time(
+    base: str, urls: list[str], headers: Callable[[], dict[str, str]]
+) -> dict[str, float]:
+    """Median ms of each kind of distinct query with nothing else running: what a miss costs."""
+    timings: dict[str, list[float]] = {}
+    with httpx.Client(base_url=base, timeout=30) as client:
+        for path in urls:
+            begun = time.perf_counter()
+            response = client.get(path, headers=headers())
+            elapsed = (time.perf_counter() - begun) * 1000
+            assert response.status_code == 200, (path, response.text[:300])
+            assert response.headers.get("x-cache") != "HIT", path
+            timings.setdefault(path.split("?")[0], []).append(elapsed)
+    return {kind: statistics.median(values) for kind, values in timings.items()}
+
+
+def _wrk(base: str, repeated: list[str], distinct: list[str], token: str) -> dict[str, float]:
+    source = _SCRIPT % {
+        "repeated": ", ".join(json.dumps(path) for path in repeated),
+        "distinct": ", ".join(json.dumps(path) for path in distinct),
+        "threads": THREADS,
+    }
+    with tempfile.NamedTemporaryFile("w", suffix=".lua", delete=False) as script:
+        script.write(source)
+    try:
+        command = ["wrk", "-t", str(THREADS), "-c", str(CONNECTIONS), "-d", f"{SECONDS}s"]
+        command += ["--timeout", "5s", "-s", script.name, "-H", f"Authorization: {token}", base]
+        out = subprocess.run(  # noqa: S603 - a fixed command
+            command, capture_output=True, text=True, check=True
+        ).stdout
+    finally:
+        os.unlink(script.name)
+    match = re.search(r"RESULT ([\d.]+) ([\d.]+) ([\d.]+) (\d+) (\d+) (\d+) (\d+) (\d+)", out)
+    rate = re.search(r"Requests/sec:\s+([\d.]+)", out)
+    assert match, out
+    assert rate, out
+    names = "p50_ms p95_ms p99_ms requests error_status error_socket error_timeout distinct_sent"
+    result = dict(zip(names.split(), (float(value) for value in match.groups()), strict=True))
+    result["rps"] = float(rate.group(1))
+    assert result["distinct_sent"] <= len(distinct), "the pool ran out: queries repeated"
+    return result
+
+
+def _report(
+    result: dict[str, float], alone: dict[str, float], repeated: list[str], cache_bench: ModuleType
+) -> None:
+    print(f"\n\n== Mixed load: wrk, {THREADS} threads, {CONNECTIONS} connections, {SECONDS} s")
+    print(f"   80% repeated ({len(repeated)} reads, gateway read cache), 20% distinct (stats)")
+    print(f"   (nginx {cache_bench._nginx_version()}, {cache_bench._cpu_model()})")
+    print(f"  {'p50 ms':>8} {'p95 ms':>8} {'p99 ms':>8} {'req/s':>8}", end="")
+    print(f" {'non-2xx':>8} {'socket':>7} {'timeout':>8} {'distinct':>9}")
+    print(
+        f"  {result['p50_ms']:>8.2f} {result['p95_ms']:>8.2f} {result['p99_ms']:>8.2f}"
+        f" {result['rps']:>8.0f} {result['error_status']:>8.0f} {result['error_socket']:>7.0f}"
+        f" {result['error_timeout']:>8.0f} {result['distinct_sent']:>9.0f}"
+    )
+    print(f"  a distinct query alone (median of {SEQUENTIAL // 3}, one client): ", end="")
+    print(", ".join(f"{kind} {ms:.1f} ms" for kind, ms in alone.items()))
+    out = Path(os.environ.get("BENCH_OUT", REPO_ROOT / ".run" / "bench" / "mixed-load.json"))
+    out.parent.mkdir(parents=True, exist_ok=True)
+    document = {
+        "connections": CONNECTIONS,
+        "seconds": SECONDS,
+        "repeated": repeated,
+        "machine": {"cpus": os.cpu_count(), "cpu": cache_bench._cpu_model()},
+        "result": result,
+        "distinct_alone_median_ms": alone,
+    }
+    out.write_text(json.dumps(document, indent=2))
+    print(f"\n(also written to {out})\n")
