@@ -95,8 +95,18 @@ fuzz: install ## Long fuzzing of all four services: schemathesis and hostile val
 		$(VENV)/bin/pytest tests/fuzz -p no:cacheprovider $(PYTEST_ARGS)
 
 .PHONY: bench
-bench: install bench-ingest bench-analytics bench-stats ## Every benchmark: bench-ingest, bench-analytics, bench-stats, then login latency and the gateway's token-check cost (uses wrk if installed)
+bench: install bench-reset bench-ingest bench-analytics bench-stats bench-idle ## Every benchmark: bench-ingest, bench-analytics, bench-stats, idle memory, then login latency and the gateway's token-check cost (uses wrk if installed); writes bench/results/<timestamp>.json and the summary table of docs/performance.md
 	$(VENV)/bin/pytest bench/test_auth_bench.py -q -s -p no:cacheprovider $(PYTEST_ARGS)
+	$(PYTHON) bench/summarise.py
+
+# The figures of one `make bench` run only: bench/summarise.py reads what this run wrote.
+.PHONY: bench-reset
+bench-reset:
+	rm -rf .run/bench
+
+.PHONY: bench-idle
+bench-idle: install ## Each service's web process idle after start-up: RSS and which heavy libraries it holds
+	$(VENV)/bin/pytest bench/idle_rss.py -q -s -p no:cacheprovider $(PYTEST_ARGS)
 
 .PHONY: evaluate-forecasts
 evaluate-forecasts: install ## Score the prefecture population forecasts: rolling-origin backtest table and the 2015->2020, 2010->2020 MAPE on the 2020 census (writes docs/analytics.md)

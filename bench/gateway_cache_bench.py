@@ -14,8 +14,8 @@ admin's token against:
   sent, saved as files: the ceiling.
 
 It prints p50/p95/p99, requests/s and the ratio to the static file, and writes them to
-``BENCH_OUT`` (default ``.run/bench/gateway-cache.json``). wrk is required (``make bench-stats``
-installs Debian's when run as root): a Python client would measure itself.
+``.run/bench/gateway-cache.json`` (``chiiki_devstack.bench_results``). wrk is required
+(``make bench-stats`` installs Debian's when run as root): a Python client would measure itself.
 """
 
 from __future__ import annotations
@@ -37,6 +37,7 @@ import httpx
 import pytest
 
 from chiiki_devstack import gateway
+from chiiki_devstack.bench_results import cpu_model, write_result
 from chiiki_devstack.config import REPO_ROOT
 from chiiki_devstack.pytest_plugin import free_port, import_test_helper, second_gateway
 from chiiki_devstack.stack import Stack
@@ -195,7 +196,7 @@ def _report(
     results: dict[str, dict[str, list[float]]], bodies: dict[str, bytes], source: str
 ) -> None:
     print(f"\n\n== Gateway read cache: wrk, 2 threads, {CONNECTIONS} connections, {SECONDS} s each")
-    print(f"   (the forecast: {source}; nginx {_nginx_version()}, {_cpu_model()})")
+    print(f"   (the forecast: {source}; nginx {_nginx_version()}, {cpu_model()})")
     print(f"  {'read':<50} {'served by':<24} {'p50 ms':>7} {'p95 ms':>7} {'p99 ms':>7}", end="")
     print(f" {'req/s':>8} {'ratio':>6} {'errors':>6}")
     for name, rows in results.items():
@@ -205,13 +206,10 @@ def _report(
             label = f"{name} ({size:.0f} kB)" if served_by == "static file" else ""
             print(f"  {label:<50} {served_by:<24} {p50:>7.2f} {p95:>7.2f} {p99:>7.2f}", end="")
             print(f" {rps:>8.0f} {rps / static_rps:>6.3f} {errors:>6.0f}")
-    out = Path(os.environ.get("BENCH_OUT", REPO_ROOT / ".run" / "bench" / "gateway-cache.json"))
-    out.parent.mkdir(parents=True, exist_ok=True)
     document = {
         "connections": CONNECTIONS,
         "seconds": SECONDS,
         "forecast_source": source,
-        "machine": {"cpus": os.cpu_count(), "cpu": _cpu_model(), "nginx": _nginx_version()},
         "reads": {
             name: {
                 "path": READS[name],
@@ -226,15 +224,7 @@ def _report(
             for name, rows in results.items()
         },
     }
-    out.write_text(json.dumps(document, indent=2))
-    print(f"\n(also written to {out})\n")
-
-
-def _cpu_model() -> str:
-    for line in Path("/proc/cpuinfo").read_text().splitlines():
-        if line.startswith("model name"):
-            return line.split(":", 1)[1].strip()
-    return "unknown"
+    write_result("gateway-cache", document)
 
 
 def _nginx_version() -> str:

@@ -13,7 +13,7 @@ throughput ratio moves with whatever else runs, the CPU time per request much le
 Some variants are measurements only and unsafe as a configuration: "token key: raw header" puts
 the token into the cache files, "token digest: constant" files every token under one key, "no
 token check" lets anyone read. They show what those parts cost, nothing more. The output goes to
-``BENCH_OUT`` (default ``.run/bench/gateway-cost.json``).
+``.run/bench/gateway-cost.json`` (``chiiki_devstack.bench_results``).
 """
 
 from __future__ import annotations
@@ -34,6 +34,7 @@ import httpx
 import pytest
 
 from chiiki_devstack import gateway
+from chiiki_devstack.bench_results import write_result
 from chiiki_devstack.config import REPO_ROOT
 from chiiki_devstack.pytest_plugin import free_port, import_test_helper
 from chiiki_devstack.stack import Stack
@@ -239,14 +240,10 @@ def _print_row(name: str, read: str, row: dict[str, Row | float]) -> None:
 
 
 def _write(results: dict[str, dict[str, dict[str, Row | float]]], bodies: dict[str, bytes]) -> None:
-    out = Path(os.environ.get("BENCH_OUT", REPO_ROOT / ".run" / "bench" / "gateway-cost.json"))
-    out.parent.mkdir(parents=True, exist_ok=True)
     document = {
         "connections": CONNECTIONS,
         "seconds": SECONDS,
-        "cpus": os.cpu_count(),
         "bytes": {read: len(bodies[path]) for read, path in READS.items()},
         "variants": results,
     }
-    out.write_text(json.dumps(document, indent=2))
-    print(f"\n(also written to {out})\n")
+    write_result("gateway-cost", document)

@@ -1,9 +1,10 @@
 """Benchmark, not a test: each service's web process, idle, after start-up (issue 15: <= 120 MB).
 
-Run with ``.venv/bin/pytest bench/idle_rss.py -q -s -p no:cacheprovider``. Each service starts
-under uvicorn on a free port against this run's migrated database; once ``/healthz`` answers and
-the process has been left alone for ``SETTLE_SECONDS``, its ``VmRSS`` is read from
-``/proc/<pid>/status``, with which heavy modules the process holds (``/proc/<pid>/maps``).
+Run with ``make bench`` or ``.venv/bin/pytest bench/idle_rss.py -q -s -p no:cacheprovider``.
+Each service starts under uvicorn on a free port against this run's migrated database; once
+``/healthz`` answers and the process has been left alone for ``SETTLE_SECONDS``, its ``VmRSS``
+is read from ``/proc/<pid>/status``, with which heavy modules the process holds
+(``/proc/<pid>/maps``).
 ``BENCH_SERVICES`` (e.g. ``"stats stats stats"``) measures only those, in that order: a service
 named again starts on the database its first start filled.
 """
@@ -20,6 +21,7 @@ from pathlib import Path
 import httpx
 
 from chiiki_auth.keys import generate_key_file
+from chiiki_devstack.bench_results import write_result
 from chiiki_devstack.pytest_plugin import Platform
 
 SERVICES = tuple(os.environ.get("BENCH_SERVICES", "auth stats ingest analytics").split())
@@ -79,6 +81,9 @@ def test_idle_rss(platform: Platform, tmp_path: Path) -> None:
     generate_key_file(keys)
     env = {**platform.service_env(), "WEB_CONCURRENCY": "1", "AUTH_KEYS_DIR": str(keys)}
     print()
+    measured = {}
     for service in SERVICES:
         rss_kb, heavy = _measure(service, env, tmp_path / f"{service}.log")
         print(f"{service:10} VmRSS {rss_kb / 1024:6.1f} MB  heavy modules: {heavy or 'none'}")
+        measured[service] = {"rss_mb": round(rss_kb / 1024, 1), "heavy_modules": heavy}
+    write_result("idle-rss", {"settle_seconds": SETTLE_SECONDS, "services": measured})

@@ -12,7 +12,7 @@ computed by stats (a miss at the gateway and in Redis) while the repeated ones a
 gateway's read cache, so the tail is the misses queueing behind each other in stats.
 
 It prints p50/p95/p99, requests/s, errors and how many distinct queries were sent, and writes
-them to ``BENCH_OUT`` (default ``.run/bench/mixed-load.json``).
+them to ``.run/bench/mixed-load.json`` (``chiiki_devstack.bench_results``).
 """
 
 from __future__ import annotations
@@ -27,12 +27,12 @@ import subprocess
 import tempfile
 import time
 from collections.abc import Callable, Iterator
-from pathlib import Path
 from types import ModuleType
 
 import httpx
 import pytest
 
+from chiiki_devstack.bench_results import cpu_model, write_result
 from chiiki_devstack.config import REPO_ROOT
 from chiiki_devstack.pytest_plugin import import_test_helper
 from chiiki_devstack.stack import Stack
@@ -165,7 +165,7 @@ def _report(
 ) -> None:
     print(f"\n\n== Mixed load: wrk, {THREADS} threads, {CONNECTIONS} connections, {SECONDS} s")
     print(f"   80% repeated ({len(repeated)} reads, gateway read cache), 20% distinct (stats)")
-    print(f"   (nginx {cache_bench._nginx_version()}, {cache_bench._cpu_model()})")
+    print(f"   (nginx {cache_bench._nginx_version()}, {cpu_model()})")
     print(f"  {'p50 ms':>8} {'p95 ms':>8} {'p99 ms':>8} {'req/s':>8}", end="")
     print(f" {'non-2xx':>8} {'socket':>7} {'timeout':>8} {'distinct':>9}")
     print(
@@ -175,15 +175,11 @@ def _report(
     )
     print(f"  a distinct query alone (median of {SEQUENTIAL // 3}, one client): ", end="")
     print(", ".join(f"{kind} {ms:.1f} ms" for kind, ms in alone.items()))
-    out = Path(os.environ.get("BENCH_OUT", REPO_ROOT / ".run" / "bench" / "mixed-load.json"))
-    out.parent.mkdir(parents=True, exist_ok=True)
     document = {
         "connections": CONNECTIONS,
         "seconds": SECONDS,
         "repeated": repeated,
-        "machine": {"cpus": os.cpu_count(), "cpu": cache_bench._cpu_model()},
         "result": result,
         "distinct_alone_median_ms": alone,
     }
-    out.write_text(json.dumps(document, indent=2))
-    print(f"\n(also written to {out})\n")
+    write_result("mixed-load", document)

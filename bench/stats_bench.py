@@ -32,11 +32,11 @@ import subprocess
 import tempfile
 import time
 from collections.abc import Callable
-from pathlib import Path
 from types import ModuleType
 
 import httpx
 
+from chiiki_devstack.bench_results import write_result
 from chiiki_devstack.config import REPO_ROOT
 from chiiki_devstack.pytest_plugin import import_test_helper
 from chiiki_devstack.stack import Stack
@@ -167,10 +167,7 @@ def test_stats_benchmark(stack: Stack, admin_headers: Callable[[], dict[str, str
         "tool": _tool(),
         "connections": CONNECTIONS,
     }
-    out = Path(os.environ.get("BENCH_OUT", REPO_ROOT / ".run" / "bench" / "stats.json"))
-    out.parent.mkdir(parents=True, exist_ok=True)
-    out.write_text(json.dumps(results, indent=2))
-    print(f"\n(also written to {out})\n")
+    write_result("stats", results)
 
 
 def _helper() -> ModuleType:
