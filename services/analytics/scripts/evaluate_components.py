@@ -1,0 +1,157 @@
+"""Score the components-of-change forecasts of the prefectures against the pooled census
+procedure (issue #14): ``make evaluate-components``.
+
+    .venv/bin/python services/analytics/scripts/evaluate_components.py [--write]
+
+The flows (births, deaths, Japanese movers in and out) start in FY2009, so the only origin
+before 2015 with an outcome is 2010 (scored on the 2015 census); as of 2015 the forecasts are
+scored on the 2020 census, and as of 2010 at ten years on it too. Every variant of
+``forecasting/components.py`` and two combinations with the pooled procedure (its forecast as
+of the same year, from the census up to it):
+
+- ``aged_residual_rescaled``: ``aged_residual`` scaled so that the prefectures add up to the
+  pooled procedure's national total;
+- ``aged_residual_pooled_mean``: the geometric mean of ``aged_residual`` and the pooled
+  procedure, per prefecture.
+
+The rule, fixed before any 2020 score was computed: the variant with the lowest MAPE at the 2010
+origin (on the 2015 census) is the candidate, and it would enter the forecast only if that MAPE
+is strictly below the pooled procedure's at the same origin. With ``--write`` the table goes
+into docs/analytics.md between the components-evaluation markers.
+"""
+
+from __future__ import annotations
+
+import argparse
+import sys
+from collections.abc import Callable
+from pathlib import Path
+
+import numpy as np
+
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+
+from evaluate_population import DOC, NATION, census_series, mape
+from recorded_tables import load_table, replace_section
+
+from chiiki_analytics.forecasting.components import VARIANTS, ComponentsPanel
+from chiiki_analytics.forecasting.pooled import CensusPanel
+from chiiki_analytics.forecasting.pooled_forecast import pooled_forecast
+
+START, END = "<!-- components-evaluation:start -->", "<!-- components-evaluation:end -->"
+CODES = {
+    "population": "A1101",
+    "births": "A4101",
+    "deaths": "A4200",
+    "moved_in": "A5101",
+    "moved_out": "A5102",
+    "aged_65_plus": "A1303",
+    "women_15_64": "A130202",
+}
+AGE_GROUPS = ("A1301", "A1302", "A1303")
+# (as of, horizon in years): the origin 2010 on 2015, as of 2015 and as of 2010 on 2020.
+CASES = ((2010, 5), (2015, 5), (2010, 10))
+# A forecast: the panels known at an origin, a horizon in years -> each region's value then.
+Forecast = Callable[[ComponentsPanel, CensusPanel, int], np.ndarray]
+
+
+def components_panel(census: dict[str, dict[int, float | None]]) -> ComponentsPanel:
+    table = load_table("ssdse-b-2023")
+    regions = tuple(sorted(a for a in table["A1101"].values if a != NATION))
+    years = tuple(sorted(table["A1101"].values[regions[0]]))
+
+    def grid(code: str) -> np.ndarray:
+        values = table[code].values
+        return np.array([[values[r][y] for y in years] for r in regions], dtype=np.float64)
+
+    annual = {name: grid(code) for name, code in CODES.items()}
+    census_years = sorted({y for by_year in census.values() for y in by_year})
+    return ComponentsPanel(
+        regions=regions,
+        years=years,
+        known_age=sum(grid(code) for code in AGE_GROUPS),
+        census={y: np.array([float(census[r][y] or np.nan) for r in regions]) for y in census_years},
+        **annual,
+    )
+
+
+def procedure(_: ComponentsPanel, census: CensusPanel, years: int) -> np.ndarray:
+    return np.asarray(pooled_forecast(census, years // 5).points[:, -1])
+
+
+def variant(name: str) -> Forecast:
+    return lambda panel, _, years: VARIANTS[name](panel, years)[:, -1]
+
+
+def rescaled(panel: ComponentsPanel, census: CensusPanel, years: int) -> np.ndarray:
+    points = VARIANTS["aged_residual"](panel, years)[:, -1]
+    return np.asarray(points * procedure(panel, census, years).sum() / points.sum())
+
+
+def pooled_mean(panel: ComponentsPanel, census: CensusPanel, years: int) -> np.ndarray:
+    points = VARIANTS["aged_residual"](panel, years)[:, -1]
+    return np.asarray(np.sqrt(points * procedure(panel, census, years)))
+
+
+FORECASTS: dict[str, Forecast] = {
+    **{name: variant(name) for name in VARIANTS},
+    "aged_residual_rescaled": rescaled,
+    "aged_residual_pooled_mean": pooled_mean,
+}
+
+
+def scores(
+    panel: ComponentsPanel, census: CensusPanel, series: dict[str, dict[int, float | None]]
+) -> dict[str, list[float]]:
+    """Each forecast's MAPE in every case, and the pooled procedure's."""
+    out: dict[str, list[float]] = {}
+    for as_of, years in CASES:
+        actual = np.array([float(series[r][as_of + years] or np.nan) for r in panel.regions])
+        known, seen = panel.until(as_of), census.until(as_of)
+        for name, forecast in {"pooled procedure": procedure, **FORECASTS}.items():
+            out.setdefault(name, []).append(mape(forecast(known, seen, years), actual))
+    return out
+
+
+def table(results: dict[str, list[float]], choices: list[str]) -> str:
+    lines = [
+        "| forecast | as of 2010, on 2015 (5 years; the one backtest origin) | "
+        "as of 2015, on 2020 (5 years) | as of 2010, on 2020 (10 years) |",
+        "|---|---|---|---|",
+    ]
+    for name, row in results.items():
+        label = f"`{name}`" if name in FORECASTS else f"{name} (chose {', '.join(choices)})"
+        lines.append(f"| {label} | " + " | ".join(f"{v:.3f}%" for v in row) + " |")
+    return "\n".join(lines)
+
+
+def verdict(results: dict[str, list[float]]) -> str:
+    best = min(FORECASTS, key=lambda name: results[name][0])
+    score, bar = results[best][0], results["pooled procedure"][0]
+    enters = "enters" if score < bar else "does not enter"
+    return (
+        f"Rule (fixed before scoring 2020): the lowest at the 2010 origin is `{best}` "
+        f"({score:.3f}%); the pooled procedure scored {bar:.3f}% there, so it {enters}."
+    )
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--write", action="store_true", help=f"update {DOC.name}")
+    args = parser.parse_args()
+    series = census_series()
+    census = CensusPanel.of(series)
+    panel = components_panel(series)
+    choices = [
+        pooled_forecast(census.until(as_of), years // 5).selection.chosen.name
+        for as_of, years in CASES
+    ]
+    results = scores(panel, census, series)
+    text = f"{table(results, choices)}\n\n{verdict(results)}\n"
+    print(text)
+    if args.write:
+        replace_section(DOC, START, END, text)
+
+
+if __name__ == "__main__":
+    main()
