@@ -22,7 +22,7 @@ Nothing after ``as_of`` is read: ``ComponentsPanel.until`` drops it before any v
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, replace
 
 import numpy as np
@@ -32,6 +32,19 @@ from chiiki_analytics.forecasting.errors import InsufficientData, PeriodOutOfRan
 HELD_YEARS = 2
 TREND_YEARS = 5
 CENSUS_STEP = 5
+# The SSDSE-B-2023 indicators (cat01 codes) of the panel.
+SSDSE_B_CODES = {
+    "population": "A1101",
+    "births": "A4101",
+    "deaths": "A4200",
+    "moved_in": "A5101",
+    "moved_out": "A5102",
+    "aged_65_plus": "A1303",
+    "women_15_64": "A130202",
+}
+AGE_GROUPS = ("A1301", "A1302", "A1303")
+# By indicator code or region: region or year -> value.
+Series = Mapping[str, Mapping[int, float | None]]
 
 
 @dataclass(frozen=True)
@@ -51,6 +64,31 @@ class ComponentsPanel:
     known_age: np.ndarray
     census: dict[int, np.ndarray]
 
+    @classmethod
+    def of(cls, by_code: Mapping[str, Series], census: Series) -> ComponentsPanel:
+        """The SSDSE-B-2023 series (cat01 code -> region -> year) of the regions ``census`` has,
+        on the years of the population series, and the census of those regions."""
+        population = by_code[SSDSE_B_CODES["population"]]
+        regions = tuple(sorted(r for r in population if r in census))
+        years = tuple(sorted(population[regions[0]]))
+
+        def grid(code: str) -> np.ndarray:
+            return np.array(
+                [[_number(by_code[code][r].get(y)) for y in years] for r in regions],
+                dtype=np.float64,
+            ).reshape(len(regions), len(years))
+
+        census_years = sorted({y for r in regions for y in census[r]})
+        return cls(
+            regions=regions,
+            years=years,
+            known_age=np.sum([grid(code) for code in AGE_GROUPS], axis=0),
+            census={
+                y: np.array([_number(census[r].get(y)) for r in regions]) for y in census_years
+            },
+            **{name: grid(code) for name, code in SSDSE_B_CODES.items()},
+        )
+
     def until(self, as_of: int) -> ComponentsPanel:
         """The values known at ``as_of``."""
         if not self.years or as_of < self.years[0]:
@@ -64,6 +102,10 @@ class ComponentsPanel:
         """Births - deaths + net migration, per person, each known year."""
         flows = self.births - self.deaths + self.moved_in - self.moved_out
         return np.asarray(flows / self.population)
+
+
+def _number(value: float | None) -> float:
+    return float(value) if value is not None else np.nan
 
 
 _ANNUAL = (
