@@ -112,6 +112,10 @@ bench-idle: install ## Each service's web process idle after start-up: RSS and w
 evaluate-forecasts: install ## Score the prefecture population forecasts: rolling-origin backtest table and the 2015->2020, 2010->2020 MAPE on the 2020 census (writes docs/analytics.md)
 	$(PYTHON) services/analytics/scripts/evaluate_population.py --write
 
+.PHONY: evaluate-components
+evaluate-components: install ## Score the components-of-change forecasts (births, deaths, migration, SSDSE-B) against the pooled census procedure: the 2010 origin and the 2020 census (writes docs/analytics.md)
+	$(PYTHON) services/analytics/scripts/evaluate_components.py --write
+
 .PHONY: bench-frontend
 bench-frontend: install ## Dashboard (against the stack of `make up`): first-load JavaScript budget, time to the KPI cards cold and warm (RUNS=5)
 	@test -f .run/gateway-url || { echo "bench-frontend measures the running stack: make up first"; exit 1; }

@@ -19,8 +19,20 @@ from recorded_tables import load_table
 OUT = Path(__file__).resolve().parents[1] / "tests" / "fixtures" / "real_series.json"
 
 # SSDSE-B-2023 indicators (cat01 codes) the tests use: population and its age groups, vital
-# events, migration, a rate and a weather series with no trend.
-SSDSE_B_CODES = ("A1101", "A1301", "A1302", "A1303", "A4101", "A4103", "A4200", "A5101", "X6BD5E3")
+# events, migration in and out, women aged 15-64, a rate and a weather series with no trend.
+SSDSE_B_CODES = (
+    "A1101",
+    "A1301",
+    "A1302",
+    "A130202",
+    "A1303",
+    "A4101",
+    "A4103",
+    "A4200",
+    "A5101",
+    "A5102",
+    "X6BD5E3",
+)
 CENSUS_CODES = ("0",)
 
 
