@@ -71,9 +71,21 @@ request = function()
   taken = taken + 1
   return wrk.format("GET", distinct[((index - 1) %% #distinct) + 1])
 end
+local statuses = {}
+failed = ""  -- global: "status:count " for each status >= 400 this thread saw
+response = function(status, headers, body)
+  if status >= 400 then
+    statuses[status] = (statuses[status] or 0) + 1
+    failed = ""
+    for code, count in pairs(statuses) do failed = failed .. code .. ":" .. count .. " " end
+  end
+end
 done = function(summary, latency, requests)
   local sent = 0
-  for _, thread in ipairs(threads) do sent = sent + (thread:get("taken") or 0) end
+  for _, thread in ipairs(threads) do
+    sent = sent + (thread:get("taken") or 0)
+    io.write("FAILED " .. (thread:get("failed") or "") .. "\\n")
+  end
   local errors = summary.errors
   io.write(string.format("RESULT %%f %%f %%f %%d %%d %%d %%d %%d\\n", latency:percentile(50) / 1000,
     latency:percentile(95) / 1000, latency:percentile(99) / 1000, summary.requests,
@@ -156,6 +168,10 @@ def _wrk(base: str, repeated: list[str], distinct: list[str], token: str) -> dic
     names = "p50_ms p95_ms p99_ms requests error_status error_socket error_timeout distinct_sent"
     result = dict(zip(names.split(), (float(value) for value in match.groups()), strict=True))
     result["rps"] = float(rate.group(1))
+    failed: dict[str, float] = {}
+    for status, count in re.findall(r"(\d{3}):(\d+)", " ".join(re.findall(r"FAILED (.*)", out))):
+        failed[status] = failed.get(status, 0) + float(count)
+    result |= {f"status_{status}": count for status, count in sorted(failed.items())}
     assert result["distinct_sent"] <= len(distinct), "the pool ran out: queries repeated"
     return result
 
@@ -173,6 +189,9 @@ def _report(
         f" {result['rps']:>8.0f} {result['error_status']:>8.0f} {result['error_socket']:>7.0f}"
         f" {result['error_timeout']:>8.0f} {result['distinct_sent']:>9.0f}"
     )
+    statuses = {key: value for key, value in result.items() if key.startswith("status_")}
+    if statuses:
+        print(f"  answers >= 400 by status: {statuses}")
     print(f"  a distinct query alone (median of {SEQUENTIAL // 3}, one client): ", end="")
     print(", ".join(f"{kind} {ms:.1f} ms" for kind, ms in alone.items()))
     document = {
