@@ -95,8 +95,8 @@ fuzz: install ## Long fuzzing of all four services: schemathesis and hostile val
 		$(VENV)/bin/pytest tests/fuzz -p no:cacheprovider $(PYTEST_ARGS)
 
 .PHONY: bench
-bench: install bench-reset bench-ingest bench-analytics bench-stats bench-idle ## Every benchmark: bench-ingest, bench-analytics, bench-stats, idle memory, then login latency and the gateway's token-check cost (uses wrk if installed); writes bench/results/<timestamp>.json and the summary table of docs/performance.md
-	$(VENV)/bin/pytest bench/test_auth_bench.py -q -s -p no:cacheprovider $(PYTEST_ARGS)
+bench: install bench-reset bench-ingest bench-analytics bench-stats bench-idle ## Every benchmark: bench-ingest, bench-analytics, bench-stats, idle memory, the dashboard's first load, then login latency and the gateway's token-check cost (uses wrk if installed); writes bench/results/<timestamp>.json and the summary table of docs/performance.md
+	$(VENV)/bin/pytest bench/frontend_bench.py bench/test_auth_bench.py -q -s -p no:cacheprovider $(PYTEST_ARGS)
 	$(PYTHON) bench/summarise.py
 
 # The figures of one `make bench` run only: bench/summarise.py reads what this run wrote.
@@ -117,7 +117,7 @@ evaluate-components: install ## Score the components-of-change forecasts (births
 	$(PYTHON) services/analytics/scripts/evaluate_components.py --write
 
 .PHONY: bench-frontend
-bench-frontend: install ## Dashboard (against the stack of `make up`): first-load JavaScript budget, time to the KPI cards cold and warm (RUNS=5)
+bench-frontend: install ## Dashboard (against the stack of `make up`; `make bench` runs bench/frontend_bench.py on its own stack): first-load JavaScript budget, time to the KPI cards cold and warm (RUNS=5)
 	@test -f .run/gateway-url || { echo "bench-frontend measures the running stack: make up first"; exit 1; }
 	npm --prefix frontend run --silent budget
 	CHIIKI_URL=$$(cat .run/gateway-url) RUNS=$${RUNS:-5} node frontend/bench/time-to-kpi.mjs

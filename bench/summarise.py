@@ -1,4 +1,4 @@
-"""The last step of ``make bench``: every scenario of issue 15 against its target, in one table.
+"""The last step of ``make bench``: every scenario of issues 15 and 10 against its target.
 
 Reads the figures the benchmarks of this run wrote (``chiiki_devstack.bench_results``), writes
 them together to ``bench/results/<UTC timestamp>.json`` and the table between the
@@ -103,6 +103,22 @@ def idle_memory(document: Document) -> Iterator[Verdict]:
         )
 
 
+def first_load(document: Document) -> Iterator[Verdict]:
+    kilobytes, cold = document["first_load_js_gzip_kb"], document["cold"]
+    yield Verdict(
+        "dashboard, first load: JavaScript",
+        "<= 300 kB gzip",
+        f"{kilobytes:.1f} kB",
+        kilobytes <= 300,
+    )
+    yield Verdict(
+        "dashboard, first load: KPI cards visible (cold)",
+        "<= 1.5 s",
+        f"p50 {cold['p50_ms']} ms, max {cold['max_ms']} ms ({cold['runs']} runs)",
+        cold["p50_ms"] <= 1500,
+    )
+
+
 JUDGES: dict[str, Callable[[Document], Iterator[Verdict]]] = {
     "gateway-cache": cached_reads,
     "stats": uncached_reads,
@@ -110,6 +126,7 @@ JUDGES: dict[str, Callable[[Document], Iterator[Verdict]]] = {
     "auth": logins,
     "ingest": ingestion,
     "idle-rss": idle_memory,
+    "frontend": first_load,
 }
 
 
