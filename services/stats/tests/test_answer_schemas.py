@@ -1,6 +1,7 @@
 """The answers the dashboard reads are what their published schemas say: each real answer of the
 recorded data validates against its response model (the generated TypeScript types come from
-these models, so a model that drifted from the answer would lie to the frontend)."""
+these models, so a model that drifted from the answer would lie to the frontend). The models are
+closed: a member an answer carries and its model does not name fails here too."""
 
 from __future__ import annotations
 
