@@ -18,6 +18,7 @@ from chiiki_auth.keys import (
     private_key_pem,
 )
 from chiiki_auth.main import create_app
+from chiiki_auth.schemas import Jwks
 from chiiki_devstack.pytest_plugin import serve_app
 
 from .conftest import make_settings, signing_keys_json
@@ -52,6 +53,7 @@ def test_jwks_entries_are_public_es256_keys() -> None:
     ring = KeyRing([key("k1", NOW)], LIFETIME)
     [entry] = ring.jwks(NOW)["keys"]
     assert set(entry) == {"kty", "crv", "x", "y", "kid", "use", "alg"}
+    Jwks.model_validate(ring.jwks(NOW))  # the published schema names each member, no other
     assert (entry["kty"], entry["crv"], entry["kid"], entry["use"], entry["alg"]) == (
         "EC",
         "P-256",

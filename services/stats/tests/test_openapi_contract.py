@@ -105,3 +105,47 @@ def test_chart_answers_name_their_units_axes_and_ranking_parameters() -> None:
         assert parameters["sort"]["anyOf"][0] == {"enum": ["asc", "desc"], "type": "string"}
         top = parameters["top"]["anyOf"][0]
         assert (top["minimum"], top["maximum"]) == (1, 2000)
+
+
+# Objects keyed by data beside their fixed members: a feature's properties (one member per
+# indicator), an observation (one member per dimension id). Problem is open by RFC 9457.
+KEYED_BY_DATA = {"FeatureProperties", "Observation"}
+
+
+def _objects(schema: Any) -> list[dict[str, Any]]:
+    """Every object schema in ``schema``, nested ones included."""
+    if isinstance(schema, list):
+        return [found for part in schema for found in _objects(part)]
+    if not isinstance(schema, dict):
+        return []
+    nested = [found for value in schema.values() for found in _objects(value)]
+    return [schema, *nested] if schema.get("type") == "object" else nested
+
+
+def _open_members(name: str, schema: dict[str, Any]) -> list[str]:
+    problems = []
+    for found in _objects(schema):
+        extra = found.get("additionalProperties")
+        typed_map = isinstance(extra, dict) and bool(extra)
+        if "properties" not in found:
+            if not typed_map:
+                problems.append(f"{name}: an object without members or typed values")
+        elif name in KEYED_BY_DATA:
+            if not typed_map:
+                problems.append(f"{name}: its data-keyed members are not typed")
+        elif extra is not False:
+            problems.append(f"{name}: additionalProperties is {extra!r}, not false")
+    return problems
+
+
+@pytest.mark.parametrize("name", sorted(set(SCHEMAS) - {"Problem"}))
+def test_every_answer_schema_is_closed_but_maps_keyed_by_data(name: str) -> None:
+    assert _open_members(name, SCHEMAS[name]) == []
+
+
+def test_a_schema_open_to_any_member_is_found() -> None:
+    open_answer = {"type": "object", "properties": {"code": {"type": "string"}}}
+    any_map = {"type": "object", "additionalProperties": {}}
+    assert _open_members("Open", open_answer) == ["Open: additionalProperties is None, not false"]
+    assert _open_members("Map", any_map) == ["Map: an object without members or typed values"]
+    assert "JsonValue" not in SCHEMAS

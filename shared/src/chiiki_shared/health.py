@@ -12,7 +12,7 @@ from typing import Any, Literal
 
 from fastapi import APIRouter, Request
 from fastapi.responses import JSONResponse
-from pydantic import BaseModel
+from pydantic import BaseModel, ConfigDict
 
 from chiiki_shared.db import schema_exists
 from chiiki_shared.errors import PROBLEM_MEDIA_TYPE, problem_body
@@ -47,17 +47,23 @@ async def _run_check(check: Check, runtime: Runtime) -> str | None:
 
 
 class CheckResult(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
     status: Literal["ok", "failed"]
     error: str | None = None
 
 
 class Readiness(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
     status: Literal["ok"]
     service: str
     checks: dict[str, CheckResult]
 
 
 class Liveness(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
     status: Literal["ok"]
     service: str
 

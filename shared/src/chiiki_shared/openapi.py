@@ -36,6 +36,8 @@ _DESCRIPTIONS = {
 
 
 class ProblemField(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
     field: str = Field(description="Where: body.x, query.y, path.z")
     message: str
     type: str

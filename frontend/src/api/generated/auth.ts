@@ -564,37 +564,36 @@ export interface components {
         };
         /**
          * PublicJwk
-         * @description An EC public key (RFC 7517/7518) that verifies access tokens.
+         * @description An EC public key (RFC 7517/7518) that verifies access tokens: the members the key ring
+         *     publishes (``keys.SigningKey.public_jwk``), no other.
          */
         PublicJwk: {
             /**
              * Alg
-             * @example ES256
+             * @constant
              */
-            alg: string;
+            alg: "ES256";
             /**
              * Crv
-             * @example P-256
+             * @constant
              */
-            crv: string;
+            crv: "P-256";
             /** Kid */
             kid: string;
             /**
              * Kty
-             * @example EC
+             * @constant
              */
-            kty: string;
+            kty: "EC";
             /**
              * Use
-             * @example sig
+             * @constant
              */
-            use: string;
+            use: "sig";
             /** X */
             x: string;
             /** Y */
             y: string;
-        } & {
-            [key: string]: unknown;
         };
         /** Readiness */
         Readiness: {

@@ -187,17 +187,18 @@ class ClientTokenResponse(BaseModel):
 
 
 class PublicJwk(BaseModel):
-    """An EC public key (RFC 7517/7518) that verifies access tokens."""
+    """An EC public key (RFC 7517/7518) that verifies access tokens: the members the key ring
+    publishes (``keys.SigningKey.public_jwk``), no other."""
 
-    model_config = ConfigDict(extra="allow")
+    model_config = ConfigDict(extra="forbid")
 
-    kty: str = Field(examples=["EC"])
-    crv: str = Field(examples=["P-256"])
+    kty: Literal["EC"]
+    crv: Literal["P-256"]
     x: str
     y: str
     kid: str
-    use: str = Field(examples=["sig"])
-    alg: str = Field(examples=["ES256"])
+    use: Literal["sig"]
+    alg: Literal["ES256"]
 
 
 class Jwks(BaseModel):

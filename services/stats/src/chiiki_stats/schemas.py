@@ -1,30 +1,54 @@
 """The answers of the stats routes, as OpenAPI schemas, one per answer and per media type.
 
 The routes render their answers themselves (``chiiki_stats.formats``, cached as bytes), so these
-models document them rather than validate them: each names the members an answer always has;
-members they do not name in detail (``extra="allow"``) are JSON objects whose parts the
-endpoint's documentation describes. ``answer(...)`` is a route's ``responses=``: JSON, and the
-other formats the route offers (Chart.js, CSV, GeoJSON, TopoJSON), each with its schema.
+models document them rather than validate them. Each answer is a closed object: its models name
+every member it carries (``extra="forbid"``: ``additionalProperties: false``), so a member that
+leaves the API leaves the generated TypeScript too and the frontend reading it no longer
+compiles. The only open objects are maps keyed by data (indicator codes, dimension ids), typed
+``dict[str, ...]`` or, where fixed members sit beside the data-keyed ones, ``_KeyedByData``.
+``answer(...)`` is a route's ``responses=``: JSON, and the other formats the route offers
+(Chart.js, CSV, GeoJSON, TopoJSON), each with its schema.
 """
 
 from __future__ import annotations
 
-from typing import Any, Literal
+from typing import Annotated, Any, Literal
 
 from fastapi import FastAPI
 from pydantic import BaseModel, ConfigDict, Field
 
-from chiiki_shared.json_value import JsonValue
 from chiiki_shared.pagination import Page
 from chiiki_stats.formats import Format
 
 _REF = "#/components/schemas/{model}"
 
 
+def _absent_not_defaulted(schema: dict[str, Any]) -> None:
+    # A member with a default is one some answers leave out; with its default in the schema the
+    # generator would type it as always present (openapi-typescript's defaultNonNullable).
+    for member in schema.get("properties", {}).values():
+        member.pop("default", None)
+
+
+_CLOSED = ConfigDict(extra="forbid", json_schema_extra=_absent_not_defaulted)
+
+# A scalar as the maps keyed by data hold it: a number, a code, a period or a name, or null.
+Scalar = str | float | None
+
+
 class _Answer(BaseModel):
-    # Members not named here are JSON values too (typed as such in a generated client).
-    model_config = ConfigDict(extra="allow", json_schema_serialization_defaults_required=True)
-    __pydantic_extra__: dict[str, JsonValue]
+    model_config = _CLOSED
+
+
+class _KeyedByData(BaseModel):
+    """Fixed members and, beside them, one member per data key (typed as ``Scalar``)."""
+
+    model_config = ConfigDict(extra="allow")
+    __pydantic_extra__: dict[str, Scalar]
+
+
+class _Page(_Answer):
+    """A page of a list (``Page[...]``), closed as every answer."""
 
 
 class Region(_Answer):
@@ -58,7 +82,12 @@ class Point(_Answer):
     sources: list[str]
 
 
+class RankedPoint(Point):
+    rank: int | None = Field(description="1 = the largest value of the level; null: no value")
+
+
 Attribution = list[str]
+PeriodKind = Literal["calendar_year", "fiscal_year", "quarter", "month"]
 
 
 class RegionEntry(Region):
@@ -73,15 +102,11 @@ class RegionEntry(Region):
     lng: float | None
 
 
-class RegionList(Page[RegionEntry]):
+class RegionList(Page[RegionEntry], _Page):
     """A page of regions (``{items, next}``, docs/api-conventions.md)."""
 
 
-class RegionDetail(_Answer):
-    code: str
-    level: str
-    name_ja: str
-    name_en: str
+class RegionDetail(RegionEntry):
     parent: Region | None
     prefecture: Region | None
     children: list[Region]
@@ -91,16 +116,53 @@ class IndicatorEntry(Indicator):
     definition: str
 
 
-class IndicatorList(Page[IndicatorEntry]):
+class IndicatorList(Page[IndicatorEntry], _Page):
     """A page of the catalog, in its order; each indicator names its ``category``."""
 
 
-class IndicatorDetail(_Answer):
-    code: str
+class PublishedSource(_Answer):
+    """A published series of a dataset, tried in ``priority`` order."""
+
+    priority: int
+    dataset: str
+    series: dict[str, str] = Field(description="The series' code per dimension id (cat01...)")
+    label: str | None
+    published_unit: str | None
+    scale: float | None = Field(default=None, description="Absent when the values are as published")
+    dataset_version: int | None = Field(description="null while the dataset is not loaded")
+    dataset_title: str | None
+
+
+class Ratio(_Answer):
+    op: Literal["ratio"]
+    numerator: str
+    denominator: str
+    scale: float | None = Field(default=None, description="Absent: 1")
+
+
+class Difference(_Answer):
+    op: Literal["difference"]
+    minuend: str
+    subtrahend: str
+
+
+class Sum(_Answer):
+    op: Literal["sum"]
+    terms: list[str]
+
+
+class DerivedSource(_Answer):
+    """A formula over other indicators (their codes), tried in ``priority`` order."""
+
+    priority: int
+    derived: Ratio | Difference | Sum = Field(discriminator="op")
+
+
+class IndicatorDetail(IndicatorEntry):
     additive: bool
-    sources: list[dict[str, JsonValue]]
-    depends_on: list[JsonValue]
-    used_by: list[JsonValue]
+    sources: list[PublishedSource | DerivedSource]
+    depends_on: list[str] = Field(description="The indicators its formulas use")
+    used_by: list[str] = Field(description="The indicators whose formulas use it")
 
 
 class PopulationIndicatorSeries(Indicator):
@@ -111,9 +173,13 @@ class PopulationIndicatorSeries(Indicator):
 class PopulationSeries(_Answer):
     region: Region
     years: list[int]
-    period_kinds: JsonValue
+    period_kinds: list[PeriodKind] = Field(description="The kinds of year the points carry")
     indicators: list[PopulationIndicatorSeries]
     attribution: Attribution
+
+
+class CrossSectionRegion(Region):
+    values: dict[str, RankedPoint] = Field(description="The region's value, by indicator code")
 
 
 class PopulationCrossSection(_Answer):
@@ -121,7 +187,7 @@ class PopulationCrossSection(_Answer):
     year: int | None
     parent: Region | None
     indicators: list[Indicator]
-    regions: list[dict[str, JsonValue]]
+    regions: list[CrossSectionRegion]
     attribution: Attribution
 
 
@@ -129,13 +195,43 @@ class IndicatorCrossSection(PopulationCrossSection):
     """One indicator for every region of a level in one year, with ranks."""
 
 
+class Sex(_Answer):
+    code: str = Field(description="The dataset's code of the sex")
+    key: Literal["male", "female"] = Field(description="The member of a group holding its count")
+    name: str = Field(description="As the dataset publishes it (男, 女)")
+
+
+class Count(_Answer):
+    value: float | None
+    mark: str | None
+    mark_meaning: str | None
+    share: float | None = Field(description="Percent of the frame's total")
+
+
+class AgeGroup(_Answer):
+    code: str
+    label: str
+    age_from: int
+    age_to: int | None = Field(description="null for the open-ended oldest group")
+    male: Count | None
+    female: Count | None
+
+
+class PyramidFrame(_Answer):
+    year: int
+    period: str
+    time: str
+    total: float | None
+    groups: list[AgeGroup]
+
+
 class Pyramid(_Answer):
     region: Region
     dataset: str
-    sexes: list[dict[str, JsonValue]]
+    sexes: list[Sex]
     years: list[int]
     share_of: str
-    frames: list[dict[str, JsonValue]]
+    frames: list[PyramidFrame]
     attribution: Attribution
 
 
@@ -178,12 +274,17 @@ class Excluded(_Answer):
     reason: str
 
 
+class LivabilityMethod(_Answer):
+    normalisation: str
+    composite: str
+
+
 class LivabilityIndex(_Answer):
     level: str
     year: int
     parent: Region | None
-    method: JsonValue
-    weights: dict[str, float]
+    method: LivabilityMethod
+    weights: dict[str, float] = Field(description="The weights used, by component code")
     components: list[LivabilityComponent]
     excluded: list[Excluded]
     regions: list[LivabilityRegionScore]
@@ -202,7 +303,7 @@ class RegionLivability(_Answer):
     rank: int | None
     ranked_regions: int
     coverage: float | None
-    method: JsonValue
+    method: LivabilityMethod
     components: list[RegionLivabilityComponent]
     excluded: list[Excluded]
     attribution: Attribution
@@ -216,7 +317,7 @@ class DefaultComponent(Indicator):
 
 
 class LivabilityComponents(_Answer):
-    method: JsonValue
+    method: LivabilityMethod
     max_weight: float
     components: list[DefaultComponent]
 
@@ -269,62 +370,177 @@ class Kpis(_Answer):
     attribution: Attribution
 
 
+class Scope(_Answer):
+    """The regions a statistic is over: a level (within ``parent``), or the ``regions`` asked."""
+
+    level: str | None = Field(description="null when the request named the regions")
+    parent: Region | None
+    regions: list[str] | None = Field(description="The codes asked for; null for a level")
+    region_count: int
+
+
+class RegionValue(_Answer):
+    value: float | None
+    region: Region
+
+
+class Statistics(_Answer):
+    """With no value at all, only ``count`` (0) and ``missing``."""
+
+    count: int
+    missing: list[str] = Field(description="The regions without a value")
+    mean: float | None = None
+    median: float | None = None
+    std: float | None = Field(default=None, description="Sample standard deviation (ddof=1)")
+    q1: float | None = None
+    q3: float | None = None
+    iqr: float | None = None
+    min: RegionValue | None = None
+    max: RegionValue | None = None
+    sum: float | None = Field(default=None, description="null for an indicator that does not add")
+    cv: float | None = Field(default=None, description="Coefficient of variation, std / mean")
+
+
 class Distribution(_Answer):
     indicator: Indicator
     year: int
-    scope: dict[str, JsonValue]
-    statistics: dict[str, JsonValue]
+    scope: Scope
+    statistics: Statistics
     attribution: Attribution
+
+
+class Regression(_Answer):
+    slope: float | None
+    intercept: float | None
+
+
+class Coefficients(_Answer):
+    """With fewer than 3 points (or a constant x or y), only ``n`` and null coefficients."""
+
+    n: int
+    pearson: float | None
+    spearman: float | None
+    r_squared: float | None = None
+    regression: Regression | None = None
+
+
+class CorrelationPoint(Region):
+    x: float | None
+    y: float | None
 
 
 class Correlation(_Answer):
     x: Indicator
     y: Indicator
     year: int
-    scope: dict[str, JsonValue]
-    coefficients: dict[str, JsonValue]
-    points: list[dict[str, JsonValue]]
+    scope: Scope
+    coefficients: Coefficients
+    points: list[CorrelationPoint]
     attribution: Attribution
+
+
+class GrowthPoint(_Answer):
+    year: int
+    period: str
+    value: float | None
+    yoy_change: float | None
+    yoy_percent: float | None
+
+
+class Cagr(_Answer):
+    from_: int = Field(alias="from", description="The first year with a value")
+    to: int = Field(description="The last year with a value")
+    percent: float | None = Field(description="null when the first or last value is not positive")
 
 
 class Growth(_Answer):
     indicator: Indicator
     region: Region
-    points: list[dict[str, JsonValue]]
-    cagr: JsonValue
+    points: list[GrowthPoint]
+    cagr: Cagr | None = Field(description="null with fewer than two values")
     attribution: Attribution
+
+
+class MovingAveragePoint(_Answer):
+    year: int
+    period: str
+    value: float | None
+    moving_average: float | None
 
 
 class MovingAverage(_Answer):
     indicator: Indicator
     region: Region
     window: int
-    points: list[dict[str, JsonValue]]
+    points: list[MovingAveragePoint]
     attribution: Attribution
 
 
-class DatasetEntry(_Answer):
+class DatasetDimension(_Answer):
+    id: str = Field(examples=["cat01"])
+    name: str
+    item_count: int
+
+
+class Note(_Answer):
+    mark: str
+    meaning: str
+
+
+class _DatasetFacts(_Answer):
     id: str
     title: str
+    statistics_name: str
+    organisation: str
+    survey_date: str | None
+    open_date: str | None
+    updated_date: str | None
     version: int
+    content_hash: str
+    cell_count: int
+    applied_at: str = Field(description="When this version was applied (ISO 8601, UTC)")
     attribution: str
+    notes: list[Note]
     notice: str = Field(description="The notice e-Stat's terms of API use ask for")
 
 
-class DatasetList(Page[DatasetEntry]):
+class DatasetEntry(_DatasetFacts):
+    dimensions: list[DatasetDimension]
+
+
+class DatasetList(Page[DatasetEntry], _Page):
     """A page of the datasets, by id."""
 
 
-class DatasetDetail(_Answer):
-    id: str
-    versions: list[JsonValue]
-    indicators: list[JsonValue]
-    notice: str
+class DimensionItem(_Answer):
+    code: str
+    name: str
+    level: str | None
+    parent_code: str | None
+    unit: str | None
 
 
-class Observation(_Answer):
-    """One cell: the code of each dimension of the dataset (``tab``, ``cat01``..., ``area``,
-    ``time``), its value as a number and as published, its mark and unit."""
+class DimensionDetail(DatasetDimension):
+    items: list[DimensionItem]
+
+
+class DatasetVersion(_Answer):
+    version: int
+    content_hash: str
+    cell_count: int
+    applied_at: str
+
+
+class DatasetDetail(_DatasetFacts):
+    dimensions: list[DimensionDetail]
+    versions: list[DatasetVersion]
+    indicators: list[str] = Field(description="The indicators computed from this dataset")
+
+
+class Observation(_KeyedByData):
+    """One cell: the code of each dimension of the dataset (``tab``, ``cat01``..., as members
+    named by dimension id, and ``area``, ``time``), its value as a number and as published,
+    its mark and unit."""
 
     area: str | None
     time: str | None
@@ -334,7 +550,7 @@ class Observation(_Answer):
     unit: str | None
 
 
-class ObservationPage(Page[Observation]):
+class ObservationPage(Page[Observation], _Page):
     """A page of a dataset's cells, in (series, area, time) order."""
 
 
@@ -379,39 +595,116 @@ class ChartData(_Answer):
     axes: list[ChartAxis]
 
 
+class FeatureProperties(_KeyedByData):
+    """The region and, keyed by data, the answer's values: ``<indicator>``, ``<indicator>.rank``
+    and ``<indicator>.period`` (cross-sections; ``value`` and ``rank`` too for one indicator),
+    ``score``, ``coverage`` and ``<component>.score`` (livability), ``area_km2`` (regions)."""
+
+    code: str
+    name_ja: str | None
+    name_en: str | None
+
+
+class Polygon(_Answer):
+    type: Literal["Polygon"]
+    coordinates: list[list[list[float]]]
+
+
+class MultiPolygon(_Answer):
+    type: Literal["MultiPolygon"]
+    coordinates: list[list[list[list[float]]]]
+
+
+Geometry = Annotated[Polygon | MultiPolygon, Field(discriminator="type")]
+
+
 class Feature(_Answer):
-    type: str = Field(examples=["Feature"])
+    type: Literal["Feature"]
     id: int = Field(description="Numeric, for MapLibre's feature-state", examples=[13])
-    # The keys depend on the route and its indicators (code, names, one key per indicator...).
-    properties: dict[str, JsonValue] | None
-    geometry: dict[str, JsonValue] | None
+    properties: FeatureProperties
+    geometry: Geometry | None
+
+
+class BoundaryRelease(_Answer):
+    """The boundaries a map was drawn with, and how its regions matched their polygons."""
+
+    level: str
+    release: str = Field(examples=["N03-21_210101"])
+    version: str = Field(description="The boundaries' content hash")
+    features: int
+    regions_without_polygon: list[str]
+    polygons_without_data: list[str] = Field(
+        description="Polygons no region list knows (the Northern Territories' villages)"
+    )
 
 
 class GeoMetadata(_Answer):
-    """What the collection says about itself; which members it has depends on the route."""
+    """What the collection says about itself; which members it has depends on the route:
+    ``level``, ``year`` and ``indicators`` (cross-sections), ``weights`` and ``method``
+    (livability), ``count`` (regions), ``boundaries`` (municipal and ward maps), ``release``,
+    ``version`` and ``features`` (``/api/boundaries``, with ``level``)."""
 
     level: str | None = None
     year: int | None = None
     indicators: list[Indicator] | None = Field(
         default=None, description="The indicators whose values the properties carry"
     )
+    weights: dict[str, float] | None = Field(default=None, description="By component code")
+    method: LivabilityMethod | None = None
+    count: int | None = Field(default=None, description="How many regions the page lists")
+    boundaries: BoundaryRelease | None = None
+    release: str | None = None
+    version: str | None = None
+    features: int | None = None
 
 
 class FeatureCollection(_Answer):
     """``format=geojson``: RFC 7946, one feature per region with the values as properties."""
 
-    type: str = Field(examples=["FeatureCollection"])
+    type: Literal["FeatureCollection"]
     features: list[Feature]
     metadata: GeoMetadata
     attribution: Attribution
 
 
-class Topology(_Answer):
-    """``format=topojson``: a TopoJSON topology, the regions in ``objects.regions``."""
+class Transform(_Answer):
+    scale: list[float] = Field(min_length=2, max_length=2)
+    translate: list[float] = Field(min_length=2, max_length=2)
 
-    type: str = Field(examples=["Topology"])
-    objects: dict[str, JsonValue]
-    arcs: list[JsonValue]
+
+class TopoPolygon(_Answer):
+    type: Literal["Polygon"]
+    id: str = Field(description="The region's code")
+    properties: FeatureProperties
+    arcs: list[list[int]]
+
+
+class TopoMultiPolygon(_Answer):
+    type: Literal["MultiPolygon"]
+    id: str = Field(description="The region's code")
+    properties: FeatureProperties
+    arcs: list[list[list[int]]]
+
+
+class GeometryCollection(_Answer):
+    type: Literal["GeometryCollection"]
+    geometries: list[TopoPolygon | TopoMultiPolygon]
+
+
+class TopologyObjects(_Answer):
+    regions: GeometryCollection
+
+
+class Topology(_Answer):
+    """``format=topojson``: a quantised TopoJSON topology, the regions in ``objects.regions``
+    with the values on their ``properties``; ``metadata`` and ``attribution`` as in GeoJSON."""
+
+    type: Literal["Topology"]
+    transform: Transform
+    objects: TopologyObjects
+    arcs: list[list[list[int]]] = Field(description="Delta-encoded, quantised positions")
+    metadata: GeoMetadata
+    attribution: Attribution
 
 
 _REGISTERED: dict[str, type[BaseModel]] = {}
