@@ -5,7 +5,8 @@ recorded tables (those of the stats tests' ``loaded`` fixture) to this run's dat
 bus consumer, then runs ``bench/stats_worker.py --uncached`` on ``URLS``: one uvicorn process,
 each URL asked ``BENCH_TIMES`` times (default 3) with its Redis entries deleted before each, worker
 CPU from /proc (10 ms clock ticks) and wall time. ``BENCH_SAVE=DIR`` keeps every body, to compare
-answers before and after a change (``cmp -r``). ``BENCH_URLS`` (comma-separated indices) picks a
+answers before and after a change (``cmp -r``); ``BENCH_PROFILE=FILE`` records py-spy's
+samples of the worker over the whole run. ``BENCH_URLS`` (comma-separated indices) picks a
 subset. Warming on apply is off, so it takes no CPU meanwhile.
 """
 
@@ -90,6 +91,8 @@ async def test_every_route_uncached(platform: Platform) -> None:
     command = [sys.executable, str(script), "--uncached", os.environ.get("BENCH_TIMES", "3")]
     if os.environ.get("BENCH_SAVE"):
         command += ["--save", os.environ["BENCH_SAVE"]]
+    if os.environ.get("BENCH_PROFILE"):
+        command += ["--profile", os.environ["BENCH_PROFILE"]]
     app = create_app(StatsSettings(anonymous_read=True))
     async with serve_app(app):
         await apply_recorded_tables(app.state.runtime.sessions)

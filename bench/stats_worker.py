@@ -24,6 +24,7 @@ import http.server
 import json
 import os
 import shutil
+import signal
 import socket
 import subprocess
 import sys
@@ -124,6 +125,17 @@ def load(base: str, url: str, token: str, seconds: int, connections: int) -> str
     return done.stdout
 
 
+def record(pid: int, seconds: int, out: Path) -> subprocess.Popen[bytes]:
+    """py-spy sampling ``pid`` for ``seconds`` into ``out`` (raw, collapsed stacks)."""
+    py_spy = str(Path(sys.executable).with_name("py-spy"))
+    sampling = ["-d", str(seconds), "-r", "100", "--nonblocking", "-f", "raw"]
+    return subprocess.Popen(  # noqa: S603 - argv built here from fixed parts
+        [py_spy, "record", "-p", str(pid), *sampling, "-o", str(out)],
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+    )
+
+
 def cpu_seconds(pid: int) -> float:
     """User and system CPU time the process has used (Linux /proc)."""
     fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
@@ -205,26 +217,24 @@ def main() -> None:
         token = mint(key)
         headers = {"Authorization": f"Bearer {token}"}
         if args.uncached:
-            print("| route | bytes | CPU first (ms) | CPU mean after | CPU max after "
-                  "| wall first | wall max after |\n|---|---|---|---|---|---|---|")
+            profiler = record(worker.pid, 600, args.profile) if args.profile else None
+            print(
+                "| route | bytes | CPU first (ms) | CPU mean after | CPU max after "
+                "| wall first | wall max after |\n|---|---|---|---|---|---|---|"
+            )
             for url in args.urls:
                 answer = uncached(base, url, headers, worker.pid, client, args.uncached)
                 if args.save:
                     save(args.save, url, answer)
+            if profiler:
+                profiler.send_signal(signal.SIGINT)  # py-spy writes what it has on SIGINT
+                profiler.wait(timeout=60)
             return
         for url in args.urls:
             first = httpx.get(base + url, headers=headers, timeout=30)
             again = httpx.get(base + url, headers=headers, timeout=30)
             print(f"{url}: {first.status_code} {again.headers.get('x-cache')}")
-            profiler = None
-            if args.profile:
-                py_spy = str(Path(sys.executable).with_name("py-spy"))
-                sampling = ["-d", str(args.seconds), "-r", "100", "--nonblocking", "-f", "raw"]
-                profiler = subprocess.Popen(  # noqa: S603 - argv built here from fixed parts
-                    [py_spy, "record", "-p", str(worker.pid), *sampling, "-o", str(args.profile)],
-                    stdout=subprocess.DEVNULL,
-                    stderr=subprocess.DEVNULL,
-                )
+            profiler = record(worker.pid, args.seconds, args.profile) if args.profile else None
             cpu_before = cpu_seconds(worker.pid)
             output = load(base, url, token, args.seconds, args.connections)
             cpu = cpu_seconds(worker.pid) - cpu_before
