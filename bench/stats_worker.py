@@ -1,8 +1,10 @@
 """Benchmark, not a test: one stats worker process, straight (no gateway), with a real token.
 
 ``python bench/stats_worker.py [--seconds 8] [--connections 64] [--profile out.txt] [url ...]``
-``python bench/stats_worker.py --uncached 5 [url ...]``: no wrk, each URL asked one at a time with
-the worker's Redis entries deleted before each (worker CPU per uncached request).
+``python bench/stats_worker.py --uncached 5 [--save DIR] [url ...]``: no wrk, each URL asked one
+at a time with the worker's Redis entries deleted before each (worker CPU per uncached request),
+printed as a Markdown table row; ``--save`` writes each answer's body to DIR (to compare answers
+before and after a change). ``bench/stats_uncached_bench.py`` runs it over every documented route.
 
 Starts ``uvicorn chiiki_stats.main:app`` on a free port against ``DATABASE_URL`` (read only: it
 needs the stats schema with published data, as ``make up`` leaves it), with its own Redis key
@@ -22,6 +24,7 @@ import http.server
 import json
 import os
 import shutil
+import signal
 import socket
 import subprocess
 import sys
@@ -122,6 +125,17 @@ def load(base: str, url: str, token: str, seconds: int, connections: int) -> str
     return done.stdout
 
 
+def record(pid: int, seconds: int, out: Path) -> subprocess.Popen[bytes]:
+    """py-spy sampling ``pid`` for ``seconds`` into ``out`` (raw, collapsed stacks)."""
+    py_spy = str(Path(sys.executable).with_name("py-spy"))
+    sampling = ["-d", str(seconds), "-r", "100", "--nonblocking", "-f", "raw"]
+    return subprocess.Popen(  # noqa: S603 - argv built here from fixed parts
+        [py_spy, "record", "-p", str(pid), *sampling, "-o", str(out)],
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+    )
+
+
 def cpu_seconds(pid: int) -> float:
     """User and system CPU time the process has used (Linux /proc)."""
     fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
@@ -143,7 +157,7 @@ def summary(output: str) -> str:
 
 def uncached(
     base: str, url: str, headers: dict[str, str], pid: int, client: redis.Redis, times: int
-) -> None:
+) -> httpx.Response:
     """Worker CPU of ``url`` asked ``times`` times with no Redis entry: the first request is
     the process's first reader (nothing remembered in memory either), the others are not."""
     cpu: list[float] = []
@@ -157,12 +171,20 @@ def uncached(
         cpu.append(1000 * (cpu_seconds(pid) - before))
         if answer.status_code != 200:
             raise SystemExit(f"{url}: {answer.status_code} {answer.text[:200]}")
-    rest = cpu[1:] or cpu
+    rest, rest_wall = cpu[1:] or cpu, wall[1:] or wall
     print(
-        f"{url}: {len(answer.content)} bytes; worker CPU first {cpu[0]:.0f} ms, then mean "
-        f"{sum(rest) / len(rest):.0f} ms (max {max(rest):.0f}); wall first {wall[0]:.0f} ms, "
-        f"then max {max(wall[1:] or wall):.0f} ms"
+        f"| `{url}` | {len(answer.content)} | {cpu[0]:.0f} | {sum(rest) / len(rest):.0f} "
+        f"| {max(rest):.0f} | {wall[0]:.0f} | {max(rest_wall):.0f} |",
+        flush=True,
     )
+    return answer
+
+
+def save(folder: Path, url: str, answer: httpx.Response) -> None:
+    """The body of ``url``'s answer, in a file named after the URL."""
+    folder.mkdir(parents=True, exist_ok=True)
+    name = url.strip("/").replace("/", "_").replace("?", "__").replace("&", "_")
+    (folder / name[:200]).write_bytes(answer.content)
 
 
 def main() -> None:
@@ -172,6 +194,7 @@ def main() -> None:
     parser.add_argument("--connections", type=int, default=64)
     parser.add_argument("--profile", type=Path)
     parser.add_argument("--uvicorn-arg", action="append", default=[])
+    parser.add_argument("--save", type=Path, help="with --uncached: write each body here")
     parser.add_argument(
         "--uncached",
         type=int,
@@ -194,22 +217,24 @@ def main() -> None:
         token = mint(key)
         headers = {"Authorization": f"Bearer {token}"}
         if args.uncached:
+            profiler = record(worker.pid, 600, args.profile) if args.profile else None
+            print(
+                "| route | bytes | CPU first (ms) | CPU mean after | CPU max after "
+                "| wall first | wall max after |\n|---|---|---|---|---|---|---|"
+            )
             for url in args.urls:
-                uncached(base, url, headers, worker.pid, client, args.uncached)
+                answer = uncached(base, url, headers, worker.pid, client, args.uncached)
+                if args.save:
+                    save(args.save, url, answer)
+            if profiler:
+                profiler.send_signal(signal.SIGINT)  # py-spy writes what it has on SIGINT
+                profiler.wait(timeout=60)
             return
         for url in args.urls:
             first = httpx.get(base + url, headers=headers, timeout=30)
             again = httpx.get(base + url, headers=headers, timeout=30)
             print(f"{url}: {first.status_code} {again.headers.get('x-cache')}")
-            profiler = None
-            if args.profile:
-                py_spy = str(Path(sys.executable).with_name("py-spy"))
-                sampling = ["-d", str(args.seconds), "-r", "100", "--nonblocking", "-f", "raw"]
-                profiler = subprocess.Popen(  # noqa: S603 - argv built here from fixed parts
-                    [py_spy, "record", "-p", str(worker.pid), *sampling, "-o", str(args.profile)],
-                    stdout=subprocess.DEVNULL,
-                    stderr=subprocess.DEVNULL,
-                )
+            profiler = record(worker.pid, args.seconds, args.profile) if args.profile else None
             cpu_before = cpu_seconds(worker.pid)
             output = load(base, url, token, args.seconds, args.connections)
             cpu = cpu_seconds(worker.pid) - cpu_before

@@ -19,6 +19,7 @@ import math
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from decimal import Decimal
+from operator import attrgetter
 from typing import Any
 
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -46,6 +47,8 @@ class Cell:
     def rank_key(self) -> tuple[bool, bool, int, int]:
         return (self.value is None, self.summed, self.priority, _KIND_RANK.get(self.period.kind, 9))
 
+
+_rank_key = attrgetter("rank_key")
 
 # indicator -> region -> exact period -> best cell
 Cells = dict[str, dict[str, dict[Period, Cell]]]
@@ -104,10 +107,11 @@ class Evaluator:
         results: Cells = {}
         for code in closure:
             indicator = self.catalog[code]
-            candidates: dict[tuple[str, Period], list[Cell]] = {}
-            for (region, period), found in published.get(code, {}).items():
-                if region in wanted_set:
-                    candidates.setdefault((region, period), []).extend(found)
+            candidates: dict[tuple[str, Period], list[Cell]] = {
+                key: list(found)
+                for key, found in published.get(code, {}).items()
+                if key[0] in wanted_set
+            }
             if summing and indicator.additive:
                 for period, cell in self._sums(published.get(code, {}), prefectures).items():
                     candidates.setdefault((NATION, period), []).append(cell)
@@ -117,7 +121,8 @@ class Evaluator:
                         candidates.setdefault(key, []).append(cell)
             chosen: dict[str, dict[Period, Cell]] = {}
             for (region, period), found in candidates.items():
-                chosen.setdefault(region, {})[period] = min(found, key=lambda c: c.rank_key)
+                best = found[0] if len(found) == 1 else min(found, key=_rank_key)
+                chosen.setdefault(region, {})[period] = best
             results[code] = chosen
         return {code: results.get(code, {}) for code in codes}
 
@@ -318,10 +323,14 @@ async def latest_years(
     found: dict[str, int | None] = dict.fromkeys(codes)
     if first is None or last is None:
         return found
-    # Most indicators reach the last year or close to it; look further back only if needed.
-    for low in (max(first, last - 10), first):
+    # No value can be later than ``last``, and most indicators have one in it or close to it:
+    # look further back only if needed (each step evaluates every region for every year in it).
+    steps = [(last, last), (max(first, last - 10), last - 1), (first, last - 11)]
+    for low, high in steps:
         missing = [code for code in codes if found[code] is None]
-        span = YearSpan(low, last, kinds) if kinds else YearSpan(low, last)
+        if low > high or not missing:
+            continue
+        span = YearSpan(low, high, kinds) if kinds else YearSpan(low, high)
         yearly = await yearly_values(session, evaluator, missing, region_codes, span)
         for code in missing:
             years = [

@@ -11,7 +11,9 @@ from chiiki_stats.deps import Context, require_indicators, require_regions
 from chiiki_stats.params import RankedMapQuery
 from chiiki_stats.routers.common import params_of
 from chiiki_stats.services import population
-from chiiki_stats.values import Evaluator, cross_section, latest_year, sources_in
+from chiiki_stats.services.latest import latest_years_of
+from chiiki_stats.services.sections import cross_section_of
+from chiiki_stats.values import Evaluator, sources_in
 
 
 async def respond(
@@ -32,8 +34,13 @@ async def respond(
     async def produce() -> population.CrossSection:
         year, kinds = (span.first, span.kinds) if span else (None, None)
         if year is None:
-            year = await latest_year(ctx.session, evaluator, codes[0], region_codes)
-        values = await cross_section(ctx.session, evaluator, codes, region_codes, year or 0, kinds)
+            latest = await latest_years_of(
+                ctx.session, evaluator, codes[:1], region_codes, ctx.datasets
+            )
+            year = latest[codes[0]]
+        values = await cross_section_of(
+            ctx.session, evaluator, codes, region_codes, year or 0, ctx.datasets, kinds
+        )
         return population.CrossSection(
             chosen_level,
             year,

@@ -21,15 +21,9 @@ from chiiki_stats.periods import YearSpan
 from chiiki_stats.routers.common import FOUND, params_of, stats_router
 from chiiki_stats.schemas import answer
 from chiiki_stats.services import summary
-from chiiki_stats.values import (
-    Cell,
-    Evaluator,
-    cross_section,
-    latest_year,
-    latest_years,
-    sources_in,
-    yearly_values,
-)
+from chiiki_stats.services.latest import latest_years_of
+from chiiki_stats.services.sections import cross_section_of
+from chiiki_stats.values import Cell, Evaluator, sources_in, yearly_values
 
 router = stats_router("statistics")
 ALL_YEARS = YearSpan(1800, 2200)
@@ -59,9 +53,20 @@ async def distribution(ctx: ContextDep, params: Annotated[SummaryQuery, Query()]
 
     async def produce() -> summary.Distribution:
         evaluator = Evaluator(catalog, ctx.reference.regions)
-        year = span.first if span else await latest_year(ctx.session, evaluator, code, region_codes)
-        values = await cross_section(
-            ctx.session, evaluator, [code], region_codes, year or 0, span.kinds if span else None
+        year = span.first if span else None
+        if year is None:
+            latest = await latest_years_of(
+                ctx.session, evaluator, [code], region_codes, ctx.datasets
+            )
+            year = latest[code]
+        values = await cross_section_of(
+            ctx.session,
+            evaluator,
+            [code],
+            region_codes,
+            year or 0,
+            ctx.datasets,
+            span.kinds if span else None,
         )
         return summary.Distribution(
             catalog[code],
@@ -107,14 +112,17 @@ async def correlation(ctx: ContextDep, params: Annotated[CorrelationQuery, Query
         evaluator = Evaluator(catalog, ctx.reference.regions)
         year = span.first if span else None
         if year is None:
-            found = await latest_years(ctx.session, evaluator, [x_code, y_code], region_codes)
+            found = await latest_years_of(
+                ctx.session, evaluator, [x_code, y_code], region_codes, ctx.datasets
+            )
             year = min((value for value in found.values() if value is not None), default=0)
-        values = await cross_section(
+        values = await cross_section_of(
             ctx.session,
             evaluator,
             [x_code, y_code],
             region_codes,
             year,
+            ctx.datasets,
             span.kinds if span else None,
         )
         return summary.Correlation(

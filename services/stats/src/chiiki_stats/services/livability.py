@@ -29,7 +29,8 @@ from chiiki_stats.repository import DatasetState
 from chiiki_stats.services.latest import latest_years_of
 from chiiki_stats.services.population import indicator_label
 from chiiki_stats.services.regions import name
-from chiiki_stats.values import Cell, Evaluator, cross_section, number, ranks, sources_in
+from chiiki_stats.services.sections import cross_section_of
+from chiiki_stats.values import Cell, Evaluator, number, ranks, sources_in
 
 # Per-capita and ratio indicators weigh 1 by default. The waiting-children count grows with the
 # size of a prefecture rather than with how hard a place is for parents, so it starts at 0.
@@ -395,7 +396,7 @@ async def scores_of(
         latest = await latest_years_of(session, evaluator, codes, region_codes, datasets)
         years = [found for found in latest.values() if found is not None]
         year = min(years) if years else 0
-    values = await cross_section(session, evaluator, codes, region_codes, year, kinds)
+    values = await cross_section_of(session, evaluator, codes, region_codes, year, datasets, kinds)
     scores = score(level, year, parent, regions, [catalog[code] for code in codes], weights, values)
     scores.attribution = attribute(sources_in(values))
     return scores

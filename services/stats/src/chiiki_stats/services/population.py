@@ -168,22 +168,22 @@ class CrossSection(Result):
             "parent": self.parent.summary() if self.parent else None,
             "indicators": [indicator.summary() for indicator in self.indicators],
             "regions": [
-                {
-                    **region.summary(),
-                    "values": {
-                        indicator.code: {
-                            **point(
-                                self.values[indicator.code][region.code], self.notes, self.year
-                            ),
-                            "rank": self.ranks[indicator.code][region.code],
-                        }
-                        for indicator in self.indicators
-                    },
-                }
+                {**region.summary(), "values": self._region_values(region.code)}
                 for region in self.regions
             ],
             "attribution": self.attribution,
         }
+
+    def _region_values(self, region_code: str) -> dict[str, dict[str, Any]]:
+        """Each indicator's point of one region, with its rank (added to the point, not copied:
+        a municipal answer has tens of thousands)."""
+        found: dict[str, dict[str, Any]] = {}
+        for indicator in self.indicators:
+            code = indicator.code
+            shown = point(self.values[code][region_code], self.notes, self.year)
+            shown["rank"] = self.ranks[code][region_code]
+            found[code] = shown
+        return found
 
     def table(self) -> Table:
         rows = []

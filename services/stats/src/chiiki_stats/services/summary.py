@@ -1,18 +1,20 @@
-"""Summary statistics with pandas: distribution over regions, correlation between indicators,
-growth rates and moving averages over years.
+"""Summary statistics in plain Python (the ``statistics`` module): distribution over regions,
+correlation between indicators, growth rates and moving averages over years.
 
 Conventions: the standard deviation is the sample one (ddof=1); quartiles interpolate linearly
-(pandas' default, like Excel's QUARTILE.INC); the coefficient of variation is std / mean;
-Spearman's rho is Pearson's r of the average ranks; a region or year without a value is left
-out, never counted as 0.
+(like Excel's QUARTILE.INC); the coefficient of variation is std / mean; Spearman's rho is
+Pearson's r of the average ranks; a region or year without a value is left out, never counted
+as 0. Over at most a few thousand values this is cheaper than importing pandas (2.5-3 s of CPU
+for a process's first answer) and gives the same figures to the 12 digits the API shows.
 """
 
 from __future__ import annotations
 
 import math
+import statistics
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 from chiiki_stats.catalog import IndicatorDef, RegionInfo
 from chiiki_stats.formats import ChartData, Dataset, Result, Table, Unit, over_years
@@ -20,26 +22,48 @@ from chiiki_stats.services.population import indicator_label
 from chiiki_stats.services.regions import name
 from chiiki_stats.values import Cell, number
 
-if TYPE_CHECKING:  # pandas is imported by the functions that use it: idle, it would hold ~45 MB
-    import pandas as pd
-
 MAX_REGIONS = 2000
 MAX_WINDOW = 20
 PERCENT = Unit("%", "%")
 
 
-def _float(value: Any) -> float | int | None:
+def _float(value: float | None) -> float | int | None:
     if value is None:
         return None
     value = float(value)
     return number(value) if math.isfinite(value) else None
 
 
-def _series(values: Mapping[str, Cell | None]) -> pd.Series:
-    import pandas as pd
+def _present(values: Mapping[str, Cell | None]) -> dict[str, float]:
+    return {
+        code: float(cell.value) for code, cell in values.items() if cell and cell.value is not None
+    }
 
-    present = {code: cell.value for code, cell in values.items() if cell and cell.value is not None}
-    return pd.Series(present, dtype="float64")
+
+def _quantile(ordered: Sequence[float], q: float) -> float:
+    """Linear interpolation between the two nearest ranks (numpy's and pandas' default)."""
+    position = q * (len(ordered) - 1)
+    low = math.floor(position)
+    high = min(low + 1, len(ordered) - 1)
+    fraction = position - low
+    a, b = ordered[low], ordered[high]
+    # The same lerp as numpy's, so the figures match the ones pandas gave.
+    return b - (b - a) * (1 - fraction) if fraction >= 0.5 else a + (b - a) * fraction
+
+
+def average_ranks(values: Sequence[float]) -> list[float]:
+    """Ranks from 1, ties sharing the mean of their positions."""
+    order = sorted(range(len(values)), key=values.__getitem__)
+    result = [0.0] * len(values)
+    start = 0
+    while start < len(order):
+        end = start
+        while end + 1 < len(order) and values[order[end + 1]] == values[order[start]]:
+            end += 1
+        for position in range(start, end + 1):
+            result[order[position]] = (start + end) / 2 + 1
+        start = end + 1
+    return result
 
 
 @dataclass
@@ -54,26 +78,29 @@ class Distribution(Result):
     name = "summary"
 
     def statistics(self) -> dict[str, Any]:
-        series = _series(self.values)
+        present = _present(self.values)
         missing = [code for code, cell in self.values.items() if not cell or cell.value is None]
-        if series.empty:
+        if not present:
             return {"count": 0, "missing": missing}
         names = {region.code: region for region in self.regions}
-        low, high = series.idxmin(), series.idxmax()
-        mean = series.mean()
-        std = series.std(ddof=1) if len(series) > 1 else None
+        low, high = min(present, key=present.__getitem__), max(present, key=present.__getitem__)
+        data = list(present.values())
+        ordered = sorted(data)
+        mean = math.fsum(data) / len(data)
+        std = statistics.stdev(data) if len(data) > 1 else None
+        q1, q3 = _quantile(ordered, 0.25), _quantile(ordered, 0.75)
         return {
-            "count": int(series.count()),
+            "count": len(data),
             "missing": missing,
             "mean": _float(mean),
-            "median": _float(series.median()),
+            "median": _float(statistics.median(ordered)),
             "std": _float(std),
-            "q1": _float(series.quantile(0.25)),
-            "q3": _float(series.quantile(0.75)),
-            "iqr": _float(series.quantile(0.75) - series.quantile(0.25)),
-            "min": {"value": _float(series[low]), "region": names[low].summary()},
-            "max": {"value": _float(series[high]), "region": names[high].summary()},
-            "sum": _float(series.sum()) if self.indicator.additive else None,
+            "q1": _float(q1),
+            "q3": _float(q3),
+            "iqr": _float(q3 - q1),
+            "min": {"value": _float(present[low]), "region": names[low].summary()},
+            "max": {"value": _float(present[high]), "region": names[high].summary()},
+            "sum": _float(math.fsum(data)) if self.indicator.additive else None,
             "cv": _float(std / mean) if std is not None and mean else None,
         }
 
@@ -112,23 +139,22 @@ class Correlation(Result):
     lang: str
     name = "correlation"
 
-    def frame(self) -> pd.DataFrame:
-        import pandas as pd
-
-        frame = pd.DataFrame({"x": _series(self.x_values), "y": _series(self.y_values)})
-        return frame.dropna()
+    def pairs(self) -> dict[str, tuple[float, float]]:
+        """The regions with both values, in the regions' order when both indicators have the
+        same regions, else by code (as pandas aligned them)."""
+        x, y = _present(self.x_values), _present(self.y_values)
+        codes = list(x) if list(x) == list(y) else sorted(x.keys() & y.keys())
+        return {code: (x[code], y[code]) for code in codes if code in y}
 
     def coefficients(self) -> dict[str, Any]:
-        import numpy as np
-
-        frame = self.frame()
-        n = len(frame)
-        if n < 3 or frame["x"].nunique() < 2 or frame["y"].nunique() < 2:
+        pairs = list(self.pairs().values())
+        n = len(pairs)
+        xs, ys = [p[0] for p in pairs], [p[1] for p in pairs]
+        if n < 3 or len(set(xs)) < 2 or len(set(ys)) < 2:
             return {"n": n, "pearson": None, "spearman": None}
-        pearson = frame["x"].corr(frame["y"], method="pearson")
-        ranked = frame.rank(method="average")
-        spearman = ranked["x"].corr(ranked["y"], method="pearson")
-        slope, intercept = np.polyfit(frame["x"].to_numpy(), frame["y"].to_numpy(), 1)
+        pearson = statistics.correlation(xs, ys)
+        spearman = statistics.correlation(average_ranks(xs), average_ranks(ys))
+        slope, intercept = statistics.linear_regression(xs, ys)
         return {
             "n": n,
             "pearson": _float(pearson),
@@ -138,11 +164,10 @@ class Correlation(Result):
         }
 
     def points(self) -> list[dict[str, Any]]:
-        frame = self.frame()
         by_code = {region.code: region for region in self.regions}
         return [
-            {**by_code[code].summary(), "x": _float(row.x), "y": _float(row.y)}
-            for code, row in frame.iterrows()
+            {**by_code[code].summary(), "x": _float(x), "y": _float(y)}
+            for code, (x, y) in self.pairs().items()
         ]
 
     def json(self) -> dict[str, Any]:
@@ -180,11 +205,10 @@ class Correlation(Result):
         )
 
 
-def _yearly(series: Mapping[int, Cell]) -> pd.Series:
-    import pandas as pd
-
-    present = {year: cell.value for year, cell in series.items() if cell.value is not None}
-    return pd.Series(present, dtype="float64").sort_index()
+def _yearly(series: Mapping[int, Cell]) -> dict[int, float]:
+    """The years with a value, in order."""
+    present = {year: float(cell.value) for year, cell in series.items() if cell.value is not None}
+    return dict(sorted(present.items()))
 
 
 @dataclass
@@ -201,29 +225,29 @@ class Growth(Result):
 
     def rows(self) -> list[dict[str, Any]]:
         values = _yearly(self.series)
-        if values.empty:
-            return []
-        full = values.reindex(range(int(values.index.min()), int(values.index.max()) + 1))
-        previous = full.shift(1)
-        change = full - previous
-        rate = (full / previous - 1) * 100
-        return [
-            {
-                "year": int(year),
-                "period": str(self.series[int(year)].period),
-                "value": _float(full[year]),
-                "yoy_change": _float(change[year]),
-                "yoy_percent": _float(rate[year]),
-            }
-            for year in values.index
-        ]
+        rows = []
+        for year, value in values.items():
+            previous = values.get(year - 1)
+            change = value - previous if previous is not None else None
+            rate = (value / previous - 1) * 100 if previous else None
+            rows.append(
+                {
+                    "year": year,
+                    "period": str(self.series[year].period),
+                    "value": _float(value),
+                    "yoy_change": _float(change),
+                    "yoy_percent": _float(rate),
+                }
+            )
+        return rows
 
     def cagr(self) -> dict[str, Any] | None:
         values = _yearly(self.series)
         if len(values) < 2:
             return None
-        first_year, last_year = int(values.index[0]), int(values.index[-1])
-        first, last = values.iloc[0], values.iloc[-1]
+        years = list(values)
+        first_year, last_year = years[0], years[-1]
+        first, last = values[first_year], values[last_year]
         if first <= 0 or last <= 0:
             return {"from": first_year, "to": last_year, "percent": None}
         rate = ((last / first) ** (1 / (last_year - first_year)) - 1) * 100
@@ -264,19 +288,20 @@ class MovingAverage(Result):
 
     def rows(self) -> list[dict[str, Any]]:
         values = _yearly(self.series)
-        if values.empty:
-            return []
-        full = values.reindex(range(int(values.index.min()), int(values.index.max()) + 1))
-        averaged = full.rolling(self.window, min_periods=self.window).mean()
-        return [
-            {
-                "year": int(year),
-                "period": str(self.series[int(year)].period),
-                "value": _float(full[year]),
-                "moving_average": _float(averaged[year]),
-            }
-            for year in values.index
-        ]
+        rows = []
+        for year, value in values.items():
+            window = [values.get(y) for y in range(year - self.window + 1, year + 1)]
+            complete = [v for v in window if v is not None]
+            averaged = math.fsum(complete) / self.window if len(complete) == self.window else None
+            rows.append(
+                {
+                    "year": year,
+                    "period": str(self.series[year].period),
+                    "value": _float(value),
+                    "moving_average": _float(averaged),
+                }
+            )
+        return rows
 
     def json(self) -> dict[str, Any]:
         return {

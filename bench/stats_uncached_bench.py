@@ -1,0 +1,100 @@
+"""Benchmark, not a test: every documented GET route of stats, uncached, one worker, one client.
+
+``.venv/bin/pytest bench/stats_uncached_bench.py -q -s -p no:cacheprovider``. It applies the
+recorded tables (those of the stats tests' ``loaded`` fixture) to this run's database through the
+bus consumer, then runs ``bench/stats_worker.py --uncached`` on ``URLS``: one uvicorn process,
+each URL asked ``BENCH_TIMES`` times (default 3) with its Redis entries deleted before each, worker
+CPU from /proc (10 ms clock ticks) and wall time. ``BENCH_SAVE=DIR`` keeps every body, to compare
+answers before and after a change (``cmp -r``); ``BENCH_PROFILE=FILE`` records py-spy's
+samples of the worker over the whole run. ``BENCH_URLS`` (comma-separated indices) picks a
+subset. Warming on apply is off, so it takes no CPU meanwhile.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import os
+import sys
+from pathlib import Path
+from typing import Any
+
+from chiiki_devstack.config import REPO_ROOT
+from chiiki_devstack.pytest_plugin import Platform, import_test_helper, serve_app
+from chiiki_shared.db import session_scope
+
+M, P = "level=municipality", "level=prefecture"
+POP, SHARE = "population.total", "population.aged_65_plus_share"
+URLS = (
+    "/api/regions?level=prefecture",
+    "/api/regions?level=municipality&limit=1000",
+    "/api/regions/13000",
+    "/api/boundaries/municipality",
+    "/api/boundaries/ward",
+    "/api/indicators",
+    f"/api/indicators/{POP}",
+    f"/api/indicators/{POP}/cross-section?{P}",
+    f"/api/indicators/{POP}/cross-section?{M}",
+    f"/api/indicators/{POP}/cross-section?{P}&format=geojson",
+    f"/api/indicators/{POP}/cross-section?{M}&format=geojson",
+    f"/api/indicators/{POP}/cross-section?{M}&format=topojson",
+    "/api/population/13000",
+    "/api/population/13101",
+    "/api/population/00000/pyramid",
+    f"/api/population?{P}",
+    f"/api/population?{M}",
+    f"/api/population?{M}&format=csv",
+    f"/api/livability?{P}",
+    f"/api/livability?{M}",
+    f"/api/livability?{M}&format=geojson",
+    "/api/livability/13000",
+    "/api/livability/components",
+    f"/api/comparison?regions=13000,27000&indicators={POP}",
+    "/api/kpi?region=13000",
+    "/api/kpi?region=13101",
+    f"/api/statistics/summary?indicator={POP}&{P}",
+    f"/api/statistics/summary?indicator={POP}&{M}",
+    f"/api/statistics/correlation?x={SHARE}&y=vital.crude_birth_rate&{P}",
+    f"/api/statistics/correlation?x={SHARE}&y=vital.crude_birth_rate&{M}",
+    f"/api/statistics/growth?indicator={POP}&region=13000",
+    f"/api/statistics/moving-average?indicator={POP}&region=13000",
+    "/api/datasets",
+    "/api/datasets/census-c01-1920-2015",
+    "/api/datasets/census-c01-1920-2015/observations?limit=1000",
+)
+
+
+async def apply_recorded_tables(sessions: Any) -> None:
+    from chiiki_stats import consumer
+
+    estat: Any = import_test_helper(REPO_ROOT / "services/stats/tests/estat_bus.py")
+    for batches, publish in estat.all_messages():
+        for batch in batches:
+            async with session_scope(sessions) as session:
+                await consumer.stage_batch(session, batch)
+        async with session_scope(sessions) as session:
+            await consumer.publish_version(session, publish)
+
+
+def chosen_urls() -> list[str]:
+    picked = os.environ.get("BENCH_URLS")
+    if not picked:
+        return list(URLS)
+    return [URLS[int(index)] for index in picked.split(",")]
+
+
+async def test_every_route_uncached(platform: Platform) -> None:
+    from chiiki_stats.config import StatsSettings
+    from chiiki_stats.main import create_app
+
+    os.environ["STATS_WARM_ON_APPLY"] = "false"
+    script = Path(__file__).with_name("stats_worker.py")
+    command = [sys.executable, str(script), "--uncached", os.environ.get("BENCH_TIMES", "3")]
+    if os.environ.get("BENCH_SAVE"):
+        command += ["--save", os.environ["BENCH_SAVE"]]
+    if os.environ.get("BENCH_PROFILE"):
+        command += ["--profile", os.environ["BENCH_PROFILE"]]
+    app = create_app(StatsSettings(anonymous_read=True))
+    async with serve_app(app):
+        await apply_recorded_tables(app.state.runtime.sessions)
+        measured = await asyncio.create_subprocess_exec(*command, *chosen_urls())
+        assert await measured.wait() == 0
