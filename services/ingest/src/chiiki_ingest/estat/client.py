@@ -201,7 +201,7 @@ class EStatClient:
                 meta=not dimensions,
                 known_dimensions=dimensions,
             )
-            if page.status == 1 or not page.cells:
+            if page.status == 1 or not page.cell_count:
                 return
             dimensions = page.dimensions
             yield page
