@@ -3,7 +3,8 @@
 A VALUE that needs nothing reported (every code known, a known region, a number or a declared
 mark, nothing but its codes, ``$`` and ``@unit``) becomes its row here; for any other,
 ``row`` answers ``None`` and the normaliser takes the typed cell's path, which reports what is
-wrong. Both paths give the same row for the same VALUE (``tests/test_value_rows.py``).
+wrong. Both paths give the same row for the same VALUE
+(``services/ingest/tests/test_value_rows.py``).
 """
 
 from __future__ import annotations

@@ -27,7 +27,7 @@ from chiiki_ingest.estat.periods import parse_period
 
 # e-Stat sends plain decimal text: no thousands separators, no exponent, no plus sign.
 NUMBER = re.compile(r"-?\d+(\.\d+)?")
-NOT_DIMENSIONS = frozenset({"@unit", "@annotation", "$"})
+_NOT_DIMENSIONS = frozenset({"@unit", "@annotation", "$"})
 
 
 def as_list(value: Any) -> list[Any]:
@@ -163,7 +163,7 @@ class CellBuilder:
 
     def build(self, value: Mapping[str, Any]) -> Cell:
         raw = str(value.get("$", ""))
-        codes = {k[1:]: str(v) for k, v in value.items() if k not in NOT_DIMENSIONS}
+        codes = {k[1:]: str(v) for k, v in value.items() if k not in _NOT_DIMENSIONS}
         number, mark, meaning, undeclared = parse_value(raw, self._notes)
         time_code = codes.get("time")
         return Cell(
