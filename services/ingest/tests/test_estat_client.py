@@ -457,6 +457,13 @@ async def test_a_truncated_body_is_retried(client, replay):
     assert _faults_seen(replay) == ["truncate", None]
 
 
+def test_a_body_is_read_with_or_without_a_byte_order_mark() -> None:
+    body = '{"GET_STATS_DATA": {"RESULT": {"STATUS": 1, "ERROR_MSG": "該当データはありません。"}}}'
+    expected = {"RESULT": {"STATUS": 1, "ERROR_MSG": "該当データはありません。"}}
+    for content in (body.encode(), b"\xef\xbb\xbf" + body.encode()):
+        assert estat_client._body_of("getStatsData", content) == expected
+
+
 async def test_a_dropped_connection_is_retried(client, replay):
     replay.faults({"kind": "reset", "bytes": 100})
 

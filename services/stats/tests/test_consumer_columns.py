@@ -6,7 +6,7 @@ from collections.abc import AsyncIterator
 from typing import Any
 
 import pytest
-from sqlalchemy import delete, select
+from sqlalchemy import delete, func, select
 
 from chiiki_shared.contracts import BatchColumns
 from chiiki_shared.db import session_scope
@@ -216,3 +216,35 @@ async def test_a_batch_staged_before_the_columns_existed_still_applies(
     assert (await apply(runtime, *new.messages(columns=True))).status == "applied"
     assert await stored(runtime, old.stats_data_id) == await stored(runtime, new.stats_data_id)
     assert len(await stored(runtime, old.stats_data_id)) == len(table.cells)
+
+
+async def observations_of(runtime, series_ids: list[int]) -> int:
+    async with session_scope(runtime.sessions) as session:
+        return await session.scalar(
+            select(func.count())
+            .select_from(Observation)
+            .where(Observation.series_id.in_(series_ids))
+        )
+
+
+async def test_deleting_series_or_their_dataset_deletes_their_observations(
+    runtime, estat, names
+) -> None:
+    # Observations have no foreign key to series (it cost half of an apply): a statement
+    # trigger on series deletes them instead (migration c3f1a8d5e247).
+    table = estat.table(C01).named(fresh(names, "cascade"))
+    outcome = await apply(runtime, *table.messages(columns=True))
+    assert outcome.status == "applied", outcome.reason
+    async with session_scope(runtime.sessions) as session:
+        ids = sorted(
+            await session.scalars(select(Series.id).where(Series.dataset_id == table.stats_data_id))
+        )
+    assert len(ids) == 3  # 960 cells each
+    assert await observations_of(runtime, ids) == 2880
+    async with session_scope(runtime.sessions) as session:
+        await session.execute(delete(Series).where(Series.id.in_(ids[:2])))
+    assert await observations_of(runtime, ids[:2]) == 0
+    assert await observations_of(runtime, ids[2:]) == 960
+    async with session_scope(runtime.sessions) as session:
+        await session.execute(delete(Dataset).where(Dataset.id == table.stats_data_id))
+    assert await observations_of(runtime, ids) == 0

@@ -19,7 +19,9 @@ from typing import Any
 import orjson
 
 from chiiki_ingest.estat import Dimension, StatsDataPage, TableInfo, parse_stats_data
+from chiiki_ingest.estat.normalise import CellBuilder
 from chiiki_ingest.quality import Check, Layout, Report, Row
+from chiiki_ingest.value_rows import RowReader
 
 
 @cache
@@ -82,8 +84,24 @@ class Normaliser:
         self._report.ran(Check.SHAPE, Check.UNKNOWN_CODE, Check.UNDECLARED_MARK)
         if self._area is not None:
             self._report.ran(Check.UNKNOWN_REGION)
-        for cell in page.cells:
-            self.content.rows.append(self._row(cell.dimensions, cell))
+        reader = RowReader(
+            self.content.layout.dimensions,
+            self._codes,
+            page.dimensions,
+            page.notes,
+            area=self._area,
+            regions=self._regions,
+            units=self._units,
+        )
+        builder: CellBuilder | None = None
+        rows = self.content.rows
+        for value in page.values:
+            row = reader.row(value)
+            if row is None:  # something to report: the typed cell's path
+                builder = builder or CellBuilder(page.dimensions, page.notes)
+                cell = builder.build(value)
+                row = self._row(cell.dimensions, cell)
+            rows.append(row)
 
     def _row(self, codes: Any, cell: Any) -> Row:
         layout = self.content.layout

@@ -116,7 +116,7 @@ async def fetch_pages(
                 known_dimensions=dimensions,
             )
             body = recorder.take()
-            if page.status == 1 or not page.cells:
+            if page.status == 1 or not page.cell_count:
                 if index == 0:
                     raise SourceProblem(
                         "no-data", f"e-Stat has no data for {stats_data_id} (STATUS {page.status})"

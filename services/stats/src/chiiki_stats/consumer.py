@@ -549,7 +549,8 @@ async def _write_dimensions(session: AsyncSession, payload: PublishVersion) -> N
 async def _write_series(
     session: AsyncSession, dataset_id: str, table: ParsedTable
 ) -> dict[SeriesKey, int]:
-    """Keep the ids of series that persist, add new ones, drop those the version no longer has."""
+    """Keep the ids of series that persist, add new ones, drop those the version no longer has:
+    one statement each (not one per series)."""
     existing = {
         tuple(sorted(row.key.items())): row.id
         for row in (
@@ -560,21 +561,31 @@ async def _write_series(
     }
     ordered = sorted(table.series, key=lambda key: table.series[key]["order"])
     ids: dict[SeriesKey, int] = {}
+    updates, inserts, new_keys = [], [], []
     for position, key in enumerate(ordered):
         info = table.series[key]
-        found = existing.pop(tuple(sorted(key)), None)
         values = {"label": info["label"], "unit": info["unit"], "position": position}
+        found = existing.pop(tuple(sorted(key)), None)
         if found is None:
-            found = await session.scalar(
-                insert(Series)
-                .values(dataset_id=dataset_id, key=dict(key), **values)
-                .returning(Series.id)
-            )
+            inserts.append({"dataset_id": dataset_id, "key": dict(key), **values})
+            new_keys.append(key)
         else:
-            await session.execute(update(Series).where(Series.id == found).values(**values))
-        ids[key] = found
+            updates.append({"id": found, **values})
+            ids[key] = found
+    if updates:
+        await session.execute(update(Series), updates)
+    if inserts:
+        # Batched multi-row INSERTs; the ids come back in the order of ``inserts``.
+        added = await session.scalars(
+            insert(Series).returning(Series.id, sort_by_parameter_order=True), inserts
+        )
+        ids.update(zip(new_keys, added, strict=True))
     if existing:
-        await session.execute(delete(Series).where(Series.id.in_(existing.values())))
+        await session.execute(
+            delete(Series)
+            .where(Series.id.in_(existing.values()))
+            .execution_options(synchronize_session=False)
+        )
     return ids
 
 
@@ -584,10 +595,12 @@ async def _write_observations(
     table: ParsedTable,
     series_ids: dict[SeriesKey, int],
 ) -> None:
+    # Not synchronised with the session (which holds no observations): the ORM's default would
+    # read every deleted row's key back (RETURNING), 217,625 of them for SSDSE-A.
     await session.execute(
-        delete(Observation).where(
-            Observation.series_id.in_(select(Series.id).where(Series.dataset_id == dataset_id))
-        )
+        delete(Observation)
+        .where(Observation.series_id.in_(select(Series.id).where(Series.dataset_id == dataset_id)))
+        .execution_options(synchronize_session=False)
     )
     columns = table.columns
     count = columns.cell_count

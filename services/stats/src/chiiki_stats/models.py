@@ -240,9 +240,9 @@ class Observation(Base):
 
     __tablename__ = "observations"
 
-    series_id: Mapped[int] = mapped_column(
-        ForeignKey("series.id", ondelete="CASCADE"), primary_key=True
-    )
+    # No foreign key to series: its per-row check was half of applying a version. Deleting
+    # series deletes their observations by a statement trigger (migration c3f1a8d5e247).
+    series_id: Mapped[int] = mapped_column(Integer, primary_key=True)
     # "" when the table has no area (or no time) dimension.
     region_code: Mapped[str] = mapped_column(String(16), primary_key=True)
     time_code: Mapped[str] = mapped_column(String(16), primary_key=True)

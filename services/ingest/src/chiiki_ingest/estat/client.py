@@ -7,7 +7,7 @@ async with EStatClient(base_url, app_id) as client:
 
 from __future__ import annotations
 
-import json
+import codecs
 import logging
 import os
 import re
@@ -18,6 +18,7 @@ from dataclasses import dataclass
 from typing import Any, Protocol, Self
 
 import httpx
+import orjson
 import structlog
 from tenacity import RetryCallState
 
@@ -201,7 +202,7 @@ class EStatClient:
                 meta=not dimensions,
                 known_dimensions=dimensions,
             )
-            if page.status == 1 or not page.cells:
+            if page.status == 1 or not page.cell_count:
                 return
             dimensions = page.dimensions
             yield page
@@ -341,7 +342,9 @@ class EStatClient:
 
 def _body_of(endpoint: str, content: bytes) -> dict[str, Any]:
     try:
-        document = json.loads(content)
+        # orjson: a quarter less time than the standard json on a 100,000-cell page; it takes
+        # UTF-8 only (as e-Stat sends), without the byte order mark json.loads would skip.
+        document = orjson.loads(content.removeprefix(codecs.BOM_UTF8))
     except ValueError:
         summary = f"invalid JSON body ({len(content)} bytes, truncated?)"
         raise Retryable(summary, reason="invalid_body") from None

@@ -26,7 +26,7 @@ from chiiki_ingest.estat.models import (
 from chiiki_ingest.estat.periods import parse_period
 
 # e-Stat sends plain decimal text: no thousands separators, no exponent, no plus sign.
-_NUMBER = re.compile(r"-?\d+(\.\d+)?")
+NUMBER = re.compile(r"-?\d+(\.\d+)?")
 _NOT_DIMENSIONS = frozenset({"@unit", "@annotation", "$"})
 
 
@@ -145,12 +145,12 @@ def parse_value(
     meaning = notes.get(raw)
     if meaning is not None:
         return None, raw, meaning, False
-    if _NUMBER.fullmatch(raw):
+    if NUMBER.fullmatch(raw):
         return Decimal(raw), None, None, False
     return None, raw, None, True
 
 
-class _CellBuilder:
+class CellBuilder:
     def __init__(self, dimensions: Sequence[Dimension], notes: Mapping[str, str]) -> None:
         self._notes = notes
         self._units = {
@@ -185,6 +185,14 @@ class _CellBuilder:
         return next((u for dc in codes.items() if (u := self._units.get(dc))), None)
 
 
+def build_cells(
+    dimensions: Sequence[Dimension], notes: Mapping[str, str], values: Sequence[Mapping[str, Any]]
+) -> tuple[Cell, ...]:
+    """The typed cells of a page's VALUE objects."""
+    builder = CellBuilder(dimensions, notes)
+    return tuple(builder.build(value) for value in values)
+
+
 def parse_stats_data(
     body: Mapping[str, Any], known_dimensions: tuple[Dimension, ...] = ()
 ) -> StatsDataPage:
@@ -194,7 +202,6 @@ def parse_stats_data(
     dimensions = parse_dimensions(data.get("CLASS_INF")) or known_dimensions
     data_inf = _dict(data.get("DATA_INF"))
     notes = parse_notes(data_inf.get("NOTE"))
-    builder = _CellBuilder(dimensions, notes)
     parameter = _dict(body.get("PARAMETER"))
     inf = data.get("TABLE_INF")
     return StatsDataPage(
@@ -203,7 +210,7 @@ def parse_stats_data(
         table=parse_table_info(inf) if isinstance(inf, dict) else None,
         dimensions=dimensions,
         notes=notes,
-        cells=tuple(builder.build(v) for v in as_list(data_inf.get("VALUE"))),
+        values=tuple(as_list(data_inf.get("VALUE"))),
         total_number=_int_or_none(result_inf.get("TOTAL_NUMBER")) or 0,
         from_number=_int_or_none(result_inf.get("FROM_NUMBER")),
         to_number=_int_or_none(result_inf.get("TO_NUMBER")),
