@@ -89,6 +89,7 @@ class CachedHits:
         self.generation = generation
         self.gzip_minimum_size = gzip_minimum_size
         self.known: dict[tuple[str, bytes], Known] = {}
+        self.answered = 0  # hits answered here, not by the app
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] != "http" or scope["method"] != "GET":
@@ -127,6 +128,7 @@ class CachedHits:
                 gzip_minimum_size=self.gzip_minimum_size,
             )
         scope["route"] = known.route
+        self.answered += 1
         await response(scope, receive, send)
 
     def _recorder(
