@@ -42,6 +42,7 @@ DEFAULT_URLS = (
     "/api/kpi?region=13000",
     "/api/population/13000?indicators=population.total",
     "/api/comparison?regions=13000,27000&indicators=population.total",
+    "/api/indicators/population.total/cross-section?level=prefecture&format=geojson",
 )
 
 
@@ -112,12 +113,14 @@ def wait_ready(base: str, deadline: float) -> None:
     raise SystemExit("the stats worker did not start")
 
 
-def load(base: str, url: str, token: str, seconds: int, connections: int) -> str:
+def load(base: str, url: str, headers: dict[str, str], seconds: int, connections: int) -> str:
     wrk = shutil.which("wrk")
     if wrk is None:
         raise SystemExit("wrk is needed: apt-get install wrk")
     command = [wrk, "-t2", f"-c{connections}", f"-d{seconds}s", "--latency"]
-    command += ["-H", f"Authorization: Bearer {token}", base + url]
+    for name, value in headers.items():
+        command += ["-H", f"{name}: {value}"]
+    command.append(base + url)
     done = subprocess.run(command, capture_output=True, text=True, check=True)  # noqa: S603
     return done.stdout
 
@@ -173,6 +176,9 @@ def main() -> None:
     parser.add_argument("--profile", type=Path)
     parser.add_argument("--uvicorn-arg", action="append", default=[])
     parser.add_argument(
+        "--header", action="append", default=[], help="'Name: value', sent with every request"
+    )
+    parser.add_argument(
         "--uncached",
         type=int,
         default=0,
@@ -193,6 +199,7 @@ def main() -> None:
         wait_ready(base, time.monotonic() + 120)
         token = mint(key)
         headers = {"Authorization": f"Bearer {token}"}
+        headers.update(dict(part.split(": ", 1) for part in args.header))
         if args.uncached:
             for url in args.urls:
                 uncached(base, url, headers, worker.pid, client, args.uncached)
@@ -200,7 +207,8 @@ def main() -> None:
         for url in args.urls:
             first = httpx.get(base + url, headers=headers, timeout=30)
             again = httpx.get(base + url, headers=headers, timeout=30)
-            print(f"{url}: {first.status_code} {again.headers.get('x-cache')}")
+            size = again.headers.get("content-length")
+            print(f"{url}: {first.status_code} {again.headers.get('x-cache')}, {size} bytes sent")
             profiler = None
             if args.profile:
                 py_spy = str(Path(sys.executable).with_name("py-spy"))
@@ -211,7 +219,7 @@ def main() -> None:
                     stderr=subprocess.DEVNULL,
                 )
             cpu_before = cpu_seconds(worker.pid)
-            output = load(base, url, token, args.seconds, args.connections)
+            output = load(base, url, headers, args.seconds, args.connections)
             cpu = cpu_seconds(worker.pid) - cpu_before
             done = requests_done(output)
             print("  " + summary(output))
