@@ -44,6 +44,7 @@ from chiiki_shared.security import Principal, guard_of, refusal
 Generation = Callable[[Runtime], object]
 MAX_KNOWN = 4096
 _CACHE_HEADER = CACHE_HEADER.lower().encode()
+_ASKED = frozenset({b"authorization", b"if-none-match", b"accept-encoding"})
 
 
 class AppAnswers(Exception):
@@ -70,14 +71,19 @@ class Asked:
 
 
 def asked(scope: Scope) -> Asked:
+    """As Starlette's ``request.headers.get`` reads them: the first of each name."""
     found = Asked()
+    seen: set[bytes] = set()
     for name, value in scope["headers"]:
+        if name in seen or name not in _ASKED:
+            continue
+        seen.add(name)
         if name == b"authorization":
             found.authorization = value.decode("latin-1")
         elif name == b"if-none-match":
             found.if_none_match = value.decode("latin-1")
-        elif name == b"accept-encoding":
-            found.gzip = found.gzip or b"gzip" in value
+        else:
+            found.gzip = b"gzip" in value
     return found
 
 
