@@ -207,8 +207,9 @@ def main() -> None:
         for url in args.urls:
             first = httpx.get(base + url, headers=headers, timeout=30)
             again = httpx.get(base + url, headers=headers, timeout=30)
-            size = again.headers.get("content-length")
-            print(f"{url}: {first.status_code} {again.headers.get('x-cache')}, {size} bytes sent")
+            sent = again.headers.get("content-length")  # gzipped when httpx's Accept-Encoding
+            size = f"{len(again.content)} bytes ({sent} as sent to httpx, which accepts gzip)"
+            print(f"{url}: {first.status_code} {again.headers.get('x-cache')}, {size}")
             profiler = None
             if args.profile:
                 py_spy = str(Path(sys.executable).with_name("py-spy"))

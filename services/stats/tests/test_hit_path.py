@@ -107,10 +107,12 @@ def comparable(response: httpx.Response) -> tuple[int, dict[str, str], bytes]:
     return response.status_code, headers, response.content
 
 
-async def by_the_routes(app: FastAPI, client: httpx.AsyncClient, url: str, **kw: Any) -> Any:
+async def by_the_routes(
+    app: FastAPI, client: httpx.AsyncClient, url: str, method: str = "GET", **kw: Any
+) -> Any:
     """The same request answered by the routes: the hit path forgets every URL first."""
     hits_of(app).known.clear()
-    return await client.get(url, **kw)
+    return await client.request(method, url, **kw)
 
 
 @pytest.mark.parametrize(
@@ -151,6 +153,19 @@ async def test_if_none_match_gives_the_routes_304(private_app: Any) -> None:
     assert comparable(fast) == comparable(
         await by_the_routes(app, client, KPI, headers=conditional)
     )
+
+
+async def test_head_is_the_routes_head(private_app: Any) -> None:
+    app, client = private_app
+    headers = bearer()
+    await twice(client, KPI, headers)
+    hits = hits_of(app)
+    answered = hits.answered
+    fast = await client.head(KPI, headers=headers)
+    assert hits.answered == answered + 1
+    assert (fast.status_code, fast.content, fast.headers["x-cache"]) == (200, b"", "HIT")
+    routed = await by_the_routes(app, client, KPI, "HEAD", headers=headers)
+    assert comparable(fast) == comparable(routed)
 
 
 async def test_a_revoked_session_is_refused_at_once(private_app: Any) -> None:
