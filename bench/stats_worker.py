@@ -1,6 +1,7 @@
 """Benchmark, not a test: one stats worker process, straight (no gateway), with a real token.
 
 ``python bench/stats_worker.py [--seconds 8] [--connections 64] [--profile out.txt] [url ...]``
+``--header 'Accept-Encoding: gzip'`` (repeatable) is sent with every request, wrk's too.
 ``python bench/stats_worker.py --uncached 5 [url ...]``: no wrk, each URL asked one at a time with
 the worker's Redis entries deleted before each (worker CPU per uncached request).
 
