@@ -1,6 +1,7 @@
 """Benchmark, not a test: one stats worker process, straight (no gateway), with a real token.
 
 ``python bench/stats_worker.py [--seconds 8] [--connections 64] [--profile out.txt] [url ...]``
+``--header 'Accept-Encoding: gzip'`` (repeatable) is sent with every request, wrk's too.
 ``python bench/stats_worker.py --uncached 5 [--save DIR] [url ...]``: no wrk, each URL asked one
 at a time with the worker's Redis entries deleted before each (worker CPU per uncached request),
 printed as a Markdown table row; ``--save`` writes each answer's body to DIR (to compare answers
@@ -45,6 +46,7 @@ DEFAULT_URLS = (
     "/api/kpi?region=13000",
     "/api/population/13000?indicators=population.total",
     "/api/comparison?regions=13000,27000&indicators=population.total",
+    "/api/indicators/population.total/cross-section?level=prefecture&format=geojson",
 )
 
 
@@ -115,12 +117,14 @@ def wait_ready(base: str, deadline: float) -> None:
     raise SystemExit("the stats worker did not start")
 
 
-def load(base: str, url: str, token: str, seconds: int, connections: int) -> str:
+def load(base: str, url: str, headers: dict[str, str], seconds: int, connections: int) -> str:
     wrk = shutil.which("wrk")
     if wrk is None:
         raise SystemExit("wrk is needed: apt-get install wrk")
     command = [wrk, "-t2", f"-c{connections}", f"-d{seconds}s", "--latency"]
-    command += ["-H", f"Authorization: Bearer {token}", base + url]
+    for name, value in headers.items():
+        command += ["-H", f"{name}: {value}"]
+    command.append(base + url)
     done = subprocess.run(command, capture_output=True, text=True, check=True)  # noqa: S603
     return done.stdout
 
@@ -196,6 +200,9 @@ def main() -> None:
     parser.add_argument("--uvicorn-arg", action="append", default=[])
     parser.add_argument("--save", type=Path, help="with --uncached: write each body here")
     parser.add_argument(
+        "--header", action="append", default=[], help="'Name: value', sent with every request"
+    )
+    parser.add_argument(
         "--uncached",
         type=int,
         default=0,
@@ -216,6 +223,7 @@ def main() -> None:
         wait_ready(base, time.monotonic() + 120)
         token = mint(key)
         headers = {"Authorization": f"Bearer {token}"}
+        headers.update(dict(part.split(": ", 1) for part in args.header))
         if args.uncached:
             profiler = record(worker.pid, 600, args.profile) if args.profile else None
             print(
@@ -233,10 +241,12 @@ def main() -> None:
         for url in args.urls:
             first = httpx.get(base + url, headers=headers, timeout=30)
             again = httpx.get(base + url, headers=headers, timeout=30)
-            print(f"{url}: {first.status_code} {again.headers.get('x-cache')}")
+            sent = again.headers.get("content-length")  # gzipped when httpx's Accept-Encoding
+            size = f"{len(again.content)} bytes ({sent} as sent to httpx, which accepts gzip)"
+            print(f"{url}: {first.status_code} {again.headers.get('x-cache')}, {size}")
             profiler = record(worker.pid, args.seconds, args.profile) if args.profile else None
             cpu_before = cpu_seconds(worker.pid)
-            output = load(base, url, token, args.seconds, args.connections)
+            output = load(base, url, headers, args.seconds, args.connections)
             cpu = cpu_seconds(worker.pid) - cpu_before
             done = requests_done(output)
             print("  " + summary(output))

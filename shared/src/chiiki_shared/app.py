@@ -12,6 +12,7 @@ from collections.abc import AsyncIterator, Awaitable, Callable, Sequence
 from contextlib import asynccontextmanager
 
 from fastapi import APIRouter, Depends, FastAPI
+from starlette.middleware import Middleware
 
 from chiiki_shared.docs import docs_router
 from chiiki_shared.edge import InputGuard, single_valued_query
@@ -38,9 +39,11 @@ def create_service_app(
     readiness_checks: dict[str, Check] | None = None,
     version: str = "0.1.0",
     reject_unknown_query: bool = False,
+    inner_middleware: Sequence[Middleware] = (),
 ) -> FastAPI:
     """The service's app; ``reject_unknown_query`` answers 422 to query parameters no route
-    parameter names (``chiiki_shared.known_query``)."""
+    parameter names (``chiiki_shared.known_query``); ``inner_middleware`` runs inside the input
+    checks, the access log and the request id, outermost first."""
     service = settings.service_name
     configure_logging(service, level=settings.log_level, fmt=settings.log_format)
 
@@ -73,6 +76,8 @@ def create_service_app(
     )
     install_error_handlers(app)
     name_http_dependency(settings.auth_internal_url, "auth")
+    for middleware in reversed(inner_middleware):
+        app.add_middleware(middleware.cls, *middleware.args, **middleware.kwargs)
     # Added before the observability middleware so it runs inside it: refusals are logged,
     # counted and carry the request id.
     app.add_middleware(InputGuard)

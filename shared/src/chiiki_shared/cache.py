@@ -103,7 +103,12 @@ class QueryCache:
     def available(self) -> bool:
         return time.monotonic() >= self._skip_until
 
-    def _failed(self, operation: str, exc: Exception) -> None:
+    def key_of(self, digest: str) -> str:
+        """The Redis key of the entry ``digest``."""
+        return self._key("q", digest)
+
+    def failed(self, operation: str, exc: Exception) -> None:
+        """Skip Redis for a while after ``exc``."""
         self._skip_until = time.monotonic() + self._retry_after
         logger.warning("cache_unavailable", operation=operation, error=type(exc).__name__)
 
@@ -111,9 +116,9 @@ class QueryCache:
         if not self.available:
             return None
         try:
-            data = await self._redis.get(self._key("q", digest))
+            data = await self._redis.get(self.key_of(digest))
         except (RedisError, OSError) as exc:
-            self._failed("get", exc)
+            self.failed("get", exc)
             return None
         return Rendered.unpack(data) if isinstance(data, bytes) and data else None
 
@@ -121,9 +126,9 @@ class QueryCache:
         if not self.available:
             return
         try:
-            await self._redis.set(self._key("q", digest), rendered.pack(), ex=self._ttl)
+            await self._redis.set(self.key_of(digest), rendered.pack(), ex=self._ttl)
         except (RedisError, OSError) as exc:
-            self._failed("set", exc)
+            self.failed("set", exc)
 
 
 def query_cache(runtime: Runtime) -> QueryCache:
@@ -170,7 +175,11 @@ def digest_of(
 
 
 def etag_matches(request: Request, etag: str) -> bool:
-    header = request.headers.get("if-none-match")
+    return if_none_match_covers(request.headers.get("if-none-match"), etag)
+
+
+def if_none_match_covers(header: str | None, etag: str) -> bool:
+    """Whether an ``If-None-Match`` value names ``etag`` (weakly compared) or is ``*``."""
     if not header:
         return False
     if header.strip() == "*":
@@ -198,22 +207,50 @@ async def cached_response(
     With ``gzip_minimum_size`` (the size from which the app's GZipMiddleware compresses), a body
     that large is gzipped once, when made, and kept in the cache beside the plain one: a client
     that accepts gzip gets those bytes, which the middleware passes through as they are."""
-    etag = f'W/"{digest}"'
-    headers = {"ETag": etag, "Cache-Control": cache_control}
+    etag = etag_of(digest)
     if etag_matches(request, etag):
-        return Response(status_code=304, headers=headers)
+        return not_modified(etag, cache_control)
     rendered = await cache.get(digest)
     status = "HIT"
     if rendered is None:
         rendered = (await produce()).with_gzip(gzip_minimum_size)
         status = "MISS" if cache.available else "BYPASS"
         await cache.set(digest, rendered)
-    headers = {**headers, **rendered.headers, CACHE_HEADER: status}
+    return entry_response(
+        rendered,
+        etag=etag,
+        cache_control=cache_control,
+        status=status,
+        gzip_accepted=accepts_gzip(request),
+        gzip_minimum_size=gzip_minimum_size,
+    )
+
+
+def etag_of(digest: str) -> str:
+    return f'W/"{digest}"'
+
+
+def not_modified(etag: str, cache_control: str) -> Response:
+    return Response(status_code=304, headers={"ETag": etag, "Cache-Control": cache_control})
+
+
+def entry_response(
+    rendered: Rendered,
+    *,
+    etag: str,
+    cache_control: str,
+    status: str,
+    gzip_accepted: bool,
+    gzip_minimum_size: int | None,
+) -> Response:
+    """A cached or fresh entry as ``cached_response`` sends it (``X-Cache: status``)."""
+    headers = {"ETag": etag, "Cache-Control": cache_control, **rendered.headers}
+    headers[CACHE_HEADER] = status
     body = rendered.body
     if rendered.gzipped is not None and gzip_minimum_size is not None:
         # Both variants say so, whether or not a middleware runs after this.
         headers["Vary"] = "Accept-Encoding"
-        if accepts_gzip(request):
+        if gzip_accepted:
             body = rendered.gzipped
             headers["Content-Encoding"] = "gzip"
     return Response(body, media_type=rendered.media_type, headers=headers)

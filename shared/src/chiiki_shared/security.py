@@ -425,6 +425,16 @@ def revocations_loaded_key(prefix: str) -> str:
 Reload = Callable[[], Awaitable[None]]
 
 
+def refusal(principal: Principal, revoked: object, not_before: bytes | str | None) -> str | None:
+    """Why a token is refused, given its revocation keys' values (``RevocationList.keys_of``);
+    ``None`` when it is not."""
+    if revoked is not None:
+        return "The session of this access token has ended"
+    if not_before is not None and principal.issued_at < int(not_before):
+        return "The access token was issued before the account's sessions were ended"
+    return None
+
+
 class RevocationList:
     """The Redis keys that end sessions and users' older tokens before they expire.
 
@@ -441,12 +451,16 @@ class RevocationList:
     def loaded_key(self) -> str:
         return revocations_loaded_key(self.prefix)
 
-    async def reason_refused(self, principal: Principal) -> str | None:
-        keys = (
+    def keys_of(self, principal: Principal) -> tuple[str, str, str]:
+        """The keys ``reason_refused`` reads, in the order ``refusal`` takes their values."""
+        return (
             revoked_session_key(self.prefix, principal.session_id),
             not_before_key(self.prefix, principal.user_id),
             self.loaded_key,
         )
+
+    async def reason_refused(self, principal: Principal) -> str | None:
+        keys = self.keys_of(principal)
         revoked, not_before, loaded = await self._read(keys)
         if loaded is None and self.reload is not None:
             await self.reload()
@@ -455,11 +469,7 @@ class RevocationList:
             raise DependencyUnavailable(
                 "redis", "The token revocation list is being rebuilt; try again shortly"
             )
-        if revoked is not None:
-            return "The session of this access token has ended"
-        if not_before is not None and principal.issued_at < int(not_before):
-            return "The access token was issued before the account's sessions were ended"
-        return None
+        return refusal(principal, revoked, not_before)
 
     async def ensure_available(self) -> None:
         """503 unless the list can be read and is complete (tokens issued now can be revoked)."""
@@ -580,10 +590,10 @@ bearer_scheme = OAuth2PasswordBearer(
 
 def get_token_guard(request: Request) -> TokenGuard:
     """The app's guard, built on first use from its runtime (the auth service installs its own)."""
-    return _guard_of(request.app.state.runtime)
+    return guard_of(request.app.state.runtime)
 
 
-def _guard_of(runtime: Any) -> TokenGuard:
+def guard_of(runtime: Any) -> TokenGuard:
     guard = runtime.extras.get(GUARD_EXTRA)
     if not isinstance(guard, TokenGuard):
         guard = TokenGuard.for_settings(runtime.settings, runtime.redis)
@@ -593,7 +603,7 @@ def _guard_of(runtime: Any) -> TokenGuard:
 
 async def warm_token_guard(runtime: Any) -> None:
     """A start-up hook: build the guard and fetch the JWKS before the first request needs them."""
-    keys = _guard_of(runtime).verifier.keys
+    keys = guard_of(runtime).verifier.keys
     if isinstance(keys, JwksClient):
         await keys.warm()
 

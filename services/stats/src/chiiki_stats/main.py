@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from fastapi import FastAPI
+from starlette.middleware import Middleware
 from starlette.middleware.gzip import GZipMiddleware
 from starlette.types import ASGIApp, Receive, Scope, Send
 
@@ -10,9 +11,10 @@ from chiiki_shared.app import create_service_app
 from chiiki_shared.db import session_scope
 from chiiki_shared.gc_tuning import freeze_startup_objects
 from chiiki_shared.head import answer_head
+from chiiki_shared.hit_path import CachedHits
 from chiiki_shared.runtime import Runtime
 from chiiki_stats.config import StatsSettings
-from chiiki_stats.deps import GZIP_MINIMUM_SIZE, settings_of
+from chiiki_stats.deps import GZIP_MINIMUM_SIZE, settings_of, versions_of
 from chiiki_stats.reference import load_reference
 from chiiki_stats.router import router
 from chiiki_stats.schemas import install_answer_schemas
@@ -80,6 +82,12 @@ async def freeze_loaded_objects(_runtime: Runtime) -> None:
     freeze_startup_objects()
 
 
+def versions_held(runtime: Runtime) -> object:
+    """What a cached answer's key depends on besides its URL: the map, replaced when a version
+    changes (the reference data and the representation are fixed for the process)."""
+    return versions_of(runtime).states
+
+
 def create_app(settings: StatsSettings | None = None) -> FastAPI:
     app = create_service_app(
         settings or StatsSettings(),
@@ -91,6 +99,9 @@ def create_app(settings: StatsSettings | None = None) -> FastAPI:
         routers=[router],
         on_startup=[load_reference_data, freeze_loaded_objects, keep_dataset_versions],
         on_shutdown=[stop_following_versions],
+        inner_middleware=[
+            Middleware(CachedHits, generation=versions_held, gzip_minimum_size=GZIP_MINIMUM_SIZE)
+        ],
     )
     install_answer_schemas(app)
     app.add_middleware(GzipUncached)

@@ -91,9 +91,10 @@ class DatasetVersions:
 
     async def refresh(self) -> None:
         states = await self._load()
-        changed = states != self.states
-        self.states = states
-        if changed:
+        if states != self.states:
+            # Replaced only when it changed: the cached-hit path (``chiiki_shared.hit_path``)
+            # takes the map's identity for "the versions its answers were keyed on".
+            self.states = states
             for callback in self._on_change:
                 callback(states)
 
