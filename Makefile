@@ -127,8 +127,8 @@ bench-analytics: install ## Analytics: the 47-prefecture forecast of one indicat
 	$(VENV)/bin/pytest bench/analytics_bench.py -q -s -p no:cacheprovider $(PYTEST_ARGS)
 
 .PHONY: bench-stats
-bench-stats: install bench-tools ## Stats: queries through the gateway, uncached, cached (Redis) and revalidated (304); the gateway's read cache against a static file; a mixed load (80% repeated, 20% distinct)
-	$(VENV)/bin/pytest bench/stats_bench.py bench/gateway_cache_bench.py bench/mixed_load_bench.py -q -s -p no:cacheprovider $(PYTEST_ARGS)
+bench-stats: install bench-tools ## Stats: queries through the gateway, uncached, cached (Redis) and revalidated (304); the gateway's read cache against a static file; a mixed load (80% repeated, 20% distinct); one stats worker straight, every route uncached and the dashboards' reads cached
+	$(VENV)/bin/pytest bench/stats_bench.py bench/gateway_cache_bench.py bench/mixed_load_bench.py bench/stats_worker_bench.py -q -s -p no:cacheprovider $(PYTEST_ARGS)
 
 .PHONY: bench-gateway-cost
 bench-gateway-cost: install bench-tools ## Gateway: what each part of a cached read costs (access log, token check, njs), variants of the rendered config next to a static file

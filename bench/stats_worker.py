@@ -5,7 +5,7 @@
 ``python bench/stats_worker.py --uncached 5 [--save DIR] [url ...]``: no wrk, each URL asked one
 at a time with the worker's Redis entries deleted before each (worker CPU per uncached request),
 printed as a Markdown table row; ``--save`` writes each answer's body to DIR (to compare answers
-before and after a change). ``bench/stats_uncached_bench.py`` runs it over every documented route.
+before and after a change). ``bench/stats_worker_bench.py`` runs it over every documented route.
 
 Starts ``uvicorn chiiki_stats.main:app`` on a free port against ``DATABASE_URL`` (read only: it
 needs the stats schema with published data, as ``make up`` leaves it), with its own Redis key
@@ -153,6 +153,13 @@ def requests_done(output: str) -> int:
     return 0
 
 
+def requests_per_second(output: str) -> float:
+    for line in output.splitlines():
+        if line.strip().startswith("Requests/sec:"):
+            return float(line.split()[1])
+    return 0.0
+
+
 def summary(output: str) -> str:
     keep = ("50%", "75%", "90%", "99%", "Requests/sec", "Non-2xx", "Socket errors")
     lines = [line.strip() for line in output.splitlines() if line.strip().startswith(keep)]
@@ -161,7 +168,7 @@ def summary(output: str) -> str:
 
 def uncached(
     base: str, url: str, headers: dict[str, str], pid: int, client: redis.Redis, times: int
-) -> httpx.Response:
+) -> tuple[httpx.Response, dict[str, float]]:
     """Worker CPU of ``url`` asked ``times`` times with no Redis entry: the first request is
     the process's first reader (nothing remembered in memory either), the others are not."""
     cpu: list[float] = []
@@ -176,12 +183,20 @@ def uncached(
         if answer.status_code != 200:
             raise SystemExit(f"{url}: {answer.status_code} {answer.text[:200]}")
     rest, rest_wall = cpu[1:] or cpu, wall[1:] or wall
+    figures = {
+        "bytes": len(answer.content),
+        "cpu_first_ms": cpu[0],
+        "cpu_mean_after_ms": sum(rest) / len(rest),
+        "cpu_max_after_ms": max(rest),
+        "wall_first_ms": wall[0],
+        "wall_max_after_ms": max(rest_wall),
+    }
     print(
         f"| `{url}` | {len(answer.content)} | {cpu[0]:.0f} | {sum(rest) / len(rest):.0f} "
         f"| {max(rest):.0f} | {wall[0]:.0f} | {max(rest_wall):.0f} |",
         flush=True,
     )
-    return answer
+    return answer, figures
 
 
 def save(folder: Path, url: str, answer: httpx.Response) -> None:
@@ -199,6 +214,7 @@ def main() -> None:
     parser.add_argument("--profile", type=Path)
     parser.add_argument("--uvicorn-arg", action="append", default=[])
     parser.add_argument("--save", type=Path, help="with --uncached: write each body here")
+    parser.add_argument("--json", type=Path, help="write the figures per URL here")
     parser.add_argument(
         "--header", action="append", default=[], help="'Name: value', sent with every request"
     )
@@ -219,6 +235,7 @@ def main() -> None:
     base = f"http://127.0.0.1:{port}"
     log = Path(tempfile.mkstemp(prefix="stats-worker-", suffix=".log")[1])
     worker = start_worker(port, jwks_port, log, args.uvicorn_arg)
+    figures: dict[str, dict[str, float]] = {}
     try:
         wait_ready(base, time.monotonic() + 120)
         token = mint(key)
@@ -231,7 +248,9 @@ def main() -> None:
                 "| wall first | wall max after |\n|---|---|---|---|---|---|---|"
             )
             for url in args.urls:
-                answer = uncached(base, url, headers, worker.pid, client, args.uncached)
+                answer, figures[url] = uncached(
+                    base, url, headers, worker.pid, client, args.uncached
+                )
                 if args.save:
                     save(args.save, url, answer)
             if profiler:
@@ -256,6 +275,12 @@ def main() -> None:
                 f"  worker CPU {cpu:.2f} s for {done} requests: {1000 * cpu / max(done, 1):.3f} ms"
             )
             print(f"  per request, {done / cpu if cpu else 0:.0f} requests per CPU-second")
+            figures[url] = {
+                "requests": done,
+                "requests_per_second": requests_per_second(output),
+                "cpu_ms_per_request": 1000 * cpu / max(done, 1),
+                "requests_per_cpu_second": done / cpu if cpu else 0,
+            }
             if profiler:
                 profiler.wait(timeout=60)
                 args.profile = None  # one profile, of the first URL
@@ -267,6 +292,8 @@ def main() -> None:
             client.delete(stale)
         client.close()
         print(f"worker log: {log}")
+        if args.json:
+            args.json.write_text(json.dumps(figures, indent=2))
 
 
 if __name__ == "__main__":

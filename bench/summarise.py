@@ -57,6 +57,27 @@ def uncached_reads(document: Document) -> Iterator[Verdict]:
         )
 
 
+def one_worker(document: Document) -> Iterator[Verdict]:
+    for url, figures in document.get("cached", {}).items():
+        yield Verdict(
+            f"cached read, straight to one stats worker: `{url}`",
+            ">= 2,000 requests per worker process (per CPU-second)",
+            f"{figures['requests_per_cpu_second']:,.0f} per CPU-second "
+            f"({figures['cpu_ms_per_request']:.2f} ms), {figures['requests_per_second']:,.0f}/s",
+            figures["requests_per_cpu_second"] >= 2000,
+        )
+    for url, figures in document.get("uncached", {}).items():
+        slowest = max(figures["wall_first_ms"], figures["wall_max_after_ms"])
+        yield Verdict(
+            f"uncached read, one client, one worker: `{url}`",
+            "p95 <= 100 ms",
+            f"max {slowest:.0f} ms (first {figures['wall_first_ms']:.0f}, then "
+            f"{figures['wall_max_after_ms']:.0f}; CPU {figures['cpu_first_ms']:.0f} / "
+            f"{figures['cpu_mean_after_ms']:.0f})",
+            slowest <= 100,
+        )
+
+
 def mixed_load(document: Document) -> Iterator[Verdict]:
     result = document["result"]
     errors = result["error_status"] + result["error_socket"] + result["error_timeout"]
@@ -122,6 +143,7 @@ def first_load(document: Document) -> Iterator[Verdict]:
 JUDGES: dict[str, Callable[[Document], Iterator[Verdict]]] = {
     "gateway-cache": cached_reads,
     "stats": uncached_reads,
+    "stats-worker": one_worker,
     "mixed-load": mixed_load,
     "auth": logins,
     "ingest": ingestion,
