@@ -96,10 +96,12 @@ end
 
 def _distinct_urls() -> Iterator[str]:
     """Queries stats has not answered before, cycling through three kinds."""
-    weights = itertools.product(range(1, 6), repeat=len(LIVABILITY))
+    # Not all equal: every weight 1 is the default index, warmed on apply (a hit).
+    weights = (w for w in itertools.product(range(1, 6), repeat=len(LIVABILITY)) if len(set(w)) > 1)
     triples = itertools.combinations(PREFECTURES, 3)
     kinds = itertools.cycle(("livability", "kpi", "comparison"))
-    cards = itertools.product(PREFECTURES, range(2, 51), ("ja", "en"))
+    lengths = [n for n in range(2, 51) if n != 10]  # 10, the default, is warmed on apply
+    cards = itertools.product(PREFECTURES, lengths, ("ja", "en"))
     for kind in kinds:
         if kind == "livability":
             pairs = zip(LIVABILITY, next(weights), strict=True)
