@@ -10,13 +10,14 @@ from typing import Any
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from chiiki_stats.catalog import IndicatorDef, Reference, RegionInfo
+from chiiki_stats.cells import Cell
 from chiiki_stats.formats import Result, Table, over_years
 from chiiki_stats.periods import Period, YearSpan
 from chiiki_stats.precision import charted
 from chiiki_stats.repository import DatasetState
 from chiiki_stats.services.latest import versions_read
 from chiiki_stats.services.population import indicator_label
-from chiiki_stats.values import Cell, Evaluator, number, point, ranks, sources_in, yearly_values
+from chiiki_stats.values import Evaluator, number, point, ranks, sources_in, yearly_values
 
 HEADLINE = (
     "population.total",
@@ -156,7 +157,7 @@ async def kpis(
 ) -> Kpis:
     """The cards of ``codes`` for ``region``, ranked among the regions of its level
     (``datasets``: the versions of the request's snapshot, which the rankings are kept under)."""
-    evaluator = Evaluator(reference.catalog, reference.regions)
+    evaluator = Evaluator(reference.catalog, reference.regions, datasets)
     values = await yearly_values(session, evaluator, codes, [region.code], ALL_YEARS)
     cards = [
         Card(reference.catalog[code], values[code].get(region.code, {}), None, 0, points)
