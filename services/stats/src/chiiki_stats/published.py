@@ -70,6 +70,12 @@ def _remember(key: Key, found: Slice) -> None:
     _count[0] += size
 
 
+def clear() -> None:
+    """Forget every held value (tests that count the statements a computation reads)."""
+    _held.clear()
+    _count[0] = 0
+
+
 async def slices(
     session: AsyncSession,
     catalog: Catalog,
