@@ -54,6 +54,7 @@ async def test_a_kpi_ranking_is_read_once_per_version(loaded, runtime) -> None:
     datasets = dict(runtime.extras[VERSIONS_EXTRA].states)
     newer = {d: replace(state, version=state.version + 1) for d, state in datasets.items()}
     kpi._rankings.clear()
+    kpi._card_sets.clear()
     published.clear()
     statements: list[str] = []
 
