@@ -106,12 +106,24 @@ class Evaluator:
     ) -> dict[str, dict[tuple[str, Period], list[Cell]]]:
         """indicator -> (region, period) -> candidates from published series."""
         if self.datasets is None or not span.kinds <= ANNUAL_KINDS:
-            rows = await repository.indicator_rows(session, direct, fetch, span)
-            return _candidates_of_rows(rows)
+            return _candidates_of_rows(
+                await repository.indicator_rows(session, direct, fetch, span)
+            )
+        levels = published.held_levels(self.regions, fetch)
         held = await published.slices(
-            session, self.catalog, self.regions, direct, fetch, self.datasets
+            session, self.catalog, self.regions, direct, levels, span, self.datasets
         )
-        return {code: _candidates_in(held[code], fetch, span) for code in direct}
+        found = {code: _candidates_in(held[code], fetch, span) for code in direct}
+        rest = [
+            code
+            for code in fetch
+            if code not in self.regions or self.regions[code].level not in levels
+        ]
+        if rest:
+            rows = await repository.indicator_rows(session, direct, rest, span)
+            for code, candidates in _candidates_of_rows(rows).items():
+                found[code].update(candidates)
+        return found
 
     def _sums(
         self, published: Mapping[tuple[str, Period], list[Cell]], prefectures: Sequence[str]
