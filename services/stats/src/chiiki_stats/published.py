@@ -5,8 +5,8 @@ even when the same indicator and regions had been read a moment before for anoth
 prefectures x two indicators over every year was 50-85 ms of CPU, most of it turning rows into
 cells. The published values of an indicator at one level depend only on the versions (number and
 content hash) of the datasets it reads, so each process loads them once per version, for every
-region of the level and every year, in one query, and keeps the cells (frozen, shared: callers
-only read them). A new version is another key, never a stale value.
+region of the level, one query per run of years not loaded yet, and keeps the cells (frozen,
+shared: callers only read them). A new version is another key, never a stale value.
 """
 
 from __future__ import annotations
