@@ -32,6 +32,14 @@ from chiiki_shared.db import session_scope
 
 M, P = "level=municipality", "level=prefecture"
 POP, SHARE = "population.total", "population.aged_65_plus_share"
+LIV = (
+    "labour.job_openings_ratio",
+    "health.hospitals_per_100k",
+    "health.clinics_per_100k",
+    "education.pupils_per_elementary_teacher",
+    "environment.waste_per_capita_per_day",
+    "environment.recycling_rate",
+)
 URLS = (
     "/api/regions?level=prefecture",
     "/api/regions?level=municipality&limit=1000",
@@ -68,6 +76,19 @@ URLS = (
     "/api/datasets",
     "/api/datasets/census-c01-1920-2015",
     "/api/datasets/census-c01-1920-2015/observations?limit=1000",
+    *(  # the mixed load's misses (bench/mixed_load_bench.py): each a query never asked before
+        f"/api/kpi?region={region}&sparkline={points}&lang={lang}"
+        for region, points, lang in (("01000", 7, "en"), ("02000", 8, "ja"), ("01000", 9, "ja"))
+    ),
+    *(
+        "/api/livability?period=2020&weights="
+        + ",".join(f"{c}:{w}" for c, w in zip(LIV, ws, strict=True))
+        for ws in ((1, 2, 1, 1, 1, 1), (2, 1, 3, 1, 1, 1), (1, 1, 1, 4, 2, 1))
+    ),
+    *(
+        f"/api/comparison?indicators={POP},vital.births&regions={regions}"
+        for regions in ("01000,02000,03000", "01000,02000,04000", "05000,06000,07000")
+    ),
 )
 
 

@@ -11,7 +11,8 @@ JSON and CSV keep the unrounded value (12 significant digits) for anyone computi
 from __future__ import annotations
 
 from chiiki_stats.catalog import IndicatorDef
-from chiiki_stats.values import Cell, number
+from chiiki_stats.cells import Cell
+from chiiki_stats.values import number
 
 RATIO_DECIMALS = 1
 RATIO_DECIMALS_BY_UNIT = {"倍": 2}

@@ -17,36 +17,17 @@ from __future__ import annotations
 
 import math
 from collections.abc import Iterable, Mapping, Sequence
-from dataclasses import dataclass
 from decimal import Decimal
 from operator import attrgetter
 from typing import Any
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from chiiki_stats import repository
+from chiiki_stats import published, repository
 from chiiki_stats.catalog import NATION, Catalog, RegionIndex, Source
-from chiiki_stats.periods import Period, PeriodKind, YearSpan, stored_period
-
-PUBLISHED, DERIVED, SUMMED = "published", "derived", "sum_of_prefectures"
-_KIND_RANK = {PeriodKind.CALENDAR_YEAR: 0, PeriodKind.FISCAL_YEAR: 1}
-
-
-@dataclass(frozen=True, slots=True)
-class Cell:
-    value: float | None
-    mark: str | None
-    period: Period
-    time_code: str
-    sources: tuple[str, ...]
-    method: str
-    priority: int
-    summed: bool = False
-
-    @property
-    def rank_key(self) -> tuple[bool, bool, int, int]:
-        return (self.value is None, self.summed, self.priority, _KIND_RANK.get(self.period.kind, 9))
-
+from chiiki_stats.cells import DERIVED, PUBLISHED, SUMMED, Cell
+from chiiki_stats.periods import ANNUAL_KINDS, Period, PeriodKind, YearSpan, stored_period
+from chiiki_stats.repository import DatasetState
 
 _rank_key = attrgetter("rank_key")
 
@@ -67,9 +48,18 @@ def number(value: float | None) -> float | int | None:
 
 
 class Evaluator:
-    def __init__(self, catalog: Catalog, regions: RegionIndex) -> None:
+    """``datasets``: the versions of the request's snapshot. Given, published values come from
+    the cells each process holds per version (``chiiki_stats.published``); else from SQL."""
+
+    def __init__(
+        self,
+        catalog: Catalog,
+        regions: RegionIndex,
+        datasets: Mapping[str, DatasetState] | None = None,
+    ) -> None:
         self.catalog = catalog
         self.regions = regions
+        self.datasets = datasets
 
     async def cells(
         self,
@@ -87,33 +77,18 @@ class Evaluator:
         direct = [
             code for code in closure if any(not s.is_derived for s in self.catalog[code].sources)
         ]
-        rows = await repository.indicator_rows(session, direct, fetch, span) if direct else []
-
-        # indicator -> (region, period) -> candidates from published series
-        published: dict[str, dict[tuple[str, Period], list[Cell]]] = {}
-        for row in rows:
-            period = stored_period(row.period_kind, row.period_year, row.period_sub)
-            value = None
-            if row.value is not None:
-                scaled = row.value * row.scale if row.scale is not None else row.value
-                value = float(scaled)
-            cell = Cell(
-                value, row.mark, period, row.time_code, (row.dataset_id,), PUBLISHED, row.priority
-            )
-            published.setdefault(row.indicator_code, {}).setdefault(
-                (row.region_code, period), []
-            ).append(cell)
+        held = await self._published(session, direct, fetch, span) if direct else {}
 
         results: Cells = {}
         for code in closure:
             indicator = self.catalog[code]
             candidates: dict[tuple[str, Period], list[Cell]] = {
                 key: list(found)
-                for key, found in published.get(code, {}).items()
+                for key, found in held.get(code, {}).items()
                 if key[0] in wanted_set
             }
             if summing and indicator.additive:
-                for period, cell in self._sums(published.get(code, {}), prefectures).items():
+                for period, cell in self._sums(held.get(code, {}), prefectures).items():
                     candidates.setdefault((NATION, period), []).append(cell)
             for source in indicator.sources:
                 if source.is_derived:
@@ -125,6 +100,30 @@ class Evaluator:
                 chosen.setdefault(region, {})[period] = best
             results[code] = chosen
         return {code: results.get(code, {}) for code in codes}
+
+    async def _published(
+        self, session: AsyncSession, direct: Sequence[str], fetch: Sequence[str], span: YearSpan
+    ) -> dict[str, dict[tuple[str, Period], list[Cell]]]:
+        """indicator -> (region, period) -> candidates from published series."""
+        if self.datasets is None or not span.kinds <= ANNUAL_KINDS:
+            return _candidates_of_rows(
+                await repository.indicator_rows(session, direct, fetch, span)
+            )
+        levels = published.held_levels(self.regions, fetch)
+        held = await published.slices(
+            session, self.catalog, self.regions, direct, levels, span, self.datasets
+        )
+        found = {code: _candidates_in(held[code], fetch, span) for code in direct}
+        rest = [
+            code
+            for code in fetch
+            if code not in self.regions or self.regions[code].level not in levels
+        ]
+        if rest:
+            rows = await repository.indicator_rows(session, direct, rest, span)
+            for code, candidates in _candidates_of_rows(rows).items():
+                found[code].update(candidates)
+        return found
 
     def _sums(
         self, published: Mapping[tuple[str, Period], list[Cell]], prefectures: Sequence[str]
@@ -169,6 +168,45 @@ class Evaluator:
                 cells = [values[period] for values in per_operand]
                 derived[(region, period)] = _apply(formula, source.priority, period, cells)
         return derived
+
+
+def _candidates_of_rows(rows: Iterable[Any]) -> dict[str, dict[tuple[str, Period], list[Cell]]]:
+    found: dict[str, dict[tuple[str, Period], list[Cell]]] = {}
+    for row in rows:
+        period = stored_period(row.period_kind, row.period_year, row.period_sub)
+        value = None
+        if row.value is not None:
+            scaled = row.value * row.scale if row.scale is not None else row.value
+            value = float(scaled)
+        cell = Cell(
+            value, row.mark, period, row.time_code, (row.dataset_id,), PUBLISHED, row.priority
+        )
+        found.setdefault(row.indicator_code, {}).setdefault((row.region_code, period), []).append(
+            cell
+        )
+    return found
+
+
+def _candidates_in(
+    held: Sequence[published.Slice], fetch: Sequence[str], span: YearSpan
+) -> dict[tuple[str, Period], list[Cell]]:
+    """The held candidates of ``fetch`` in ``span``."""
+    found: dict[tuple[str, Period], list[Cell]] = {}
+    kinds = span.kinds
+    for level in held:
+        for region in fetch:
+            years = level.get(region)
+            if not years:
+                continue
+            if span.last - span.first < len(years):
+                chosen = [years[y] for y in span.years if y in years]
+            else:
+                chosen = [cells for y, cells in years.items() if span.first <= y <= span.last]
+            for cells in chosen:
+                for cell in cells:
+                    if cell.period.kind in kinds:
+                        found.setdefault((region, cell.period), []).append(cell)
+    return found
 
 
 def _apply(formula: Mapping[str, Any], priority: int, period: Period, cells: list[Cell]) -> Cell:

@@ -42,7 +42,7 @@ async def compare(ctx: ContextDep, params: Annotated[ComparisonQuery, Query()]) 
     datasets = catalog.datasets_for(codes)
 
     async def produce() -> comparison.Comparison:
-        evaluator = Evaluator(catalog, ctx.reference.regions)
+        evaluator = Evaluator(catalog, ctx.reference.regions, ctx.datasets)
         values = await yearly_values(ctx.session, evaluator, codes, lookup, span or ALL_YEARS)
         if span is not None and span.first == span.last:
             years = [span.first]

@@ -29,9 +29,9 @@ async def respond(
     codes = [indicator.code for indicator in chosen]
     require_indicators(reference, codes)
     region_codes = [region.code for region in regions]
-    evaluator = Evaluator(reference.catalog, reference.regions)
 
     async def produce() -> population.CrossSection:
+        evaluator = Evaluator(reference.catalog, reference.regions, ctx.datasets)
         year, kinds = (span.first, span.kinds) if span else (None, None)
         if year is None:
             latest = await latest_years_of(

@@ -41,7 +41,7 @@ async def population_series(
     codes = [indicator.code for indicator in chosen]
 
     async def produce() -> population.PopulationSeries:
-        evaluator = Evaluator(catalog, ctx.reference.regions)
+        evaluator = Evaluator(catalog, ctx.reference.regions, ctx.datasets)
         values = await yearly_values(ctx.session, evaluator, codes, [code], span)
         return population.PopulationSeries(
             region,

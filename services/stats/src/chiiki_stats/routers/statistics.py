@@ -8,6 +8,7 @@ from fastapi import Query, Response
 
 from chiiki_stats import schemas
 from chiiki_stats.catalog import Reference, RegionInfo
+from chiiki_stats.cells import Cell
 from chiiki_stats.deps import Context, ContextDep, require_indicators, require_regions
 from chiiki_stats.formats import NO_MAP, TABULAR
 from chiiki_stats.params import (
@@ -23,7 +24,7 @@ from chiiki_stats.schemas import answer
 from chiiki_stats.services import summary
 from chiiki_stats.services.latest import latest_years_of
 from chiiki_stats.services.sections import cross_section_of
-from chiiki_stats.values import Cell, Evaluator, sources_in, yearly_values
+from chiiki_stats.values import Evaluator, sources_in, yearly_values
 
 router = stats_router("statistics")
 ALL_YEARS = YearSpan(1800, 2200)
@@ -52,7 +53,7 @@ async def distribution(ctx: ContextDep, params: Annotated[SummaryQuery, Query()]
     region_codes = [region.code for region in chosen]
 
     async def produce() -> summary.Distribution:
-        evaluator = Evaluator(catalog, ctx.reference.regions)
+        evaluator = Evaluator(catalog, ctx.reference.regions, ctx.datasets)
         year = span.first if span else None
         if year is None:
             latest = await latest_years_of(
@@ -109,7 +110,7 @@ async def correlation(ctx: ContextDep, params: Annotated[CorrelationQuery, Query
     region_codes = [region.code for region in chosen]
 
     async def produce() -> summary.Correlation:
-        evaluator = Evaluator(catalog, ctx.reference.regions)
+        evaluator = Evaluator(catalog, ctx.reference.regions, ctx.datasets)
         year = span.first if span else None
         if year is None:
             found = await latest_years_of(
@@ -166,7 +167,7 @@ async def _region_series(
     ctx: Context, code: str, region_code: str, span: YearSpan
 ) -> tuple[dict[int, Cell], list[str]]:
     """One indicator's yearly values for one region, with the attribution of their sources."""
-    evaluator = Evaluator(ctx.reference.catalog, ctx.reference.regions)
+    evaluator = Evaluator(ctx.reference.catalog, ctx.reference.regions, ctx.datasets)
     values = await yearly_values(ctx.session, evaluator, [code], [region_code], span)
     return values[code].get(region_code, {}), ctx.attribution(sources_in(values))
 

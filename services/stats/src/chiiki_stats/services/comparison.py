@@ -7,11 +7,12 @@ from dataclasses import dataclass
 from typing import Any
 
 from chiiki_stats.catalog import NATION, IndicatorDef, RegionInfo
+from chiiki_stats.cells import Cell
 from chiiki_stats.formats import ChartData, Dataset, Result, Table, over_years
 from chiiki_stats.precision import charted, charted_cell
 from chiiki_stats.services.population import LONG_COLUMNS, indicator_label, long_row
 from chiiki_stats.services.regions import name
-from chiiki_stats.values import Cell, point
+from chiiki_stats.values import point
 
 MAX_REGIONS = 20
 MAX_INDICATORS = 10

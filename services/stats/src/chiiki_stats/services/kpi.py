@@ -10,13 +10,14 @@ from typing import Any
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from chiiki_stats.catalog import IndicatorDef, Reference, RegionInfo
+from chiiki_stats.cells import Cell
 from chiiki_stats.formats import Result, Table, over_years
 from chiiki_stats.periods import Period, YearSpan
 from chiiki_stats.precision import charted
 from chiiki_stats.repository import DatasetState
 from chiiki_stats.services.latest import versions_read
 from chiiki_stats.services.population import indicator_label
-from chiiki_stats.values import Cell, Evaluator, number, point, ranks, sources_in, yearly_values
+from chiiki_stats.values import Evaluator, number, point, ranks, sources_in, yearly_values
 
 HEADLINE = (
     "population.total",
@@ -155,16 +156,55 @@ async def kpis(
     lang: str = "ja",
 ) -> Kpis:
     """The cards of ``codes`` for ``region``, ranked among the regions of its level
-    (``datasets``: the versions of the request's snapshot, which the rankings are kept under)."""
-    evaluator = Evaluator(reference.catalog, reference.regions)
+    (``datasets``: the versions of the request's snapshot, which the rankings are kept under).
+    The cards' values are remembered per region, indicators and versions: another sparkline
+    length or language of the same cards only renders them."""
+    key = (region.code, tuple(codes), _versions(reference, codes, datasets))
+    known = _card_sets.get(key)
+    if known is None:
+        known = await _computed(session, reference, region, codes, datasets)
+        if len(_card_sets) >= MAX_CARD_SETS:
+            _card_sets.clear()  # old versions' cards are never asked for again
+        _card_sets[key] = known
+    parts, sources = known
+    cards = [
+        Card(reference.catalog[code], series, rank, ranked, points)
+        for code, (series, rank, ranked) in zip(codes, parts, strict=True)
+    ]
+    return Kpis(region, cards, notes, attribute(set(sources)), lang)
+
+
+Versions = tuple[tuple[str, int, str], ...]
+# (region, indicators, versions read) -> each card's series, rank and peer count; the sources
+CardSet = tuple[list[tuple[dict[int, Cell], int | None, int]], frozenset[str]]
+MAX_CARD_SETS = 4096
+_card_sets: dict[tuple[str, tuple[str, ...], Versions], CardSet] = {}
+
+
+def _versions(
+    reference: Reference, codes: list[str], datasets: Mapping[str, DatasetState]
+) -> Versions:
+    used = reference.catalog.datasets_for(codes)
+    return tuple((d, datasets[d].version, datasets[d].content_hash) for d in used if d in datasets)
+
+
+async def _computed(
+    session: AsyncSession,
+    reference: Reference,
+    region: RegionInfo,
+    codes: list[str],
+    datasets: Mapping[str, DatasetState],
+) -> CardSet:
+    evaluator = Evaluator(reference.catalog, reference.regions, datasets)
     values = await yearly_values(session, evaluator, codes, [region.code], ALL_YEARS)
     cards = [
-        Card(reference.catalog[code], values[code].get(region.code, {}), None, 0, points)
+        Card(reference.catalog[code], values[code].get(region.code, {}), None, 0, 0)
         for code in codes
     ]
     if region.level in RANKED_LEVELS:
         await _rank(session, evaluator, cards, region, datasets)
-    return Kpis(region, cards, notes, attribute(sources_in(values)), lang)
+    parts = [(card.series, card.rank, card.ranked) for card in cards]
+    return parts, frozenset(sources_in(values))
 
 
 # (indicator, level, period, versions read) -> each peer's rank and how many have one

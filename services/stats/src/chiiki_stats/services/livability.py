@@ -23,6 +23,7 @@ from typing import Any
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from chiiki_stats.catalog import Catalog, IndicatorDef, Reference, RegionInfo
+from chiiki_stats.cells import Cell
 from chiiki_stats.formats import ChartData, Dataset, GeoLayer, Result, Table, Unit
 from chiiki_stats.periods import YearSpan
 from chiiki_stats.repository import DatasetState
@@ -30,7 +31,7 @@ from chiiki_stats.services.latest import latest_years_of
 from chiiki_stats.services.population import indicator_label
 from chiiki_stats.services.regions import name
 from chiiki_stats.services.sections import cross_section_of
-from chiiki_stats.values import Cell, Evaluator, number, ranks, sources_in
+from chiiki_stats.values import Evaluator, number, ranks, sources_in
 
 # Per-capita and ratio indicators weigh 1 by default. The waiting-children count grows with the
 # size of a prefecture rather than with how hard a place is for parents, so it starts at 0.
@@ -389,7 +390,7 @@ async def scores_of(
     regions = reference.regions.at_level(level, parent.code if parent else None)
     codes = list(weights)
     region_codes = [region.code for region in regions]
-    evaluator = Evaluator(catalog, reference.regions)
+    evaluator = Evaluator(catalog, reference.regions, datasets)
     year, kinds = (span.first, span.kinds) if span else (None, None)
     if year is None:
         # The latest year every weighted component has reached (those without data are ignored).

@@ -7,10 +7,11 @@ from dataclasses import dataclass
 from typing import Any
 
 from chiiki_stats.catalog import Catalog, IndicatorDef, RegionInfo
+from chiiki_stats.cells import Cell
 from chiiki_stats.formats import ChartData, Dataset, GeoLayer, Result, Table, over_years
 from chiiki_stats.precision import charted, charted_cell
 from chiiki_stats.services.regions import name
-from chiiki_stats.values import Cell, number, point, ranks
+from chiiki_stats.values import number, point, ranks
 
 # The population indicators, in the order the dashboard shows them, with their group.
 POPULATION = {

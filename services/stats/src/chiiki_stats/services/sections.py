@@ -17,10 +17,11 @@ from collections.abc import Mapping, Sequence
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from chiiki_stats.cells import Cell
 from chiiki_stats.periods import PeriodKind
 from chiiki_stats.repository import DatasetState
 from chiiki_stats.services.latest import versions_read
-from chiiki_stats.values import Cell, Evaluator, cross_section
+from chiiki_stats.values import Evaluator, cross_section
 
 # At most this many region cells held (about 25 MB), then everything is dropped: a new version's
 # answers are asked for, the old ones' never again.

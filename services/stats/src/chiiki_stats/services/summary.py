@@ -17,10 +17,11 @@ from dataclasses import dataclass
 from typing import Any
 
 from chiiki_stats.catalog import IndicatorDef, RegionInfo
+from chiiki_stats.cells import Cell
 from chiiki_stats.formats import ChartData, Dataset, Result, Table, Unit, over_years
 from chiiki_stats.services.population import indicator_label
 from chiiki_stats.services.regions import name
-from chiiki_stats.values import Cell, number
+from chiiki_stats.values import number
 
 MAX_REGIONS = 2000
 MAX_WINDOW = 20
