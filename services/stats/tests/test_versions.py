@@ -87,3 +87,23 @@ async def wait_for(condition, seconds: float = 1.0) -> bool:
             return False
         await asyncio.sleep(0.005)
     return True
+
+
+async def test_stop_ends_the_task_when_a_wake_up_comes_with_the_cancellation() -> None:
+    # A NOTIFY arriving as the process shuts down: Python 3.11's wait_for returned the wake-up
+    # and dropped the cancellation, so stop() waited forever (it hung a test run once).
+    async def load() -> dict:
+        return {}
+
+    versions = DatasetVersions(load, None, refresh_seconds=60)
+    await versions.start()
+    for _ in range(3):  # the task is now waiting for a wake-up
+        await asyncio.sleep(0)
+    versions.refresh_soon()
+    stopping = asyncio.create_task(versions.stop())
+    done, _ = await asyncio.wait({stopping}, timeout=5)
+    assert versions._task is not None
+    if not done:
+        versions._task.cancel()  # a second cancellation gets through: leave nothing running
+    assert stopping in done, "stop() did not end the task"
+    assert versions._task.cancelled()

@@ -114,8 +114,11 @@ class DatasetVersions:
         """Reload on each notification and every ``refresh_seconds``, until the listening
         connection is lost (without one: once, then listening is tried again)."""
         while True:
+            # asyncio.timeout, not wait_for: Python 3.11's wait_for loses a cancellation that
+            # arrives as the wake-up does (a NOTIFY at shut-down), and stop() then waits forever.
             with contextlib.suppress(TimeoutError):
-                await asyncio.wait_for(self._wake.wait(), self._refresh_seconds)
+                async with asyncio.timeout(self._refresh_seconds):
+                    await self._wake.wait()
             self._wake.clear()
             await self._refresh_logged()
             if connection is None or connection.is_closed():
