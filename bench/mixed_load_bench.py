@@ -42,15 +42,8 @@ CONNECTIONS = int(os.environ.get("BENCH_CACHE_CONNECTIONS", "64"))
 THREADS = 2
 DISTINCT_POOL = 6_000
 SEQUENTIAL = 30
-PREFECTURES = [f"{n:02d}000" for n in range(1, 48)]
-LIVABILITY = (
-    "labour.job_openings_ratio",
-    "health.hospitals_per_100k",
-    "health.clinics_per_100k",
-    "education.pupils_per_elementary_teacher",
-    "environment.waste_per_capita_per_day",
-    "environment.recycling_rate",
-)
+STATS_BENCH = import_test_helper(REPO_ROOT / "bench" / "stats_bench.py")
+PREFECTURES, LIVABILITY = STATS_BENCH.PREFECTURES, STATS_BENCH.LIVABILITY
 _SCRIPT = """
 local repeated = {%(repeated)s}
 local distinct = {%(distinct)s}
@@ -121,9 +114,8 @@ def test_mixed_load_benchmark(stack: Stack, admin_headers: Callable[[], dict[str
     if not shutil.which("wrk"):
         pytest.skip("wrk is not installed (apt-get install wrk, or make bench-stats as root)")
     cache_bench = import_test_helper(REPO_ROOT / "bench" / "gateway_cache_bench.py")
-    stats_bench = import_test_helper(REPO_ROOT / "bench" / "stats_bench.py")
     url = stack.settings.gateway_url
-    stats_bench._publish_tables(url, admin_headers)
+    STATS_BENCH._publish_tables(url, admin_headers)
     repeated = [path for path in cache_bench.READS.values() if "/forecasts" not in path]
     cache_bench._bodies(url, admin_headers, repeated)  # the read cache holds them
     distinct = list(itertools.islice(_distinct_urls(), DISTINCT_POOL))

@@ -32,14 +32,7 @@ from chiiki_shared.db import session_scope
 
 M, P = "level=municipality", "level=prefecture"
 POP, SHARE = "population.total", "population.aged_65_plus_share"
-LIV = (
-    "labour.job_openings_ratio",
-    "health.hospitals_per_100k",
-    "health.clinics_per_100k",
-    "education.pupils_per_elementary_teacher",
-    "environment.waste_per_capita_per_day",
-    "environment.recycling_rate",
-)
+LIV = import_test_helper(REPO_ROOT / "bench" / "stats_bench.py").LIVABILITY
 URLS = (
     "/api/regions?level=prefecture",
     "/api/regions?level=municipality&limit=1000",

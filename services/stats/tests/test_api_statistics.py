@@ -5,6 +5,7 @@ import math
 import statistics
 
 import pytest
+from scipy.stats import rankdata
 
 SSDSE_B = "ssdse-b-2023"
 PREFECTURES = [f"{n:02d}000" for n in range(1, 48)]
@@ -15,17 +16,8 @@ def ssdse(estat, cat01: str, area: str, year: int = 2020) -> float:
 
 
 def ranked(values: list[float]) -> list[float]:
-    order = sorted(range(len(values)), key=values.__getitem__)
-    ranks = [0.0] * len(values)
-    start = 0
-    while start < len(order):
-        end = start
-        while end + 1 < len(order) and values[order[end + 1]] == values[order[start]]:
-            end += 1
-        for position in range(start, end + 1):
-            ranks[order[position]] = (start + end) / 2 + 1
-        start = end + 1
-    return ranks
+    # SciPy's ranks (ties averaged), not the service's own: an independent check of Spearman's.
+    return [float(rank) for rank in rankdata(values, method="average")]
 
 
 async def test_summary_of_the_ageing_rate(loaded, client, estat) -> None:
