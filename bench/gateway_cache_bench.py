@@ -107,19 +107,33 @@ def test_gateway_cache_benchmark(stack: Stack, admin_headers: Callable[[], dict[
     _report(results, bodies, source)
 
 
-def _wrk(helpers: ModuleType, base: str, path: str, token: str) -> list[float]:
-    """p50, p95, p99 (ms), requests/s and errors (non-2xx/3xx answers, sockets that failed or
-    waited more than 5 s): the uncached gateway may not keep up, and that is a result."""
+def run_wrk(
+    base: str,
+    lua: str,
+    token: str,
+    *,
+    threads: int = 2,
+    connections: int = CONNECTIONS,
+    seconds: int = SECONDS,
+) -> str:
+    """wrk's output with the Lua script ``lua`` and the token on every request; a socket
+    waiting more than 5 s counts as an error."""
     with tempfile.NamedTemporaryFile("w", suffix=".lua", delete=False) as script:
-        script.write(helpers._WRK_SCRIPT % json.dumps(path))
+        script.write(lua)
     try:
-        command = ["wrk", "-t", "2", "-c", str(CONNECTIONS), "-d", f"{SECONDS}s"]
+        command = ["wrk", "-t", str(threads), "-c", str(connections), "-d", f"{seconds}s"]
         command += ["--timeout", "5s", "-s", script.name, "-H", f"Authorization: {token}", base]
-        out = subprocess.run(  # noqa: S603 - a fixed command
+        return subprocess.run(  # noqa: S603 - a fixed command
             command, capture_output=True, text=True, check=True
         ).stdout
     finally:
         os.unlink(script.name)
+
+
+def _wrk(helpers: ModuleType, base: str, path: str, token: str) -> list[float]:
+    """p50, p95, p99 (ms), requests/s and errors (non-2xx/3xx answers, sockets that failed or
+    waited more than 5 s): the uncached gateway may not keep up, and that is a result."""
+    out = run_wrk(base, helpers._WRK_SCRIPT % json.dumps(path), token)
     match = re.search(r"RESULT ([\d.]+) ([\d.]+) ([\d.]+) (\d+) (\d+)", out)
     rate = re.search(r"Requests/sec:\s+([\d.]+)", out)
     assert match, out

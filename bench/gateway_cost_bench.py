@@ -185,16 +185,8 @@ def _warm(base: str, path: str, token: str) -> None:
 
 def _measure(helpers: ModuleType, base: str, path: str, token: str, master: int) -> Row:
     before = _workers_cpu(master)
-    with tempfile.NamedTemporaryFile("w", suffix=".lua", delete=False) as script:
-        script.write(helpers._WRK_SCRIPT % json.dumps(path))
-    try:
-        command = ["wrk", "-t", "2", "-c", str(CONNECTIONS), "-d", f"{SECONDS}s", "--timeout", "5s"]
-        command += ["-s", script.name, "-H", f"Authorization: {token}", base]
-        out = subprocess.run(  # noqa: S603 - a fixed command
-            command, capture_output=True, text=True, check=True
-        ).stdout
-    finally:
-        os.unlink(script.name)
+    lua = helpers._WRK_SCRIPT % json.dumps(path)
+    out = CACHE_BENCH.run_wrk(base, lua, token, connections=CONNECTIONS, seconds=SECONDS)
     cpu = _workers_cpu(master) - before
     match = re.search(r"RESULT ([\d.]+) ([\d.]+) ([\d.]+) (\d+) (\d+)", out)
     rate = re.search(r"Requests/sec:\s+([\d.]+)", out)

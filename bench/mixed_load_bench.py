@@ -23,8 +23,6 @@ import os
 import re
 import shutil
 import statistics
-import subprocess
-import tempfile
 import time
 from collections.abc import Callable, Iterator
 from types import ModuleType
@@ -121,7 +119,8 @@ def test_mixed_load_benchmark(stack: Stack, admin_headers: Callable[[], dict[str
     distinct = list(itertools.islice(_distinct_urls(), DISTINCT_POOL))
     assert len(set(distinct)) == len(distinct)
     alone = _one_at_a_time(url, distinct[:SEQUENTIAL], admin_headers)
-    result = _wrk(url, repeated, distinct[SEQUENTIAL:], admin_headers()["Authorization"])
+    token = admin_headers()["Authorization"]
+    result = _wrk(cache_bench, url, repeated, distinct[SEQUENTIAL:], token)
     _report(result, alone, repeated, cache_bench)
 
 
@@ -141,22 +140,17 @@ def _one_at_a_time(
     return {kind: statistics.median(values) for kind, values in timings.items()}
 
 
-def _wrk(base: str, repeated: list[str], distinct: list[str], token: str) -> dict[str, float]:
+def _wrk(
+    cache_bench: ModuleType, base: str, repeated: list[str], distinct: list[str], token: str
+) -> dict[str, float]:
     source = _SCRIPT % {
         "repeated": ", ".join(json.dumps(path) for path in repeated),
         "distinct": ", ".join(json.dumps(path) for path in distinct),
         "threads": THREADS,
     }
-    with tempfile.NamedTemporaryFile("w", suffix=".lua", delete=False) as script:
-        script.write(source)
-    try:
-        command = ["wrk", "-t", str(THREADS), "-c", str(CONNECTIONS), "-d", f"{SECONDS}s"]
-        command += ["--timeout", "5s", "-s", script.name, "-H", f"Authorization: {token}", base]
-        out = subprocess.run(  # noqa: S603 - a fixed command
-            command, capture_output=True, text=True, check=True
-        ).stdout
-    finally:
-        os.unlink(script.name)
+    out = cache_bench.run_wrk(
+        base, source, token, threads=THREADS, connections=CONNECTIONS, seconds=SECONDS
+    )
     match = re.search(r"RESULT ([\d.]+) ([\d.]+) ([\d.]+) (\d+) (\d+) (\d+) (\d+) (\d+)", out)
     rate = re.search(r"Requests/sec:\s+([\d.]+)", out)
     assert match, out
