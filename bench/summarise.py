@@ -9,7 +9,6 @@ so instead of being left out. It judges nothing it did not measure, and never fa
 from __future__ import annotations
 
 import json
-import re
 import sys
 from collections.abc import Callable, Iterator
 from dataclasses import asdict, dataclass
@@ -19,6 +18,7 @@ from typing import Any
 
 from chiiki_devstack.bench_results import machine, results_dir
 from chiiki_devstack.config import REPO_ROOT
+from chiiki_devstack.markdown import replace_section
 
 DOC = REPO_ROOT / "docs" / "performance.md"
 START, END = "<!-- bench-summary:start -->", "<!-- bench-summary:end -->"
@@ -178,7 +178,7 @@ def main() -> int:
     out.write_text(json.dumps(summary, indent=2, ensure_ascii=False))
     table = _table(stamp, here, verdicts, missing, out)
     print(table)
-    _write_doc(table)
+    replace_section(DOC, START, END, table)
     return 0
 
 
@@ -199,13 +199,6 @@ def _table(
     if missing:
         lines += ["", f"Not measured in that run: {', '.join(missing)}."]
     return "\n".join(lines)
-
-
-def _write_doc(table: str) -> None:
-    text = DOC.read_text()
-    block = f"{START}\n{table}\n{END}"
-    pattern = re.compile(re.escape(START) + ".*?" + re.escape(END), re.S)
-    DOC.write_text(pattern.sub(lambda _: block, text) if pattern.search(text) else text + block)
 
 
 if __name__ == "__main__":

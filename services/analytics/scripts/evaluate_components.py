@@ -33,7 +33,7 @@ import numpy as np
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
 from evaluate_population import DOC, census_series, mape
-from recorded_tables import load_table, replace_section
+from recorded_tables import load_table
 
 from chiiki_analytics.forecasting.components import (
     AGE_GROUPS,
@@ -43,6 +43,7 @@ from chiiki_analytics.forecasting.components import (
 )
 from chiiki_analytics.forecasting.pooled import CensusPanel
 from chiiki_analytics.forecasting.pooled_forecast import pooled_forecast
+from chiiki_devstack.markdown import replace_section
 
 START, END = "<!-- components-evaluation:start -->", "<!-- components-evaluation:end -->"
 # (as of, horizon in years): the origin 2010 on 2015, as of 2015 and as of 2010 on 2020.

@@ -26,12 +26,13 @@ import numpy as np
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
-from recorded_tables import REPO_ROOT, RecordedSeries, load_table, replace_section
+from recorded_tables import REPO_ROOT, RecordedSeries, load_table
 
 from chiiki_analytics.forecasting.backtest import naive_scale
 from chiiki_analytics.forecasting.errors import InsufficientData
 from chiiki_analytics.forecasting.forecast import forecast_as_of
 from chiiki_analytics.forecasting.series import History, evenly_spaced_tail
+from chiiki_devstack.markdown import replace_section
 
 DOC = REPO_ROOT / "docs" / "analytics.md"
 START, END = "<!-- evaluation:start -->", "<!-- evaluation:end -->"

@@ -31,7 +31,7 @@ import numpy as np
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
-from recorded_tables import REPO_ROOT, load_table, replace_section
+from recorded_tables import REPO_ROOT, load_table
 
 from chiiki_analytics.forecasting.errors import InsufficientData
 from chiiki_analytics.forecasting.forecast import forecast_as_of
@@ -39,6 +39,7 @@ from chiiki_analytics.forecasting.intervals import LEVELS
 from chiiki_analytics.forecasting.pooled import METHODS, CensusPanel
 from chiiki_analytics.forecasting.pooled_forecast import evaluate, first_origin, pooled_forecast
 from chiiki_analytics.forecasting.series import evenly_spaced_tail
+from chiiki_devstack.markdown import replace_section
 
 DOC = REPO_ROOT / "docs" / "analytics.md"
 START, END = "<!-- population-evaluation:start -->", "<!-- population-evaluation:end -->"

@@ -56,11 +56,3 @@ def load_table(table: str, tables_dir: Path = TABLES_DIR) -> dict[str, RecordedS
         for code in names
         if values[code]
     }
-
-
-def replace_section(doc: Path, start: str, end: str, text: str) -> None:
-    """Write ``text`` between the ``start`` and ``end`` markers of ``doc`` (both kept)."""
-    before, rest = doc.read_text(encoding="utf-8").split(start, 1)
-    after = rest.split(end, 1)[1]
-    doc.write_text(f"{before}{start}\n{text}\n{end}{after}", encoding="utf-8")
-    print(f"updated {doc}")
