@@ -31,5 +31,9 @@ class StatsSettings(CachedServiceSettings):
     # dashboard asks for first into the query cache (``warm``), for at most this long.
     warm_on_apply: bool = True
     warm_budget_seconds: float = Field(default=60.0, gt=0)
+    # Each web process fills its own memory (published cells, latest years, municipal
+    # cross-sections) at start-up and when the versions change (``prime``), for at most this long.
+    prime_memory: bool = True
+    prime_budget_seconds: float = Field(default=30.0, gt=0)
     # Batches of runs that were never published are removed after this long.
     staging_ttl_hours: int = Field(default=48, ge=1)

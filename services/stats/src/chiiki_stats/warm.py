@@ -24,7 +24,7 @@ from fastapi import Response
 from redis.exceptions import RedisError
 from starlette.requests import Request
 
-from chiiki_shared.cache import digest_of, query_cache
+from chiiki_shared.cache import QueryCache, digest_of, query_cache
 from chiiki_shared.runtime import Runtime
 from chiiki_stats.deps import REPRESENTATION_VERSION, Context, reference_of, settings_of
 from chiiki_stats.params import (
@@ -57,12 +57,12 @@ def _map(level: str) -> Route:
     return lambda ctx: indicator_cross_section(ctx, MAP_INDICATOR, query)
 
 
-def _livability(**given: str) -> Route:
+def livability_answer(**given: str) -> Route:
     query = LivabilityQuery.model_validate(given)
     return lambda ctx: livability_index(ctx, query)
 
 
-def _kpi(region: str) -> Route:
+def kpi_answer(region: str) -> Route:
     query = KpiQuery.model_validate({"region": region})
     return lambda ctx: kpis(ctx, query)
 
@@ -79,12 +79,12 @@ ANSWERS: tuple[tuple[str, Route], ...] = (
         f"/api/indicators/{MAP_INDICATOR}/cross-section?level=municipality&format=geojson",
         _map("municipality"),
     ),
-    (f"/api/kpi?region={DEFAULT_REGION}", _kpi(DEFAULT_REGION)),
-    ("/api/livability", _livability()),
-    ("/api/livability?level=prefecture&format=geojson", _livability(format="geojson")),
+    (f"/api/kpi?region={DEFAULT_REGION}", kpi_answer(DEFAULT_REGION)),
+    ("/api/livability", livability_answer()),
+    ("/api/livability?level=prefecture&format=geojson", livability_answer(format="geojson")),
     (
         "/api/livability?level=municipality&format=geojson",
-        _livability(level="municipality", format="geojson"),
+        livability_answer(level="municipality", format="geojson"),
     ),
 )
 
@@ -119,14 +119,18 @@ def _request() -> Request:
     return Request(scope)
 
 
-async def _render(runtime: Runtime, versions: DatasetVersions, route: Route) -> str:
+async def render(
+    runtime: Runtime, versions: DatasetVersions, route: Route, cache: QueryCache | None = None
+) -> str:
+    """``route``'s answer made (or found) in ``cache`` (the query cache unless given); its
+    cache key."""
     settings = settings_of(runtime)
     async with AsyncExitStack() as stack:
         ctx = Context(
             request=_request(),
             reference=reference_of(runtime),
             datasets=versions.states,
-            cache=query_cache(runtime),
+            cache=cache or query_cache(runtime),
             cache_control=settings.response_cache_control,
             versions=versions,
             _runtime=runtime,
@@ -158,7 +162,7 @@ async def warm(runtime: Runtime, versions: DatasetVersions, budget_seconds: floa
             break
         try:
             async with asyncio.timeout(left):
-                done.rendered[path] = await _render(runtime, versions, route)
+                done.rendered[path] = await render(runtime, versions, route)
         except Exception as exc:  # warming is an optimisation: the reader computes it instead
             done.failed.append(path)
             logger.warning("warm_failed", path=path, error=type(exc).__name__)

@@ -1,0 +1,142 @@
+"""What a process remembers per dataset version, computed in its background before a reader asks.
+
+``warm`` renders the dashboards' answers into Redis once across processes; a fresh process
+(a restart, a scale-out) still had to fill its own memory on its first uncached request: the
+published cells, the latest years, the municipal cross-sections and rankings (0.3-0.9 s of CPU
+for a municipal livability index, KPI or correlation). Each process primes its own memory at
+start-up and whenever the versions change, by the routes' own code: the latest year of every
+indicator at each ranked level, then ``PRIMED`` rendered through the routes with a cache that
+neither reads nor stores (nothing is written to Redis, no answer is kept). It is bounded (a
+fixed list and a time budget), a failure only logs, and ``/readyz`` says "priming" until the
+first round has ended.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import time
+
+import structlog
+
+from chiiki_shared.cache import QueryCache, Rendered
+from chiiki_shared.runtime import Runtime
+from chiiki_stats import repository
+from chiiki_stats.deps import read_snapshot, reference_of
+from chiiki_stats.services.latest import latest_years_of
+from chiiki_stats.values import Evaluator
+from chiiki_stats.versions import DatasetVersions, States
+from chiiki_stats.warm import ANSWERS, Route, kpi_answer, livability_answer, render
+
+logger = structlog.get_logger(__name__)
+
+PRIMER_EXTRA = "primer"
+LEVELS = ("prefecture", "municipality")  # the levels ranked and mapped whole
+A_MUNICIPALITY = "13101"  # any municipality: its KPI ranks it among all of them
+
+PRIMED: tuple[tuple[str, Route], ...] = (
+    *ANSWERS,
+    ("/api/livability?level=municipality", livability_answer(level="municipality")),
+    (f"/api/kpi?region={A_MUNICIPALITY}", kpi_answer(A_MUNICIPALITY)),
+)
+
+
+class ComputeOnly(QueryCache):
+    """A cache that is always a miss and keeps nothing: the answer is computed, then dropped."""
+
+    def __init__(self, runtime: Runtime) -> None:
+        super().__init__(runtime.redis, key=runtime.redis_key, ttl_seconds=1, retry_after=0)
+
+    async def get(self, digest: str) -> Rendered | None:
+        return None
+
+    async def set(self, digest: str, rendered: Rendered) -> None:
+        return None
+
+
+async def latest_everywhere(runtime: Runtime) -> None:
+    """The latest year of every indicator at each of ``LEVELS`` (what a route without
+    ``period`` asks first), with the published cells it reads."""
+    reference = reference_of(runtime)
+    codes = [indicator.code for indicator in reference.catalog]
+    async with read_snapshot(runtime) as session:
+        datasets = await repository.dataset_states(session)
+        evaluator = Evaluator(reference.catalog, reference.regions, datasets)
+        for level in LEVELS:
+            members = [region.code for region in reference.regions.at_level(level)]
+            await latest_years_of(session, evaluator, codes, members, datasets)
+
+
+async def prime(runtime: Runtime, versions: DatasetVersions, budget_seconds: float) -> list[str]:
+    """Fills this process's memory for the current versions; the paths that failed."""
+    failed: list[str] = []
+    started = time.monotonic()
+    steps: list[tuple[str, Route | None]] = [("latest years", None), *PRIMED]
+    for path, route in steps:
+        left = budget_seconds - (time.monotonic() - started)
+        if left <= 0:
+            failed.append(path)
+            continue
+        try:
+            async with asyncio.timeout(left):
+                if route is None:
+                    await latest_everywhere(runtime)
+                else:
+                    await render(runtime, versions, route, ComputeOnly(runtime))
+        except Exception as exc:  # priming is an optimisation: the reader computes it instead
+            failed.append(path)
+            logger.warning("prime_failed", path=path, error=type(exc).__name__)
+        await asyncio.sleep(0)  # let waiting requests in between two steps
+    logger.info(
+        "primed", failed=len(failed), of=len(steps), seconds=round(time.monotonic() - started, 3)
+    )
+    return failed
+
+
+class Primer:
+    """One task per process: primes at start-up and each time the versions change, one round
+    at a time (versions applied during a round are primed by the next)."""
+
+    def __init__(self, runtime: Runtime, versions: DatasetVersions, budget_seconds: float):
+        self._runtime = runtime
+        self._versions = versions
+        self._budget = budget_seconds
+        self._wanted = asyncio.Event()
+        self._task: asyncio.Task[None] | None = None
+        self.rounds = 0
+        self.last_failed: list[str] = []
+
+    @property
+    def primed(self) -> bool:
+        """Whether the first round has ended (done or not: a reader computes what failed)."""
+        return self.rounds > 0
+
+    def changed(self, _states: States) -> None:
+        self._wanted.set()
+
+    def start(self) -> None:
+        self._wanted.set()
+        self._task = asyncio.create_task(self._keep(), name="prime-memory")
+
+    async def stop(self) -> None:
+        if self._task is not None:
+            self._task.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await self._task
+
+    async def _keep(self) -> None:
+        while True:
+            await self._wanted.wait()
+            self._wanted.clear()
+            try:
+                self.last_failed = await prime(self._runtime, self._versions, self._budget)
+            except Exception as exc:  # the task must outlive a failed round
+                logger.warning("prime_failed", path=None, error=type(exc).__name__)
+            self.rounds += 1
+
+
+async def check_primed(runtime: Runtime) -> None:
+    """A readiness check: not ready while the first round runs."""
+    primer = runtime.extras.get(PRIMER_EXTRA)
+    if isinstance(primer, Primer) and not primer.primed:
+        raise RuntimeError("priming its memory for the current dataset versions")
