@@ -82,6 +82,7 @@ URLS = (
         f"/api/comparison?indicators={POP},vital.births&regions={regions}"
         for regions in ("01000,02000,03000", "01000,02000,04000", "05000,06000,07000")
     ),
+    "/api/kpi?region=27100",  # a municipality whose cards the worker did not prime
 )
 
 

@@ -23,9 +23,10 @@ from chiiki_stats.schemas import install_answer_schemas
 from chiiki_stats.versions import VERSIONS_EXTRA, DatasetVersions
 from chiiki_stats.warm import WARMER_EXTRA, Warmer
 
-# Answers not made by ``cached_response`` (which gzips an answer once, when it is stored): the
-# boundaries, the OpenAPI document. Every other /api/ path is a cached answer or a small error.
-COMPRESSED_HERE = ("/api/boundaries/", "/api/stats/openapi.json")
+# Answers not made by ``cached_response`` (which gzips an answer once, when it is stored) nor by
+# the boundaries' route (which keeps its gzipped body): the OpenAPI document. Every other /api/
+# path is one of those or a small error.
+COMPRESSED_HERE = ("/api/stats/openapi.json",)
 
 
 class GzipUncached:

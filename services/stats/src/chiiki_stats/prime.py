@@ -5,8 +5,9 @@
 published cells, the latest years, the municipal cross-sections and rankings (0.3-0.9 s of CPU
 for a municipal livability index, KPI or correlation). Each process primes its own memory at
 start-up and whenever the versions change, by the routes' own code: the latest year of every
-indicator at each ranked level, then ``PRIMED`` rendered through the routes with a cache that
-neither reads nor stores (nothing is written to Redis, no answer is kept). It is bounded (a
+indicator at each ranked level, the boundary layers' bodies (once per process), then ``PRIMED``
+rendered through the routes with a cache that neither reads nor stores (nothing is written to
+Redis, no answer is kept). It is bounded (a
 fixed list and a time budget), a failure only logs, and ``/readyz`` says "priming" until the
 first round has ended.
 """
@@ -16,6 +17,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import time
+from collections.abc import Awaitable, Callable
 
 import structlog
 
@@ -23,12 +25,15 @@ from chiiki_shared.cache import QueryCache, Rendered
 from chiiki_shared.runtime import Runtime
 from chiiki_stats import repository
 from chiiki_stats.deps import read_snapshot, reference_of
+from chiiki_stats.formats import Format
+from chiiki_stats.routers.boundaries import rendered_body
 from chiiki_stats.services.latest import latest_years_of
 from chiiki_stats.values import Evaluator
 from chiiki_stats.versions import DatasetVersions, States
 from chiiki_stats.warm import ANSWERS, Route, kpi_answer, livability_answer, render
 
 logger = structlog.get_logger(__name__)
+Step = Callable[[], Awaitable[object]]
 
 PRIMER_EXTRA = "primer"
 LEVELS = ("prefecture", "municipality")  # the levels ranked and mapped whole
@@ -67,25 +72,43 @@ async def latest_everywhere(runtime: Runtime) -> None:
             await latest_years_of(session, evaluator, codes, members, datasets)
 
 
+async def boundary_bodies(runtime: Runtime) -> None:
+    """Each boundary layer's body in each format, with its gzipped bytes (once per process: a
+    boundary changes with a release, never with a version)."""
+    reference = reference_of(runtime)
+    for boundary in reference.boundaries.values():
+        for fmt in (Format.TOPOJSON, Format.GEOJSON):
+            rendered_body(reference, boundary, fmt)
+            await asyncio.sleep(0)
+
+
+def _steps(runtime: Runtime, versions: DatasetVersions) -> list[tuple[str, Step]]:
+    def answer(route: Route) -> Step:
+        return lambda: render(runtime, versions, route, ComputeOnly(runtime))
+
+    return [
+        ("latest years", lambda: latest_everywhere(runtime)),
+        ("boundaries", lambda: boundary_bodies(runtime)),
+        *((path, answer(route)) for path, route in PRIMED),
+    ]
+
+
 async def prime(runtime: Runtime, versions: DatasetVersions, budget_seconds: float) -> list[str]:
-    """Fills this process's memory for the current versions; the paths that failed."""
+    """Fills this process's memory for the current versions; the steps that failed."""
     failed: list[str] = []
     started = time.monotonic()
-    steps: list[tuple[str, Route | None]] = [("latest years", None), *PRIMED]
-    for path, route in steps:
+    steps = _steps(runtime, versions)
+    for name, step in steps:
         left = budget_seconds - (time.monotonic() - started)
         if left <= 0:
-            failed.append(path)
+            failed.append(name)
             continue
         try:
             async with asyncio.timeout(left):
-                if route is None:
-                    await latest_everywhere(runtime)
-                else:
-                    await render(runtime, versions, route, ComputeOnly(runtime))
+                await step()
         except Exception as exc:  # priming is an optimisation: the reader computes it instead
-            failed.append(path)
-            logger.warning("prime_failed", path=path, error=type(exc).__name__)
+            failed.append(name)
+            logger.warning("prime_failed", step=name, error=type(exc).__name__)
         await asyncio.sleep(0)  # let waiting requests in between two steps
     logger.info(
         "primed", failed=len(failed), of=len(steps), seconds=round(time.monotonic() - started, 3)
@@ -131,7 +154,7 @@ class Primer:
             try:
                 self.last_failed = await prime(self._runtime, self._versions, self._budget)
             except Exception as exc:  # the task must outlive a failed round
-                logger.warning("prime_failed", path=None, error=type(exc).__name__)
+                logger.warning("prime_failed", step=None, error=type(exc).__name__)
             self.rounds += 1
 
 
