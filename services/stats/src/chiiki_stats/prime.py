@@ -30,7 +30,16 @@ from chiiki_stats.routers.boundaries import rendered_body
 from chiiki_stats.services.latest import latest_years_of
 from chiiki_stats.values import Evaluator
 from chiiki_stats.versions import DatasetVersions, States
-from chiiki_stats.warm import ANSWERS, Route, kpi_answer, livability_answer, render
+from chiiki_stats.warm import (
+    DEFAULT_REGION,
+    MAP_INDICATOR,
+    Route,
+    kpi_answer,
+    livability_answer,
+    map_answer,
+    population_answer,
+    render,
+)
 
 logger = structlog.get_logger(__name__)
 Step = Callable[[], Awaitable[object]]
@@ -39,10 +48,19 @@ PRIMER_EXTRA = "primer"
 LEVELS = ("prefecture", "municipality")  # the levels ranked and mapped whole
 A_MUNICIPALITY = "13101"  # any municipality: its KPI ranks it among all of them
 
+# The computations behind what dashboards ask for first (``warm.ANSWERS``), as JSON: a map
+# answer reads the same cross-section, and rendering one here would hold every decoded polygon
+# (tens of MB) for a layer perhaps never asked of this process.
 PRIMED: tuple[tuple[str, Route], ...] = (
-    *ANSWERS,
-    ("/api/livability?level=municipality", livability_answer(level="municipality")),
+    ("/api/population?level=prefecture", population_answer("prefecture")),
+    ("/api/population?level=municipality", population_answer("municipality")),
+    (f"/api/kpi?region={DEFAULT_REGION}", kpi_answer(DEFAULT_REGION)),
     (f"/api/kpi?region={A_MUNICIPALITY}", kpi_answer(A_MUNICIPALITY)),
+    *(
+        (f"/api/indicators/{MAP_INDICATOR}/cross-section?level={level}", map_answer(level, "json"))
+        for level in LEVELS
+    ),
+    *((f"/api/livability?level={level}", livability_answer(level=level)) for level in LEVELS),
 )
 
 
@@ -73,13 +91,13 @@ async def latest_everywhere(runtime: Runtime) -> None:
 
 
 async def boundary_bodies(runtime: Runtime) -> None:
-    """Each boundary layer's body in each format, with its gzipped bytes (once per process: a
-    boundary changes with a release, never with a version)."""
+    """Each boundary layer's body as TopoJSON (the route's default), with its gzipped bytes,
+    once per process: a boundary changes with a release, never with a version. Not GeoJSON: it
+    decodes and keeps every polygon."""
     reference = reference_of(runtime)
     for boundary in reference.boundaries.values():
-        for fmt in (Format.TOPOJSON, Format.GEOJSON):
-            rendered_body(reference, boundary, fmt)
-            await asyncio.sleep(0)
+        rendered_body(reference, boundary, Format.TOPOJSON)
+        await asyncio.sleep(0)
 
 
 def _steps(runtime: Runtime, versions: DatasetVersions) -> list[tuple[str, Step]]:

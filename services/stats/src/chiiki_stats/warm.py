@@ -47,13 +47,13 @@ MAP_INDICATOR = "population.total"  # the map page's default (frontend MapView.v
 DEFAULT_REGION = "13000"  # the dashboard's default (frontend lib/selection.ts)
 
 
-def _population(level: str) -> Route:
+def population_answer(level: str) -> Route:
     query = CrossSectionQuery.model_validate({"level": level})
     return lambda ctx: population_cross_section(ctx, query)
 
 
-def _map(level: str) -> Route:
-    query = IndicatorCrossSectionQuery.model_validate({"level": level, "format": "geojson"})
+def map_answer(level: str, fmt: str = "geojson") -> Route:
+    query = IndicatorCrossSectionQuery.model_validate({"level": level, "format": fmt})
     return lambda ctx: indicator_cross_section(ctx, MAP_INDICATOR, query)
 
 
@@ -69,15 +69,15 @@ def kpi_answer(region: str) -> Route:
 
 # Most asked first: the time budget may end the list early.
 ANSWERS: tuple[tuple[str, Route], ...] = (
-    ("/api/population?level=prefecture", _population("prefecture")),
-    ("/api/population?level=municipality", _population("municipality")),
+    ("/api/population?level=prefecture", population_answer("prefecture")),
+    ("/api/population?level=municipality", population_answer("municipality")),
     (
         f"/api/indicators/{MAP_INDICATOR}/cross-section?level=prefecture&format=geojson",
-        _map("prefecture"),
+        map_answer("prefecture"),
     ),
     (
         f"/api/indicators/{MAP_INDICATOR}/cross-section?level=municipality&format=geojson",
-        _map("municipality"),
+        map_answer("municipality"),
     ),
     (f"/api/kpi?region={DEFAULT_REGION}", kpi_answer(DEFAULT_REGION)),
     ("/api/livability", livability_answer()),
