@@ -2,12 +2,11 @@
 
 ``warm`` renders the dashboards' answers into Redis once across processes; a fresh process
 (a restart, a scale-out) still had to fill its own memory on its first uncached request: the
-published cells, the latest years, the municipal cross-sections and rankings (0.3-0.9 s of CPU
-for a municipal livability index, KPI or correlation). Each process primes its own memory at
-start-up and whenever the versions change, by the routes' own code: the latest year of every
-indicator at each ranked level, the boundary layers' bodies (once per process), then ``PRIMED``
-rendered through the routes with a cache that neither reads nor stores (nothing is written to
-Redis, no answer is kept). It is bounded (a
+published cells, the latest years, the municipal cross-sections and rankings (0.3-0.8 s of CPU
+for a municipal livability index or KPI). With ``STATS_PRIME_MEMORY`` each process primes its own
+memory at start-up and whenever the versions change, by the routes' own code: the boundary
+layers' bodies (once per process), then ``PRIMED`` rendered through the routes with a cache that
+neither reads nor stores (nothing is written to Redis, no answer is kept). It is bounded (a
 fixed list and a time budget), a failure only logs, and ``/readyz`` says "priming" until the
 first round has ended.
 """
@@ -18,17 +17,15 @@ import asyncio
 import contextlib
 import time
 from collections.abc import Awaitable, Callable
+from pathlib import Path
 
 import structlog
 
 from chiiki_shared.cache import QueryCache, Rendered
 from chiiki_shared.runtime import Runtime
-from chiiki_stats import repository
-from chiiki_stats.deps import read_snapshot, reference_of
+from chiiki_stats.deps import reference_of
 from chiiki_stats.formats import Format
 from chiiki_stats.routers.boundaries import rendered_body
-from chiiki_stats.services.latest import latest_years_of
-from chiiki_stats.values import Evaluator
 from chiiki_stats.versions import DatasetVersions, States
 from chiiki_stats.warm import (
     DEFAULT_REGION,
@@ -50,10 +47,10 @@ A_MUNICIPALITY = "13101"  # any municipality: its KPI ranks it among all of them
 
 # The computations behind what dashboards ask for first (``warm.ANSWERS``), as JSON: a map
 # answer reads the same cross-section, and rendering one here would hold every decoded polygon
-# (tens of MB) for a layer perhaps never asked of this process.
+# for a layer perhaps never asked of this process. Not the municipal population cross-section:
+# its 4.6 MB answer left the process 28 MB larger for 0.3 s of its first reader's CPU.
 PRIMED: tuple[tuple[str, Route], ...] = (
     ("/api/population?level=prefecture", population_answer("prefecture")),
-    ("/api/population?level=municipality", population_answer("municipality")),
     (f"/api/kpi?region={DEFAULT_REGION}", kpi_answer(DEFAULT_REGION)),
     (f"/api/kpi?region={A_MUNICIPALITY}", kpi_answer(A_MUNICIPALITY)),
     *(
@@ -77,19 +74,6 @@ class ComputeOnly(QueryCache):
         return None
 
 
-async def latest_everywhere(runtime: Runtime) -> None:
-    """The latest year of every indicator at each of ``LEVELS`` (what a route without
-    ``period`` asks first), with the published cells it reads."""
-    reference = reference_of(runtime)
-    codes = [indicator.code for indicator in reference.catalog]
-    async with read_snapshot(runtime) as session:
-        datasets = await repository.dataset_states(session)
-        evaluator = Evaluator(reference.catalog, reference.regions, datasets)
-        for level in LEVELS:
-            members = [region.code for region in reference.regions.at_level(level)]
-            await latest_years_of(session, evaluator, codes, members, datasets)
-
-
 async def boundary_bodies(runtime: Runtime) -> None:
     """Each boundary layer's body as TopoJSON (the route's default), with its gzipped bytes,
     once per process: a boundary changes with a release, never with a version. Not GeoJSON: it
@@ -105,10 +89,18 @@ def _steps(runtime: Runtime, versions: DatasetVersions) -> list[tuple[str, Step]
         return lambda: render(runtime, versions, route, ComputeOnly(runtime))
 
     return [
-        ("latest years", lambda: latest_everywhere(runtime)),
         ("boundaries", lambda: boundary_bodies(runtime)),
         *((path, answer(route)) for path, route in PRIMED),
     ]
+
+
+def _rss_mb() -> float | None:
+    """This process's resident memory (Linux), to see what each step holds."""
+    with contextlib.suppress(OSError):
+        for line in Path("/proc/self/status").read_text().splitlines():
+            if line.startswith("VmRSS:"):
+                return round(int(line.split()[1]) / 1024, 1)
+    return None
 
 
 async def prime(runtime: Runtime, versions: DatasetVersions, budget_seconds: float) -> list[str]:
@@ -121,16 +113,19 @@ async def prime(runtime: Runtime, versions: DatasetVersions, budget_seconds: flo
         if left <= 0:
             failed.append(name)
             continue
+        begun = time.monotonic()
         try:
             async with asyncio.timeout(left):
                 await step()
         except Exception as exc:  # priming is an optimisation: the reader computes it instead
             failed.append(name)
             logger.warning("prime_failed", step=name, error=type(exc).__name__)
+        logger.info(
+            "prime_step", step=name, seconds=round(time.monotonic() - begun, 3), rss_mb=_rss_mb()
+        )
         await asyncio.sleep(0)  # let waiting requests in between two steps
-    logger.info(
-        "primed", failed=len(failed), of=len(steps), seconds=round(time.monotonic() - started, 3)
-    )
+    seconds = round(time.monotonic() - started, 3)
+    logger.info("primed", failed=len(failed), of=len(steps), seconds=seconds, rss_mb=_rss_mb())
     return failed
 
 
