@@ -33,7 +33,7 @@ class StatsSettings(CachedServiceSettings):
     warm_budget_seconds: float = Field(default=60.0, gt=0)
     # Each web process fills its own memory (published cells, latest years, municipal
     # cross-sections and rankings) at start-up and when the versions change (``prime``), for at
-    # most this long. Off by default: on the recorded data it holds about 10 MB more, which the
+    # most this long. Off by default: on the recorded data it holds about 30 MB more, which the
     # 120 MB idle budget does not have (docs/performance.md, branch warm15).
     prime_memory: bool = False
     prime_budget_seconds: float = Field(default=30.0, gt=0)
