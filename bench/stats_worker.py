@@ -107,9 +107,11 @@ def start_worker(port: int, jwks_port: int, log: Path, extra: list[str]) -> subp
 
 
 def wait_ready(base: str, deadline: float) -> None:
+    """Until ``/readyz`` answers 200: the worker has primed its memory (``chiiki_stats.prime``),
+    as a load balancer would wait before sending it readers."""
     while time.monotonic() < deadline:
         try:
-            if httpx.get(f"{base}/healthz", timeout=1).status_code == 200:
+            if httpx.get(f"{base}/readyz", timeout=3).status_code == 200:
                 return
         except httpx.HTTPError:
             pass
@@ -144,6 +146,14 @@ def cpu_seconds(pid: int) -> float:
     """User and system CPU time the process has used (Linux /proc)."""
     fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
     return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
+
+def rss_mb(pid: int) -> float:
+    """The process's resident memory (``VmRSS``), in MB."""
+    for line in Path(f"/proc/{pid}/status").read_text().splitlines():
+        if line.startswith("VmRSS:"):
+            return int(line.split()[1]) / 1024
+    return 0.0
 
 
 def requests_done(output: str) -> int:
@@ -241,6 +251,8 @@ def main() -> None:
         token = mint(key)
         headers = {"Authorization": f"Bearer {token}"}
         headers.update(dict(part.split(": ", 1) for part in args.header))
+        memory = {"rss_ready_mb": rss_mb(worker.pid)}
+        print(f"worker RSS when ready: {memory['rss_ready_mb']:.1f} MB", flush=True)
         if args.uncached:
             profiler = record(worker.pid, 600, args.profile) if args.profile else None
             print(
@@ -256,6 +268,9 @@ def main() -> None:
             if profiler:
                 profiler.send_signal(signal.SIGINT)  # py-spy writes what it has on SIGINT
                 profiler.wait(timeout=60)
+            memory["rss_after_mb"] = rss_mb(worker.pid)
+            print(f"worker RSS after the uncached run: {memory['rss_after_mb']:.1f} MB")
+            figures["memory"] = memory
             return
         for url in args.urls:
             first = httpx.get(base + url, headers=headers, timeout=30)

@@ -82,6 +82,7 @@ URLS = (
         f"/api/comparison?indicators={POP},vital.births&regions={regions}"
         for regions in ("01000,02000,03000", "01000,02000,04000", "05000,06000,07000")
     ),
+    "/api/kpi?region=27100",  # a municipality whose cards the worker did not prime
 )
 
 
@@ -121,7 +122,9 @@ async def test_one_stats_worker(platform: Platform, tmp_path: Path) -> None:
         uncached += ["--profile", os.environ["BENCH_PROFILE"]]
     cached = [sys.executable, str(script), "--json", str(tmp_path / "cached.json")]
     cached += ["--seconds", os.environ.get("BENCH_SECONDS", "8")]
-    app = create_app(StatsSettings(anonymous_read=True))
+    # The worker primes its memory before it is ready (its start is what is measured); the app
+    # that applies the tables does not, so it takes no CPU meanwhile.
+    app = create_app(StatsSettings(anonymous_read=True, prime_memory=False))
     async with serve_app(app):
         await apply_recorded_tables(app.state.runtime.sessions)
         for command in (uncached, cached) if shutil.which("wrk") else (uncached,):
@@ -132,4 +135,6 @@ async def test_one_stats_worker(platform: Platform, tmp_path: Path) -> None:
         for name in ("uncached", "cached")
         if (tmp_path / f"{name}.json").exists()
     }
+    if "memory" in figures.get("uncached", {}):  # the worker's RSS, not a route's figures
+        figures["memory"] = figures["uncached"].pop("memory")
     write_result("stats-worker", figures)

@@ -27,6 +27,8 @@ from chiiki_shared.runtime import Runtime
 # tests start, which would make the MISS/HIT and statement counts of other tests depend on its
 # timing; test_warm.py turns it on for its own app.
 os.environ.setdefault("STATS_WARM_ON_APPLY", "false")
+# Priming each process's memory (``chiiki_stats.prime``) likewise; test_prime.py turns it on.
+os.environ.setdefault("STATS_PRIME_MEMORY", "false")
 
 # Whether this run loaded the recorded tables, so the last test of the folder removes them.
 _LOADED: list[bool] = []

@@ -151,11 +151,34 @@ async def test_a_large_answer_is_gzipped_once_and_kept_so(loaded, client, runtim
     assert int(hit.headers["content-length"]) == len(stored.gzipped)
 
 
-async def test_answers_that_are_not_cached_are_still_gzipped(loaded, client) -> None:
-    zipped = {"Accept-Encoding": "gzip"}
-    # The boundaries are not cached answers (cached ones are gzipped when stored, see
-    # test_a_large_answer_is_gzipped_once_and_kept_so): GZipMiddleware compresses them.
-    boundary = await client.get("/api/boundaries/ward?format=geojson", headers=zipped)
-    assert boundary.status_code == 200
-    assert boundary.headers["content-encoding"] == "gzip"
-    assert boundary.headers["vary"] == "Accept-Encoding"
+async def test_a_boundary_body_is_gzipped_once_per_process(loaded, client, runtime) -> None:
+    import gzip
+
+    from chiiki_stats.deps import reference_of
+    from chiiki_stats.formats import Format
+    from chiiki_stats.routers.boundaries import rendered_body
+
+    # The boundaries are not cached answers: their route keeps the body and its gzipped bytes.
+    path = "/api/boundaries/ward?format=geojson"
+    zipped = await client.get(path, headers={"Accept-Encoding": "gzip"})
+    plain = await client.get(path, headers={"Accept-Encoding": "identity"})
+    reference = reference_of(runtime)
+    kept = rendered_body(reference, reference.boundaries["ward"], Format.GEOJSON)
+    assert kept.gzipped is not None
+    assert (zipped.status_code, plain.status_code) == (200, 200)
+    assert zipped.headers["content-encoding"] == "gzip"
+    assert int(zipped.headers["content-length"]) == len(kept.gzipped)
+    assert "content-encoding" not in plain.headers
+    assert zipped.content == plain.content == kept.body == gzip.decompress(kept.gzipped)
+    for response in (zipped, plain):
+        assert response.headers["vary"] == "Accept-Encoding"
+        assert response.headers["etag"] == zipped.headers["etag"]
+
+
+async def test_answers_that_are_not_cached_are_still_gzipped(client) -> None:
+    # The OpenAPI document is neither a cached answer nor a boundary: GZipMiddleware compresses it.
+    document = await client.get("/api/stats/openapi.json", headers={"Accept-Encoding": "gzip"})
+    assert document.status_code == 200
+    assert document.headers["content-encoding"] == "gzip"
+    assert document.headers["vary"] == "Accept-Encoding"
+    assert document.json()["openapi"].startswith("3.")

@@ -31,5 +31,11 @@ class StatsSettings(CachedServiceSettings):
     # dashboard asks for first into the query cache (``warm``), for at most this long.
     warm_on_apply: bool = True
     warm_budget_seconds: float = Field(default=60.0, gt=0)
+    # Each web process fills its own memory (published cells, latest years, municipal
+    # cross-sections and rankings) at start-up and when the versions change (``prime``), for at
+    # most this long. Off by default: on the recorded data it holds about 30 MB more, which the
+    # 120 MB idle budget does not have (docs/performance.md, branch warm15).
+    prime_memory: bool = False
+    prime_budget_seconds: float = Field(default=30.0, gt=0)
     # Batches of runs that were never published are removed after this long.
     staging_ttl_hours: int = Field(default=48, ge=1)

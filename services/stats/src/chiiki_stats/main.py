@@ -11,19 +11,22 @@ from chiiki_shared.app import create_service_app
 from chiiki_shared.db import session_scope
 from chiiki_shared.gc_tuning import freeze_startup_objects
 from chiiki_shared.head import answer_head
+from chiiki_shared.health import DEFAULT_CHECKS
 from chiiki_shared.hit_path import CachedHits
 from chiiki_shared.runtime import Runtime
 from chiiki_stats.config import StatsSettings
 from chiiki_stats.deps import GZIP_MINIMUM_SIZE, settings_of, versions_of
+from chiiki_stats.prime import PRIMER_EXTRA, Primer, check_primed
 from chiiki_stats.reference import load_reference
 from chiiki_stats.router import router
 from chiiki_stats.schemas import install_answer_schemas
 from chiiki_stats.versions import VERSIONS_EXTRA, DatasetVersions
 from chiiki_stats.warm import WARMER_EXTRA, Warmer
 
-# Answers not made by ``cached_response`` (which gzips an answer once, when it is stored): the
-# boundaries, the OpenAPI document. Every other /api/ path is a cached answer or a small error.
-COMPRESSED_HERE = ("/api/boundaries/", "/api/stats/openapi.json")
+# Answers not made by ``cached_response`` (which gzips an answer once, when it is stored) nor by
+# the boundaries' route (which keeps its gzipped body): the OpenAPI document. Every other /api/
+# path is one of those or a small error.
+COMPRESSED_HERE = ("/api/stats/openapi.json",)
 
 
 class GzipUncached:
@@ -58,9 +61,17 @@ async def keep_dataset_versions(runtime: Runtime) -> None:
         warmer.start()
         warmer.changed(versions.states)  # Redis may not hold the current versions' answers
         runtime.extras[WARMER_EXTRA] = warmer
+    if settings.prime_memory:
+        primer = Primer(runtime, versions, settings.prime_budget_seconds)
+        versions.on_change(primer.changed)
+        primer.start()
+        runtime.extras[PRIMER_EXTRA] = primer
 
 
 async def stop_following_versions(runtime: Runtime) -> None:
+    primer = runtime.extras.get(PRIMER_EXTRA)
+    if isinstance(primer, Primer):
+        await primer.stop()
     warmer = runtime.extras.get(WARMER_EXTRA)
     if isinstance(warmer, Warmer):
         await warmer.stop()
@@ -99,6 +110,7 @@ def create_app(settings: StatsSettings | None = None) -> FastAPI:
         routers=[router],
         on_startup=[load_reference_data, freeze_loaded_objects, keep_dataset_versions],
         on_shutdown=[stop_following_versions],
+        readiness_checks={**DEFAULT_CHECKS, "primed": check_primed},
         inner_middleware=[
             Middleware(CachedHits, generation=versions_held, gzip_minimum_size=GZIP_MINIMUM_SIZE)
         ],

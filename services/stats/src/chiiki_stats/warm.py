@@ -24,7 +24,7 @@ from fastapi import Response
 from redis.exceptions import RedisError
 from starlette.requests import Request
 
-from chiiki_shared.cache import digest_of, query_cache
+from chiiki_shared.cache import QueryCache, digest_of, query_cache
 from chiiki_shared.runtime import Runtime
 from chiiki_stats.deps import REPRESENTATION_VERSION, Context, reference_of, settings_of
 from chiiki_stats.params import (
@@ -47,44 +47,44 @@ MAP_INDICATOR = "population.total"  # the map page's default (frontend MapView.v
 DEFAULT_REGION = "13000"  # the dashboard's default (frontend lib/selection.ts)
 
 
-def _population(level: str) -> Route:
+def population_answer(level: str) -> Route:
     query = CrossSectionQuery.model_validate({"level": level})
     return lambda ctx: population_cross_section(ctx, query)
 
 
-def _map(level: str) -> Route:
-    query = IndicatorCrossSectionQuery.model_validate({"level": level, "format": "geojson"})
+def map_answer(level: str, fmt: str = "geojson") -> Route:
+    query = IndicatorCrossSectionQuery.model_validate({"level": level, "format": fmt})
     return lambda ctx: indicator_cross_section(ctx, MAP_INDICATOR, query)
 
 
-def _livability(**given: str) -> Route:
+def livability_answer(**given: str) -> Route:
     query = LivabilityQuery.model_validate(given)
     return lambda ctx: livability_index(ctx, query)
 
 
-def _kpi(region: str) -> Route:
+def kpi_answer(region: str) -> Route:
     query = KpiQuery.model_validate({"region": region})
     return lambda ctx: kpis(ctx, query)
 
 
 # Most asked first: the time budget may end the list early.
 ANSWERS: tuple[tuple[str, Route], ...] = (
-    ("/api/population?level=prefecture", _population("prefecture")),
-    ("/api/population?level=municipality", _population("municipality")),
+    ("/api/population?level=prefecture", population_answer("prefecture")),
+    ("/api/population?level=municipality", population_answer("municipality")),
     (
         f"/api/indicators/{MAP_INDICATOR}/cross-section?level=prefecture&format=geojson",
-        _map("prefecture"),
+        map_answer("prefecture"),
     ),
     (
         f"/api/indicators/{MAP_INDICATOR}/cross-section?level=municipality&format=geojson",
-        _map("municipality"),
+        map_answer("municipality"),
     ),
-    (f"/api/kpi?region={DEFAULT_REGION}", _kpi(DEFAULT_REGION)),
-    ("/api/livability", _livability()),
-    ("/api/livability?level=prefecture&format=geojson", _livability(format="geojson")),
+    (f"/api/kpi?region={DEFAULT_REGION}", kpi_answer(DEFAULT_REGION)),
+    ("/api/livability", livability_answer()),
+    ("/api/livability?level=prefecture&format=geojson", livability_answer(format="geojson")),
     (
         "/api/livability?level=municipality&format=geojson",
-        _livability(level="municipality", format="geojson"),
+        livability_answer(level="municipality", format="geojson"),
     ),
 )
 
@@ -119,14 +119,18 @@ def _request() -> Request:
     return Request(scope)
 
 
-async def _render(runtime: Runtime, versions: DatasetVersions, route: Route) -> str:
+async def render(
+    runtime: Runtime, versions: DatasetVersions, route: Route, cache: QueryCache | None = None
+) -> str:
+    """``route``'s answer made (or found) in ``cache`` (the query cache unless given); its
+    cache key."""
     settings = settings_of(runtime)
     async with AsyncExitStack() as stack:
         ctx = Context(
             request=_request(),
             reference=reference_of(runtime),
             datasets=versions.states,
-            cache=query_cache(runtime),
+            cache=cache or query_cache(runtime),
             cache_control=settings.response_cache_control,
             versions=versions,
             _runtime=runtime,
@@ -158,7 +162,7 @@ async def warm(runtime: Runtime, versions: DatasetVersions, budget_seconds: floa
             break
         try:
             async with asyncio.timeout(left):
-                done.rendered[path] = await _render(runtime, versions, route)
+                done.rendered[path] = await render(runtime, versions, route)
         except Exception as exc:  # warming is an optimisation: the reader computes it instead
             done.failed.append(path)
             logger.warning("warm_failed", path=path, error=type(exc).__name__)
