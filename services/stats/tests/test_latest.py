@@ -79,3 +79,45 @@ async def test_a_kpi_ranking_is_read_once_per_version(loaded, runtime) -> None:
     # One read of the region's own cells, one of its peers' (held for the version); the same
     # cards again read nothing.
     assert (read_first, read_again, read_for_newer) == (2, 0, 2)
+
+
+async def test_a_comparisons_nation_is_computed_once_per_version(loaded, runtime) -> None:
+    from chiiki_stats import published
+    from chiiki_stats.catalog import NATION
+    from chiiki_stats.routers.comparison import ALL_YEARS
+    from chiiki_stats.services import comparison
+    from chiiki_stats.values import yearly_values
+    from chiiki_stats.versions import VERSIONS_EXTRA
+
+    reference = reference_of(runtime)
+    codes = ["population.total", "vital.births"]  # the nation's values are prefecture sums
+    datasets = dict(runtime.extras[VERSIONS_EXTRA].states)
+    newer = {d: replace(state, version=state.version + 1) for d, state in datasets.items()}
+    comparison._nations.clear()
+    published.clear()
+    statements: list[str] = []
+
+    def count(_conn, _cursor, statement, *_args) -> None:
+        statements.append(statement)
+
+    async def values_with(versions, regions) -> tuple[dict, int]:
+        before = len(statements)
+        evaluator = Evaluator(reference.catalog, reference.regions, versions)
+        found = await comparison.values_of(session, evaluator, codes, regions, ALL_YEARS, versions)
+        return found, len(statements) - before
+
+    async with runtime.sessions() as session:
+        evaluator = Evaluator(reference.catalog, reference.regions, datasets)
+        together = ["01000", "02000", NATION]
+        expected = await yearly_values(session, evaluator, codes, together, ALL_YEARS)
+        event.listen(runtime.engine.sync_engine, "before_cursor_execute", count)
+        try:
+            first, _ = await values_with(datasets, together)
+            nation, read_again = await values_with(datasets, [NATION])
+            _, read_for_newer = await values_with(newer, [NATION])
+        finally:
+            event.remove(runtime.engine.sync_engine, "before_cursor_execute", count)
+    assert first == expected
+    assert all(expected[code][NATION] for code in codes)
+    assert nation == {code: {NATION: expected[code][NATION]} for code in codes}
+    assert (read_again, read_for_newer > 0) == (0, True)
