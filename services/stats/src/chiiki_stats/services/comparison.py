@@ -22,7 +22,7 @@ MAX_REGIONS = 20
 MAX_INDICATORS = 10
 
 # (indicators, span, versions read) -> the nation's yearly values. The nation is most often a sum
-# of the 47 prefectures, which every comparison used to read and add up again (2/3 of its CPU).
+# of the 47 prefectures, which every comparison read and added up again (about 60% of its CPU).
 NationKey = tuple[tuple[str, ...], YearSpan, tuple[tuple[str, int, str], ...]]
 MAX_NATIONS = 256
 _nations: dict[NationKey, Yearly] = {}
