@@ -131,7 +131,7 @@ def _warm_rounds(stack: Stack, started: datetime) -> list[dict[str, float]]:
     ended, in seconds from the start of the load (negative: before it), and how long it took.
     A round spends its process's CPU on the warmed answers while the misses wait."""
     rounds = []
-    for log in sorted(stack.settings.log_dir.glob("stats*.log")):
+    for log in sorted(stack.settings.log_dir.glob("api-stats*.log")):
         for line in log.read_text(errors="replace").splitlines():
             if '"warmed"' not in line or not line.startswith("{"):
                 continue

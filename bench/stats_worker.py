@@ -217,10 +217,11 @@ def uncached(
 
 
 def save(folder: Path, url: str, answer: httpx.Response) -> None:
-    """The body of ``url``'s answer, in a file named after the URL."""
+    """The body of ``url``'s answer, in a file named after the URL, and its ETag beside it."""
     folder.mkdir(parents=True, exist_ok=True)
-    name = url.strip("/").replace("/", "_").replace("?", "__").replace("&", "_")
-    (folder / name[:200]).write_bytes(answer.content)
+    name = url.strip("/").replace("/", "_").replace("?", "__").replace("&", "_")[:200]
+    (folder / name).write_bytes(answer.content)
+    (folder / f"{name}.etag").write_text(answer.headers.get("etag", ""))
 
 
 def main() -> None:

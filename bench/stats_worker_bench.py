@@ -10,9 +10,10 @@ before each, worker CPU from /proc (schedstat, ns) and wall time; then ``bench/s
 with wrk on its default reads (KPI, a population series, a comparison, the GeoJSON layer): the
 requests per CPU-second of the worker, what one process sustains on a core. The figures go to
 ``.run/bench/stats-worker.json`` (``chiiki_devstack.bench_results``). ``BENCH_SAVE=DIR`` keeps
-every body, to compare answers before and after a change (``cmp -r``); ``BENCH_PROFILE=FILE``
-records py-spy's samples of the worker over the uncached run. ``BENCH_URLS`` (comma-separated
-indices) picks a subset. Warming on apply is off, so it takes no CPU meanwhile.
+every body and its ETag, to compare answers before and after a change (``diff -r``);
+``BENCH_PROFILE=FILE`` records py-spy's samples of the worker over the uncached run.
+``BENCH_URLS`` (comma-separated indices) picks a subset. Warming on apply is off, so it takes
+no CPU meanwhile.
 """
 
 from __future__ import annotations
