@@ -187,7 +187,7 @@ def uncached(
     """Worker CPU of ``url`` asked ``times`` times with no Redis entry: the first request is
     the process's first reader (nothing remembered in memory either), the others are not.
     ``http`` keeps its connection: ``httpx.get`` made a client per request, and building its
-    TLS context took 25-35 ms here, which was most of the wall time of a cheap route."""
+    TLS context took 34-39 ms here, which was most of the wall time of a cheap route."""
     cpu: list[float] = []
     wall: list[float] = []
     for _ in range(times):
