@@ -25,6 +25,7 @@ import shutil
 import statistics
 import time
 from collections.abc import Callable, Iterator
+from datetime import UTC, datetime
 from types import ModuleType
 
 import httpx
@@ -120,8 +121,27 @@ def test_mixed_load_benchmark(stack: Stack, admin_headers: Callable[[], dict[str
     assert len(set(distinct)) == len(distinct)
     alone = _one_at_a_time(url, distinct[:SEQUENTIAL], admin_headers)
     token = admin_headers()["Authorization"]
+    started = datetime.now(UTC)
     result = _wrk(cache_bench, url, repeated, distinct[SEQUENTIAL:], token)
-    _report(result, alone, repeated, cache_bench)
+    _report(result, alone, repeated, cache_bench, _warm_rounds(stack, started))
+
+
+def _warm_rounds(stack: Stack, started: datetime) -> list[dict[str, float]]:
+    """The stats processes' warm-ups after the publish (``warmed`` in their logs): when each
+    ended, in seconds from the start of the load (negative: before it), and how long it took.
+    A round spends its process's CPU on the warmed answers while the misses wait."""
+    rounds = []
+    for log in sorted(stack.settings.log_dir.glob("api-stats*.log")):
+        for line in log.read_text(errors="replace").splitlines():
+            if '"warmed"' not in line or not line.startswith("{"):
+                continue
+            entry = json.loads(line)
+            if entry.get("event") != "warmed":
+                continue
+            ended = datetime.fromisoformat(entry["timestamp"].replace("Z", "+00:00"))
+            offset = (ended - started).total_seconds()
+            rounds.append({"ended_s": round(offset, 1), "seconds": entry.get("seconds", 0.0)})
+    return rounds
 
 
 def _one_at_a_time(
@@ -167,7 +187,11 @@ def _wrk(
 
 
 def _report(
-    result: dict[str, float], alone: dict[str, float], repeated: list[str], cache_bench: ModuleType
+    result: dict[str, float],
+    alone: dict[str, float],
+    repeated: list[str],
+    cache_bench: ModuleType,
+    warm_rounds: list[dict[str, float]],
 ) -> None:
     print(f"\n\n== Mixed load: wrk, {THREADS} threads, {CONNECTIONS} connections, {SECONDS} s")
     print(f"   80% repeated ({len(repeated)} reads, gateway read cache), 20% distinct (stats)")
@@ -184,11 +208,16 @@ def _report(
         print(f"  answers >= 400 by status: {statuses}")
     print(f"  a distinct query alone (median of {SEQUENTIAL // 3}, one client): ", end="")
     print(", ".join(f"{kind} {ms:.1f} ms" for kind, ms in alone.items()))
+    shown = ", ".join(
+        f"ended {r['ended_s']:+.1f} s, took {r['seconds']:.1f} s" for r in warm_rounds
+    )
+    print(f"  warm-ups in stats (from the start of the load): {shown or 'none'}")
     document = {
         "connections": CONNECTIONS,
         "seconds": SECONDS,
         "repeated": repeated,
         "result": result,
         "distinct_alone_median_ms": alone,
+        "warm_rounds": warm_rounds,
     }
     write_result("mixed-load", document)

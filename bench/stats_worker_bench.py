@@ -6,13 +6,14 @@ route uncached with one client, then the dashboards' reads cached under load (is
 It applies the recorded tables (those of the stats tests' ``loaded`` fixture) to this run's
 database through the bus consumer, then runs ``bench/stats_worker.py --uncached`` on ``URLS``: one
 uvicorn process, each URL asked ``BENCH_TIMES`` times (default 3) with its Redis entries deleted
-before each, worker CPU from /proc (10 ms clock ticks) and wall time; then ``bench/stats_worker.py``
+before each, worker CPU from /proc (schedstat, ns) and wall time; then ``bench/stats_worker.py``
 with wrk on its default reads (KPI, a population series, a comparison, the GeoJSON layer): the
 requests per CPU-second of the worker, what one process sustains on a core. The figures go to
 ``.run/bench/stats-worker.json`` (``chiiki_devstack.bench_results``). ``BENCH_SAVE=DIR`` keeps
-every body, to compare answers before and after a change (``cmp -r``); ``BENCH_PROFILE=FILE``
-records py-spy's samples of the worker over the uncached run. ``BENCH_URLS`` (comma-separated
-indices) picks a subset. Warming on apply is off, so it takes no CPU meanwhile.
+every body and its ETag, to compare answers before and after a change (``diff -r``);
+``BENCH_PROFILE=FILE`` records py-spy's samples of the worker over the uncached run.
+``BENCH_URLS`` (comma-separated indices) picks a subset. Warming on apply is off, so it takes
+no CPU meanwhile.
 """
 
 from __future__ import annotations
@@ -83,6 +84,15 @@ URLS = (
         for regions in ("01000,02000,03000", "01000,02000,04000", "05000,06000,07000")
     ),
     "/api/kpi?region=27100",  # a municipality whose cards the worker did not prime
+    # bench/stats_bench.py's uncached population series and comparisons through the gateway
+    *(
+        f"/api/population/{region}?lang={lang}"
+        for region, lang in (("01000", "ja"), ("02000", "en"))
+    ),
+    *(
+        f"/api/comparison?regions={regions},13000&indicators={POP},{SHARE},vital.births"
+        for regions in ("02000,14000", "03000,15000")
+    ),
 )
 
 

@@ -3,6 +3,7 @@ applied once through the bus consumer, as ingest would publish them."""
 
 from __future__ import annotations
 
+import contextlib
 import os
 from collections.abc import AsyncIterator, Awaitable, Callable
 from pathlib import Path
@@ -12,6 +13,8 @@ from typing import Any
 import httpx
 import pytest
 from fastapi import FastAPI
+from sqlalchemy import event
+from sqlalchemy.ext.asyncio import AsyncSession
 
 from chiiki_devstack.pytest_plugin import (
     delete_redis_keys,
@@ -37,6 +40,30 @@ _LOADED: list[bool] = []
 def load_helper(name: str) -> ModuleType:
     """A helper module of this folder."""
     return import_test_helper(Path(__file__).with_name(f"{name}.py"))
+
+
+@contextlib.asynccontextmanager
+async def statements_on(session: AsyncSession) -> AsyncIterator[list[str]]:
+    """The SQL statements run on ``session``'s connection while inside. Only that connection's:
+    the versions map reloads on a connection of its own every few seconds, which would add to a
+    count made on the engine."""
+    connection = (await session.connection()).sync_connection
+    statements: list[str] = []
+
+    def record(_conn: Any, _cursor: Any, statement: str, *_args: Any) -> None:
+        statements.append(statement)
+
+    event.listen(connection, "before_cursor_execute", record)
+    try:
+        yield statements
+    finally:
+        event.remove(connection, "before_cursor_execute", record)
+
+
+@pytest.fixture(scope="session")
+def statements_of() -> Callable[[AsyncSession], contextlib.AbstractAsyncContextManager[list[str]]]:
+    """``async with statements_of(session) as statements:`` collects what ``session`` runs."""
+    return statements_on
 
 
 @pytest.fixture(scope="session")

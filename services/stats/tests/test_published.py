@@ -2,8 +2,6 @@
 
 from dataclasses import replace
 
-from sqlalchemy import event
-
 from chiiki_stats import published
 from chiiki_stats.deps import reference_of
 from chiiki_stats.periods import YearSpan
@@ -13,7 +11,9 @@ CODES = ["population.total", "vital.births"]
 REGIONS = ["01000", "02000", "03000", "00000"]  # the nation: the sum of the 47 prefectures
 
 
-async def test_held_values_equal_those_read_and_are_read_once_per_version(loaded, runtime) -> None:
+async def test_held_values_equal_those_read_and_are_read_once_per_version(
+    loaded, runtime, statements_of
+) -> None:
     from chiiki_stats.versions import VERSIONS_EXTRA
 
     reference = reference_of(runtime)
@@ -21,10 +21,6 @@ async def test_held_values_equal_those_read_and_are_read_once_per_version(loaded
     newer = {d: replace(state, version=state.version + 1) for d, state in datasets.items()}
     span = YearSpan(1800, 2200)
     published.clear()
-    statements: list[str] = []
-
-    def count(_conn, _cursor, statement, *_args) -> None:
-        statements.append(statement)
 
     async def cells_with(versions):
         before = len(statements)
@@ -35,13 +31,10 @@ async def test_held_values_equal_those_read_and_are_read_once_per_version(loaded
         expected = await Evaluator(reference.catalog, reference.regions).cells(
             session, CODES, REGIONS, span
         )
-        event.listen(runtime.engine.sync_engine, "before_cursor_execute", count)
-        try:
+        async with statements_of(session) as statements:
             first, read_first = await cells_with(datasets)
             again, read_again = await cells_with(datasets)
             for_newer, read_for_newer = await cells_with(newer)
-        finally:
-            event.remove(runtime.engine.sync_engine, "before_cursor_execute", count)
     assert first == again == for_newer == expected
     assert expected["population.total"]["00000"]  # the nation has values
     # The prefectures and the nation, each level held whole: one read each per version.

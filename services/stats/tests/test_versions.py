@@ -107,3 +107,27 @@ async def test_stop_ends_the_task_when_a_wake_up_comes_with_the_cancellation() -
         versions._task.cancel()  # a second cancellation gets through: leave nothing running
     assert stopping in done, "stop() did not end the task"
     assert versions._task.cancelled()
+
+
+async def test_a_miss_while_the_map_lags_is_keyed_and_credited_on_the_snapshot(loaded) -> None:
+    # The snapshot compares only version numbers and content hashes with the map; when they
+    # differ it takes every dataset's state (attribution, notes) from the snapshot.
+    from dataclasses import replace
+
+    from chiiki_stats.config import StatsSettings
+    from chiiki_stats.main import create_app
+
+    app = create_app(StatsSettings(anonymous_read=True, versions_refresh_seconds=600))
+    url = "/api/population/13000?from=1990&to=1995&indicators=population.male"  # c01 only
+    async with serve_app(app) as client:
+        versions: DatasetVersions = app.state.runtime.extras[VERSIONS_EXTRA]
+        current = versions.states
+        lagging = replace(current[C01], version=current[C01].version - 1, attribution="stale")
+        versions.states = {**current, C01: lagging}
+        computed = await client.get(url)
+        assert await wait_for(lambda: versions.states[C01].version == current[C01].version)
+        again = await client.get(url)
+    assert computed.headers["x-cache"] == "MISS"
+    assert computed.json()["attribution"] == [current[C01].attribution]
+    assert (again.headers["x-cache"], again.headers["etag"]) == ("HIT", computed.headers["etag"])
+    assert versions.states[C01] == current[C01]

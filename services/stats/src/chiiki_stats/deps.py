@@ -84,9 +84,10 @@ class Context:
         """The snapshot, opened on first use; ``datasets`` become the snapshot's versions."""
         if self._session is None:
             self._session = await self._stack.enter_async_context(read_snapshot(self._runtime))
-            seen = await repository.dataset_states(self._session)
-            if seen != self.datasets:
-                self.datasets = seen
+            seen = await repository.current_versions(self._session)
+            held = {d: (state.version, state.content_hash) for d, state in self.datasets.items()}
+            if seen != held:
+                self.datasets = await repository.dataset_states(self._session)
                 self.versions.refresh_soon()
         return self._session
 

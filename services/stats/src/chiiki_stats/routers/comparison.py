@@ -15,7 +15,7 @@ from chiiki_stats.periods import YearSpan
 from chiiki_stats.routers.common import FOUND, params_of, stats_router
 from chiiki_stats.schemas import answer
 from chiiki_stats.services import comparison
-from chiiki_stats.values import Evaluator, sources_in, yearly_values
+from chiiki_stats.values import Evaluator, sources_in
 
 router = stats_router("comparison")
 ALL_YEARS = YearSpan(1800, 2200)
@@ -43,7 +43,9 @@ async def compare(ctx: ContextDep, params: Annotated[ComparisonQuery, Query()]) 
 
     async def produce() -> comparison.Comparison:
         evaluator = Evaluator(catalog, ctx.reference.regions, ctx.datasets)
-        values = await yearly_values(ctx.session, evaluator, codes, lookup, span or ALL_YEARS)
+        values = await comparison.values_of(
+            ctx.session, evaluator, codes, lookup, span or ALL_YEARS, ctx.datasets
+        )
         if span is not None and span.first == span.last:
             years = [span.first]
         else:
