@@ -458,6 +458,7 @@ class RowsTable:
 
     series: dict[SeriesKey, dict[str, Any]]
     keys: list[SeriesKey]
+    entries: list[tuple[int, int, int]]  # (batch, entry in its series, series number)
     periods: dict[str, Period | None]
     values: list[tuple[int, Decimal]]
 
@@ -492,7 +493,7 @@ async def _parse_rows(
         for number, key in enumerate(keys)
     }
     periods = {code: _period(code) for code in loaded.times}  # type: ignore[arg-type]
-    return RowsTable(series, keys, periods, values)
+    return RowsTable(series, keys, loaded.entries, periods, values)
 
 
 def _rows_batch(dimensions: Sequence[str], row: Any) -> staged_rows.Batch:
@@ -821,7 +822,8 @@ async def _write_rows(
         .execution_options(synchronize_session=False)
     )
     series = [
-        (number, ids[key], table.series[key]["unit"]) for number, key in enumerate(table.keys)
+        (batch, entry, ids[table.keys[number]], table.series[table.keys[number]]["unit"])
+        for batch, entry, number in table.entries
     ]
     written = await staged_rows.write_observations(session, series, table.periods, table.values)
     if written != payload.cell_count:

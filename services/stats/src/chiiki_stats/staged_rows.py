@@ -9,6 +9,7 @@ transaction ends (``ON COMMIT DROP``), so a worker killed mid-apply leaves nothi
 from __future__ import annotations
 
 import io
+import re
 from collections.abc import Sequence
 from dataclasses import dataclass
 from decimal import Decimal
@@ -22,6 +23,30 @@ from chiiki_stats.periods import Period
 # A value text PostgreSQL's numeric input reads exactly as Python's Decimal does; any other text
 # (spaces, underscores, other digits, NaN...) is judged by Decimal in Python, as versions 1 and 2.
 PLAIN_DECIMAL = r"^[+-]?([0-9]+\.?[0-9]*|\.[0-9]+)([eE][+-]?[0-9]+)?$"
+PLAIN_DECIMAL_TEXT = re.compile(PLAIN_DECIMAL.replace("$", "\\Z"), re.ASCII)
+
+
+OBSERVATION_COLUMNS = (
+    "series_id",
+    "region_code",
+    "time_code",
+    "period_kind",
+    "period_year",
+    "period_sub",
+    "value",
+    "value_text",
+    "mark",
+    "unit",
+)
+# The observations in the order of OBSERVATION_COLUMNS, with the types of their table.
+OBSERVATIONS = (
+    "SELECT i.series_id, r.region_code, r.time_code, p.kind, p.year, p.sub, {value},"
+    " r.value_text, r.mark, NULLIF(r.unit, i.unit)"
+    " FROM apply_rows r JOIN apply_ids i USING (batch, series)"
+    " LEFT JOIN apply_periods p USING (time_code){values}"
+)
+PLAIN_VALUE = "r.value_text::numeric"
+UNUSUAL_VALUE = "CASE WHEN v.line IS NULL THEN r.value_text::numeric ELSE v.value END"
 
 
 class BadRows(ValueError):
@@ -43,6 +68,7 @@ class Loaded:
     series' first cell (by series number: its entry in ``keys``)."""
 
     keys: list[tuple[str, ...]]
+    entries: list[tuple[int, int, int]]  # (batch, entry in its series, series number)
     areas: set[str | None]
     times: set[str | None]
     unusual_values: list[tuple[int, str]]
@@ -65,8 +91,7 @@ async def load(session: AsyncSession, batches: Sequence[Batch]) -> Loaded:
         "CREATE TEMP TABLE apply_rows (batch int NOT NULL,"
         " line bigint GENERATED ALWAYS AS IDENTITY, series int, region_code text,"
         " time_code text, value_text text, mark text, unit text)"
-        " ON COMMIT DROP;"
-        " CREATE TEMP TABLE apply_series (batch int, series int, number int) ON COMMIT DROP"
+        " ON COMMIT DROP"
     )
     numbers: dict[tuple[str, ...], int] = {}
     mapping = []
@@ -74,32 +99,43 @@ async def load(session: AsyncSession, batches: Sequence[Batch]) -> Loaded:
         for local, codes in enumerate(batch.series):
             mapping.append((batch.index, local, numbers.setdefault(tuple(codes), len(numbers))))
         await _copy(db, batch)
-    await db.copy_records_to_table("apply_series", records=mapping)
-    codes = await db.fetchrow(
-        "SELECT array_agg(DISTINCT region_code) AS areas, array_agg(DISTINCT time_code) AS times"
-        " FROM apply_rows"
+    # One scan for the distinct codes and each series' first unit (the unit of the first line
+    # of each batch entry: few (batch, series, unit) groups, no sort of the rows).
+    groups = await db.fetch(
+        "SELECT GROUPING(region_code, time_code) AS set, region_code, time_code, batch, series,"
+        " unit, min(line) AS line FROM apply_rows GROUP BY GROUPING SETS"
+        " ((region_code), (time_code), (batch, series, unit))"
     )
-    unusual = await db.fetch(
-        "SELECT line - 1, value_text FROM apply_rows"
-        " WHERE value_text IS NOT NULL AND value_text !~ $1 ORDER BY line",
+    # One scan for both value checks: the texts to judge in Python, and value-with-mark cells.
+    odd = await db.fetch(
+        "SELECT line - 1, value_text, mark FROM apply_rows WHERE value_text IS NOT NULL"
+        " AND (mark IS NOT NULL OR value_text !~ $1) ORDER BY line",
         PLAIN_DECIMAL,
     )
-    both = await db.fetchrow(
-        "SELECT line - 1, mark FROM apply_rows"
-        " WHERE value_text IS NOT NULL AND mark IS NOT NULL ORDER BY line LIMIT 1"
+    number_of = {(batch, series): number for batch, series, number in mapping}
+    firsts = sorted(
+        (row["line"], row["batch"], row["series"], row["unit"]) for row in groups if row["set"] == 3
     )
-    units = await db.fetch(
-        "SELECT DISTINCT ON (s.number) s.number, r.unit FROM apply_rows r"
-        " JOIN apply_series s USING (batch, series) ORDER BY s.number, r.line"
-    )
+    first_units: dict[int, str | None] = {}
+    for _, batch_index, series, unit in firsts:
+        number = number_of.get((batch_index, series))
+        if number is not None:
+            first_units.setdefault(number, unit)
+    unusual = [(row[0], row[1]) for row in odd if not _plain(row[1])]
+    both = next(((row[0], row[2]) for row in odd if row[2] is not None), None)
     return Loaded(
         keys=list(numbers),
-        areas=set(codes["areas"] or ()),
-        times=set(codes["times"] or ()),
-        unusual_values=[(row[0], row[1]) for row in unusual],
-        first_with_mark=(both[0], both[1]) if both else None,
-        first_units={row[0]: row[1] for row in units},
+        entries=mapping,
+        areas={row["region_code"] for row in groups if row["set"] == 1},
+        times={row["time_code"] for row in groups if row["set"] == 2},
+        unusual_values=unusual,
+        first_with_mark=both,
+        first_units=first_units,
     )
+
+
+def _plain(text: str) -> bool:
+    return PLAIN_DECIMAL_TEXT.match(text) is not None
 
 
 async def _copy(db: asyncpg.Connection, batch: Batch) -> None:
@@ -109,7 +145,9 @@ async def _copy(db: asyncpg.Connection, batch: Batch) -> None:
     text = text[: -len(prefix)] if text else text
     columns = ["batch", "series", "region_code", "time_code", "value_text", "mark", "unit"]
     try:
-        status = await db.copy_to_table("apply_rows", source=io.BytesIO(text), columns=columns, format="text")
+        status = await db.copy_to_table(
+            "apply_rows", source=io.BytesIO(text), columns=columns, format="text"
+        )
     except (asyncpg.DataError, asyncpg.PostgresSyntaxError) as exc:
         raise BadRows(f"batch {batch.index}: rows: {str(exc).splitlines()[0][:200]}") from None
     copied = int(status.split()[-1])
@@ -119,34 +157,33 @@ async def _copy(db: asyncpg.Connection, batch: Batch) -> None:
 
 async def write_observations(
     session: AsyncSession,
-    series: Sequence[tuple[int, int, str | None]],
+    series: Sequence[tuple[int, int, int, str | None]],
     periods: dict[str, Period | None],
     values: Sequence[tuple[int, Decimal]],
 ) -> int:
-    """Insert the rows as observations; ``series`` is (number, id, unit) per series, ``values``
-    the Decimal of each unusual value text by cell number. Returns how many were inserted."""
+    """Insert the rows as observations; ``series`` is (batch, entry, id, unit) per batch entry,
+    ``values`` the Decimal of each unusual value text by cell number. Returns how many were
+    inserted."""
     db = await driver(session)
     await db.execute(
-        "CREATE TEMP TABLE apply_ids (number int, series_id int, unit text) ON COMMIT DROP;"
-        " CREATE TEMP TABLE apply_periods (time_code text, kind stats.period_kind,"
-        " year smallint, sub smallint) ON COMMIT DROP;"
-        " CREATE TEMP TABLE apply_values (line bigint, value numeric) ON COMMIT DROP"
+        "CREATE TEMP TABLE apply_ids (batch int, series int, series_id int, unit text)"
+        " ON COMMIT DROP; CREATE TEMP TABLE apply_periods (time_code text,"
+        " kind stats.period_kind, year smallint, sub smallint) ON COMMIT DROP"
     )
     await db.copy_records_to_table("apply_ids", records=series)
     await db.copy_records_to_table("apply_periods", records=_period_records(periods))
-    await db.copy_records_to_table(
-        "apply_values", records=[(number + 1, value) for number, value in values]
-    )
-    status = await db.execute(
-        "INSERT INTO stats.observations (series_id, region_code, time_code, period_kind,"
-        " period_year, period_sub, value, value_text, mark, unit)"
-        " SELECT i.series_id, r.region_code, r.time_code, p.kind, p.year, p.sub,"
-        " CASE WHEN v.line IS NULL THEN r.value_text::numeric ELSE v.value END,"
-        " r.value_text, r.mark, NULLIF(r.unit, i.unit)"
-        " FROM apply_rows r JOIN apply_series s USING (batch, series)"
-        " JOIN apply_ids i USING (number)"
-        " LEFT JOIN apply_periods p USING (time_code) LEFT JOIN apply_values v USING (line)"
-    )
+    query = OBSERVATIONS.format(value=PLAIN_VALUE, values="")
+    if values:
+        await db.execute(
+            "CREATE TEMP TABLE apply_values (line bigint, value numeric) ON COMMIT DROP"
+        )
+        records = [(number + 1, value) for number, value in values]
+        await db.copy_records_to_table("apply_values", records=records)
+        query = OBSERVATIONS.format(
+            value=UNUSUAL_VALUE, values=" LEFT JOIN apply_values v USING (line)"
+        )
+    columns = ", ".join(OBSERVATION_COLUMNS)
+    status = await db.execute(f"INSERT INTO stats.observations ({columns}) {query}")
     return int(status.split()[-1])
 
 
