@@ -133,8 +133,10 @@ class ApplyBatchRows(BusMessage):
         except (ValueError, zlib.error) as exc:  # not base64, not zlib
             raise ValueError(f"rows cannot be decoded: {str(exc).splitlines()[0][:200]}") from None
         # Only line ends are raw newlines in COPY text (a newline in a field is escaped).
+        if text and not text.endswith(b"\n"):
+            raise ValueError("rows must end with a line end")
         lines = text.count(b"\n")
-        if lines != self.cell_count or (text and not text.endswith(b"\n")):
+        if lines != self.cell_count:
             raise ValueError(f"rows hold {lines} lines, not {self.cell_count}")
         return self
 
