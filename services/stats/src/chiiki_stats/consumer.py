@@ -482,7 +482,7 @@ async def _parse_rows(
         if None in codes:
             raise Rejected(f"cells without a {dim} code")
         if dim in dimensions:
-            used[dim] = codes  # type: ignore[assignment]
+            used[dim] = {code for code in codes if code is not None}
         elif codes - {""}:
             raise Rejected(f"{dim} codes in a table without {dim}")
     _check_codes(dimensions, classes, items, used)
@@ -492,7 +492,7 @@ async def _parse_rows(
         key: _series_info(key, items, loaded.first_units.get(number))
         for number, key in enumerate(keys)
     }
-    periods = {code: _period(code) for code in loaded.times}  # type: ignore[arg-type]
+    periods = {code: _period(code) for code in loaded.times if code is not None}
     return RowsTable(series, keys, loaded.entries, periods, values)
 
 
@@ -711,7 +711,7 @@ async def _write_dimensions(session: AsyncSession, payload: PublishVersion) -> N
 
 
 async def _write_series(
-    session: AsyncSession, dataset_id: str, table: ParsedTable
+    session: AsyncSession, dataset_id: str, table: ParsedTable | RowsTable
 ) -> dict[SeriesKey, int]:
     """Keep the ids of series that persist, add new ones, drop those the version no longer has:
     one statement each (not one per series)."""

@@ -79,9 +79,10 @@ class Loaded:
 async def driver(session: AsyncSession) -> asyncpg.Connection:
     connection = await session.connection()
     raw = await connection.get_raw_connection()
-    if raw.driver_connection is None:
+    db: asyncpg.Connection | None = raw.driver_connection
+    if db is None:
         raise RuntimeError("the connection was closed before COPY")
-    return raw.driver_connection
+    return db
 
 
 async def load(session: AsyncSession, batches: Sequence[Batch]) -> Loaded:
