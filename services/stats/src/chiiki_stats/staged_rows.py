@@ -184,7 +184,11 @@ async def write_observations(
             value=UNUSUAL_VALUE, values=" LEFT JOIN apply_values v USING (line)"
         )
     columns = ", ".join(OBSERVATION_COLUMNS)
+    # The temporary tables have no statistics: the planner takes the rows for a few thousand and
+    # sorted all of them for a merge join with the hundred series (0.1 s of SSDSE-A's 0.3 s).
+    await db.execute("SET LOCAL enable_mergejoin = off")
     status = await db.execute(f"INSERT INTO stats.observations ({columns}) {query}")
+    await db.execute("RESET enable_mergejoin")
     return int(status.split()[-1])
 
 
