@@ -175,6 +175,20 @@ class PeakRss:
         self._thread.join()
 
 
+def cpu_seconds(pid: int) -> float:
+    """User + system CPU of a process and its children (a prefork worker's pool) so far: less
+    noisy than wall time on a shared machine."""
+    process = psutil.Process(pid)
+    total = 0.0
+    for each in (process, *process.children(recursive=True)):
+        try:
+            times = each.cpu_times()
+        except psutil.Error:
+            continue
+        total += times.user + times.system
+    return total
+
+
 def create_run(env: dict[str, str], stats_data_id: str) -> str:
     run_id = str(uuid.uuid4())
     with psycopg.connect(env["DATABASE_URL"], autocommit=True) as connection:
@@ -247,11 +261,14 @@ def copy_rows(env: dict[str, str], dimensions: tuple[str, ...], rows: list[tuple
     return elapsed
 
 
-def bench_table(env: dict[str, str], logs: Path, stats_data_id: str) -> dict[str, Any]:
+def bench_table(
+    env: dict[str, str], logs: Path, stats_data_id: str, stats_pid: int
+) -> dict[str, Any]:
     with ExitStack() as per_table:
         node = f"ingest-{stats_data_id}@bench"
         process = worker(per_table, env, "ingest", node, logs, "--pool", "solo")
         rss = PeakRss(process.pid)
+        cpu_before = cpu_seconds(process.pid), cpu_seconds(stats_pid)
         run_id = create_run(env, stats_data_id)
         app = bus(env)
         started = time.perf_counter()
@@ -265,6 +282,8 @@ def bench_table(env: dict[str, str], logs: Path, stats_data_id: str) -> dict[str
                 break
             time.sleep(0.05)
         elapsed = time.perf_counter() - started
+        ingest_cpu = cpu_seconds(process.pid) - cpu_before[0]
+        stats_cpu = cpu_seconds(stats_pid) - cpu_before[1]
         rss.stop()
     if row.get("status") != "succeeded":
         raise RuntimeError(f"{stats_data_id}: run ended {row.get('status')}: {row.get('error')}")
@@ -281,6 +300,8 @@ def bench_table(env: dict[str, str], logs: Path, stats_data_id: str) -> dict[str
         "pipeline_seconds": round(elapsed, 3),
         "pipeline_cells_per_second": round(cells / elapsed),
         "phases": {k: round(v, 3) for k, v in (row["timings"] or {}).items()},
+        "ingest_worker_cpu_seconds": round(ingest_cpu, 3),
+        "stats_worker_cpu_seconds": round(stats_cpu, 3),
         "copy_seconds": round(copy_seconds, 3),
         "copy_cells_per_second": round(len(rows) / copy_seconds),
         "worker_rss_before_mb": round(rss.baseline / 2**20, 1),
@@ -309,9 +330,9 @@ def main(argv: list[str] | None = None) -> int:
         start(stack, replay, {**env, "ESTAT_REPLAY_APP_ID": APP_ID}, tmp_path / "replay.log")
         health = f"http://127.0.0.1:{port}/_replay/health"
         wait(lambda: _answers(health), "the replay server")
-        worker(stack, env, "stats", "stats@bench", tmp_path)
+        stats = worker(stack, env, "stats", "stats@bench", tmp_path)
         for stats_data_id in args.tables:
-            result = bench_table(env, tmp_path, stats_data_id)
+            result = bench_table(env, tmp_path, stats_data_id, stats.pid)
             results.append(result)
             print(json.dumps(result, ensure_ascii=False), flush=True)
         bus(env).close()

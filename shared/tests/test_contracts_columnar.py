@@ -79,7 +79,7 @@ def test_a_payload_is_read_as_the_version_it_names() -> None:
         receive_apply_batch({**version_one, "schema_version": 1, "cells": CELLS}), ApplyBatch
     )
     with pytest.raises(ValidationError, match="schema_version"):
-        receive_apply_batch({**version_one, "schema_version": 3, "cells": CELLS})
+        receive_apply_batch({**version_one, "schema_version": 4, "cells": CELLS})
     # Version 2's fields are not version 1's, and the other way round.
     with pytest.raises(ValidationError, match="cells"):
         receive_apply_batch({**version_one, "schema_version": 2, "cells": CELLS})

@@ -18,7 +18,13 @@ from functools import cache
 from pathlib import Path
 from typing import Any
 
-from chiiki_shared.contracts import ApplyBatch, ApplyBatchColumns, BatchColumns, PublishVersion
+from chiiki_shared.contracts import (
+    ApplyBatch,
+    ApplyBatchColumns,
+    ApplyBatchRows,
+    BatchColumns,
+    PublishVersion,
+)
 
 REPOSITORY = Path(__file__).resolve().parents[3]
 TABLES = REPOSITORY / "services" / "ingest" / "recordings" / "tables"
@@ -101,6 +107,22 @@ class Table:
             for index, chunk in enumerate(chunks)
         ]
 
+    def row_batches(self, run_id: str, size: int = BATCH_SIZE) -> list[dict[str, Any]]:
+        """The same batches as ``batches``, as ``stats.apply_batch`` version 3 (COPY rows)."""
+        chunks = [self.cells[start : start + size] for start in range(0, len(self.cells), size)]
+        chunks = chunks or [[]]
+        return [
+            ApplyBatchRows.of(
+                cells=chunk,
+                run_id=uuid.UUID(run_id),
+                stats_data_id=self.stats_data_id,
+                batch_index=index,
+                batch_count=len(chunks),
+                dimensions=self.dimensions,
+            ).payload()
+            for index, chunk in enumerate(chunks)
+        ]
+
     def named(self, stats_data_id: str) -> Table:
         """The same cells as another dataset."""
         return Table(
@@ -122,12 +144,22 @@ class Table:
         ).payload()
 
     def messages(
-        self, run_id: str | None = None, size: int = BATCH_SIZE, *, columns: bool = False
+        self,
+        run_id: str | None = None,
+        size: int = BATCH_SIZE,
+        *,
+        columns: bool = False,
+        rows: bool = False,
     ) -> tuple[list[dict[str, Any]], dict[str, Any]]:
-        """Every ``stats.apply_batch`` payload (version 2 with ``columns``) and the
-        ``stats.publish_version`` payload."""
+        """Every ``stats.apply_batch`` payload (version 2 with ``columns``, 3 with ``rows``) and
+        the ``stats.publish_version`` payload."""
         run = run_id or str(uuid.uuid4())
-        batches = self.column_batches(run, size) if columns else self.batches(run, size)
+        if rows:
+            batches = self.row_batches(run, size)
+        elif columns:
+            batches = self.column_batches(run, size)
+        else:
+            batches = self.batches(run, size)
         return batches, self.publish(run, len(batches))
 
     def where(self, keep: Callable[[dict[str, str]], bool]) -> Table:

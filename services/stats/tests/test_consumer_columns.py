@@ -85,6 +85,13 @@ async def test_both_versions_store_the_same_observations(runtime, estat, names, 
     by_one = await stored(runtime, one.stats_data_id)
     assert len(by_one) == len(recorded.cells)
     assert await stored(runtime, two.stats_data_id) == by_one
+    # Version 3 (COPY rows, applied in SQL) in batches of yet another size.
+    three = recorded.named(fresh(names, "v3"))
+    batches, payload = three.messages(size=2200, rows=True)
+    assert all(batch["schema_version"] == 3 for batch in batches)
+    outcome = await apply(runtime, batches, payload)
+    assert outcome.status == "applied", outcome.reason
+    assert await stored(runtime, three.stats_data_id) == by_one
 
 
 async def test_values_keep_their_published_text_in_version_2(runtime, estat, names) -> None:
@@ -132,14 +139,14 @@ async def test_inconsistent_cells_are_rejected_as_in_version_1(
     else:
         cells[150] = change(cells[150])
     reasons = []
-    for columns in (False, True):
+    for version in (1, 2, 3):
         named = table.named(fresh(names, "bad"))
         run_id = str(uuid.uuid4())
         payload = named.publish(run_id, batch_count=len(cells) // 100 + 1)
         bad = estat.Table(
             named.stats_data_id, named.dimensions, cells, named.classes, named.notes, named.table
         )
-        batches = (bad.column_batches if columns else bad.batches)(run_id, 100)
+        batches = {1: bad.batches, 2: bad.column_batches, 3: bad.row_batches}[version](run_id, 100)
         assert len(batches) == payload["batch_count"]
         outcome = await apply(runtime, batches, payload)
         assert outcome.status == "rejected"
@@ -147,6 +154,7 @@ async def test_inconsistent_cells_are_rejected_as_in_version_1(
         assert await stored(runtime, named.stats_data_id) == []
     assert reason in reasons[0]
     assert reasons[1] == reasons[0]
+    assert reasons[2] == reasons[0]
 
 
 def columns_of(cells: list[list[Any]], dimensions: list[str], **change: Any) -> str:

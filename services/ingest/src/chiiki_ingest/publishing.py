@@ -17,7 +17,7 @@ from chiiki_ingest.cells import Content
 from chiiki_ingest.estat import Dimension, TableInfo
 from chiiki_ingest.quality import Row
 from chiiki_shared import contracts
-from chiiki_shared.contracts import ApplyBatchColumns, BatchColumns, BusMessage, PublishVersion
+from chiiki_shared.contracts import ApplyBatchRows, BusMessage, PublishVersion
 from chiiki_shared.contracts.publishing import ESTAT_ATTRIBUTION
 
 
@@ -66,10 +66,11 @@ def apply_batch_message(
     batch_count: int,
     dimensions: Sequence[str],
     rows: Sequence[Row],
-) -> ApplyBatchColumns:
-    """``stats.apply_batch`` version 2: the rows as columns."""
-    return ApplyBatchColumns.of(
-        columns=BatchColumns.from_cells(dimensions, rows),
+) -> ApplyBatchRows:
+    """``stats.apply_batch`` version 3: the rows as PostgreSQL COPY text, which stats COPYs as
+    it came (no Python per cell on its side)."""
+    return ApplyBatchRows.of(
+        cells=rows,
         run_id=uuid.UUID(run_id),
         stats_data_id=stats_data_id,
         batch_index=batch_index,

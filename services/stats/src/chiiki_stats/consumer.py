@@ -15,12 +15,14 @@ the transaction commits.
 from __future__ import annotations
 
 import itertools
+import zlib
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from decimal import Decimal, InvalidOperation
 from typing import Any
 
+import asyncpg
 import structlog
 from pydantic import ValidationError
 from sqlalchemy import delete, func, insert, select, text, update
@@ -30,6 +32,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from chiiki_shared.contracts import (
     ApplyBatch,
     ApplyBatchColumns,
+    ApplyBatchRows,
     BatchColumns,
     BusMessage,
     ClassInfo,
@@ -40,7 +43,9 @@ from chiiki_shared.contracts import (
     describe,
     receive_apply_batch,
 )
+from chiiki_shared.contracts.copyrows import copy_rows
 from chiiki_shared.locks import xact_lock
+from chiiki_stats import staged_rows
 from chiiki_stats.models import (
     Dataset,
     DatasetVersion,
@@ -107,7 +112,6 @@ async def stage_batch(session: AsyncSession, raw: dict[str, Any], *, ttl_hours: 
         return await _stage_invalid(session, raw, exc)
     if await _version_of_run(session, str(batch.run_id)) is not None:
         return "ignored"
-    columns, cell_count = _staged_columns(batch)
     values = {
         "run_id": batch.run_id,
         "batch_index": batch.batch_index,
@@ -115,9 +119,8 @@ async def stage_batch(session: AsyncSession, raw: dict[str, Any], *, ttl_hours: 
         "batch_count": batch.batch_count,
         "dimensions": batch.dimensions,
         "cells": [],
-        "columns": columns,
-        "cell_count": cell_count,
         "error": None,
+        **_staged_content(batch),
     }
     statement = pg_insert(StagedBatch).values(**values)
     await session.execute(
@@ -129,11 +132,18 @@ async def stage_batch(session: AsyncSession, raw: dict[str, Any], *, ttl_hours: 
     return "staged"
 
 
-def _staged_columns(batch: ApplyBatch | ApplyBatchColumns) -> tuple[bytes, int]:
-    """Both versions are staged as version 2's compressed columns, which publishing reads."""
+def _staged_content(batch: ApplyBatch | ApplyBatchColumns | ApplyBatchRows) -> dict[str, Any]:
+    """Version 3 is staged as its compressed COPY text; versions 1 and 2 as version 2's
+    compressed columns."""
+    if isinstance(batch, ApplyBatchRows):
+        rows = {"rows": batch.compressed(), "series": batch.series}
+        return {"columns": None, "cell_count": batch.cell_count, **rows}
     if isinstance(batch, ApplyBatchColumns):
-        return batch.compressed(), batch.cell_count
-    return BatchColumns.from_cells(batch.dimensions, batch.cells).compress(), len(batch.cells)
+        columns, count = batch.compressed(), batch.cell_count
+    else:
+        columns = BatchColumns.from_cells(batch.dimensions, batch.cells).compress()
+        count = len(batch.cells)
+    return {"columns": columns, "cell_count": count, "rows": None, "series": None}
 
 
 async def _stage_invalid(session: AsyncSession, raw: dict[str, Any], exc: ValidationError) -> str:
@@ -168,6 +178,8 @@ async def _stage_invalid(session: AsyncSession, raw: dict[str, Any], exc: Valida
                 "error": statement.excluded.error,
                 "cells": [],
                 "columns": None,
+                "rows": None,
+                "series": None,
                 "received_at": func.now(),
             },
         )
@@ -176,11 +188,11 @@ async def _stage_invalid(session: AsyncSession, raw: dict[str, Any], exc: Valida
 
 
 def _version_one_fields(raw: dict[str, Any]) -> dict[str, Any]:
-    """``raw`` without what only version 2 has, so a bad version 2 batch can name its run."""
-    if raw.get("schema_version") != ApplyBatchColumns.VERSION:
+    """``raw`` without what only versions 2 and 3 have, so a bad batch can name its run."""
+    if raw.get("schema_version") not in (ApplyBatchColumns.VERSION, ApplyBatchRows.VERSION):
         return raw
-    version_two = {"schema_version", "cell_count", "columns"}
-    return {key: value for key, value in raw.items() if key not in version_two}
+    later = {"schema_version", "cell_count", "columns", "series", "rows"}
+    return {key: value for key, value in raw.items() if key not in later}
 
 
 # -- publish_version -----------------------------------------------------------------------------
@@ -258,36 +270,41 @@ async def _publish(
         )
 
     dimensions = list(staged[0].dimensions)
-    batches = [
-        _staged_batch(dimensions, columns, cells)
-        for columns, cells in (
-            await session.execute(
-                select(StagedBatch.columns, StagedBatch.cells)
-                .where(StagedBatch.run_id == payload.run_id)
-                .order_by(StagedBatch.batch_index)
+    contents = (
+        await session.execute(
+            select(
+                StagedBatch.batch_index,
+                StagedBatch.columns,
+                StagedBatch.cells,
+                StagedBatch.rows,
+                StagedBatch.series,
+                StagedBatch.cell_count,
             )
+            .where(StagedBatch.run_id == payload.run_id)
+            .order_by(StagedBatch.batch_index)
         )
-    ]
-    table = _parse_columns(dimensions, payload.classes, batches)
-
-    await session.execute(text(f"SET LOCAL statement_timeout = {int(timeout_ms)}"))
+    ).all()
     version = (current.version if current else 0) + 1
     applied_at = datetime.now(UTC)
-    await _write_dataset(session, payload, version, applied_at, exists=current is not None)
-    await _write_dimensions(session, payload)
-    series_ids = await _write_series(session, payload.stats_data_id, table)
-    await _write_observations(session, payload.stats_data_id, table, series_ids)
-    await session.execute(
-        insert(DatasetVersion).values(
-            dataset_id=payload.stats_data_id,
-            version=version,
-            run_id=payload.run_id,
-            content_hash=payload.content_hash,
-            cell_count=payload.cell_count,
-            applied_at=applied_at,
-            table_info=payload.table.model_dump(mode="json"),
+    await session.execute(text(f"SET LOCAL statement_timeout = {int(timeout_ms)}"))
+    if any(row.rows is not None for row in contents):
+        table: ParsedTable | RowsTable = await _parse_rows(
+            session, dimensions, payload.classes, contents
         )
-    )
+        try:
+            # Duplicates and rows without a series are found by the INSERT: undone with it.
+            async with session.begin_nested():
+                series_ids = await _write_version(
+                    session, payload, version, applied_at, current is not None, table
+                )
+        except asyncpg.UniqueViolationError:
+            raise Rejected("some cells repeat the same codes") from None
+    else:
+        batches = [_staged_batch(dimensions, row.columns, row.cells) for row in contents]
+        table = _parse_columns(dimensions, payload.classes, batches)
+        series_ids = await _write_version(
+            session, payload, version, applied_at, current is not None, table
+        )
     await _drop_staged(session, payload)
     # Delivered when this transaction commits: each web process reloads its versions at once.
     await session.execute(select(func.pg_notify(CHANNEL, payload.stats_data_id)))
@@ -310,6 +327,35 @@ async def _publish(
             ),
         ],
     )
+
+
+async def _write_version(
+    session: AsyncSession,
+    payload: PublishVersion,
+    version: int,
+    applied_at: datetime,
+    exists: bool,
+    table: ParsedTable | RowsTable,
+) -> dict[SeriesKey, int]:
+    await _write_dataset(session, payload, version, applied_at, exists=exists)
+    await _write_dimensions(session, payload)
+    series_ids = await _write_series(session, payload.stats_data_id, table)
+    if isinstance(table, RowsTable):
+        await _write_rows(session, payload, table, series_ids)
+    else:
+        await _write_observations(session, payload.stats_data_id, table, series_ids)
+    await session.execute(
+        insert(DatasetVersion).values(
+            dataset_id=payload.stats_data_id,
+            version=version,
+            run_id=payload.run_id,
+            content_hash=payload.content_hash,
+            cell_count=payload.cell_count,
+            applied_at=applied_at,
+            table_info=payload.table.model_dump(mode="json"),
+        )
+    )
+    return series_ids
 
 
 SeriesKey = tuple[tuple[str, str], ...]
@@ -341,26 +387,15 @@ def _staged_batch(
 def _parse_columns(
     dimensions: Sequence[str], classes: Sequence[ClassInfo], batches: Sequence[BatchColumns]
 ) -> ParsedTable:
-    by_id = {info.id: info for info in classes}
-    missing = [dim for dim in dimensions if dim not in by_id]
-    if missing:
-        raise Rejected(f"cells use dimensions without a class: {', '.join(missing)}")
-    items = {
-        dim: {item.code: (position, item) for position, item in enumerate(by_id[dim].items)}
-        for dim in dimensions
-    }
+    items = _class_items(dimensions, classes)
     columns = _merge(batches)
     series_dims = [dim for dim in dimensions if dim not in NON_SERIES_DIMENSIONS]
-    for dim in dimensions:
-        unknown = _codes_used(columns, series_dims, dim) - items[dim].keys()
-        if unknown:
-            raise Rejected(f"codes not in the {dim} class: {', '.join(sorted(unknown)[:5])}")
-    for dim in ("area", "time"):
-        too_long = (
-            [item.code for item in by_id[dim].items if len(item.code) > 16] if dim in by_id else []
-        )
-        if too_long:
-            raise Rejected(f"{dim} codes longer than 16 characters: {', '.join(too_long[:5])}")
+    _check_codes(
+        dimensions,
+        classes,
+        items,
+        {dim: _codes_used(columns, series_dims, dim) for dim in dimensions},
+    )
     values = _values(columns.value_text, columns.mark)
     keys = [tuple(zip(series_dims, codes, strict=True)) for codes in columns.series]
     # Each series takes the unit of its first cell (when its class items name none).
@@ -378,6 +413,135 @@ def _parse_columns(
         raise Rejected("some cells repeat the same codes")
     periods = [_period(time_code) for time_code in columns.times]
     return ParsedTable(series, keys, columns, periods, values)
+
+
+Items = dict[str, dict[str, tuple[int, Any]]]
+
+
+def _class_items(dimensions: Sequence[str], classes: Sequence[ClassInfo]) -> Items:
+    """Per dimension, its class items by code (with their position)."""
+    by_id = {info.id: info for info in classes}
+    missing = [dim for dim in dimensions if dim not in by_id]
+    if missing:
+        raise Rejected(f"cells use dimensions without a class: {', '.join(missing)}")
+    return {
+        dim: {item.code: (position, item) for position, item in enumerate(by_id[dim].items)}
+        for dim in dimensions
+    }
+
+
+def _check_codes(
+    dimensions: Sequence[str],
+    classes: Sequence[ClassInfo],
+    items: Items,
+    used: dict[str, set[str]],
+) -> None:
+    """Every code the cells use is in its class; area and time codes fit their columns."""
+    for dim in dimensions:
+        unknown = used[dim] - items[dim].keys()
+        if unknown:
+            raise Rejected(f"codes not in the {dim} class: {', '.join(sorted(unknown)[:5])}")
+    by_id = {info.id: info for info in classes}
+    for dim in ("area", "time"):
+        too_long = (
+            [item.code for item in by_id[dim].items if len(item.code) > 16] if dim in by_id else []
+        )
+        if too_long:
+            raise Rejected(f"{dim} codes longer than 16 characters: {', '.join(too_long[:5])}")
+
+
+@dataclass
+class RowsTable:
+    """A version staged as COPY rows (``stats.apply_batch`` version 3), loaded and checked in the
+    transaction's temporary tables: its ``series`` as in ``ParsedTable``, numbered as in
+    ``keys``; the periods of its time codes; the Decimal of each unusual value text by cell."""
+
+    series: dict[SeriesKey, dict[str, Any]]
+    keys: list[SeriesKey]
+    entries: list[tuple[int, int, int]]  # (batch, entry in its series, series number)
+    periods: dict[str, Period | None]
+    values: list[tuple[int, Decimal]]
+
+
+async def _parse_rows(
+    session: AsyncSession,
+    dimensions: Sequence[str],
+    classes: Sequence[ClassInfo],
+    staged: Sequence[Any],
+) -> RowsTable:
+    items = _class_items(dimensions, classes)
+    batches = [_rows_batch(dimensions, row) for row in staged]
+    try:
+        async with session.begin_nested():  # a COPY that fails is undone alone
+            loaded = await staged_rows.load(session, batches)
+    except staged_rows.BadRows as exc:
+        raise Rejected(str(exc)) from None
+    series_dims = [dim for dim in dimensions if dim not in NON_SERIES_DIMENSIONS]
+    used = {dim: {codes[at] for codes in loaded.keys} for at, dim in enumerate(series_dims)}
+    for dim, codes in (("area", loaded.areas), ("time", loaded.times)):
+        if None in codes:
+            raise Rejected(f"cells without a {dim} code")
+        if dim in dimensions:
+            used[dim] = {code for code in codes if code is not None}
+        elif codes - {""}:
+            raise Rejected(f"{dim} codes in a table without {dim}")
+    _check_codes(dimensions, classes, items, used)
+    values = _unusual_values(loaded.unusual_values, loaded.first_with_mark)
+    keys = [tuple(zip(series_dims, codes, strict=True)) for codes in loaded.keys]
+    series = {
+        key: _series_info(key, items, loaded.first_units.get(number))
+        for number, key in enumerate(keys)
+    }
+    periods = {code: _period(code) for code in loaded.times if code is not None}
+    return RowsTable(series, keys, loaded.entries, periods, values)
+
+
+def _rows_batch(dimensions: Sequence[str], row: Any) -> staged_rows.Batch:
+    """A staged batch as COPY rows; a version 1 or 2 batch of the same run is turned into them."""
+    if row.rows is not None:
+        text = zlib.decompress(row.rows)
+        return staged_rows.Batch(row.batch_index, row.series, text, row.cell_count)
+    columns = _staged_batch(dimensions, row.columns, row.cells)
+    series, text = copy_rows(dimensions, _cells_of(dimensions, columns))
+    return staged_rows.Batch(row.batch_index, series, text, columns.cell_count)
+
+
+def _cells_of(dimensions: Sequence[str], columns: BatchColumns) -> list[list[str | None]]:
+    """Version 1's cells (dimension codes..., value, mark, unit) from version 2's columns."""
+    count = columns.cell_count
+    series_dims = iter(range(len(dimensions)))
+    codes: list[Sequence[str]] = []
+    for dim in dimensions:
+        if dim == "area":
+            codes.append([columns.areas[at] for at in columns.area_index])
+        elif dim == "time":
+            codes.append([columns.times[at] for at in columns.time_index])
+        else:
+            at = next(series_dims)
+            codes.append([columns.series[number][at] for number in columns.series_index])
+    units = [columns.units[at] for at in columns.unit_index]
+    rows = zip(*codes, columns.value_text, columns.mark, units, strict=True)
+    return [list(row) for row in rows] if count else []
+
+
+def _unusual_values(
+    texts: Sequence[tuple[int, str]], both: tuple[int, str] | None
+) -> list[tuple[int, Decimal]]:
+    """As ``_values`` for the value texts SQL does not read as plain decimals."""
+    values = []
+    for number, raw in texts:
+        try:
+            value = Decimal(raw)
+        except InvalidOperation:
+            value = None
+        if value is None or not value.is_finite():
+            if both is None or number <= both[0]:
+                _decimal(raw, number)
+            break
+        values.append((number, value))
+    if both is not None:
+        raise Rejected(f"cell {both[0]} has both a value and the mark {both[1]!r}")
+    return values
 
 
 def _codes_used(columns: BatchColumns, series_dims: list[str], dim: str) -> set[str]:
@@ -547,7 +711,7 @@ async def _write_dimensions(session: AsyncSession, payload: PublishVersion) -> N
 
 
 async def _write_series(
-    session: AsyncSession, dataset_id: str, table: ParsedTable
+    session: AsyncSession, dataset_id: str, table: ParsedTable | RowsTable
 ) -> dict[SeriesKey, int]:
     """Keep the ids of series that persist, add new ones, drop those the version no longer has:
     one statement each (not one per series)."""
@@ -643,6 +807,27 @@ async def _write_observations(
         columns=OBSERVATION_COLUMNS,
         records=records,
     )
+
+
+async def _write_rows(
+    session: AsyncSession, payload: PublishVersion, table: RowsTable, ids: dict[SeriesKey, int]
+) -> None:
+    await session.execute(
+        delete(Observation)
+        .where(
+            Observation.series_id.in_(
+                select(Series.id).where(Series.dataset_id == payload.stats_data_id)
+            )
+        )
+        .execution_options(synchronize_session=False)
+    )
+    series = [
+        (batch, entry, ids[table.keys[number]], table.series[table.keys[number]]["unit"])
+        for batch, entry, number in table.entries
+    ]
+    written = await staged_rows.write_observations(session, series, table.periods, table.values)
+    if written != payload.cell_count:
+        raise Rejected(f"{payload.cell_count - written} cells name no series of their batch")
 
 
 async def _drop_staged(session: AsyncSession, payload: PublishVersion) -> None:

@@ -278,6 +278,10 @@ class StagedBatch(Base):
     # The batch as zlib-compressed JSON columns (chiiki_shared.contracts.columnar); ``cells`` is
     # then empty. NULL only in rows staged before the columns existed.
     columns: Mapped[bytes | None] = mapped_column(LargeBinary)
+    # A version 3 batch: its zlib-compressed COPY text (chiiki_shared.contracts.copyrows) and the
+    # codes of its series; ``columns`` is then NULL.
+    rows: Mapped[bytes | None] = mapped_column(LargeBinary)
+    series: Mapped[list[list[str]] | None] = mapped_column(JSONB)
     cell_count: Mapped[int] = mapped_column(Integer)
     # Why the batch could not be staged (a malformed payload): publishing the run then rejects it.
     error: Mapped[str | None] = mapped_column(Text)

@@ -7,8 +7,8 @@ from chiiki_shared.contracts.columnar import (
     MAX_COLUMNAR_BATCH_CELLS,
     ApplyBatchColumns,
     BatchColumns,
-    receive_apply_batch,
 )
+from chiiki_shared.contracts.copyrows import ApplyBatchRows, receive_apply_batch
 from chiiki_shared.contracts.publishing import (
     MAX_BATCH_CELLS,
     ApplyBatch,
@@ -25,6 +25,7 @@ from chiiki_shared.contracts.publishing import (
 CONTRACT: tuple[type[BusMessage], ...] = (
     ApplyBatch,
     ApplyBatchColumns,
+    ApplyBatchRows,
     PublishVersion,
     VersionApplied,
     VersionRejected,
@@ -37,6 +38,7 @@ __all__ = [
     "MAX_COLUMNAR_BATCH_CELLS",
     "ApplyBatch",
     "ApplyBatchColumns",
+    "ApplyBatchRows",
     "BatchColumns",
     "BusMessage",
     "ClassInfo",

@@ -200,13 +200,5 @@ class ApplyBatchColumns(BusMessage):
         return self
 
 
-def receive_apply_batch(raw: Any) -> ApplyBatch | ApplyBatchColumns:
-    """``raw`` validated as the ``stats.apply_batch`` version it names (1 when it names none);
-    raises ``ValidationError``."""
-    if isinstance(raw, dict) and raw.get("schema_version") == ApplyBatchColumns.VERSION:
-        return ApplyBatchColumns.model_validate(raw)
-    return ApplyBatch.model_validate(raw)
-
-
 def _first_line(exc: Exception) -> str:
     return str(exc).splitlines()[0][:200]

@@ -46,6 +46,7 @@ def _type(annotation: Any) -> str:
         "datetime.",
         "chiiki_shared.contracts.publishing.",
         "chiiki_shared.contracts.columnar.",
+        "chiiki_shared.contracts.copyrows.",
     ):
         text = text.replace(module, "")
     text = CONSTRAINED.sub(r"\1", text)
