@@ -66,6 +66,8 @@ class AuthSettings(ServiceSettings):
     argon2_memory_kib: int = Field(default=ARGON2_MIN_MEMORY_KIB, ge=ARGON2_MIN_MEMORY_KIB)
     argon2_time_cost: int = Field(default=ARGON2_MIN_TIME_COST, ge=ARGON2_MIN_TIME_COST)
     argon2_parallelism: int = Field(default=1, ge=1, le=8)
+    # Threads that hash passwords: one per core unless set (passwords.py says why).
+    hash_threads: int | None = Field(default=None, ge=1, le=64)
 
     # Throttling (Redis, sliding windows). Failures per account stay within ASVS's bound.
     login_account_max_failures: int = Field(default=10, ge=1)

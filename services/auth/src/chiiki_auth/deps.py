@@ -19,7 +19,7 @@ from chiiki_auth.passwords import Passwords
 from chiiki_auth.schemas import LoginRequest
 from chiiki_auth.service import AuthService
 from chiiki_auth.throttle import Throttle
-from chiiki_shared.deps import RuntimeDep, SessionDep
+from chiiki_shared.deps import SessionDep, client_ip, get_runtime
 from chiiki_shared.errors import ApiError
 from chiiki_shared.security import RevocationList
 
@@ -38,19 +38,27 @@ class AuthComponents:
     revocations: RevocationList
 
 
-def get_components(runtime: RuntimeDep) -> AuthComponents:
-    return runtime.extras[COMPONENTS_EXTRA]  # type: ignore[return-value]
+# The dependencies of this module are ``async def`` although they never wait: FastAPI runs a plain
+# ``def`` dependency in a worker thread, a hop per dependency per request.
 
 
-def get_settings(runtime: RuntimeDep) -> AuthSettings:
-    return runtime.settings  # type: ignore[return-value]
+async def get_components(request: Request) -> AuthComponents:
+    return get_runtime(request).extras[COMPONENTS_EXTRA]  # type: ignore[return-value]
+
+
+async def get_settings(request: Request) -> AuthSettings:
+    return get_runtime(request).settings  # type: ignore[return-value]
+
+
+async def caller_ip(request: Request) -> str:
+    return client_ip(request)
 
 
 ComponentsDep = Annotated[AuthComponents, Depends(get_components)]
 SettingsDep = Annotated[AuthSettings, Depends(get_settings)]
 
 
-def get_auth_service(
+async def get_auth_service(
     session: SessionDep, settings: SettingsDep, components: ComponentsDep
 ) -> AuthService:
     return AuthService(
@@ -63,7 +71,7 @@ def get_auth_service(
     )
 
 
-def get_client_service(
+async def get_client_service(
     session: SessionDep, settings: SettingsDep, components: ComponentsDep
 ) -> ClientService:
     return ClientService(
@@ -75,7 +83,7 @@ def get_client_service(
     )
 
 
-def user_agent(request: Request) -> str | None:
+async def user_agent(request: Request) -> str | None:
     """The caller's User-Agent as sessions store it: printable, at most 256 characters."""
     value = "".join(char for char in request.headers.get("user-agent", "") if char.isprintable())
     return value.strip()[:USER_AGENT_MAX_LENGTH] or None
@@ -119,4 +127,5 @@ AuthServiceDep = Annotated[AuthService, Depends(get_auth_service)]
 ClientServiceDep = Annotated[ClientService, Depends(get_client_service)]
 TokenRequestDep = Annotated[TokenRequest, Depends(read_token_request)]
 UserAgent = Annotated[str | None, Depends(user_agent)]
+ClientIp = Annotated[str, Depends(caller_ip)]
 LoginCredentials = Annotated[LoginRequest, Depends(login_credentials)]

@@ -109,6 +109,9 @@ async def _load_revocations(rebuilder: DenylistRebuilder) -> None:
 
 
 async def stop_auth(runtime: Runtime) -> None:
+    components = runtime.extras.get(COMPONENTS_EXTRA)
+    if isinstance(components, AuthComponents):
+        components.passwords.close()
     watcher = runtime.extras.pop(WATCHER_EXTRA, None)
     if isinstance(watcher, asyncio.Task):
         watcher.cancel()

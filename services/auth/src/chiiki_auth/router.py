@@ -12,6 +12,7 @@ from fastapi.responses import JSONResponse
 from chiiki_auth.client_service import ClientWithSecret
 from chiiki_auth.deps import (
     AuthServiceDep,
+    ClientIp,
     ClientServiceDep,
     ComponentsDep,
     LoginCredentials,
@@ -43,7 +44,6 @@ from chiiki_auth.schemas import (
 from chiiki_auth.service import RefreshReused, SettingsDocument
 from chiiki_auth.tokens import TokenPair
 from chiiki_shared.audit.api import OriginDep
-from chiiki_shared.deps import ClientIp
 from chiiki_shared.errors import ApiError, problem_response
 from chiiki_shared.lang import ACCEPTS_LANG
 from chiiki_shared.openapi import problem_responses
