@@ -203,6 +203,13 @@ def warm_replay(env: dict[str, str], stats_data_id: str, page_size: int = 100_00
             params["metaGetFlg"] = "N"
 
 
+def delay_pages(replay_base: str, stats_data_id: str, seconds: float) -> None:
+    """Every getStatsData answer of the table waits ``seconds`` first (e-Stat's own response
+    time, which the replay on this machine does not have)."""
+    fault = {"kind": "latency", "seconds": seconds, "count": 1000, "statsDataId": stats_data_id}
+    httpx.post(f"{replay_base}/_replay/faults", json=fault).raise_for_status()
+
+
 def create_run(env: dict[str, str], stats_data_id: str) -> str:
     run_id = str(uuid.uuid4())
     with psycopg.connect(env["DATABASE_URL"], autocommit=True) as connection:
@@ -217,7 +224,8 @@ def create_run(env: dict[str, str], stats_data_id: str) -> str:
 def run_row(env: dict[str, str], run_id: str) -> dict[str, Any]:
     with psycopg.connect(env["DATABASE_URL"], autocommit=True) as connection:
         cursor = connection.execute(
-            "SELECT status, error, cell_count, page_count, batch_count, timings, max_rss_bytes"
+            "SELECT status, error, cell_count, page_count, batch_count, timings, max_rss_bytes,"
+            " content_hash"
             " FROM ingest.runs WHERE id = %s",
             (run_id,),
         )
@@ -282,9 +290,13 @@ def bench_table(
     stats_pid: int,
     replay_pid: int,
     warm: bool = True,
+    latency: float = 0.0,
 ) -> dict[str, Any]:
     if warm:
         warm_replay(env, stats_data_id)
+    replay_base = env["ESTAT_API_BASE_URL"].removesuffix("/rest/3.0/app/json")
+    if latency:
+        delay_pages(replay_base, stats_data_id, latency)
     with ExitStack() as per_table:
         node = f"ingest-{stats_data_id}@bench"
         process = worker(per_table, env, "ingest", node, logs, "--pool", "solo")
@@ -308,6 +320,8 @@ def bench_table(
             cpu_seconds(pid) - before for pid, before in zip(pids, cpu_before, strict=True)
         )
         rss.stop()
+    if latency:
+        httpx.delete(f"{replay_base}/_replay/faults").raise_for_status()
     if row.get("status") != "succeeded":
         raise RuntimeError(f"{stats_data_id}: run ended {row.get('status')}: {row.get('error')}")
     served = stats_count(env, stats_data_id)
@@ -333,6 +347,8 @@ def bench_table(
         "worker_rss_peak_mb": round(rss.peak / 2**20, 1),
         "worker_rss_growth_mb": round((rss.peak - rss.baseline) / 2**20, 1),
         "replay_warmed": warm,
+        "replay_latency_seconds": latency,
+        "content_hash": row["content_hash"],
     }
 
 
@@ -344,6 +360,12 @@ def main(argv: list[str] | None = None) -> int:
         "--cold-replay",
         action="store_true",
         help="do not warm the replay server first (it then loads and renders during the run)",
+    )
+    parser.add_argument(
+        "--replay-latency",
+        type=float,
+        default=0.0,
+        help="seconds the replay waits before each page's answer (e-Stat's response time)",
     )
     parser.add_argument("--keep-logs", type=Path, help="copy the workers' logs here at the end")
     args = parser.parse_args(argv)
@@ -366,7 +388,13 @@ def main(argv: list[str] | None = None) -> int:
         stats = worker(stack, env, "stats", "stats@bench", tmp_path)
         for stats_data_id in args.tables:
             result = bench_table(
-                env, tmp_path, stats_data_id, stats.pid, replay_server.pid, not args.cold_replay
+                env,
+                tmp_path,
+                stats_data_id,
+                stats.pid,
+                replay_server.pid,
+                not args.cold_replay,
+                args.replay_latency,
             )
             results.append(result)
             print(json.dumps(result, ensure_ascii=False), flush=True)

@@ -273,7 +273,9 @@ class Pipeline:
                         normaliser = Normaliser(
                             fetched.page, report, **options.normaliser_options()
                         )
-                    normaliser.add_page(fetched.page)
+                    # In a thread, so the loop sends and receives the page read ahead meanwhile
+                    # (only this coroutine touches the normaliser, one page at a time).
+                    await asyncio.to_thread(normaliser.add_page, fetched.page)
                     del fetched
         if normaliser is None:
             raise SourceProblem("no-data", f"no pages for {run.stats_data_id}")
