@@ -189,6 +189,27 @@ def cpu_seconds(pid: int) -> float:
     return total
 
 
+def warm_replay(env: dict[str, str], stats_data_id: str, page_size: int = 100_000) -> None:
+    """Ask the replay for every page the worker will ask for, as the worker will: e-Stat has
+    its tables loaded and its answers ready, the stand-in renders a page only once."""
+    url = f"{env['ESTAT_API_BASE_URL']}/getStatsData"
+    params = {"appId": env["ESTAT_APP_ID"], "statsDataId": stats_data_id, "metaGetFlg": "Y"}
+    params["limit"], position = str(page_size), 1
+    with httpx.Client(timeout=120) as client:
+        while position:
+            params["startPosition"] = str(position)
+            answer = client.get(url, params=params).json()["GET_STATS_DATA"]
+            position = answer["STATISTICAL_DATA"]["RESULT_INF"].get("NEXT_KEY")
+            params["metaGetFlg"] = "N"
+
+
+def delay_pages(replay_base: str, stats_data_id: str, seconds: float) -> None:
+    """Every getStatsData answer of the table waits ``seconds`` first (e-Stat's own response
+    time, which the replay on this machine does not have)."""
+    fault = {"kind": "latency", "seconds": seconds, "count": 1000, "statsDataId": stats_data_id}
+    httpx.post(f"{replay_base}/_replay/faults", json=fault).raise_for_status()
+
+
 def create_run(env: dict[str, str], stats_data_id: str) -> str:
     run_id = str(uuid.uuid4())
     with psycopg.connect(env["DATABASE_URL"], autocommit=True) as connection:
@@ -203,7 +224,8 @@ def create_run(env: dict[str, str], stats_data_id: str) -> str:
 def run_row(env: dict[str, str], run_id: str) -> dict[str, Any]:
     with psycopg.connect(env["DATABASE_URL"], autocommit=True) as connection:
         cursor = connection.execute(
-            "SELECT status, error, cell_count, page_count, batch_count, timings, max_rss_bytes"
+            "SELECT status, error, cell_count, page_count, batch_count, timings, max_rss_bytes,"
+            " content_hash"
             " FROM ingest.runs WHERE id = %s",
             (run_id,),
         )
@@ -262,13 +284,25 @@ def copy_rows(env: dict[str, str], dimensions: tuple[str, ...], rows: list[tuple
 
 
 def bench_table(
-    env: dict[str, str], logs: Path, stats_data_id: str, stats_pid: int
+    env: dict[str, str],
+    logs: Path,
+    stats_data_id: str,
+    stats_pid: int,
+    replay_pid: int,
+    warm: bool = True,
+    latency: float = 0.0,
 ) -> dict[str, Any]:
+    if warm:
+        warm_replay(env, stats_data_id)
+    replay_base = env["ESTAT_API_BASE_URL"].removesuffix("/rest/3.0/app/json")
+    if latency:
+        delay_pages(replay_base, stats_data_id, latency)
     with ExitStack() as per_table:
         node = f"ingest-{stats_data_id}@bench"
         process = worker(per_table, env, "ingest", node, logs, "--pool", "solo")
         rss = PeakRss(process.pid)
-        cpu_before = cpu_seconds(process.pid), cpu_seconds(stats_pid)
+        pids = (process.pid, stats_pid, replay_pid)
+        cpu_before = [cpu_seconds(pid) for pid in pids]
         run_id = create_run(env, stats_data_id)
         app = bus(env)
         started = time.perf_counter()
@@ -282,9 +316,12 @@ def bench_table(
                 break
             time.sleep(0.05)
         elapsed = time.perf_counter() - started
-        ingest_cpu = cpu_seconds(process.pid) - cpu_before[0]
-        stats_cpu = cpu_seconds(stats_pid) - cpu_before[1]
+        ingest_cpu, stats_cpu, replay_cpu = (
+            cpu_seconds(pid) - before for pid, before in zip(pids, cpu_before, strict=True)
+        )
         rss.stop()
+    if latency:
+        httpx.delete(f"{replay_base}/_replay/faults").raise_for_status()
     if row.get("status") != "succeeded":
         raise RuntimeError(f"{stats_data_id}: run ended {row.get('status')}: {row.get('error')}")
     served = stats_count(env, stats_data_id)
@@ -302,11 +339,16 @@ def bench_table(
         "phases": {k: round(v, 3) for k, v in (row["timings"] or {}).items()},
         "ingest_worker_cpu_seconds": round(ingest_cpu, 3),
         "stats_worker_cpu_seconds": round(stats_cpu, 3),
+        # The e-Stat stand-in shares the machine's cores: its CPU is not the pipeline's cost.
+        "replay_server_cpu_seconds": round(replay_cpu, 3),
         "copy_seconds": round(copy_seconds, 3),
         "copy_cells_per_second": round(len(rows) / copy_seconds),
         "worker_rss_before_mb": round(rss.baseline / 2**20, 1),
         "worker_rss_peak_mb": round(rss.peak / 2**20, 1),
         "worker_rss_growth_mb": round((rss.peak - rss.baseline) / 2**20, 1),
+        "replay_warmed": warm,
+        "replay_latency_seconds": latency,
+        "content_hash": row["content_hash"],
     }
 
 
@@ -314,6 +356,17 @@ def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--tables", nargs="+", default=TABLES, choices=TABLES)
     parser.add_argument("--json", type=Path, default=REPO / ".run" / "bench" / "ingest.json")
+    parser.add_argument(
+        "--cold-replay",
+        action="store_true",
+        help="do not warm the replay server first (it then loads and renders during the run)",
+    )
+    parser.add_argument(
+        "--replay-latency",
+        type=float,
+        default=0.0,
+        help="seconds the replay waits before each page's answer (e-Stat's response time)",
+    )
     parser.add_argument("--keep-logs", type=Path, help="copy the workers' logs here at the end")
     args = parser.parse_args(argv)
 
@@ -327,12 +380,22 @@ def main(argv: list[str] | None = None) -> int:
         env["ESTAT_APP_ID"] = APP_ID
         replay = [sys.executable, "-m", "chiiki_ingest.replay", "--port", str(port)]
         replay += ["--recordings", str(RECORDINGS), "--log-level", "warning"]
-        start(stack, replay, {**env, "ESTAT_REPLAY_APP_ID": APP_ID}, tmp_path / "replay.log")
+        replay_server = start(
+            stack, replay, {**env, "ESTAT_REPLAY_APP_ID": APP_ID}, tmp_path / "replay.log"
+        )
         health = f"http://127.0.0.1:{port}/_replay/health"
         wait(lambda: _answers(health), "the replay server")
         stats = worker(stack, env, "stats", "stats@bench", tmp_path)
         for stats_data_id in args.tables:
-            result = bench_table(env, tmp_path, stats_data_id, stats.pid)
+            result = bench_table(
+                env,
+                tmp_path,
+                stats_data_id,
+                stats.pid,
+                replay_server.pid,
+                not args.cold_replay,
+                args.replay_latency,
+            )
             results.append(result)
             print(json.dumps(result, ensure_ascii=False), flush=True)
         bus(env).close()

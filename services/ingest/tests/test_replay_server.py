@@ -13,6 +13,7 @@ import httpx
 import pytest
 
 from chiiki_ingest.replay.encoding import dumps
+from chiiki_ingest.replay.pages import RenderedPages, page_key
 from chiiki_ingest.replay.tables import read_section
 
 RAW = Path(__file__).resolve().parents[1] / "recordings" / "raw"
@@ -602,3 +603,38 @@ def test_meta_sections_are_read_from_json_written_with_spaces(tmp_path: Path) ->
     assert objs is not None
     assert inf["@id"] == document["GET_STATS_DATA"]["STATISTICAL_DATA"]["TABLE_INF"]["@id"]
     assert [o["@id"] for o in objs["CLASS_OBJ"]] == ["tab", "cat01", "area", "time"]
+
+
+async def test_a_page_asked_again_is_the_same_bytes_from_memory(http, replay):
+    params = {"statsDataId": "synthetic-cap", "limit": "50000", "startPosition": "1"}
+    first = await _get(http, DATA, **params)
+    again = await _get(http, DATA, **params, metaGetFlg="N")
+    narrowed = await _data(http, **params, cdArea="13000")
+
+    assert first.status_code == again.status_code == 200
+    first_data = first.json()["GET_STATS_DATA"]["STATISTICAL_DATA"]
+    again_data = again.json()["GET_STATS_DATA"]["STATISTICAL_DATA"]
+    assert "CLASS_INF" in first_data
+    assert "CLASS_INF" not in again_data
+    assert len(first_data["DATA_INF"]["VALUE"]) == 50000
+    value_text = first.text[first.text.index('"VALUE":') :]
+    assert again.text.endswith(value_text)
+    # Another filter is another page, never the cached one.
+    values = narrowed["STATISTICAL_DATA"]["DATA_INF"]["VALUE"]
+    assert {value["@area"] for value in values} == {"13000"}
+    assert narrowed["STATISTICAL_DATA"]["RESULT_INF"]["TOTAL_NUMBER"] == len(values)
+
+
+def test_rendered_pages_are_bounded_by_characters() -> None:
+    pages = RenderedPages(max_chars=10)
+    calls: list[str] = []
+
+    def render(text: str) -> Any:
+        return lambda: calls.append(text) or [text]
+
+    assert pages.get(page_key({"area": {"1"}}, 1, 5), render("aaaaaa")) == ("aaaaaa",)
+    assert pages.get(page_key({"area": {"1"}}, 1, 5), render("zzzzzz")) == ("aaaaaa",)
+    assert pages.get(page_key({}, 6, 5), render("bbbbbb")) == ("bbbbbb",)
+    assert len(pages) == 1  # 12 characters > 10: the least recently used page went
+    assert pages.get(page_key({"area": {"1"}}, 1, 5), render("cccccc")) == ("cccccc",)
+    assert calls == ["aaaaaa", "bbbbbb", "cccccc"]

@@ -57,6 +57,9 @@ class IngestSettings(ServiceSettings):
     recovery_interval_seconds: float = Field(default=10.0, gt=0)
 
     page_size: int = Field(default=100_000, ge=1, le=100_000)
+    # Ask for the next page as soon as one is stored, so it travels while that one is normalised
+    # (one raw body ahead at most, see estat/readahead.py).
+    read_ahead: bool = True
     # Cells per stats.apply_batch; version 2 (which ingest sends) allows 50,000, version 1 5,000:
     # ten times fewer tasks, staged rows and progress updates per run.
     batch_size: int = Field(default=MAX_COLUMNAR_BATCH_CELLS, ge=1, le=MAX_COLUMNAR_BATCH_CELLS)

@@ -9,6 +9,7 @@ from the last one recorded (stats keeps one copy per batch index).
 
 from __future__ import annotations
 
+import asyncio
 import os
 import resource
 import socket
@@ -267,11 +268,14 @@ class Pipeline:
             async with aclosing(pages):
                 async for fetched in pages:
                     await self._store(run.id, fetched)
+                    fetched.read_ahead()  # stored and not cancelled: the next page may travel
                     if normaliser is None:
                         normaliser = Normaliser(
                             fetched.page, report, **options.normaliser_options()
                         )
-                    normaliser.add_page(fetched.page)
+                    # In a thread, so the loop sends and receives the page read ahead meanwhile
+                    # (only this coroutine touches the normaliser, one page at a time).
+                    await asyncio.to_thread(normaliser.add_page, fetched.page)
                     del fetched
         if normaliser is None:
             raise SourceProblem("no-data", f"no pages for {run.stats_data_id}")
@@ -335,7 +339,8 @@ class Pipeline:
         return "cancelled"
 
     async def _store(self, run_id: uuid.UUID, fetched: FetchedPage) -> None:
-        compressed = fetched.compressed()
+        # zlib lets go of the GIL: the loop meanwhile reads the page sent ahead, if any.
+        compressed = await asyncio.to_thread(fetched.compressed)
         if len(compressed) > self.settings.raw_page_max_bytes:
             raise SourceProblem(
                 "page-too-large",

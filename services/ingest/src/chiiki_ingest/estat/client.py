@@ -32,6 +32,7 @@ from chiiki_ingest.estat.errors import (
     EStatUnavailable,
 )
 from chiiki_ingest.estat.models import Dimension, MetaInfo, StatsDataPage, StatsList
+from chiiki_ingest.estat.readahead import ReadAhead
 from chiiki_ingest.estat.redact import REDACTED, Secret, redact
 from chiiki_ingest.estat.retrying import Retryable, RetryPolicy, parse_retry_after
 from chiiki_shared.semaphore import SlotUnavailable
@@ -83,6 +84,7 @@ class RetryNotice:
 
 RetryHook = Callable[[RetryNotice], Awaitable[None]]
 NO_STATUS = "none"
+Sent = tuple[httpx.Response | Retryable, float]
 
 
 class RequestLimiter(Protocol):
@@ -139,6 +141,7 @@ class EStatClient:
         self._on_retry = on_retry
         self._guard = guard or Guard()
         self._http = httpx.AsyncClient(timeout=timeout, transport=transport)
+        self._ahead: ReadAhead[Sent] = ReadAhead()
         _install_log_redaction()
 
     def __repr__(self) -> str:
@@ -151,6 +154,7 @@ class EStatClient:
         await self.aclose()
 
     async def aclose(self) -> None:
+        await self._ahead.close()
         await self._http.aclose()
 
     async def get_stats_list(self, **params: Any) -> StatsList:
@@ -173,16 +177,43 @@ class EStatClient:
         known_dimensions: tuple[Dimension, ...] = (),
     ) -> StatsDataPage:
         """One page. STATUS 1 (nothing matches) gives a page with status 1 and no cells."""
-        params = {"statsDataId": stats_data_id, **filter_params(filters)}
-        params["startPosition"] = str(start_position)
-        params["limit"] = str(_checked_page_size(limit or self.page_size))
-        params["metaGetFlg"] = "Y" if meta else "N"
+        params = self._stats_data_params(stats_data_id, filters, start_position, limit, meta)
         try:
             body = await self._call("getStatsData", params)
         except EStatError as error:
             error.start_position = start_position
             raise
         return normalise.parse_stats_data(body, known_dimensions)
+
+    def read_ahead_stats_data(
+        self,
+        stats_data_id: str,
+        *,
+        filters: Filters | None = None,
+        start_position: int = 1,
+        limit: int | None = None,
+        meta: bool = True,
+    ) -> None:
+        """Send the request for this page now; ``get_stats_data`` with the same arguments takes
+        its answer as its first attempt. One page at a time is read ahead."""
+        params = self._stats_data_params(stats_data_id, filters, start_position, limit, meta)
+        self._ahead.start(
+            "getStatsData", params, lambda: self._send_in_slot("getStatsData", params)
+        )
+
+    def _stats_data_params(
+        self,
+        stats_data_id: str,
+        filters: Filters | None,
+        start_position: int,
+        limit: int | None,
+        meta: bool,
+    ) -> dict[str, str]:
+        params = {"statsDataId": stats_data_id, **filter_params(filters)}
+        params["startPosition"] = str(start_position)
+        params["limit"] = str(_checked_page_size(limit or self.page_size))
+        params["metaGetFlg"] = "Y" if meta else "N"
+        return params
 
     async def iter_stats_data(
         self, stats_data_id: str, *, filters: Filters | None = None, page_size: int | None = None
@@ -262,7 +293,10 @@ class EStatClient:
 
     async def _attempt(self, endpoint: str, params: dict[str, str], attempt: int) -> dict[str, Any]:
         fields = _log_fields(endpoint, params, attempt)
-        response, elapsed = await self._send_in_slot(endpoint, params)
+        ahead = self._ahead.take(endpoint, params)
+        response, elapsed = await (
+            ahead if ahead is not None else self._send_in_slot(endpoint, params)
+        )
         fields["elapsed"] = round(elapsed, 4)
         if isinstance(response, Retryable):
             log.warning("estat.request", **fields, status="transport_error", error=response.summary)

@@ -15,6 +15,7 @@ from typing import Any
 from chiiki_ingest.replay import messages
 from chiiki_ingest.replay.encoding import dumps
 from chiiki_ingest.replay.narrow import class_inf
+from chiiki_ingest.replay.pages import page_key
 from chiiki_ingest.replay.query import DataQuery, ListQuery, echo_value, narrowing_echo
 from chiiki_ingest.replay.tables import Table, one_or_many
 
@@ -117,7 +118,8 @@ def stats_data_chunks(
         parts += ['"NOTE":', dumps(one_or_many(table.notes)), ","]
     parts.append('"VALUE":')
     yield '{"GET_STATS_DATA":' + "".join(parts)
-    yield from _value_chunks(table, page)
+    key = page_key(wanted, query.start, query.page_size)
+    yield from table.pages.get(key, lambda: list(_value_chunks(table, page)))
     yield "}}}}"
 
 

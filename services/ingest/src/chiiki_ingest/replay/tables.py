@@ -18,6 +18,7 @@ from pathlib import Path
 from typing import Any
 
 from chiiki_ingest.replay.encoding import quote
+from chiiki_ingest.replay.pages import RenderedPages
 
 DIMENSION_IDS = ("tab", "time", "area", *(f"cat{n:02d}" for n in range(1, 16)))
 _DIMENSION_ATTRS = frozenset(f"@{dim}" for dim in DIMENSION_IDS)
@@ -105,6 +106,7 @@ class Table:
     values: list[str]
     # When the source was itself a narrowed answer: dimension -> the codes it holds.
     narrowing: dict[str, frozenset[str]] | None = None
+    pages: RenderedPages = field(default_factory=RenderedPages, compare=False, repr=False)
 
     @property
     def size(self) -> int:
