@@ -21,6 +21,7 @@ from pathlib import Path
 
 import structlog
 
+from chiiki_shared.background import stop_task
 from chiiki_shared.cache import QueryCache, Rendered
 from chiiki_shared.runtime import Runtime
 from chiiki_stats.deps import reference_of
@@ -155,10 +156,7 @@ class Primer:
         self._task = asyncio.create_task(self._keep(), name="prime-memory")
 
     async def stop(self) -> None:
-        if self._task is not None:
-            self._task.cancel()
-            with contextlib.suppress(asyncio.CancelledError):
-                await self._task
+        await stop_task(self._task)
 
     async def _keep(self) -> None:
         while True:

@@ -23,6 +23,7 @@ import structlog
 from sqlalchemy.engine import URL
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
+from chiiki_shared.background import stop_task
 from chiiki_stats import repository
 from chiiki_stats.repository import DatasetState
 
@@ -75,10 +76,7 @@ class DatasetVersions:
         self._task = asyncio.create_task(self._keep(), name="dataset-versions")
 
     async def stop(self) -> None:
-        if self._task is not None:
-            self._task.cancel()
-            with contextlib.suppress(asyncio.CancelledError):
-                await self._task
+        await stop_task(self._task)
 
     def refresh_soon(self) -> None:
         """Reload now, out of the request that found the map behind its snapshot."""

@@ -13,7 +13,6 @@ whose datasets changed are computed again.
 from __future__ import annotations
 
 import asyncio
-import contextlib
 import time
 from collections.abc import Awaitable, Callable
 from contextlib import AsyncExitStack
@@ -24,6 +23,7 @@ from fastapi import Response
 from redis.exceptions import RedisError
 from starlette.requests import Request
 
+from chiiki_shared.background import stop_task
 from chiiki_shared.cache import QueryCache, digest_of, query_cache
 from chiiki_shared.runtime import Runtime
 from chiiki_stats.deps import REPRESENTATION_VERSION, Context, reference_of, settings_of
@@ -196,10 +196,7 @@ class Warmer:
         self._task = asyncio.create_task(self._keep(), name="warm-on-apply")
 
     async def stop(self) -> None:
-        if self._task is not None:
-            self._task.cancel()
-            with contextlib.suppress(asyncio.CancelledError):
-                await self._task
+        await stop_task(self._task)
 
     async def _keep(self) -> None:
         while True:
