@@ -26,6 +26,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from chiiki_stats import published, repository
 from chiiki_stats.catalog import NATION, Catalog, RegionIndex, Source
 from chiiki_stats.cells import DERIVED, PUBLISHED, SUMMED, Cell
+from chiiki_stats.columns import value_of
 from chiiki_stats.periods import ANNUAL_KINDS, Period, PeriodKind, YearSpan, stored_period
 from chiiki_stats.repository import DatasetState
 
@@ -174,12 +175,14 @@ def _candidates_of_rows(rows: Iterable[Any]) -> dict[str, dict[tuple[str, Period
     found: dict[str, dict[tuple[str, Period], list[Cell]]] = {}
     for row in rows:
         period = stored_period(row.period_kind, row.period_year, row.period_sub)
-        value = None
-        if row.value is not None:
-            scaled = row.value * row.scale if row.scale is not None else row.value
-            value = float(scaled)
         cell = Cell(
-            value, row.mark, period, row.time_code, (row.dataset_id,), PUBLISHED, row.priority
+            value_of(row),
+            row.mark,
+            period,
+            row.time_code,
+            (row.dataset_id,),
+            PUBLISHED,
+            row.priority,
         )
         found.setdefault(row.indicator_code, {}).setdefault((row.region_code, period), []).append(
             cell
@@ -188,24 +191,28 @@ def _candidates_of_rows(rows: Iterable[Any]) -> dict[str, dict[tuple[str, Period
 
 
 def _candidates_in(
-    held: Sequence[published.Slice], fetch: Sequence[str], span: YearSpan
+    held: Sequence[published.Held], fetch: Sequence[str], span: YearSpan
 ) -> dict[tuple[str, Period], list[Cell]]:
-    """The held candidates of ``fetch`` in ``span``."""
+    """The held candidates of ``fetch`` in ``span``, as cells."""
     found: dict[tuple[str, Period], list[Cell]] = {}
-    kinds = span.kinds
     for level in held:
+        years = sorted(year for year in level.columns if span.first <= year <= span.last)
+        columns = [
+            column
+            for year in years
+            for column in level.columns[year]
+            if column.period.kind in span.kinds
+        ]
+        if not columns:
+            continue
         for region in fetch:
-            years = level.get(region)
-            if not years:
+            place = level.positions.get(region)
+            if place is None:
                 continue
-            if span.last - span.first < len(years):
-                chosen = [years[y] for y in span.years if y in years]
-            else:
-                chosen = [cells for y, cells in years.items() if span.first <= y <= span.last]
-            for cells in chosen:
-                for cell in cells:
-                    if cell.period.kind in kinds:
-                        found.setdefault((region, cell.period), []).append(cell)
+            for column in columns:
+                cell = column.cell(place)
+                if cell is not None:
+                    found.setdefault((region, column.period), []).append(cell)
     return found
 
 
