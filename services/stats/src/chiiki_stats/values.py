@@ -74,10 +74,8 @@ class Evaluator:
         closure = self.catalog.closure(codes)
         prefectures = [region.code for region in self.regions.at_level("prefecture")]
         summing = NATION in wanted
-        fetch = list(dict.fromkeys([*wanted, *(prefectures if summing else [])]))
-        direct = [
-            code for code in closure if any(not s.is_derived for s in self.catalog[code].sources)
-        ]
+        fetch = self._fetched(wanted)
+        direct = self._direct(closure)
         held = await self._published(session, direct, fetch, span) if direct else {}
 
         results: Cells = {}
@@ -101,6 +99,38 @@ class Evaluator:
                 chosen.setdefault(region, {})[period] = best
             results[code] = chosen
         return {code: results.get(code, {}) for code in codes}
+
+    async def hold(
+        self,
+        session: AsyncSession,
+        codes: Sequence[str],
+        region_codes: Iterable[str],
+        span: YearSpan,
+    ) -> None:
+        """Loads into this process's memory the published values ``cells`` would read, without
+        making cells: evaluating the codes one at a time then reads nothing more."""
+        fetch = self._fetched(list(dict.fromkeys(region_codes)))
+        direct = self._direct(self.catalog.closure(codes))
+        if self.datasets is None or not span.kinds <= ANNUAL_KINDS or not direct:
+            return
+        levels = published.held_levels(self.regions, fetch)
+        await published.slices(
+            session, self.catalog, self.regions, direct, levels, span, self.datasets
+        )
+
+    def _fetched(self, wanted: list[str]) -> list[str]:
+        """The regions whose published values ``wanted`` needs: the prefectures too for the
+        nation's sums."""
+        if NATION not in wanted:
+            return wanted
+        prefectures = [region.code for region in self.regions.at_level("prefecture")]
+        return list(dict.fromkeys([*wanted, *prefectures]))
+
+    def _direct(self, closure: Iterable[str]) -> list[str]:
+        """The indicators of ``closure`` with a published source."""
+        return [
+            code for code in closure if any(not s.is_derived for s in self.catalog[code].sources)
+        ]
 
     async def _published(
         self, session: AsyncSession, direct: Sequence[str], fetch: Sequence[str], span: YearSpan
@@ -376,8 +406,12 @@ async def latest_years(
         if low > high or not missing:
             continue
         span = YearSpan(low, high, kinds) if kinds else YearSpan(low, high)
-        yearly = await yearly_values(session, evaluator, missing, region_codes, span)
+        # One indicator at a time (their published values read at once): every indicator's
+        # cells over every municipality at once peaked at about 10 MB, which a process then
+        # kept (freed, but not given back).
+        await evaluator.hold(session, missing, region_codes, span)
         for code in missing:
+            yearly = await yearly_values(session, evaluator, [code], region_codes, span)
             years = [
                 year
                 for regions in yearly[code].values()
