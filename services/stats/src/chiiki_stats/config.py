@@ -33,8 +33,8 @@ class StatsSettings(CachedServiceSettings):
     warm_budget_seconds: float = Field(default=60.0, gt=0)
     # Each web process fills its own memory (published cells, latest years, municipal
     # cross-sections and rankings) at start-up and when the versions change (``prime``), for at
-    # most this long. Off by default: on the recorded data it holds about 30 MB more, which the
-    # 120 MB idle budget does not have (docs/performance.md, branch warm15).
+    # most this long. Off by default: on the recorded data a primed worker is about 130 MB, over
+    # the 120 MB idle budget (docs/performance.md, branches warm15 and columns15).
     prime_memory: bool = False
     prime_budget_seconds: float = Field(default=30.0, gt=0)
     # Batches of runs that were never published are removed after this long.

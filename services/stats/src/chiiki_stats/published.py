@@ -5,45 +5,49 @@ even when the same indicator and regions had been read a moment before for anoth
 prefectures x two indicators over every year was 50-85 ms of CPU, most of it turning rows into
 cells. The published values of an indicator at one level depend only on the versions (number and
 content hash) of the datasets it reads, so each process loads them once per version, for every
-region of the level, one query per run of years not loaded yet, and keeps the cells (frozen,
-shared: callers only read them). A new version is another key, never a stale value.
+region of the level, one query per run of years not loaded yet. A new version is another key,
+never a stale value.
+
+They are held as columns (``chiiki_stats.columns``), not as one ``Cell`` per value in a dict per
+region and year: about 700 bytes a value that way, which made a primed process 30 MB larger.
+A reader gets ``Cell``s made for the regions and years it asks for.
 """
 
 from __future__ import annotations
 
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
-from decimal import Decimal
-from typing import Any
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from chiiki_stats import repository
 from chiiki_stats.catalog import Catalog, RegionIndex
-from chiiki_stats.cells import PUBLISHED, Cell
-from chiiki_stats.periods import ANNUAL_KINDS, YearSpan, stored_period
+from chiiki_stats.columns import Builder, Column
+from chiiki_stats.periods import ANNUAL_KINDS, YearSpan
 from chiiki_stats.repository import DatasetState
 
-# At most this many cells held (roughly 60 MB), then everything is dropped: a new version's
-# values are asked for, the old ones' never again.
+# At most this many values held (a few MB as columns), then everything is dropped: a new
+# version's values are asked for, the old ones' never again.
 MAX_CELLS = 400_000
 # A level is held whole when a request asks for at least a quarter of its regions (a cross-
 # section, a ranking, the prefectures a national sum adds up); a few regions are read as asked:
 # holding every year of a level costs more than one region's series (0.1-0.2 s for the
 # prefectures' 15 population indicators).
 SHARE_HELD = 4
+# Rows read from the database at a time while loading.
+PART_ROWS = 2_000
 
 Versions = tuple[tuple[str, int, str], ...]
 Key = tuple[str, str, Versions]  # indicator, level, versions of its datasets
-# region -> year -> candidates of that year (calendar and fiscal), in the order read
-Slice = dict[str, dict[int, list[Cell]]]
 
 
 @dataclass
 class Held:
-    """One indicator's published cells at one level, for the years in ``years``."""
+    """One indicator's published values at one level, for the years in ``years``: per year,
+    its columns (one per exact period and source) over ``positions``."""
 
-    regions: Slice = field(default_factory=dict)
+    positions: Mapping[str, int]
+    columns: dict[int, list[Column]] = field(default_factory=dict)
     years: set[int] = field(default_factory=set)
 
     def missing(self, span: YearSpan) -> list[tuple[int, int]]:
@@ -58,22 +62,18 @@ class Held:
                 runs.append((year, year))
         return runs
 
-    def add(self, rows: Iterable[Any], low: int, high: int) -> int:
-        """The rows of the years ``low``-``high``, except years another request loaded
-        meanwhile; how many cells were added."""
-        added = 0
-        for row in rows:
-            if row.period_year in self.years:
-                continue
-            years = self.regions.setdefault(row.region_code, {})
-            years.setdefault(row.period_year, []).append(_cell(row))
-            added += 1
+    def add(self, columns: Iterable[Column], low: int, high: int) -> None:
+        """The columns of the years ``low``-``high``, except years another request loaded
+        meanwhile."""
+        for column in columns:
+            if column.period.year not in self.years:
+                self.columns.setdefault(column.period.year, []).append(column)
         self.years.update(range(low, high + 1))
-        return added
 
 
 _held: dict[Key, Held] = {}
 _count = [0]
+_positions: dict[tuple[str, ...], dict[str, int]] = {}
 
 
 def held_levels(regions: RegionIndex, region_codes: Sequence[str]) -> list[str]:
@@ -92,47 +92,47 @@ def _versions(catalog: Catalog, code: str, datasets: Mapping[str, DatasetState])
     return tuple((d, datasets[d].version, datasets[d].content_hash) for d in used if d in datasets)
 
 
-def _cell(row: Any) -> Cell:
-    value = None
-    if row.value is not None:
-        scaled: Decimal = row.value * row.scale if row.scale is not None else row.value
-        value = float(scaled)
-    period = stored_period(row.period_kind, row.period_year, row.period_sub)
-    return Cell(value, row.mark, period, row.time_code, (row.dataset_id,), PUBLISHED, row.priority)
+def _positions_at(regions: RegionIndex, level: str) -> dict[str, int]:
+    """Each region of ``level`` and its place in a column: one map shared by the level's
+    columns."""
+    members = tuple(region.code for region in regions.at_level(level))
+    if members not in _positions:
+        _positions[members] = {code: place for place, code in enumerate(members)}
+    return _positions[members]
 
 
 def clear() -> None:
     """Forget every held value (tests that count the statements a computation reads)."""
     _held.clear()
+    _positions.clear()
     _count[0] = 0
 
 
-def _entry(key: Key) -> Held:
+def _entry(key: Key, positions: Mapping[str, int]) -> Held:
     if _count[0] > MAX_CELLS:
         clear()
-    return _held.setdefault(key, Held())
+    return _held.setdefault(key, Held(positions))
 
 
 async def _load(
     session: AsyncSession,
     entries: Mapping[str, Held],
-    level: str,
-    regions: RegionIndex,
+    members: Sequence[str],
     span: YearSpan,
 ) -> None:
     """Loads the years of ``span`` the entries lack: one query per missing range."""
-    members = [region.code for region in regions.at_level(level)]
     runs = {code: held.missing(span) for code, held in entries.items()}
     for low, high in sorted({run for missing in runs.values() for run in missing}):
         codes = [code for code, missing in runs.items() if (low, high) in missing]
-        rows = await repository.indicator_rows(
-            session, codes, members, YearSpan(low, high, ANNUAL_KINDS)
-        )
-        per_code: dict[str, list[Any]] = {code: [] for code in codes}
-        for row in rows:
-            per_code[row.indicator_code].append(row)
-        for code in codes:
-            _count[0] += entries[code].add(per_code[code], low, high)
+        built = {code: Builder(entries[code].positions) for code in codes}
+        span_read = YearSpan(low, high, ANNUAL_KINDS)
+        parts = repository.indicator_row_parts(session, codes, members, span_read, PART_ROWS)
+        async for part in parts:
+            for row in part:
+                built[row.indicator_code].add(row)
+        for code, builder in built.items():
+            entries[code].add(builder.columns(), low, high)
+            _count[0] += builder.rows
 
 
 async def slices(
@@ -143,15 +143,17 @@ async def slices(
     levels: Sequence[str],
     span: YearSpan,
     datasets: Mapping[str, DatasetState],
-) -> dict[str, list[Slice]]:
-    """Per indicator, its held cells at each of ``levels``, with ``span``'s years loaded for
+) -> dict[str, list[Held]]:
+    """Per indicator, its held values at each of ``levels``, with ``span``'s years loaded for
     these dataset versions (only the annual periods are held)."""
-    found: dict[str, list[Slice]] = {code: [] for code in codes}
+    found: dict[str, list[Held]] = {code: [] for code in codes}
     for level in levels:
+        positions = _positions_at(regions, level)
         entries = {
-            code: _entry((code, level, _versions(catalog, code, datasets))) for code in codes
+            code: _entry((code, level, _versions(catalog, code, datasets)), positions)
+            for code in codes
         }
-        await _load(session, entries, level, regions, span)
+        await _load(session, entries, list(positions), span)
         for code, held in entries.items():
-            found[code].append(held.regions)
+            found[code].append(held)
     return found

@@ -2,11 +2,11 @@
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+from collections.abc import AsyncIterator, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
-from sqlalchemy import Row, and_, func, or_, select, tuple_
+from sqlalchemy import Row, Select, and_, func, or_, select, tuple_
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from chiiki_stats.models import (
@@ -79,7 +79,32 @@ async def indicator_rows(
     session: AsyncSession, codes: Sequence[str], regions: Sequence[str], span: YearSpan
 ) -> Sequence[Row[*tuple[Any, ...]]]:
     """The published values of the direct sources of ``codes`` for ``regions`` in ``span``."""
-    statement = (
+    # On the session's connection, not the session: the same rows without the ORM's result
+    # processing per row (a municipal indicator reads tens of thousands).
+    connection = await session.connection()
+    return (await connection.execute(_indicator_rows(codes, regions, span))).all()
+
+
+async def indicator_row_parts(
+    session: AsyncSession,
+    codes: Sequence[str],
+    regions: Sequence[str],
+    span: YearSpan,
+    size: int,
+) -> AsyncIterator[Sequence[Row[*tuple[Any, ...]]]]:
+    """``indicator_rows`` ``size`` rows at a time from a server-side cursor: a process that
+    keeps what it reads compactly does not also peak at every row of a level at once (the
+    freed rows' memory was not given back, 20 MB for the municipal KPI rankings)."""
+    connection = await session.connection()
+    async with connection.stream(_indicator_rows(codes, regions, span)) as result:
+        async for part in result.partitions(size):
+            yield part
+
+
+def _indicator_rows(
+    codes: Sequence[str], regions: Sequence[str], span: YearSpan
+) -> Select[*tuple[Any, ...]]:
+    return (
         select(
             IndicatorSource.indicator_code,
             IndicatorSource.priority,
@@ -108,10 +133,6 @@ async def indicator_rows(
             Observation.period_kind.in_(sorted(span.kinds)),
         )
     )
-    # On the session's connection, not the session: the same rows without the ORM's result
-    # processing per row (a municipal indicator reads tens of thousands).
-    connection = await session.connection()
-    return (await connection.execute(statement)).all()
 
 
 async def year_bounds(

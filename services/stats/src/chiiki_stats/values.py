@@ -26,6 +26,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from chiiki_stats import published, repository
 from chiiki_stats.catalog import NATION, Catalog, RegionIndex, Source
 from chiiki_stats.cells import DERIVED, PUBLISHED, SUMMED, Cell
+from chiiki_stats.columns import value_of
 from chiiki_stats.periods import ANNUAL_KINDS, Period, PeriodKind, YearSpan, stored_period
 from chiiki_stats.repository import DatasetState
 
@@ -73,10 +74,8 @@ class Evaluator:
         closure = self.catalog.closure(codes)
         prefectures = [region.code for region in self.regions.at_level("prefecture")]
         summing = NATION in wanted
-        fetch = list(dict.fromkeys([*wanted, *(prefectures if summing else [])]))
-        direct = [
-            code for code in closure if any(not s.is_derived for s in self.catalog[code].sources)
-        ]
+        fetch = self._fetched(wanted)
+        direct = self._direct(closure)
         held = await self._published(session, direct, fetch, span) if direct else {}
 
         results: Cells = {}
@@ -100,6 +99,38 @@ class Evaluator:
                 chosen.setdefault(region, {})[period] = best
             results[code] = chosen
         return {code: results.get(code, {}) for code in codes}
+
+    async def hold(
+        self,
+        session: AsyncSession,
+        codes: Sequence[str],
+        region_codes: Iterable[str],
+        span: YearSpan,
+    ) -> None:
+        """Loads into this process's memory the published values ``cells`` would read, without
+        making cells: evaluating the codes one at a time then reads nothing more."""
+        fetch = self._fetched(list(dict.fromkeys(region_codes)))
+        direct = self._direct(self.catalog.closure(codes))
+        if self.datasets is None or not span.kinds <= ANNUAL_KINDS or not direct:
+            return
+        levels = published.held_levels(self.regions, fetch)
+        await published.slices(
+            session, self.catalog, self.regions, direct, levels, span, self.datasets
+        )
+
+    def _fetched(self, wanted: list[str]) -> list[str]:
+        """The regions whose published values ``wanted`` needs: the prefectures too for the
+        nation's sums."""
+        if NATION not in wanted:
+            return wanted
+        prefectures = [region.code for region in self.regions.at_level("prefecture")]
+        return list(dict.fromkeys([*wanted, *prefectures]))
+
+    def _direct(self, closure: Iterable[str]) -> list[str]:
+        """The indicators of ``closure`` with a published source."""
+        return [
+            code for code in closure if any(not s.is_derived for s in self.catalog[code].sources)
+        ]
 
     async def _published(
         self, session: AsyncSession, direct: Sequence[str], fetch: Sequence[str], span: YearSpan
@@ -174,12 +205,14 @@ def _candidates_of_rows(rows: Iterable[Any]) -> dict[str, dict[tuple[str, Period
     found: dict[str, dict[tuple[str, Period], list[Cell]]] = {}
     for row in rows:
         period = stored_period(row.period_kind, row.period_year, row.period_sub)
-        value = None
-        if row.value is not None:
-            scaled = row.value * row.scale if row.scale is not None else row.value
-            value = float(scaled)
         cell = Cell(
-            value, row.mark, period, row.time_code, (row.dataset_id,), PUBLISHED, row.priority
+            value_of(row),
+            row.mark,
+            period,
+            row.time_code,
+            (row.dataset_id,),
+            PUBLISHED,
+            row.priority,
         )
         found.setdefault(row.indicator_code, {}).setdefault((row.region_code, period), []).append(
             cell
@@ -188,24 +221,28 @@ def _candidates_of_rows(rows: Iterable[Any]) -> dict[str, dict[tuple[str, Period
 
 
 def _candidates_in(
-    held: Sequence[published.Slice], fetch: Sequence[str], span: YearSpan
+    held: Sequence[published.Held], fetch: Sequence[str], span: YearSpan
 ) -> dict[tuple[str, Period], list[Cell]]:
-    """The held candidates of ``fetch`` in ``span``."""
+    """The held candidates of ``fetch`` in ``span``, as cells."""
     found: dict[tuple[str, Period], list[Cell]] = {}
-    kinds = span.kinds
     for level in held:
+        years = sorted(year for year in level.columns if span.first <= year <= span.last)
+        columns = [
+            column
+            for year in years
+            for column in level.columns[year]
+            if column.period.kind in span.kinds
+        ]
+        if not columns:
+            continue
         for region in fetch:
-            years = level.get(region)
-            if not years:
+            place = level.positions.get(region)
+            if place is None:
                 continue
-            if span.last - span.first < len(years):
-                chosen = [years[y] for y in span.years if y in years]
-            else:
-                chosen = [cells for y, cells in years.items() if span.first <= y <= span.last]
-            for cells in chosen:
-                for cell in cells:
-                    if cell.period.kind in kinds:
-                        found.setdefault((region, cell.period), []).append(cell)
+            for column in columns:
+                cell = column.cell(place)
+                if cell is not None:
+                    found.setdefault((region, column.period), []).append(cell)
     return found
 
 
@@ -369,8 +406,12 @@ async def latest_years(
         if low > high or not missing:
             continue
         span = YearSpan(low, high, kinds) if kinds else YearSpan(low, high)
-        yearly = await yearly_values(session, evaluator, missing, region_codes, span)
+        # One indicator at a time (their published values read at once): every indicator's
+        # cells over every municipality at once peaked at about 10 MB, which a process then
+        # kept (freed, but not given back).
+        await evaluator.hold(session, missing, region_codes, span)
         for code in missing:
+            yearly = await yearly_values(session, evaluator, [code], region_codes, span)
             years = [
                 year
                 for regions in yearly[code].values()

@@ -237,12 +237,16 @@ async def _rank(
     missing = [code for code, key in keys.items() if key not in _rankings]
     if missing:
         peers = [peer.code for peer in evaluator.regions.at_level(region.level)]
-        years = [keys[code][2].year for code in missing]
-        cells = await evaluator.cells(session, missing, peers, YearSpan(min(years), max(years)))
         if len(_rankings) + len(missing) > MAX_RANKINGS:
             _rankings.clear()  # old versions' rankings are never asked for again
+        years = [keys[code][2].year for code in missing]
+        await evaluator.hold(session, missing, peers, YearSpan(min(years), max(years)))
         for code in missing:
-            period, section = keys[code][2], cells.get(code, {})
+            # One indicator and year at a time: every card's cells over every peer at once
+            # peaked at 14 MB, which a primed process then kept (freed, not given back).
+            period = keys[code][2]
+            span = YearSpan(period.year, period.year)
+            section = (await evaluator.cells(session, [code], peers, span)).get(code, {})
             found = {peer: section.get(peer, {}).get(period) for peer in peers}
             ranked = ranks({peer: c.value if c else None for peer, c in found.items()})
             present = sum(1 for value in ranked.values() if value is not None)

@@ -18,7 +18,7 @@ from collections.abc import Mapping, Sequence
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from chiiki_stats.cells import Cell
-from chiiki_stats.periods import PeriodKind
+from chiiki_stats.periods import PeriodKind, YearSpan
 from chiiki_stats.repository import DatasetState
 from chiiki_stats.services.latest import versions_read
 from chiiki_stats.values import Evaluator, cross_section
@@ -62,8 +62,10 @@ async def cross_section_of(
     result = {code: _known[keys[code]] for code in codes if keys[code] in _known}
     missing = [code for code in codes if code not in result]
     if missing:
-        found = await cross_section(session, evaluator, missing, region_codes, year, kinds)
-        for code in missing:
-            result[code] = found[code]
-            _remember(keys[code], found[code])
+        span = YearSpan(year, year, kinds) if kinds else YearSpan(year, year)
+        await evaluator.hold(session, missing, region_codes, span)
+    for code in missing:  # one at a time: see ``values.latest_years``
+        found = await cross_section(session, evaluator, [code], region_codes, year, kinds)
+        result[code] = found[code]
+        _remember(keys[code], found[code])
     return {code: result[code] for code in codes}
