@@ -64,18 +64,6 @@ from chiiki_stats.versions import CHANNEL
 logger = structlog.get_logger(__name__)
 
 DATASETS = "chiiki_stats.dataset"
-OBSERVATION_COLUMNS = (
-    "series_id",
-    "region_code",
-    "time_code",
-    "period_kind",
-    "period_year",
-    "period_sub",
-    "value",
-    "value_text",
-    "mark",
-    "unit",
-)
 
 
 @dataclass
@@ -504,7 +492,7 @@ async def _write_observations(
     await driver.copy_records_to_table(
         Observation.__tablename__,
         schema_name=Observation.__table__.schema,
-        columns=OBSERVATION_COLUMNS,
+        columns=staged_rows.OBSERVATION_COLUMNS,
         records=records,
     )
 
