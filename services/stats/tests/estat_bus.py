@@ -76,9 +76,12 @@ class Table:
         normalised = json.dumps(sorted(self.cells, key=lambda cell: [str(c) for c in cell]))
         return "sha256:" + hashlib.sha256(normalised.encode()).hexdigest()
 
+    def chunks(self, size: int) -> list[list[list[str | None]]]:
+        """The cells cut into batches of ``size`` (one empty batch for a table without cells)."""
+        return [self.cells[at : at + size] for at in range(0, len(self.cells), size)] or [[]]
+
     def batches(self, run_id: str, size: int = BATCH_SIZE) -> list[dict[str, Any]]:
-        chunks = [self.cells[start : start + size] for start in range(0, len(self.cells), size)]
-        chunks = chunks or [[]]
+        chunks = self.chunks(size)
         return [
             ApplyBatch(
                 run_id=uuid.UUID(run_id),
@@ -93,8 +96,7 @@ class Table:
 
     def column_batches(self, run_id: str, size: int = BATCH_SIZE) -> list[dict[str, Any]]:
         """The same batches as ``batches``, as ``stats.apply_batch`` version 2 (columns)."""
-        chunks = [self.cells[start : start + size] for start in range(0, len(self.cells), size)]
-        chunks = chunks or [[]]
+        chunks = self.chunks(size)
         return [
             ApplyBatchColumns.of(
                 columns=BatchColumns.from_cells(self.dimensions, chunk),
@@ -109,8 +111,7 @@ class Table:
 
     def row_batches(self, run_id: str, size: int = BATCH_SIZE) -> list[dict[str, Any]]:
         """The same batches as ``batches``, as ``stats.apply_batch`` version 3 (COPY rows)."""
-        chunks = [self.cells[start : start + size] for start in range(0, len(self.cells), size)]
-        chunks = chunks or [[]]
+        chunks = self.chunks(size)
         return [
             ApplyBatchRows.of(
                 cells=chunk,

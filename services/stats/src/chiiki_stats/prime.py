@@ -21,13 +21,13 @@ from pathlib import Path
 
 import structlog
 
-from chiiki_shared.background import stop_task
 from chiiki_shared.cache import QueryCache, Rendered
 from chiiki_shared.runtime import Runtime
 from chiiki_stats.deps import reference_of
 from chiiki_stats.formats import Format
+from chiiki_stats.rounds import Rounds
 from chiiki_stats.routers.boundaries import rendered_body
-from chiiki_stats.versions import DatasetVersions, States
+from chiiki_stats.versions import DatasetVersions
 from chiiki_stats.warm import (
     DEFAULT_REGION,
     MAP_INDICATOR,
@@ -130,16 +130,17 @@ async def prime(runtime: Runtime, versions: DatasetVersions, budget_seconds: flo
     return failed
 
 
-class Primer:
-    """One task per process: primes at start-up and each time the versions change, one round
-    at a time (versions applied during a round are primed by the next)."""
+class Primer(Rounds):
+    """One task per process: primes at start-up and each time the versions change."""
+
+    name = "prime-memory"
+    failed_event = "prime_failed"
 
     def __init__(self, runtime: Runtime, versions: DatasetVersions, budget_seconds: float):
+        super().__init__()
         self._runtime = runtime
         self._versions = versions
         self._budget = budget_seconds
-        self._wanted = asyncio.Event()
-        self._task: asyncio.Task[None] | None = None
         self.rounds = 0
         self.last_failed: list[str] = []
 
@@ -148,24 +149,14 @@ class Primer:
         """Whether the first round has ended (done or not: a reader computes what failed)."""
         return self.rounds > 0
 
-    def changed(self, _states: States) -> None:
-        self._wanted.set()
-
     def start(self) -> None:
-        self._wanted.set()
-        self._task = asyncio.create_task(self._keep(), name="prime-memory")
+        self.changed({})  # the first round at once
+        super().start()
 
-    async def stop(self) -> None:
-        await stop_task(self._task)
-
-    async def _keep(self) -> None:
-        while True:
-            await self._wanted.wait()
-            self._wanted.clear()
-            try:
-                self.last_failed = await prime(self._runtime, self._versions, self._budget)
-            except Exception as exc:  # the task must outlive a failed round
-                logger.warning("prime_failed", step=None, error=type(exc).__name__)
+    async def run_round(self) -> None:
+        try:
+            self.last_failed = await prime(self._runtime, self._versions, self._budget)
+        finally:
             self.rounds += 1
 
 

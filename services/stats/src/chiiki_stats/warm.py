@@ -23,7 +23,6 @@ from fastapi import Response
 from redis.exceptions import RedisError
 from starlette.requests import Request
 
-from chiiki_shared.background import stop_task
 from chiiki_shared.cache import QueryCache, digest_of, query_cache
 from chiiki_shared.runtime import Runtime
 from chiiki_stats.deps import REPRESENTATION_VERSION, Context, reference_of, settings_of
@@ -33,6 +32,7 @@ from chiiki_stats.params import (
     KpiQuery,
     LivabilityQuery,
 )
+from chiiki_stats.rounds import Rounds
 from chiiki_stats.routers.indicators import indicator_cross_section
 from chiiki_stats.routers.kpi import kpis
 from chiiki_stats.routers.livability import livability_index
@@ -177,33 +177,19 @@ async def warm(runtime: Runtime, versions: DatasetVersions, budget_seconds: floa
     return done
 
 
-class Warmer:
-    """One task per process: warms the current versions each time they change, one round at a
-    time (versions applied during a round are warmed by the next)."""
+class Warmer(Rounds):
+    """One task per process: warms the current versions each time they change."""
+
+    name = "warm-on-apply"
+    failed_event = "warm_failed"
 
     def __init__(self, runtime: Runtime, versions: DatasetVersions, budget_seconds: float):
+        super().__init__()
         self._runtime = runtime
         self._versions = versions
         self._budget = budget_seconds
-        self._wanted = asyncio.Event()
-        self._task: asyncio.Task[None] | None = None
         self.rounds: list[Warmed] = []
 
-    def changed(self, _states: States) -> None:
-        self._wanted.set()
-
-    def start(self) -> None:
-        self._task = asyncio.create_task(self._keep(), name="warm-on-apply")
-
-    async def stop(self) -> None:
-        await stop_task(self._task)
-
-    async def _keep(self) -> None:
-        while True:
-            await self._wanted.wait()
-            self._wanted.clear()
-            try:
-                self.rounds.append(await warm(self._runtime, self._versions, self._budget))
-            except Exception as exc:  # the task must outlive a failed round
-                logger.warning("warm_failed", path=None, error=type(exc).__name__)
-            del self.rounds[:-16]
+    async def run_round(self) -> None:
+        self.rounds.append(await warm(self._runtime, self._versions, self._budget))
+        del self.rounds[:-16]
